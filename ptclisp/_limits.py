@@ -1,0 +1,198 @@
+"""Resource limits and the meter that enforces them.
+
+One ``Meter`` per run carries every budget. The evaluator charges a step per function call and
+loop iteration; core-library functions charge steps and bytes in proportion to the work they do
+and the values they build, *before* building them, so a huge request is refused up front.
+
+Steps are counted in chunks: the hot path is ``m.fuel -= 1; if m.fuel < 0: m.refuel()`` and the
+clock is read only when a chunk runs out. Every breach raises ``LimitExceeded`` with its own code.
+Memory is an estimate of the bytes of values the program created (cumulative, deterministic, so a
+replayed run meters exactly like the original); the process and wasm tiers add hard OS limits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from typing import Any
+
+from ._errors import LimitExceeded
+
+__all__ = ["Limits", "Meter", "current_meter", "use_meter"]
+
+_CHUNK = 1024
+_SLOT_BYTES = 8
+_OBJECT_BYTES = 56
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Budgets for one run. Every field is a hard limit with its own error code."""
+
+    max_steps: int = 1_000_000
+    """Function calls, loop iterations and per-element work (``step_limit``)."""
+    timeout_s: float = 5.0
+    """Wall-clock seconds for the whole run, tool time included (``timeout``)."""
+    max_memory: int = 64 * 2**20
+    """Estimated bytes of values created (``memory_limit``)."""
+    max_depth: int = 400
+    """Nested function calls (``depth_limit``)."""
+    max_output: int = 64 * 1024
+    """Characters printed by ``println``/``prn``/``print`` (``output_limit``)."""
+    max_tool_calls: int = 10_000
+    """Tool calls in one run (``step_limit``)."""
+    max_parallel: int = 8
+    """Concurrent calls in ``pmap``/``pcalls``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Limits:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+
+class Meter:
+    """The running budgets of one run. Not shared between runs."""
+
+    __slots__ = (
+        "limits",
+        "fuel",
+        "_chunk",
+        "_spent",
+        "deadline",
+        "memory",
+        "depth",
+        "output",
+        "tool_calls",
+    )
+
+    def __init__(self, limits: Limits, *, steps_spent: int = 0) -> None:
+        self.limits = limits
+        self._spent = steps_spent
+        self._chunk = 0
+        self.fuel = 0
+        self.deadline = time.monotonic() + limits.timeout_s
+        self.memory = 0
+        self.depth = 0
+        self.output = 0
+        self.tool_calls = 0
+        self.refuel()
+
+    @property
+    def steps(self) -> int:
+        """Steps used so far."""
+        return self._spent + self._chunk - self.fuel
+
+    def refuel(self) -> None:
+        """Close the current chunk: check the step total and the clock, open the next chunk."""
+        self._spent += self._chunk - self.fuel
+        if self._spent > self.limits.max_steps:
+            raise LimitExceeded(
+                f"step limit of {self.limits.max_steps} exceeded",
+                code="step_limit",
+                hint="the program does too much work: bound loops, avoid infinite sequences",
+            )
+        self.check_clock()
+        self._chunk = min(_CHUNK, self.limits.max_steps - self._spent)
+        self.fuel = self._chunk
+
+    def tick(self, n: int = 1) -> None:
+        """Charge ``n`` steps."""
+        self.fuel -= n
+        if self.fuel < 0:
+            self.refuel()
+
+    def check_clock(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise LimitExceeded(
+                f"time limit of {self.limits.timeout_s}s exceeded",
+                code="timeout",
+                hint="the program ran too long: do less work or fewer slow tool calls",
+            )
+
+    def alloc(self, nbytes: int) -> None:
+        """Charge ``nbytes`` of newly created value."""
+        self.memory += nbytes
+        if self.memory > self.limits.max_memory:
+            raise LimitExceeded(
+                f"memory limit of {self.limits.max_memory} bytes exceeded",
+                code="memory_limit",
+                hint="the program builds values that are too large: aggregate instead of "
+                "materialising, or take fewer elements",
+            )
+
+    def alloc_items(self, count: int) -> None:
+        """Charge a collection of ``count`` slots (charge before building it)."""
+        self.alloc(_OBJECT_BYTES + _SLOT_BYTES * count)
+
+    def alloc_str(self, length: int) -> None:
+        """Charge a string of ``length`` characters."""
+        self.alloc(_OBJECT_BYTES + length)
+
+    def enter(self) -> None:
+        """Enter a function call."""
+        self.depth += 1
+        if self.depth > self.limits.max_depth:
+            self.depth = 0  # terminal: unwinding must not trip the check again
+            raise LimitExceeded(
+                f"recursion depth limit of {self.limits.max_depth} exceeded",
+                code="depth_limit",
+                hint="recursion is too deep: use loop/recur or reduce instead",
+            )
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+    def emit(self, nchars: int) -> None:
+        """Charge printed output."""
+        self.output += nchars
+        if self.output > self.limits.max_output:
+            raise LimitExceeded(
+                f"output limit of {self.limits.max_output} characters exceeded",
+                code="output_limit",
+                hint="print less: return the data as the result instead",
+            )
+
+    def count_tool_call(self) -> None:
+        self.tool_calls += 1
+        if self.tool_calls > self.limits.max_tool_calls:
+            raise LimitExceeded(
+                f"tool call limit of {self.limits.max_tool_calls} exceeded",
+                code="step_limit",
+                hint="make fewer tool calls: fetch in bulk where the tool allows it",
+            )
+
+
+_local = threading.local()
+
+
+def current_meter() -> Meter:
+    """The meter of the run executing on this thread."""
+    meter: Meter | None = getattr(_local, "meter", None)
+    if meter is None:
+        raise RuntimeError("no ptclisp run is active on this thread")
+    return meter
+
+
+class use_meter:  # noqa: N801 - used as a context manager, reads like a function
+    """Make ``meter`` current on this thread for the block; restores the previous one (nesting)."""
+
+    __slots__ = ("meter", "_previous")
+
+    def __init__(self, meter: Meter) -> None:
+        self.meter = meter
+        self._previous: Meter | None = None
+
+    def __enter__(self) -> Meter:
+        self._previous = getattr(_local, "meter", None)
+        _local.meter = self.meter
+        return self.meter
+
+    def __exit__(self, *exc: object) -> None:
+        _local.meter = self._previous

@@ -1,0 +1,390 @@
+"""ptclisp values and Clojure equality.
+
+Representation (chosen for speed: the hot paths iterate C-level tuples and dicts):
+
+    nil            None
+    true / false   True / False
+    integer        int (arbitrary size)
+    float          float
+    string         str
+    character      Char
+    keyword        Keyword (interned: compare with ``is``)
+    symbol         Symbol (quoted symbols only; the reader's symbols are forms)
+    vector         Vector(tuple)
+    list / seq     List(tuple)
+    lazy seq       LazySeq (realised on demand, cached)
+    map            Map(dict)  insertion-ordered, never mutated after construction
+    set            Set(frozenset)
+    regex          Regex
+    function       any Python callable the evaluator or core library made
+
+Collections are immutable by contract: no core function mutates a collection it did not just
+create. Python's hashing merges ``1``, ``1.0`` and ``True`` as map keys and set elements; ``=``
+(``equals``) follows Clojure and keeps them apart (a documented deviation for hashed keys only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+__all__ = [
+    "EMPTY_LIST",
+    "EMPTY_MAP",
+    "EMPTY_SET",
+    "EMPTY_VECTOR",
+    "Char",
+    "Keyword",
+    "LazySeq",
+    "List",
+    "Map",
+    "Regex",
+    "Set",
+    "Symbol",
+    "Vector",
+    "equals",
+    "from_python",
+    "is_sequential",
+    "to_python",
+]
+
+
+class Keyword:
+    """``:name`` or ``:ns/name``. Interned, so identity is equality. Callable as a map lookup."""
+
+    __slots__ = ("ns", "name", "_hash", "__weakref__")
+    _table: dict[tuple[str | None, str], Keyword] = {}
+
+    ns: str | None
+    name: str
+
+    def __new__(cls, name: str, ns: str | None = None) -> Keyword:
+        key = (ns, name)
+        found = cls._table.get(key)
+        if found is not None:
+            return found
+        self = object.__new__(cls)
+        self.ns, self.name = ns, name
+        self._hash = hash(("kw", ns, name))
+        cls._table[key] = self
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> Keyword:
+        """``"a"`` or ``"ns/a"`` (no leading colon) → keyword."""
+        ns, sep, name = text.partition("/")
+        return cls(name, ns) if sep and ns and name else cls(text)
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.ns}/{self.name}" if self.ns else self.name
+
+    def __call__(self, coll: Any, default: Any = None) -> Any:
+        if isinstance(coll, dict):
+            return coll.get(self, default)
+        if isinstance(coll, frozenset):
+            return self if self in coll else default
+        return default
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __lt__(self, other: Keyword) -> bool:
+        return (self.ns or "", self.name) < (other.ns or "", other.name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Keyword, (self.name, self.ns))
+
+    def __repr__(self) -> str:
+        return ":" + self.qualified
+
+
+class Symbol:
+    """A quoted symbol value, ``'foo`` or ``'ns/foo``."""
+
+    __slots__ = ("ns", "name")
+
+    def __init__(self, name: str, ns: str | None = None) -> None:
+        self.ns, self.name = ns, name
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.ns}/{self.name}" if self.ns else self.name
+
+    def __hash__(self) -> int:
+        return hash(("sym", self.ns, self.name))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Symbol and other.name == self.name and other.ns == self.ns
+
+    def __lt__(self, other: Symbol) -> bool:
+        return (self.ns or "", self.name) < (other.ns or "", other.name)
+
+    def __call__(self, coll: Any, default: Any = None) -> Any:
+        if isinstance(coll, dict):
+            return coll.get(self, default)
+        return default
+
+    def __repr__(self) -> str:
+        return self.qualified
+
+
+class Char:
+    """A character, ``\\a``. Distinct from the one-character string ``"a"``."""
+
+    __slots__ = ("ch",)
+
+    def __init__(self, ch: str) -> None:
+        self.ch = ch
+
+    def __hash__(self) -> int:
+        return hash(("char", self.ch))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Char and other.ch == self.ch
+
+    def __lt__(self, other: Char) -> bool:
+        return self.ch < other.ch
+
+    def __repr__(self) -> str:
+        return "\\" + self.ch
+
+
+class Vector(tuple):  # type: ignore[type-arg]
+    """``[a b c]``. Callable with an index."""
+
+    __slots__ = ()
+
+    def __call__(self, index: Any, *default: Any) -> Any:
+        if type(index) is int and 0 <= index < len(self):
+            return self[index]
+        if default:
+            return default[0]
+        from ._errors import EvalError
+
+        raise EvalError(
+            f"index {index!r} out of bounds for vector of {len(self)}",
+            code="index_out_of_bounds",
+            hint="use (get v i) to get nil for a missing index",
+        )
+
+    def __repr__(self) -> str:
+        return "[" + " ".join(map(repr, self)) + "]"
+
+
+class List(tuple):  # type: ignore[type-arg]
+    """``(a b c)``: a list or a realised sequence."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "(" + " ".join(map(repr, self)) + ")"
+
+
+class Map(dict):  # type: ignore[type-arg]
+    """``{:a 1}``. Insertion-ordered; never mutated once built. Callable as a lookup."""
+
+    __slots__ = ("_hash",)
+
+    def __call__(self, key: Any, default: Any = None) -> Any:
+        return self.get(key, default)
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        try:
+            return self._hash
+        except AttributeError:
+            self._hash = hash(frozenset(self.items()))
+            return self._hash
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r} {v!r}" for k, v in self.items()) + "}"
+
+
+class Set(frozenset):  # type: ignore[type-arg]
+    """``#{1 2}``. Callable as a membership test returning the element."""
+
+    __slots__ = ()
+
+    def __call__(self, item: Any, default: Any = None) -> Any:
+        return item if item in self else default
+
+    def __repr__(self) -> str:
+        return "#{" + " ".join(map(repr, self)) + "}"
+
+
+class LazySeq:
+    """A sequence realised element by element from an iterator, and cached.
+
+    Producers charge the meter per element they yield, so an infinite sequence stops at the
+    step or memory limit, never hangs the host.
+    """
+
+    __slots__ = ("_source", "_cache")
+
+    def __init__(self, source: Iterable[Any]) -> None:
+        self._source: Iterator[Any] | None = iter(source)
+        self._cache: list[Any] = []
+
+    def __iter__(self) -> Iterator[Any]:
+        cache = self._cache
+        i = 0
+        while True:
+            if i < len(cache):
+                yield cache[i]
+                i += 1
+                continue
+            if self._source is None:
+                return
+            try:
+                item = next(self._source)
+            except StopIteration:
+                self._source = None
+                return
+            cache.append(item)
+
+    def realized(self) -> tuple[Any, ...]:
+        """The whole sequence (bounded by the limits for an infinite one)."""
+        for _ in self:
+            pass
+        return tuple(self._cache)
+
+    def __len__(self) -> int:
+        return len(self.realized())
+
+    def __bool__(self) -> bool:
+        return next(iter(self), _NOTHING) is not _NOTHING
+
+    def __hash__(self) -> int:
+        return hash(self.realized())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (tuple, LazySeq)):
+            return self.realized() == tuple(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(List(self.realized()))
+
+
+_NOTHING = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class Regex:
+    """``#"..."``: a compiled pattern plus the source text it was written as."""
+
+    source: str
+    pattern: Any = dataclasses.field(compare=False, hash=False)
+
+    def __repr__(self) -> str:
+        return '#"' + self.source + '"'
+
+
+EMPTY_VECTOR = Vector()
+EMPTY_LIST = List()
+EMPTY_MAP = Map()
+EMPTY_SET = Set()
+
+_SEQUENTIAL = (Vector, List, LazySeq)
+
+
+def is_sequential(value: Any) -> bool:
+    """Vectors, lists and lazy seqs: the collections ``=`` compares element by element."""
+    return isinstance(value, _SEQUENTIAL)
+
+
+def equals(a: Any, b: Any) -> bool:
+    """Clojure ``=``: deep value equality; ``1`` and ``1.0`` differ, ``[1 2]`` = ``'(1 2)``."""
+    if a is b:
+        return True
+    ta, tb = type(a), type(b)
+    if ta is tb and ta in _ATOMIC:
+        return a == b  # type: ignore[no-any-return]
+    if isinstance(a, _SEQUENTIAL) and isinstance(b, _SEQUENTIAL):
+        xs, ys = _as_tuple(a), _as_tuple(b)
+        return len(xs) == len(ys) and all(map(equals, xs, ys))
+    if isinstance(a, dict) and isinstance(b, dict):
+        if len(a) != len(b):
+            return False
+        missing = _NOTHING
+        return all(equals(v, b.get(k, missing)) for k, v in a.items())
+    if isinstance(a, frozenset) and isinstance(b, frozenset):
+        return len(a) == len(b) and all(x in b for x in a)
+    if ta in _NUMERIC or tb in _NUMERIC or ta is bool or tb is bool:
+        return False  # mixed int/float/bool never equal under =
+    return ta is tb and a == b  # type: ignore[no-any-return]
+
+
+_ATOMIC = frozenset({int, float, str, bool, type(None), Keyword, Char, Symbol})
+_NUMERIC = frozenset({int, float})
+
+
+def _as_tuple(seq: Any) -> tuple[Any, ...]:
+    return seq.realized() if isinstance(seq, LazySeq) else seq  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- host data conversion
+
+
+def from_python(obj: Any) -> Any:
+    """JSON-like host data → ptclisp values. Object keys that are strings become keywords."""
+    t = type(obj)
+    if t in _PASS_THROUGH:
+        return obj
+    if isinstance(obj, dict):
+        return Map(
+            (Keyword.parse(k) if type(k) is str else from_python(k), from_python(v))
+            for k, v in obj.items()
+        )
+    if isinstance(obj, (list, tuple)):
+        return Vector(map(from_python, obj))
+    if isinstance(obj, (set, frozenset)):
+        return Set(map(from_python, obj))
+    if hasattr(obj, "model_dump"):  # a pydantic model
+        return from_python(obj.model_dump(mode="json"))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return from_python(dataclasses.asdict(obj))
+    raise TypeError(f"cannot convert {type(obj).__name__} to a ptclisp value")
+
+
+_PASS_THROUGH = frozenset(
+    {int, float, str, bool, type(None), Keyword, Char, Symbol, Vector, List, Map, Set, Regex}
+)
+
+
+def to_python(value: Any) -> Any:
+    """ptclisp values → JSON-like host data (dict with str keys, list, str, numbers, None)."""
+    t = type(value)
+    if t in _JSON_ATOMS:
+        return value
+    if t is Keyword or t is Symbol:
+        return value.qualified
+    if t is Char:
+        return value.ch
+    if isinstance(value, dict):
+        return {_key_to_python(k): to_python(v) for k, v in value.items()}
+    if isinstance(value, (tuple, LazySeq, frozenset)):
+        return [to_python(x) for x in value]
+    if t is Regex:
+        return value.source
+    raise TypeError(f"a {_type_name(value)} cannot be passed to the host")
+
+
+_JSON_ATOMS = frozenset({int, float, str, bool, type(None)})
+
+
+def _key_to_python(key: Any) -> str:
+    if type(key) is str:
+        return key
+    if type(key) in (Keyword, Symbol):
+        return key.qualified  # type: ignore[no-any-return]
+    converted = to_python(key)
+    return converted if type(converted) is str else repr(key)
+
+
+def _type_name(value: Any) -> str:
+    return "function" if callable(value) else type(value).__name__
