@@ -7,8 +7,9 @@ not a JSON atom is a one-key dict whose key starts with ``~``:
 
     {"~k": "ns/name"} keyword    {"~s": "name"} symbol    {"~c": "a"} char
     {"~l": [...]}     list/seq   {"~set": [...]} set      {"~m": [k1, v1, ...]} map
-    {"~big": "123…"}  integer outside 64 bits            {"~re": "src"} regex
+    {"~big": "-1f…"}  integer outside 64 bits, in hex     {"~re": "src"} regex
     {"~fn": "#function[f]"} a function (not callable after decoding; prints the same)
+    {"~op": [id, tool]} an async op handle
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ._values import Char, Keyword, LazySeq, List, Map, Set, Symbol, Vector
 __all__ = ["OpaqueFunction", "decode", "encode"]
 
 _INT64 = 2**63
+# Hex, not decimal: Python refuses decimal conversions of integers over 4300 digits.
 
 
 class OpaqueFunction:
@@ -45,7 +47,7 @@ def encode(value: Any) -> Any:
     if t is str or t is bool or t is float or value is None:
         return value
     if t is int:
-        return value if -_INT64 <= value < _INT64 else {"~big": str(value)}
+        return value if -_INT64 <= value < _INT64 else {"~big": format(value, "x")}
     if t is Vector:
         return [encode(x) for x in value]
     if t is Keyword:
@@ -66,6 +68,8 @@ def encode(value: Any) -> Any:
         return {"~s": value.qualified}
     if t.__name__ == "Regex":
         return {"~re": value.source}
+    if t.__name__ == "OpHandle":
+        return {"~op": [value.op_id, value.tool]}
     if callable(value) or t is OpaqueFunction:
         from ._printer import pr_str
 
@@ -104,6 +108,12 @@ def _decode_regex(source: str) -> Any:
     return compile_regex(source)
 
 
+def _decode_op(body: list[str]) -> Any:
+    from ._host import OpHandle
+
+    return OpHandle(body[0], body[1])
+
+
 _DECODERS = {
     "~k": Keyword.parse,
     "~s": _decode_symbol,
@@ -111,7 +121,8 @@ _DECODERS = {
     "~l": lambda items: List(map(decode, items)),
     "~set": lambda items: Set(map(decode, items)),
     "~m": _decode_map,
-    "~big": int,
+    "~big": lambda text: int(text, 16),
     "~re": _decode_regex,
     "~fn": OpaqueFunction,
+    "~op": _decode_op,
 }

@@ -43,6 +43,7 @@ __all__ = [
     "Set",
     "Symbol",
     "Vector",
+    "canonical_key",
     "equals",
     "from_python",
     "is_sequential",
@@ -53,7 +54,7 @@ __all__ = [
 class Keyword:
     """``:name`` or ``:ns/name``. Interned, so identity is equality. Callable as a map lookup."""
 
-    __slots__ = ("ns", "name", "_hash", "__weakref__")
+    __slots__ = ("ns", "name", "__weakref__")
     _table: dict[tuple[str | None, str], Keyword] = {}
 
     ns: str | None
@@ -66,7 +67,6 @@ class Keyword:
             return found
         self = object.__new__(cls)
         self.ns, self.name = ns, name
-        self._hash = hash(("kw", ns, name))
         cls._table[key] = self
         return self
 
@@ -87,11 +87,10 @@ class Keyword:
             return self if self in coll else default
         return default
 
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
+    # Interned, so identity is equality; the C-level identity hash and equality make every map
+    # lookup with a keyword key run without calling Python code (a large share of pipelines).
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
 
     def __lt__(self, other: Keyword) -> bool:
         return (self.ns or "", self.name) < (other.ns or "", other.name)
@@ -205,9 +204,23 @@ class Map(dict):  # type: ignore[type-arg]
 
 
 class Set(frozenset):  # type: ignore[type-arg]
-    """``#{1 2}``. Callable as a membership test returning the element."""
+    """``#{1 2}``. Callable as a membership test returning the element.
 
-    __slots__ = ()
+    Iterates in a canonical order (see ``canonical_key``), not Python's hash order: string hashes
+    change from process to process, and a program's result must not (replay in another process,
+    every sandbox tier, a re-run of the same program).
+    """
+
+    __slots__ = ("_order",)
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            return iter(self._order)
+        except AttributeError:
+            self._order: tuple[Any, ...] = tuple(
+                sorted(frozenset.__iter__(self), key=canonical_key)
+            )
+            return iter(self._order)
 
     def __call__(self, item: Any, default: Any = None) -> Any:
         return item if item in self else default
@@ -282,6 +295,43 @@ class Regex:
 
     def __repr__(self) -> str:
         return '#"' + self.source + '"'
+
+
+def canonical_key(value: Any, depth: int = 0) -> tuple[int, Any]:
+    """A total, process-independent order over values: numbers, then strings, keywords, ...
+
+    Within a kind the natural order; across kinds a fixed rank; collections element-wise.
+    Past ``_KEY_DEPTH`` levels collections compare equal (no unbounded recursion).
+    """
+    t = type(value)
+    if t is bool or value is None:
+        return (0, (value is None, bool(value)))
+    if t is int or t is float:
+        return (1, value)
+    if t is str:
+        return (2, value)
+    if t is Keyword or t is Symbol:
+        return (3 if t is Keyword else 4, (value.ns or "", value.name))
+    if t is Char:
+        return (5, value.ch)
+    if depth >= _KEY_DEPTH:
+        return (10, ())
+    depth += 1
+    if isinstance(value, (tuple, LazySeq)):
+        return (6, tuple(canonical_key(x, depth) for x in value))
+    if isinstance(value, dict):
+        pairs = ((canonical_key(k, depth), canonical_key(v, depth)) for k, v in value.items())
+        return (7, tuple(sorted(pairs)))
+    if isinstance(value, Set):
+        return (8, tuple(_sorted_keys(value, depth)))
+    return (9, t.__name__)
+
+
+def _sorted_keys(items: frozenset[Any], depth: int) -> list[tuple[int, Any]]:
+    return sorted(canonical_key(x, depth) for x in frozenset.__iter__(items))
+
+
+_KEY_DEPTH = 24
 
 
 EMPTY_VECTOR = Vector()

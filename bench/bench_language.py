@@ -1,0 +1,231 @@
+"""Language benchmark: the issue's table — each ptclisp case next to idiomatic native Python.
+
+    python bench/bench_language.py            # print the table
+    python bench/bench_language.py --write    # also replace "## Language core" in docs/benchmarks.md
+
+Times are CPU seconds (``time.process_time``), best of several batches: on a shared, loaded
+machine wall-clock time mostly measures the other processes.
+
+Data-pipeline rows run an already-loaded program (``load`` is cached by source text, as in
+``run``) against data already converted to ptclisp values — the conversion of the host's input is
+its own row, because a host converting 10,000 records once and running many programs over them
+pays it once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import ptclisp  # noqa: E402
+from ptclisp._limits import Limits, Meter  # noqa: E402
+from ptclisp._run import execute, load  # noqa: E402
+from ptclisp._values import from_python, to_python  # noqa: E402
+
+Row = tuple[str, float, float | None, str]
+"""(name, ptclisp seconds, native Python seconds or None, target text)."""
+
+REGIONS = ["eu", "us", "apac", "latam"]
+STATUSES = ["paid", "pending", "refunded"]
+ORDERS = [
+    {"id": i, "region": REGIONS[i % 4], "status": STATUSES[i % 3], "amount": (i * 37) % 1000 + 0.5,
+     "qty": i % 7}
+    for i in range(10_000)
+]
+ORDERS_VALUE = from_python(ORDERS)
+BIG = Limits(max_steps=10**9, timeout_s=600, max_memory=2**34, max_depth=1_000)
+
+
+def best(fn: Callable[[], object], repeat: int = 5, number: int = 10) -> float:
+    """Best mean CPU seconds per call over ``repeat`` batches."""
+    fn()
+    result = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        for _ in range(number):
+            fn()
+        result = min(result, (time.process_time() - start) / number)
+    return result
+
+
+def program(source: str, data: dict[str, object] | None = None,
+            tools: dict[str, Callable[[dict[str, object]], object]] | None = None
+            ) -> Callable[[], object]:
+    """A zero-argument callable running ``source`` the way ``run`` does, on prepared data."""
+    from ptclisp._host import ToolHost
+
+    prepared = data or {}
+    load(source)
+
+    def go() -> object:
+        meter = Meter(BIG)
+        done = execute(load(source), host=ToolHost(tools), data=prepared, meter=meter)
+        return done.value
+
+    return go
+
+
+# ---------------------------------------------------------------- the cases
+
+
+def trivial() -> Row:
+    ours = best(lambda: ptclisp.run("(+ 1 2)"), number=2000)
+    native = best(lambda: (lambda: 1 + 2)(), number=2000)
+    return ("trivial program end to end: ptclisp.run(\"(+ 1 2)\")", ours, native, "<= 100 us")
+
+
+FILTER_SUM = """(->> data/orders
+     (filter #(= (:status %) "paid"))
+     (map :amount)
+     (reduce +))"""
+
+
+def filter_sum() -> Row:
+    go = program(FILTER_SUM, {"orders": ORDERS_VALUE})
+
+    def native() -> float:
+        return sum(o["amount"] for o in ORDERS if o["status"] == "paid")
+
+    assert go() == native()
+    return ("filter/sum over 10,000 records", best(go), best(native), "<= 3x")
+
+
+GROUP_BY = """(update-vals (group-by :region data/orders)
+             (fn [os] (reduce + (map :amount os))))"""
+
+
+def group_by() -> Row:
+    go = program(GROUP_BY, {"orders": ORDERS_VALUE})
+
+    def native() -> dict[str, float]:
+        groups: dict[str, list[dict[str, object]]] = defaultdict(list)
+        for o in ORDERS:
+            groups[o["region"]].append(o)  # type: ignore[index]
+        return {k: sum(o["amount"] for o in os) for k, os in groups.items()}  # type: ignore[misc]
+
+    assert to_python(go()) == native()
+    return ("group-by over 10,000 records (+ sum per group)", best(go), best(native), "<= 3x")
+
+
+SORT = "(sort-by :amount data/orders)"
+
+
+def sort_records() -> Row:
+    go = program(SORT, {"orders": ORDERS_VALUE})
+
+    def native() -> list[dict[str, object]]:
+        return sorted(ORDERS, key=lambda o: o["amount"])  # type: ignore[arg-type, return-value]
+
+    return ("sort 10,000 records by a key", best(go), best(native), "<= 3x")
+
+
+FIB = "(defn fib [n] (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2))))) (fib 20)"
+
+
+def fib() -> Row:
+    go = program(FIB)
+
+    def native_fib(n: int) -> int:
+        return n if n < 2 else native_fib(n - 1) + native_fib(n - 2)
+
+    assert go() == native_fib(20) == 6765
+    return ("fib(20), naive recursion", best(go, repeat=3, number=2),
+            best(lambda: native_fib(20), repeat=3, number=2), "")
+
+
+TOOL_LOOP = """(loop [i 0 acc 0]
+  (if (< i 1000)
+    (recur (inc i) (+ acc (:v (tool/lookup {:i i}))))
+    acc))"""
+
+
+def tool_calls() -> Row:
+    def lookup(args: dict[str, object]) -> dict[str, object]:
+        return {"v": args["i"]}
+
+    go = program(TOOL_LOOP, tools={"lookup": lookup})
+
+    def native() -> int:
+        return sum(lookup({"i": i})["v"] for i in range(1000))  # type: ignore[misc]
+
+    assert go() == native() == 499500
+    return ("1,000 tool calls in a loop", best(go, number=3), best(native, number=3), "")
+
+
+def convert() -> Row:
+    return ("convert 10,000 host records to values (from_python)",
+            best(lambda: from_python(ORDERS), number=3), None, "")
+
+
+def reader() -> list[Row]:
+    try:
+        from bench_reader import reader_rows
+    except ImportError:  # the reader benchmark is optional here
+        return []
+    return [(name, ours, base, "<= 2 ms" if name.startswith("parse") else "")
+            for name, ours, base in reader_rows()]
+
+
+def rows() -> list[Row]:
+    return [*reader(), trivial(), filter_sum(), group_by(), sort_records(), fib(), tool_calls(),
+            convert()]
+
+
+# ---------------------------------------------------------------- output
+
+
+def _time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} us"
+    return f"{seconds * 1e3:.2f} ms"
+
+
+def table(results: list[Row]) -> str:
+    lines = ["| benchmark | ptclisp | native Python | ratio | target |", "|---|---:|---:|---:|---|"]
+    for name, ours, native, target in results:
+        ratio = f"{ours / native:.1f}x" if native else "-"
+        lines.append(f"| {name} | {_time(ours)} | {_time(native) if native else '-'} | {ratio} "
+                     f"| {target} |")
+    return "\n".join(lines)
+
+
+def write_section(text: str) -> None:
+    path = ROOT / "docs" / "benchmarks.md"
+    current = path.read_text() if path.exists() else "# Benchmarks\n"
+    start = current.find("## Language core")
+    if start == -1:
+        updated = current.rstrip("\n") + "\n\n" + text
+    else:
+        end = current.find("\n## ", start + 1)
+        updated = current[:start] + text + (current[end + 1:] if end != -1 else "")
+    path.write_text(updated if updated.endswith("\n") else updated + "\n")
+
+
+def main() -> None:
+    results = rows()
+    body = table(results)
+    print(body)
+    if "--write" in sys.argv:
+        load_avg = os.getloadavg()[0]
+        header = (
+            "## Language core\n\n"
+            f"`python bench/bench_language.py` on {datetime.date.today()} (CPython "
+            f"{platform.python_version()}, {os.cpu_count()} cores, load average {load_avg:.1f}); "
+            "CPU time, best of several batches. Pipelines run a cached program on data already "
+            "converted to values (conversion is its own row).\n\n"
+        )
+        write_section(header + body + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The analyzer: reader forms → checked core AST (``ptclisp._ast``).
+
+Every special form is validated here, up front, with errors that carry a code
+(``invalid_form``, ``arity_error``, ``unbound_symbol``), the form's line/column and a one-line
+hint an LLM can act on. Symbols are resolved to places (frame slots, captures, globals,
+builtins), macros are expanded, destructuring becomes plain slot assignments.
+
+Top-level ``def``/``defn`` names are collected before analysis, so a program may call a
+function defined further down (Clojure would need ``declare``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from hy import models
+
+from .. import _ast as A
+from . import bindings, conditionals, iteration, threading  # noqa: F401 - register forms
+from ._dispatch import SPECIAL, analyze
+from ._env import Env, FnScope, Root, SlotCounter
+
+__all__ = ["RUN_NAMES", "SPECIAL_FORMS", "analyze_program"]
+
+# Names the run context provides (they need the run: output, tools, control flow, history).
+RUN_NAMES = frozenset(
+    {
+        "println", "print", "prn", "pr", "newline", "return", "fail", "await", "await-all",
+        "await-any", "pmap", "pcalls", "*1", "*2", "*3",
+    }
+)
+
+SPECIAL_FORMS = frozenset(SPECIAL)
+
+
+def analyze_program(
+    forms: Sequence[object],
+    *,
+    known_globals: Collection[str] = (),
+    builtins: Collection[str] | None = None,
+    run_names: Collection[str] = RUN_NAMES,
+) -> A.Program:
+    """Analyze a whole program (the top-level forms of one source text)."""
+    if builtins is None:
+        from .._core import BUILTINS
+
+        builtins = BUILTINS
+    root = Root(set(known_globals) | _top_level_defs(forms), builtins, run_names)
+    slots = SlotCounter(1)
+    env = Env(root, FnScope(None, named=False), slots, {}, None)
+    body = [analyze(f, env, False) for f in forms]
+    return A.Program(tuple(body), slots.high, frozenset(root.globals))
+
+
+def _top_level_defs(forms: Sequence[object]) -> set[str]:
+    """Names defined with def/defn anywhere in the program (defs are global in Clojure)."""
+    found: set[str] = set()
+    stack = list(forms)
+    while stack:
+        form = stack.pop()
+        if isinstance(form, models.Expression) and len(form) >= 2:
+            head, name = form[0], form[1]
+            if isinstance(head, models.Symbol) and str(head) in ("def", "defn", "defn-") \
+                    and isinstance(name, models.Symbol):
+                found.add(str(name))
+        if isinstance(form, models.Sequence):
+            stack.extend(form)
+    return found

@@ -1,0 +1,311 @@
+"""Compiling calls: ``(f a b)`` → a closure specialised for the argument count.
+
+When the callee is known at compile time (a builtin, a run-level function, a keyword) it is
+bound into the closure; otherwise the callee is evaluated per call. Exceptions escaping the
+callee get the call's position (see ``convert_exception``); argument evaluation happens outside
+the ``try`` so an error inside an argument keeps its own, more precise position.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import _ast as A
+from ._errors import PtclispError
+from ._values import Keyword, Map
+
+if TYPE_CHECKING:
+    from ._compiler import Compiler, Ev
+
+__all__ = ["compile_call"]
+
+
+def compile_call(compiler: Compiler, node: A.Call) -> Ev:
+    args = [compiler.compile(a) for a in node.args]
+    fn = node.fn
+    if isinstance(fn, (A.Builtin, A.RunFn)) and fn.name not in ("*1", "*2", "*3"):
+        value = compiler.compile(fn)([])
+        slow = _slow(value, fn.name, node)
+        const = node.args[1].value if len(args) == 2 and isinstance(node.args[1], A.Const) \
+            else _NONE
+        if isinstance(fn, A.Builtin) and len(args) == 2 and fn.name == "=":
+            if const is not _NONE and type(const) in _SIMPLE:
+                return _equals_const(slow, args[0], const)
+            return _equals2(slow, args)
+        if isinstance(fn, A.Builtin) and len(args) == 2 and fn.name in _FAST2:
+            if type(const) in (int, float):
+                return _fast2_const(_FAST2[fn.name], slow, args[0], const)
+            return _fast2(_FAST2[fn.name], slow, args)
+        if isinstance(fn, A.Builtin) and len(args) == 1 and fn.name in _FAST1:
+            return _fast1(_FAST1[fn.name], slow, args[0])
+        return _fixed(value, args, fn.name, node)
+    if isinstance(fn, A.Const):
+        if type(fn.value) is Keyword and len(args) == 1:
+            if isinstance(node.args[0], A.Local):
+                return _keyword_lookup_local(fn.value, node.args[0].slot)
+            return _keyword_lookup(fn.value, args[0])
+        return _fixed(fn.value, args, _name_of(fn.value), node)
+    name = fn.name if isinstance(fn, (A.Global, A.Local, A.Captured)) else "fn"
+    if isinstance(fn, A.Captured) and len(args) == 1:
+        return _captured1(fn.index, args[0], name, node)
+    return _dynamic(compiler.compile(fn), args, name, node)
+
+
+def _captured1(index: int, a0: Ev, name: str, node: A.Node) -> Ev:
+    """``(f x)`` where ``f`` is a captured value — typically a named fn calling itself."""
+    from ._eval_errors import convert_exception
+
+    line, column = node.line, node.column
+
+    def ev(f: list[Any]) -> Any:
+        fn, x = f[0][index], a0(f)
+        try:
+            return fn(x)
+        except PtclispError as exc:
+            raise exc.at(line, column) from None
+        except Exception as exc:
+            raise convert_exception(exc, _name_of_dynamic(fn, name), line, column, fn,
+                                    (x,)) from exc
+
+    return ev
+
+
+# Builtins inlined for the common case of two ints, two floats or two strings/keywords; any
+# other argument types take the builtin's own path (same result, same errors).
+_FAST2: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "<": operator.lt,
+    ">": operator.gt, "<=": operator.le, ">=": operator.ge,
+}
+_FAST1: dict[str, Callable[[Any], Any]] = {"inc": lambda x: x + 1, "dec": lambda x: x - 1}
+_NUMBER = (int, float)
+
+
+Slow = Callable[..., Any]
+
+
+def _slow(fn: Any, name: str, node: A.Node) -> Slow:
+    """Call the builtin itself on already evaluated arguments (errors get the call's position)."""
+    from ._eval_errors import convert_exception
+
+    line, column = node.line, node.column
+
+    def call(*values: Any) -> Any:
+        try:
+            return fn(*values)
+        except PtclispError as exc:
+            raise exc.at(line, column) from None
+        except Exception as exc:
+            raise convert_exception(exc, name, line, column, fn, values) from exc
+
+    return call
+
+
+def _fast2(op: Callable[[Any, Any], Any], slow: Slow, args: list[Ev]) -> Ev:
+    a0, a1 = args
+
+    def ev(f: list[Any]) -> Any:
+        x, y = a0(f), a1(f)
+        tx = type(x)
+        if (tx is int or tx is float) and type(y) is tx:
+            return op(x, y)
+        return slow(x, y)
+
+    return ev
+
+
+def _fast2_const(op: Callable[[Any, Any], Any], slow: Slow, a0: Ev, y: Any) -> Ev:
+    ty = type(y)
+
+    def ev(f: list[Any]) -> Any:
+        x = a0(f)
+        if type(x) is ty:
+            return op(x, y)
+        return slow(x, y)
+
+    return ev
+
+
+def _equals_const(slow: Slow, a0: Ev, y: Any) -> Ev:
+    ty = type(y)
+
+    def ev(f: list[Any]) -> Any:
+        x = a0(f)
+        if type(x) is ty:
+            return x == y
+        return slow(x, y)
+
+    return ev
+
+
+def _fast1(op: Callable[[Any], Any], slow: Slow, arg: Ev) -> Ev:
+    def ev(f: list[Any]) -> Any:
+        x = arg(f)
+        tx = type(x)
+        if tx is int or tx is float:
+            return op(x)
+        return slow(x)
+
+    return ev
+
+
+def _equals2(slow: Slow, args: list[Ev]) -> Ev:
+    a0, a1 = args
+
+    def ev(f: list[Any]) -> Any:
+        x, y = a0(f), a1(f)
+        if x is y:
+            return True
+        tx = type(x)
+        if tx is type(y) and tx in _SIMPLE:
+            return x == y
+        return slow(x, y)
+
+    return ev
+
+
+_SIMPLE = frozenset({int, str, float, Keyword})
+_NONE: Any = object()
+
+
+def _name_of(value: Any) -> str:
+    return getattr(value, "ptclisp_name", None) or repr(value)
+
+
+def _keyword_lookup(key: Keyword, arg: Ev) -> Ev:
+    def ev(f: list[Any]) -> Any:
+        coll = arg(f)
+        if type(coll) is Map:
+            return coll.get(key)
+        return key(coll)
+
+    return ev
+
+
+def _keyword_lookup_local(key: Keyword, slot: int) -> Ev:
+    def ev(f: list[Any]) -> Any:
+        coll = f[slot]
+        if type(coll) is Map:
+            return coll.get(key)
+        return key(coll)
+
+    return ev
+
+
+def _fixed(fn: Any, args: list[Ev], name: str, node: A.Node) -> Ev:
+    from ._eval_errors import convert_exception
+
+    line, column = node.line, node.column
+    if len(args) == 0:
+
+        def ev0(f: list[Any]) -> Any:
+            try:
+                return fn()
+            except PtclispError as exc:
+                raise exc.at(line, column) from None
+            except Exception as exc:
+                raise convert_exception(exc, name, line, column, fn, ()) from exc
+
+        return ev0
+    if len(args) == 1:
+        (a0,) = args
+
+        def ev1(f: list[Any]) -> Any:
+            x = a0(f)
+            try:
+                return fn(x)
+            except PtclispError as exc:
+                raise exc.at(line, column) from None
+            except Exception as exc:
+                raise convert_exception(exc, name, line, column, fn, (x,)) from exc
+
+        return ev1
+    if len(args) == 2:
+        a0, a1 = args
+
+        def ev2(f: list[Any]) -> Any:
+            x, y = a0(f), a1(f)
+            try:
+                return fn(x, y)
+            except PtclispError as exc:
+                raise exc.at(line, column) from None
+            except Exception as exc:
+                raise convert_exception(exc, name, line, column, fn, (x, y)) from exc
+
+        return ev2
+    if len(args) == 3:
+        a0, a1, a2 = args
+
+        def ev3(f: list[Any]) -> Any:
+            x, y, z = a0(f), a1(f), a2(f)
+            try:
+                return fn(x, y, z)
+            except PtclispError as exc:
+                raise exc.at(line, column) from None
+            except Exception as exc:
+                raise convert_exception(exc, name, line, column, fn, (x, y, z)) from exc
+
+        return ev3
+
+    def ev(f: list[Any]) -> Any:
+        values = [a(f) for a in args]
+        try:
+            return fn(*values)
+        except PtclispError as exc:
+            raise exc.at(line, column) from None
+        except Exception as exc:
+            raise convert_exception(exc, name, line, column, fn, tuple(values)) from exc
+
+    return ev
+
+
+def _dynamic(callee: Ev, args: list[Ev], name: str, node: A.Node) -> Ev:
+    from ._eval_errors import convert_exception
+
+    line, column = node.line, node.column
+    if len(args) == 1:
+        (a0,) = args
+
+        def ev1(f: list[Any]) -> Any:
+            fn, x = callee(f), a0(f)
+            try:
+                return fn(x)
+            except PtclispError as exc:
+                raise exc.at(line, column) from None
+            except Exception as exc:
+                raise convert_exception(exc, _name_of_dynamic(fn, name), line, column, fn,
+                                        (x,)) from exc
+
+        return ev1
+    if len(args) == 2:
+        a0, a1 = args
+
+        def ev2(f: list[Any]) -> Any:
+            fn, x, y = callee(f), a0(f), a1(f)
+            try:
+                return fn(x, y)
+            except PtclispError as exc:
+                raise exc.at(line, column) from None
+            except Exception as exc:
+                raise convert_exception(exc, _name_of_dynamic(fn, name), line, column, fn,
+                                        (x, y)) from exc
+
+        return ev2
+
+    def ev(f: list[Any]) -> Any:
+        fn = callee(f)
+        values = [a(f) for a in args]
+        try:
+            return fn(*values)
+        except PtclispError as exc:
+            raise exc.at(line, column) from None
+        except Exception as exc:
+            raise convert_exception(exc, _name_of_dynamic(fn, name), line, column, fn,
+                                    tuple(values)) from exc
+
+    return ev
+
+
+def _name_of_dynamic(fn: Any, name: str) -> str:
+    return getattr(fn, "ptclisp_name", None) or name

@@ -1,0 +1,183 @@
+"""Compiling ``fn``: closures that capture by value and run ``recur`` in a loop.
+
+Evaluating an ``A.Fn`` node makes a Python function. Calling it checks the argument count,
+charges a step and a level of depth, builds the frame ``[captures, *args, *locals]``, runs the
+destructuring prologue and the body, and loops while the body returns ``RECUR``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import _ast as A
+from ._errors import EvalError
+from ._values import List
+
+if TYPE_CHECKING:
+    from ._compiler import Compiler, Ev
+
+__all__ = ["make_fn_factory"]
+
+Runner = Callable[[list[Any], tuple[Any, ...]], Any]
+
+
+def make_fn_factory(compiler: Compiler, node: A.Fn) -> Ev:
+    """The closure that, evaluated in a frame, makes the function value."""
+    captures = [compiler.compile(c) for c in node.captures]
+    named, name = node.named, node.name or "fn"
+    expects = _expects(node.arities)
+    if len(node.arities) == 1 and not node.arities[0].variadic:
+        return _single_arity_factory(captures, named, name, expects, node.arities[0], compiler)
+    runners = {a.nparams: _runner(compiler, a) for a in node.arities if not a.variadic}
+    variadic = [(a.nparams, _runner(compiler, a)) for a in node.arities if a.variadic]
+
+    def factory(f: list[Any]) -> Any:
+        captured = [None, *[e(f) for e in captures]] if named else [e(f) for e in captures]
+
+        def fn(*args: Any) -> Any:
+            run = runners.get(len(args))
+            if run is not None:
+                return run(captured, args)
+            if variadic and len(args) >= variadic[0][0]:
+                fixed, run = variadic[0]
+                rest = List(args[fixed:]) if len(args) > fixed else None
+                return run(captured, (*args[:fixed], rest))
+            raise _arity_error(name, len(args), expects)
+
+        fn.ptclisp_name = name  # type: ignore[attr-defined]
+        fn.__name__ = fn.__qualname__ = name
+        if named:
+            captured[0] = fn
+        return fn
+
+    return factory
+
+
+def _single_arity_factory(captures: list[Ev], named: bool, name: str, expects: str,
+                          arity: A.Arity, compiler: Compiler) -> Ev:
+    """The common case, one fixed arity: the runner is inlined into the function itself."""
+    from ._compiler import RECUR
+
+    body, ctx, nparams = compiler.compile(arity.body), compiler.ctx, arity.nparams
+    prologue = [(b.slot, compiler.compile(b.expr)) for b in arity.prologue]
+    pad = [None] * (arity.nslots - 1 - nparams)
+    if nparams == 1 and not prologue:
+        return _one_param_factory(captures, named, name, body, ctx, pad)
+
+    def factory(f: list[Any]) -> Any:
+        captured = [None, *[e(f) for e in captures]] if named else [e(f) for e in captures]
+
+        def fn(*args: Any) -> Any:
+            if len(args) != nparams:
+                raise _arity_error(name, len(args), expects)
+            meter = ctx.meter
+            meter.fuel -= 1
+            if meter.fuel < 0:
+                meter.refuel()
+            depth = meter.depth = meter.depth + 1
+            if depth > meter.limits.max_depth:
+                meter.depth -= 1
+                meter.enter()  # raises depth_limit
+            frame = [captured, *args, *pad]
+            for slot, value in prologue:
+                frame[slot] = value(frame)
+            result = body(frame)
+            while result is RECUR:
+                meter.fuel -= 1
+                if meter.fuel < 0:
+                    meter.refuel()
+                for slot, value in prologue:
+                    frame[slot] = value(frame)
+                result = body(frame)
+            meter.depth -= 1  # no try/finally: an exception ends the whole run
+            return result
+
+        fn.ptclisp_name = name  # type: ignore[attr-defined]
+        fn.__name__ = fn.__qualname__ = name
+        if named:
+            captured[0] = fn
+        return fn
+
+    return factory
+
+
+def _one_param_factory(captures: list[Ev], named: bool, name: str, body: Ev, ctx: Any,
+                       pad: list[None]) -> Ev:
+    """The most common function shape (``#(...)``, ``(fn [x] ...)``) with a fixed signature:
+    Python checks the argument count (a wrong count becomes ``arity_error`` at the call site)."""
+    from ._compiler import RECUR
+
+    def factory(f: list[Any]) -> Any:
+        captured = [None, *[e(f) for e in captures]] if named else [e(f) for e in captures]
+
+        def fn(x: Any) -> Any:
+            meter = ctx.meter
+            meter.fuel -= 1
+            if meter.fuel < 0:
+                meter.refuel()
+            depth = meter.depth = meter.depth + 1
+            if depth > meter.limits.max_depth:
+                meter.depth -= 1
+                meter.enter()  # raises depth_limit
+            frame = [captured, x, *pad]
+            result = body(frame)
+            while result is RECUR:
+                meter.fuel -= 1
+                if meter.fuel < 0:
+                    meter.refuel()
+                result = body(frame)
+            meter.depth -= 1  # no try/finally: an exception ends the whole run
+            return result
+
+        fn.ptclisp_name = name  # type: ignore[attr-defined]
+        fn.__name__ = fn.__qualname__ = name
+        if named:
+            captured[0] = fn
+        return fn
+
+    return factory
+
+
+def _runner(compiler: Compiler, arity: A.Arity) -> Runner:
+    from ._compiler import RECUR
+
+    body, ctx = compiler.compile(arity.body), compiler.ctx
+    prologue = [(b.slot, compiler.compile(b.expr)) for b in arity.prologue]
+    pad = [None] * (arity.nslots - 1 - arity.nparams - (1 if arity.variadic else 0))
+
+    def run(captured: list[Any], args: tuple[Any, ...]) -> Any:
+        meter = ctx.meter
+        meter.fuel -= 1  # type: ignore[union-attr]
+        if meter.fuel < 0:  # type: ignore[union-attr]
+            meter.refuel()  # type: ignore[union-attr]
+        meter.enter()  # type: ignore[union-attr]
+        frame = [captured, *args, *pad]
+        for slot, value in prologue:
+            frame[slot] = value(frame)
+        result = body(frame)
+        while result is RECUR:
+            meter.fuel -= 1  # type: ignore[union-attr]
+            if meter.fuel < 0:  # type: ignore[union-attr]
+                meter.refuel()  # type: ignore[union-attr]
+            for slot, value in prologue:
+                frame[slot] = value(frame)
+            result = body(frame)
+        meter.depth -= 1  # type: ignore[union-attr]  # an exception ends the run: no finally
+        return result
+
+    return run
+
+
+def _expects(arities: tuple[A.Arity, ...]) -> str:
+    counts = sorted(a.nparams for a in arities if not a.variadic)
+    text = [str(n) for n in counts] + [f"{a.nparams} or more" for a in arities if a.variadic]
+    return " or ".join(text)
+
+
+def _arity_error(name: str, got: int, expects: str) -> EvalError:
+    return EvalError(
+        f"wrong number of arguments ({got}) passed to {name}, which takes {expects}",
+        code="arity_error",
+        hint=f"call {name} with {expects} argument(s)",
+    )

@@ -1,0 +1,485 @@
+"""Arithmetic, numeric comparison, Clojure ``compare`` and the Math helpers.
+
+Numbers are ``int`` (arbitrary size: overflow promotes, a documented deviation) and ``float``.
+Booleans are not numbers. ``(/ 1 2)`` is ``0.5`` (no ratios), ``(/ 4 2)`` is ``2``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._errors import EvalError
+from .._values import Char, Keyword, Symbol, Vector, equals
+from ._registry import builtin
+from ._support import type_error, type_name
+
+_INF = float("inf")
+
+
+def _not_number(fname: str, x: Any) -> EvalError:
+    return EvalError(
+        f"{fname}: expected a number, got {type_name(x)}",
+        code="type_error",
+        hint="check for nil or non-numeric values (e.g. a missing map key) before arithmetic",
+    )
+
+
+def _check(fname: str, x: Any) -> Any:
+    t = type(x)
+    if t is int or t is float:
+        return x
+    raise _not_number(fname, x)
+
+
+@builtin("+", "+'", arglists="([] [x] [x y & more])", doc="Sum of the numbers; (+) is 0.", category="arithmetic")
+def add(*args: Any) -> Any:
+    total: Any = 0
+    for x in args:
+        t = type(x)
+        if t is not int and t is not float:
+            raise _not_number("+", x)
+        total += x
+    return total
+
+
+@builtin("-", "-'", arglists="([x] [x y & more])", doc="Negation of x, or x minus the rest.", category="arithmetic")
+def sub(x: Any, *more: Any) -> Any:
+    _check("-", x)
+    if not more:
+        return -x
+    for y in more:
+        t = type(y)
+        if t is not int and t is not float:
+            raise _not_number("-", y)
+        x -= y
+    return x
+
+
+@builtin("*", "*'", arglists="([] [x] [x y & more])", doc="Product of the numbers; (*) is 1.", category="arithmetic")
+def mul(*args: Any) -> Any:
+    product: Any = 1
+    for x in args:
+        t = type(x)
+        if t is not int and t is not float:
+            raise _not_number("*", x)
+        product *= x
+    return product
+
+
+def _divide(x: Any, y: Any) -> Any:
+    if y == 0:
+        if type(x) is int and type(y) is int:
+            raise EvalError("divide by zero", code="division_by_zero",
+                            hint="check the divisor before dividing")
+        if x != x or x == 0:
+            return math.nan
+        negative = (x < 0) != (math.copysign(1.0, y) < 0)
+        return -_INF if negative else _INF
+    if type(x) is int and type(y) is int:
+        if x % y == 0:
+            return x // y
+        try:
+            return x / y
+        except OverflowError:
+            return float(x // y)
+    return x / y
+
+
+@builtin("/", arglists="([x] [x y & more])",
+         doc="Division; integer when exact, else a float ((/ 1 2) is 0.5). (/ x) is 1/x.",
+         category="arithmetic")
+def div(x: Any, *more: Any) -> Any:
+    _check("/", x)
+    if not more:
+        return _divide(1, x)
+    for y in more:
+        x = _divide(x, _check("/", y))
+    return x
+
+
+def _int_div_args(fname: str, x: Any, y: Any) -> None:
+    _check(fname, x)
+    _check(fname, y)
+    if y == 0:
+        raise EvalError(f"{fname}: divide by zero", code="division_by_zero",
+                        hint="check the divisor before dividing")
+
+
+def _quot(x: Any, y: Any) -> Any:
+    if type(x) is int and type(y) is int:
+        q = abs(x) // abs(y)
+        return q if (x < 0) == (y < 0) else -q
+    return float(math.trunc(x / y))
+
+
+@builtin("quot", arglists="([num div])", doc="Integer division truncated toward zero.", category="arithmetic")
+def quot(x: Any, y: Any) -> Any:
+    _int_div_args("quot", x, y)
+    return _quot(x, y)
+
+
+@builtin("rem", arglists="([num div])", doc="Remainder of quot; has the sign of num.", category="arithmetic")
+def rem(x: Any, y: Any) -> Any:
+    _int_div_args("rem", x, y)
+    if type(x) is int and type(y) is int:
+        return x - y * _quot(x, y)
+    return math.fmod(x, y)
+
+
+@builtin("mod", arglists="([num div])", doc="Modulus (floored); has the sign of div.", category="arithmetic")
+def mod(x: Any, y: Any) -> Any:
+    _int_div_args("mod", x, y)
+    return x % y
+
+
+@builtin("inc", "inc'", arglists="([x])", doc="x plus one.", category="arithmetic")
+def inc(x: Any) -> Any:
+    t = type(x)
+    if t is int or t is float:
+        return x + 1
+    raise _not_number("inc", x)
+
+
+@builtin("dec", "dec'", arglists="([x])", doc="x minus one.", category="arithmetic")
+def dec(x: Any) -> Any:
+    t = type(x)
+    if t is int or t is float:
+        return x - 1
+    raise _not_number("dec", x)
+
+
+def _extreme(fname: str, args: tuple[Any, ...], pick_greater: bool) -> Any:
+    best = _check(fname, args[0])
+    for x in args[1:]:
+        _check(fname, x)
+        if x != x or best != best:
+            best = math.nan
+        elif not ((best > x) if pick_greater else (best < x)):
+            best = x  # Clojure keeps the later argument on ties: (min 1.0 1) is 1
+    return best
+
+
+@builtin("max", "Math/max", arglists="([x] [x y & more])", doc="Greatest of the numbers.", category="arithmetic")
+def max_(x: Any, *more: Any) -> Any:
+    return _extreme("max", (x, *more), True)
+
+
+@builtin("min", "Math/min", arglists="([x] [x y & more])", doc="Least of the numbers.", category="arithmetic")
+def min_(x: Any, *more: Any) -> Any:
+    return _extreme("min", (x, *more), False)
+
+
+@builtin("abs", "Math/abs", arglists="([x])", doc="Absolute value.", category="arithmetic")
+def abs_(x: Any) -> Any:
+    return abs(_check("abs", x))
+
+
+# ---------------------------------------------------------------- comparison
+
+
+@builtin("=", arglists="([x] [x y & more])",
+         doc="Deep value equality: (= [1 2] '(1 2)) is true, (= 1 1.0) is false.",
+         category="comparison")
+def eq(x: Any, *more: Any) -> bool:
+    for y in more:
+        if not equals(x, y):
+            return False
+        x = y
+    return True
+
+
+@builtin("not=", arglists="([x] [x y & more])", doc="(not (= x y ...)).", category="comparison")
+def not_eq(x: Any, *more: Any) -> bool:
+    return not eq(x, *more)
+
+
+@builtin("==", arglists="([x] [x y & more])", doc="Numeric equality: (== 1 1.0) is true.", category="comparison")
+def num_eq(x: Any, *more: Any) -> bool:
+    _check("==", x)
+    for y in more:
+        if x != _check("==", y):
+            return False
+        x = y
+    return True
+
+
+def _ordering(fname: str, test: Any) -> Any:
+    def compare_chain(x: Any, *more: Any) -> bool:
+        if not more:
+            return True
+        tx = type(x)
+        if tx is not int and tx is not float:
+            raise _not_number(fname, x)
+        for y in more:
+            ty = type(y)
+            if ty is not int and ty is not float:
+                raise _not_number(fname, y)
+            if not test(x, y):
+                return False
+            x = y
+        return True
+
+    return compare_chain
+
+
+lt = builtin("<", arglists="([x] [x y & more])", doc="True if the numbers increase strictly.",
+             category="comparison")(_ordering("<", lambda a, b: a < b))
+gt = builtin(">", arglists="([x] [x y & more])", doc="True if the numbers decrease strictly.",
+             category="comparison")(_ordering(">", lambda a, b: a > b))
+le = builtin("<=", arglists="([x] [x y & more])", doc="True if the numbers never decrease.",
+             category="comparison")(_ordering("<=", lambda a, b: a <= b))
+ge = builtin(">=", arglists="([x] [x y & more])", doc="True if the numbers never increase.",
+             category="comparison")(_ordering(">=", lambda a, b: a >= b))
+
+
+def _java_string_compare(a: str, b: str) -> int:
+    for ca, cb in zip(a, b):
+        if ca != cb:
+            return ord(ca) - ord(cb)
+    return len(a) - len(b)
+
+
+def _named_compare(a: Any, b: Any) -> int:
+    if a.ns != b.ns:
+        if a.ns is None:
+            return -1
+        if b.ns is None:
+            return 1
+        return _java_string_compare(a.ns, b.ns)
+    return _java_string_compare(a.name, b.name)
+
+
+def _sign(d: Any) -> int:
+    return (d > 0) - (d < 0)
+
+
+def compare_values(a: Any, b: Any) -> int:
+    """Clojure ``compare``: nil first; numbers, strings, keywords, symbols, chars, booleans and
+    vectors (shorter first, then element by element) in their natural order."""
+    if a is b:
+        return 0
+    if a is None:
+        return -1
+    if b is None:
+        return 1
+    ta, tb = type(a), type(b)
+    if (ta is int or ta is float) and (tb is int or tb is float):
+        return 0 if a == b else (-1 if a < b else 1)
+    if ta is tb:
+        if ta is str:
+            return _java_string_compare(a, b)
+        if ta is Keyword or ta is Symbol:
+            return _named_compare(a, b)
+        if ta is Char:
+            return ord(a.ch) - ord(b.ch)
+        if ta is bool:
+            return 0 if a is b else (1 if a else -1)
+        if ta is Vector:
+            if len(a) != len(b):
+                return -1 if len(a) < len(b) else 1
+            for x, y in zip(a, b):
+                c = compare_values(x, y)
+                if c:
+                    return c
+            return 0
+    type_error(
+        f"compare: cannot compare {type_name(a)} with {type_name(b)}",
+        hint="sort and compare need values of one kind (numbers, strings, keywords, vectors)",
+    )
+
+
+@builtin("compare", arglists="([x y])",
+         doc="Negative, zero or positive as x sorts before, with or after y (nil sorts first).",
+         category="comparison")
+def compare(a: Any, b: Any) -> int:
+    return compare_values(a, b)
+
+
+# ---------------------------------------------------------------- numeric predicates
+
+
+def _number_pred(fname: str, test: Any, doc: str) -> Any:
+    def pred(x: Any) -> bool:
+        return test(_check(fname, x))
+
+    return builtin(fname, arglists="([x])", doc=doc, category="predicates")(pred)
+
+
+zero_p = _number_pred("zero?", lambda x: x == 0, "True if x is zero.")
+pos_p = _number_pred("pos?", lambda x: x > 0, "True if x is greater than zero.")
+neg_p = _number_pred("neg?", lambda x: x < 0, "True if x is less than zero.")
+
+
+def _integer(fname: str, x: Any) -> int:
+    if type(x) is int:
+        return x  # type: ignore[no-any-return]
+    type_error(f"{fname}: expected an integer, got {type_name(x)}")
+
+
+@builtin("even?", arglists="([n])", doc="True if the integer n is even.", category="predicates")
+def even_p(n: Any) -> bool:
+    return _integer("even?", n) % 2 == 0
+
+
+@builtin("odd?", arglists="([n])", doc="True if the integer n is odd.", category="predicates")
+def odd_p(n: Any) -> bool:
+    return _integer("odd?", n) % 2 == 1
+
+
+# ---------------------------------------------------------------- coercion
+
+
+@builtin("int", "long", arglists="([x])",
+         doc="x as an integer (floats truncate toward zero; a character gives its code).",
+         category="arithmetic")
+def to_int(x: Any) -> int:
+    t = type(x)
+    if t is int:
+        return x  # type: ignore[no-any-return]
+    if t is float:
+        if x != x:
+            return 0
+        if x in (_INF, -_INF):
+            raise EvalError(f"int: value out of range: {x}", code="invalid_args")
+        return int(x)
+    if t is Char:
+        return ord(x.ch)
+    raise _not_number("int", x)
+
+
+@builtin("double", "float", arglists="([x])", doc="x as a float.", category="arithmetic")
+def to_double(x: Any) -> float:
+    t = type(x)
+    if t is int or t is float:
+        try:
+            return float(x)
+        except OverflowError:
+            return _INF if x > 0 else -_INF
+    raise _not_number("double", x)
+
+
+# ---------------------------------------------------------------- Math helpers
+
+
+@builtin("Math/floor", "floor", "clojure.math/floor", arglists="([x])",
+         doc="Largest integral value not greater than x, as a float (Java Math/floor).",
+         category="arithmetic")
+def floor(x: Any) -> float:
+    _check("floor", x)
+    return float(math.floor(x)) if math.isfinite(x) else float(x)
+
+
+@builtin("Math/ceil", "ceil", "clojure.math/ceil", arglists="([x])",
+         doc="Smallest integral value not less than x, as a float (Java Math/ceil).",
+         category="arithmetic")
+def ceil(x: Any) -> float:
+    _check("ceil", x)
+    return float(math.ceil(x)) if math.isfinite(x) else float(x)
+
+
+@builtin("Math/round", "round", "clojure.math/round", arglists="([x])",
+         doc="x rounded to the nearest integer, halves up (Java Math/round).",
+         category="arithmetic")
+def round_(x: Any) -> int:
+    _check("round", x)
+    if type(x) is int:
+        return x  # type: ignore[no-any-return]
+    if x != x:
+        return 0
+    if not math.isfinite(x):
+        raise EvalError(f"round: value out of range: {x}", code="invalid_args")
+    return math.floor(x + 0.5)
+
+
+@builtin("Math/sqrt", "sqrt", "clojure.math/sqrt", arglists="([x])",
+         doc="Square root as a float (##NaN for negatives).", category="arithmetic")
+def sqrt(x: Any) -> float:
+    _check("sqrt", x)
+    return math.sqrt(x) if x >= 0 else math.nan
+
+
+@builtin("Math/pow", "pow", "clojure.math/pow", arglists="([x y])",
+         doc="x raised to the power y, as a float.", category="arithmetic")
+def pow_(x: Any, y: Any) -> float:
+    _check("pow", x)
+    _check("pow", y)
+    try:
+        result = math.pow(x, y)
+    except OverflowError:
+        return _INF
+    except ValueError:
+        return math.nan
+    return result
+
+
+@builtin("trunc", arglists="([x])", doc="x truncated toward zero.", category="arithmetic")
+def trunc(x: Any) -> Any:
+    _check("trunc", x)
+    return x if type(x) is int or not math.isfinite(x) else float(math.trunc(x))
+
+
+@builtin("Math/log", "clojure.math/log", arglists="([x])", doc="Natural logarithm.", category="arithmetic")
+def log(x: Any) -> float:
+    _check("log", x)
+    if x < 0:
+        return math.nan
+    return -_INF if x == 0 else math.log(x)
+
+
+@builtin("Math/log10", "clojure.math/log10", arglists="([x])", doc="Base-10 logarithm.",
+         category="arithmetic")
+def log10(x: Any) -> float:
+    _check("log10", x)
+    if x < 0:
+        return math.nan
+    return -_INF if x == 0 else math.log10(x)
+
+
+@builtin("Math/exp", "clojure.math/exp", arglists="([x])", doc="e raised to x.", category="arithmetic")
+def exp(x: Any) -> float:
+    try:
+        return math.exp(_check("exp", x))
+    except OverflowError:
+        return _INF
+
+
+# ---------------------------------------------------------------- bit operations
+
+
+def _bit_op(fname: str, fold: Any, doc: str) -> Any:
+    def op(x: Any, y: Any, *more: Any) -> int:
+        acc = fold(_integer(fname, x), _integer(fname, y))
+        for z in more:
+            acc = fold(acc, _integer(fname, z))
+        return acc  # type: ignore[no-any-return]
+
+    return builtin(fname, arglists="([x y & more])", doc=doc, category="arithmetic")(op)
+
+
+bit_and = _bit_op("bit-and", lambda a, b: a & b, "Bitwise and.")
+bit_or = _bit_op("bit-or", lambda a, b: a | b, "Bitwise or.")
+bit_xor = _bit_op("bit-xor", lambda a, b: a ^ b, "Bitwise exclusive or.")
+
+
+@builtin("bit-not", arglists="([x])", doc="Bitwise complement.", category="arithmetic")
+def bit_not(x: Any) -> int:
+    return ~_integer("bit-not", x)
+
+
+@builtin("bit-shift-left", arglists="([x n])", doc="Shift x left by n bits.", category="arithmetic")
+def bit_shift_left(x: Any, n: Any) -> int:
+    n = _integer("bit-shift-left", n)
+    if not 0 <= n <= 64:
+        raise EvalError("bit-shift-left: shift must be 0..64", code="invalid_args")
+    return _integer("bit-shift-left", x) << n
+
+
+@builtin("bit-shift-right", arglists="([x n])", doc="Arithmetic shift of x right by n bits.",
+         category="arithmetic")
+def bit_shift_right(x: Any, n: Any) -> int:
+    n = _integer("bit-shift-right", n)
+    if n < 0:
+        raise EvalError("bit-shift-right: shift must be >= 0", code="invalid_args")
+    return _integer("bit-shift-right", x) >> n
+

@@ -1,0 +1,464 @@
+"""The tool host: how a run calls tools, starts async operations and awaits them.
+
+One ``ToolHost`` per run. The evaluator calls:
+
+- ``host.call(name, args)`` for ``(tool/name args)`` — ``args`` a ptclisp map or ``nil``;
+- ``host.await_(v)``, ``host.await_all(vs)``, ``host.await_any(vs)`` for the ``await`` forms.
+
+Every executed call goes into the ``Journal``. A host built with a journal from a ``PendingStep``
+*replays*: a call already in the journal is answered from it and never executed again (that is
+what makes a resume exactly-once), matched by tool name and arguments in order. When an ``await``
+needs an op result nobody has delivered yet, the host raises ``Suspend``; ``_run`` turns that into
+a ``PendingStep``.
+
+``await`` on a value that is not an op handle returns the value unchanged, so a program can await
+a tool's result without knowing whether the host made the tool async (``await-all`` and
+``await-any`` likewise accept plain values, which count as already finished).
+
+``await-any`` returns the value of the op whose result was *delivered* first among those given
+(delivery order is journaled, so a replay picks the same one); plain values win over handles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import difflib
+import inspect
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import msgpack
+
+from ._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_from_dict
+from ._journal import Journal, PendingError
+from ._limits import current_meter
+from ._result import ToolCall
+from ._tools import Tool
+from ._values import LazySeq, List, Map, Vector, from_python, to_python
+
+__all__ = ["OpHandle", "Suspend", "ToolHost", "diverged"]
+
+
+class OpHandle:
+    """The value an async tool call returns: a reference to a pending operation."""
+
+    __slots__ = ("op_id", "tool")
+
+    def __init__(self, op_id: str, tool: str) -> None:
+        self.op_id, self.tool = op_id, tool
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is OpHandle and other.op_id == self.op_id
+
+    def __hash__(self) -> int:
+        return hash(("op", self.op_id))
+
+    def __repr__(self) -> str:
+        return f'#op["{self.op_id}"]'
+
+    __pr_str__ = __repr__
+
+
+class Suspend(BaseException):  # noqa: N818 - a control-flow signal, not an error
+    """Raised by ``await`` when a result is not known yet; unwinds the whole run.
+
+    A ``BaseException`` so that no ``catch``/``except Exception`` in the evaluator or a builtin
+    swallows it. ``op_ids`` are the ops the program is blocked on.
+    """
+
+    def __init__(self, op_ids: tuple[str, ...]) -> None:
+        super().__init__(op_ids)
+        self.op_ids = op_ids
+
+
+class ToolHost:
+    """Calls tools for one run, journals their results, replays a journal, awaits ops."""
+
+    def __init__(
+        self,
+        tools: Mapping[str, Callable[..., Any] | Tool] | None,
+        *,
+        journal: Journal | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        step_id: str | None = None,
+        host_state: dict[str, Any] | None = None,
+    ) -> None:
+        self.tools: Mapping[str, Callable[..., Any] | Tool] = tools if tools is not None else {}
+        self.journal = journal if journal is not None else Journal()
+        self.loop = loop
+        """An event loop running in another thread for ``async def`` tools (default: private)."""
+        self.calls: list[ToolCall] = []
+        self.step_id = step_id
+        """The id of the pending step this run continues (kept by its successor)."""
+        self.host_state: dict[str, Any] = host_state if host_state is not None else {}
+        self.awaiting: tuple[str, ...] = ()
+        """The op ids of the last ``Suspend``."""
+        self._lock = threading.Lock()
+        self._replay: dict[tuple[str, bytes], collections.deque[int]] = collections.defaultdict(
+            collections.deque
+        )
+        for index, entry in enumerate(self.journal.calls):
+            self._replay[_key(entry["tool"], entry["args"])].append(index)
+        self._unreplayed = len(self.journal.calls)
+        self._awaits = 0
+        self._replaying = bool(self.journal.calls or self.journal.awaits_done)
+        self._live_since = time.monotonic()
+
+    # ------------------------------------------------------------ tool calls
+
+    def call(self, name: str, args: Any) -> Any:
+        """``(tool/name args)``: the tool's result as a ptclisp value, or an op handle."""
+        current_meter().count_tool_call()
+        host_args = _host_args(name, args)
+        if self._unreplayed:  # a resumed run: answer from the journal if it is there
+            with self._lock:
+                queue = self._replay.get(_key(name, host_args))
+                index = queue.popleft() if queue else None
+                if index is not None:
+                    self._unreplayed -= 1
+            if index is not None:
+                return self._answer(self.journal.calls[index])
+        if self._replaying:
+            raise diverged(f"the replay called tool/{name} with arguments the first run did not")
+        entry = self._execute(name, host_args)
+        with self._lock:
+            self.journal.calls.append(entry)
+        return self._answer(entry)
+
+    def _execute(self, name: str, host_args: dict[str, Any]) -> dict[str, Any]:
+        """Run a tool for real (once per journal): returns the journal entry."""
+        tool = self._lookup(name)
+        call_args = _validated(tool, host_args) if isinstance(tool, Tool) else host_args
+        started = time.perf_counter()
+        # the journal keeps the arguments as the program passed them: replay matches on those
+        entry: dict[str, Any] = {"tool": name, "args": host_args, "value": None, "error": None}
+        entry["op_id"] = None
+        try:
+            raw = self._invoke(tool, call_args)
+            if isinstance(tool, Tool) and tool.is_async:
+                entry["op_id"] = _op_id(name, raw, self.journal)
+            else:
+                entry["value"] = _to_value(name, raw)
+                entry["raw"] = raw
+        except ToolError as exc:
+            entry["error"] = exc.to_dict()
+        except LimitExceeded as exc:
+            current_meter().check_clock()  # this run's deadline: terminal
+            entry["error"] = ToolError(f"tool {name} failed: {exc.message}").to_dict()
+        except PtclispError as exc:  # e.g. a nested run's error: the tool failed, not this run
+            failure = ToolError(f"tool {name} failed: {exc.message}", hint=exc.hint)
+            entry["error"] = failure.to_dict()
+        except Suspend:
+            entry["error"] = ToolError(
+                f"tool {name} tried to suspend inside a tool call",
+                hint="nested runs cannot await async operations",
+            ).to_dict()
+        except Exception as exc:
+            entry["error"] = ToolError(
+                f"tool {name} failed: {type(exc).__name__}: {exc}",
+                hint="check the arguments, or handle the failure in the program",
+            ).to_dict()
+        entry["duration_s"] = time.perf_counter() - started
+        return entry
+
+    def _lookup(self, name: str) -> Callable[..., Any] | Tool:
+        tool = self.tools.get(name)
+        if tool is not None:
+            return tool
+        names = sorted(self.tools)
+        close = difflib.get_close_matches(name, names, n=1)
+        shown = ", ".join(f"tool/{n}" for n in names[:30]) or "none"
+        guess = f"did you mean tool/{close[0]}? " if close else ""
+        raise ToolError(
+            f"unknown tool tool/{name}",
+            code="tool_not_found",
+            hint=f"{guess}available tools: {shown}",
+        )
+
+    def _invoke(self, tool: Callable[..., Any] | Tool, host_args: dict[str, Any]) -> Any:
+        result = tool.invoke(host_args) if isinstance(tool, Tool) else tool(host_args)
+        if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
+            loop = tool.loop if isinstance(tool, Tool) and tool.loop is not None else self.loop
+            result = self._run_awaitable(result, loop or _private_loop())
+        return result
+
+    def _run_awaitable(self, awaitable: Any, loop: asyncio.AbstractEventLoop) -> Any:
+        """Run an ``async def`` tool to completion on ``loop`` (never this thread's loop)."""
+        if _running_loop() is loop:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
+            raise ToolError(
+                "an async tool cannot run on the event loop that is running this program",
+                hint="run ptclisp in a worker thread (asyncio.to_thread) or pass another loop",
+            )
+        future = asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), loop)
+        remaining = current_meter().deadline - time.monotonic()
+        try:
+            return future.result(timeout=max(remaining, 0.0))
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            current_meter().check_clock()
+            raise
+
+    def _answer(self, entry: dict[str, Any]) -> Any:
+        """A journal entry → what the program sees (recorded in ``calls`` as it goes)."""
+        call = ToolCall(
+            name=entry["tool"],
+            args=entry["args"],
+            result=self._call_result(entry),
+            error=entry["error"],
+            duration_s=entry.get("duration_s", 0.0),
+            op_id=entry["op_id"],
+        )
+        self.calls.append(call)  # list.append is atomic: safe for parallel pmap calls
+        if entry["error"] is not None:
+            raise error_from_dict(entry["error"])
+        if entry["op_id"] is not None:
+            return OpHandle(entry["op_id"], entry["tool"])
+        return entry["value"]
+
+    def _call_result(self, entry: dict[str, Any]) -> Any:
+        if "raw" in entry:
+            return entry["raw"]
+        op_id = entry["op_id"]
+        outcome = self.journal.op_results.get(op_id) if op_id is not None else None
+        value = outcome.get("value") if outcome else entry["value"]
+        try:
+            return to_python(value)
+        except TypeError:
+            return None
+
+    # ------------------------------------------------------------ await
+
+    def await_(self, value: Any) -> Any:
+        """``(await h)``: the op's result; a non-handle is returned unchanged."""
+        if type(value) is not OpHandle:
+            return value
+        self._begin_await()
+        outcome = self.journal.op_results.get(value.op_id)
+        if outcome is None:
+            raise self._suspend((value.op_id,))
+        self._awaits += 1
+        return _outcome_value(outcome)
+
+    def await_all(self, values: Any) -> Vector:
+        """``(await-all [h ...])``: a vector of every result, in order."""
+        items = _sequence("await-all", values)
+        handles = [v for v in items if type(v) is OpHandle]
+        if not handles:
+            return Vector(items)
+        self._begin_await()
+        unknown = tuple(h.op_id for h in handles if h.op_id not in self.journal.op_results)
+        if unknown:
+            raise self._suspend(tuple(dict.fromkeys(unknown)))
+        self._awaits += 1
+        return Vector(
+            _outcome_value(self.journal.op_results[v.op_id]) if type(v) is OpHandle else v
+            for v in items
+        )
+
+    def await_any(self, values: Any) -> Any:
+        """``(await-any [h ...])``: the result of the op delivered first (a plain value wins)."""
+        items = _sequence("await-any", values)
+        if not items:
+            raise EvalError(
+                "await-any needs at least one handle",
+                code="invalid_args",
+                hint="pass a non-empty vector of op handles",
+            )
+        for v in items:
+            if type(v) is not OpHandle:
+                return v
+        self._begin_await()
+        wanted = {h.op_id for h in items}
+        for op_id, outcome in self.journal.op_results.items():  # delivery order
+            if op_id in wanted:
+                self._awaits += 1
+                return _outcome_value(outcome)
+        raise self._suspend(tuple(dict.fromkeys(h.op_id for h in items)))
+
+    def _begin_await(self) -> None:
+        """The await the run last suspended at marks the end of the replay: start the clock."""
+        if self._replaying and self._awaits >= self.journal.awaits_done:
+            if self._unreplayed:
+                skipped = self._unreplayed
+                raise diverged(f"the replay skipped {skipped} tool call(s) of the first run")
+            self._replaying = False
+            self._live_since = time.monotonic()
+            meter = current_meter()
+            remaining = meter.limits.timeout_s - self.journal.time_spent_s
+            meter.deadline = self._live_since + remaining
+            meter.check_clock()
+
+    def _suspend(self, op_ids: tuple[str, ...]) -> Suspend:
+        self.journal.time_spent_s = self.time_spent_s()
+        self.journal.awaits_done = self._awaits
+        self.awaiting = op_ids
+        return Suspend(op_ids)
+
+    def time_spent_s(self) -> float:
+        """Wall time the run has used so far, replays excluded."""
+        if self._replaying:
+            return self.journal.time_spent_s
+        return self.journal.time_spent_s + (time.monotonic() - self._live_since)
+
+    @property
+    def replaying(self) -> bool:
+        """Still re-executing what an earlier run already did (a resumed run only)."""
+        return self._replaying
+
+    def pending_ops(self) -> dict[str, dict[str, Any]]:
+        """``{op_id: {"tool", "args"}}`` of started ops without a delivered result."""
+        return self.journal.pending_ops()
+
+
+def diverged(message: str) -> PendingError:
+    """A resumed run did not retrace its first run: stop rather than risk a wrong result."""
+    return PendingError(
+        message,
+        code="pending_diverged",
+        hint="the program behaved differently when replayed; it may depend on the iteration "
+        "order of a set, which differs between processes: sort it first",
+    )
+
+
+# ---------------------------------------------------------------- helpers
+
+_PLAIN_RESULTS = frozenset({dict, list, str, int, float, bool, type(None), tuple})
+
+
+def _host_args(name: str, args: Any) -> dict[str, Any]:
+    """A program's argument map → host data (string keys)."""
+    if args is None:
+        return {}
+    if not isinstance(args, dict):
+        raise ToolError(
+            f"tool/{name} takes a map of arguments, got {_describe(args)}",
+            code="invalid_args",
+            hint=f"call it as (tool/{name} {{:key value}})",
+        )
+    try:
+        return to_python(args)  # type: ignore[no-any-return]
+    except TypeError as exc:
+        raise ToolError(
+            f"cannot pass the arguments to tool/{name}: {exc}",
+            code="invalid_args",
+            hint="tool arguments must be data: maps, vectors, strings, numbers, booleans, nil",
+        ) from None
+
+
+def _validated(tool: Tool, host_args: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return tool.validate(host_args)
+    except PtclispError as exc:
+        raise ToolError(
+            f"tool/{tool.name}: {exc.message}",
+            code="invalid_args",
+            hint=f"tool/{tool.name} takes {tool.signature_text}",
+        ) from None
+
+
+def _to_value(name: str, raw: Any) -> Any:
+    try:
+        return from_python(raw)
+    except TypeError as exc:
+        raise ToolError(
+            f"tool {name} returned data ptclisp cannot hold: {exc}",
+            hint="the tool must return JSON-like data (a host-side bug)",
+        ) from None
+
+
+def _op_id(name: str, raw: Any, journal: Journal) -> str:
+    """The id of a started op: the start function's string, or a fresh one."""
+    if raw is None:
+        return f"{name}-{uuid.uuid4().hex[:16]}"
+    if not isinstance(raw, str) or not raw:
+        raise ToolError(
+            f"async tool {name} returned {type(raw).__name__}; expected an op id string or None",
+            hint="a host-side bug in the tool's start function",
+        )
+    if raw in journal.started_ops():
+        raise ToolError(f"async tool {name} returned op id {raw!r}, which is already in use")
+    return raw
+
+
+def _outcome_value(outcome: dict[str, Any]) -> Any:
+    if outcome.get("error") is not None:
+        raise error_from_dict(outcome["error"])
+    return outcome.get("value")
+
+
+def _sequence(form: str, values: Any) -> tuple[Any, ...]:
+    if isinstance(values, (Vector, List)):
+        return tuple(values)
+    if isinstance(values, LazySeq):
+        return values.realized()
+    raise EvalError(
+        f"{form} takes a vector of op handles, got {_describe(values)}",
+        code="type_error",
+        hint=f"({form} [h1 h2])",
+    )
+
+
+def _describe(value: Any) -> str:
+    name = _TYPE_NAMES.get(type(value), type(value).__name__.lower())
+    return name if value is None else f"a {name}" if name[0] not in "aeiou" else f"an {name}"
+
+
+_TYPE_NAMES = {
+    type(None): "nil",
+    bool: "boolean",
+    int: "integer",
+    float: "float",
+    str: "string",
+    Map: "map",
+    Vector: "vector",
+    List: "list",
+    LazySeq: "sequence",
+    OpHandle: "op handle",
+}
+
+
+def _key(name: str, host_args: Any) -> tuple[str, bytes]:
+    try:
+        packed = msgpack.packb(host_args, use_bin_type=True)
+    except (TypeError, OverflowError, ValueError):
+        packed = repr(host_args).encode()
+    return (name, packed)
+
+
+# ---------------------------------------------------------------- async def tools
+
+
+_loop_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _private_loop() -> asyncio.AbstractEventLoop:
+    """One event loop in a daemon thread, shared by every run, for ``async def`` tools."""
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(
+                target=loop.run_forever, name="ptclisp-async-tools", daemon=True
+            )
+            thread.start()
+            _loop = loop
+        return _loop
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+async def _as_coroutine(awaitable: Any) -> Any:
+    return await awaitable

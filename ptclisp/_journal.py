@@ -1,0 +1,57 @@
+"""The journal: everything a run learned from the outside world, in the order it learned it.
+
+Deterministic replay needs exactly this. A resumed run re-executes the program from the top;
+every tool call and op start already in the journal is answered from it (never re-executed), and
+every op result delivered by ``resume`` is in ``op_results`` (in delivery order). A ptclisp program
+has no other source of nondeterminism: there is no ``rand``, no clock and no I/O except tools.
+
+Entries hold live ptclisp values; ``_pending`` encodes them when a step is serialized.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ._errors import PtclispError
+
+__all__ = ["Journal", "PendingError"]
+
+
+class PendingError(PtclispError):
+    """A pending step cannot be stored, loaded or resumed. ``code`` says why:
+
+    ``pending_version`` (format from another ptclisp version), ``pending_corrupt`` (bytes damaged
+    or tampered with), ``pending_program_mismatch`` (not the program the host expected),
+    ``pending_unknown_op``, ``pending_op_done`` (result already delivered), ``pending_finished``
+    (the step already ran to completion), ``pending_claimed`` (another resumer won),
+    ``pending_diverged`` (replay did not follow the journal), ``pending_unserializable``.
+    """
+
+    code = "pending_error"
+
+
+@dataclasses.dataclass
+class Journal:
+    calls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """Executed tool calls in completion order: ``{"tool", "args", "value", "error",
+    "duration_s", "op_id"}`` — ``value`` a ptclisp value, ``error`` an error dict, ``op_id`` set
+    for an async op start."""
+    op_results: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    """Delivered op results in delivery order: ``{"value": v}`` or ``{"error": {...}}``."""
+    awaits_done: int = 0
+    """``await`` forms completed before the last suspension: replay ends at the next one."""
+    time_spent_s: float = 0.0
+    """Wall time the run has used, replays excluded (the time budget carries over)."""
+
+    def started_ops(self) -> dict[str, dict[str, Any]]:
+        """``{op_id: {"tool", "args"}}`` for every op the run started."""
+        return {
+            c["op_id"]: {"tool": c["tool"], "args": c["args"]}
+            for c in self.calls
+            if c.get("op_id") is not None
+        }
+
+    def pending_ops(self) -> dict[str, dict[str, Any]]:
+        """Started ops whose result has not been delivered yet."""
+        return {k: v for k, v in self.started_ops().items() if k not in self.op_results}

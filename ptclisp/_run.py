@@ -1,0 +1,314 @@
+"""``run``: source text in, ``Result`` out — and ``execute``, the reusable core under it.
+
+Pipeline: ``load`` (read + analyze, cached by source text) → ``execute`` (compile against a
+namespace, point the run context at this run, evaluate) → ``Result``.
+
+``execute`` is the piece other entry points build on: ``start``/``resume`` (suspendable runs)
+catch the ``Suspend`` it lets through, and the subagent loop passes the same ``Namespace`` turn
+after turn so ``def``s persist and ``*1 *2 *3`` see earlier results.
+
+Termination of ``run``:
+
+    last form evaluated          status "ok",     value = last value
+    (return v)                   status "ok",     value = v
+    (fail v)                     status "failed", value = v
+    PtclispError (any stage)     status "error",  error = it (limits included)
+    await on an unfinished op    a PendingStep (status "pending"), resumable with ``resume``
+    any other Exception          status "error",  error = internal_error
+    KeyboardInterrupt            propagates
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import sys
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Literal
+
+from ._ast import Program
+from ._errors import EvalError, InternalError, LimitExceeded, PtclispError
+from ._limits import Limits, Meter, use_meter
+from ._result import Result
+from ._runtime import FailSignal, Namespace, ParallelMap, ReturnSignal, sequential_map
+from ._values import Char, Keyword, LazySeq, List, Map, Vector, from_python
+
+_ATOMS = frozenset({int, float, str, bool, type(None), Keyword, Char})
+
+__all__ = ["Completion", "execute", "load", "realize", "run"]
+
+_DEFAULT_LIMITS = Limits()
+_CACHE_SIZE = 256
+_cache: collections.OrderedDict[tuple[str, frozenset[str]], Program] = collections.OrderedDict()
+_cache_lock = threading.Lock()
+
+# How deep Python may go. CPython 3.11 counts Python frames and C re-entries against one
+# recursion limit, and a recursion that re-enters C on every frame (a builtin calling back into
+# Python: sort with a comparator, printing nested values) spends ~0.7-1.3 KB of C stack per
+# frame. The default 8 MB thread stack is therefore safe up to ~4,000 frames: runs whose
+# max_depth fits (about 6 frames per ptclisp call level) run in the caller's thread under that
+# limit; deeper ones run in a thread whose stack is sized for them, and the raised limit is put
+# back when the last such run ends. Whatever runs out first — max_depth or Python's limit —
+# the program ends with depth_limit, never a crash.
+_FRAMES_PER_LEVEL = 6
+_SAFE_FRAMES = 4_000  # for an 8 MB stack
+_IN_THREAD_DEPTH = 500
+_C_BYTES_PER_LEVEL = 8 * 1024
+_C_BYTES_PER_FRAME = 1_536
+_MAX_STACK = 512 * 2**20
+_deep_lock = threading.Lock()
+_deep_runs = 0
+
+
+def load(source: str, known_globals: Collection[str] = ()) -> Program:
+    """Read and analyze ``source`` (cached: the same text is analyzed once).
+
+    ``known_globals`` are names already defined in the namespace the program will run in.
+    """
+    key = (source, frozenset(known_globals))
+    with _cache_lock:
+        program = _cache.get(key)
+        if program is not None:
+            _cache.move_to_end(key)
+            return program
+    from ._analyzer import analyze_program
+    from ._reader import read_forms
+
+    program = analyze_program(read_forms(source), known_globals=key[1])
+    with _cache_lock:
+        _cache[key] = program
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return program
+
+
+@dataclasses.dataclass
+class Completion:
+    """How ``execute`` ended when it did not raise: normally/``return`` ("ok") or ``fail``."""
+
+    status: Literal["ok", "failed"]
+    value: Any
+    namespace: Namespace
+
+
+def execute(
+    program: Program,
+    *,
+    host: Any,
+    data: Mapping[str, Any],
+    meter: Meter,
+    namespace: Namespace | None = None,
+    output: list[str] | None = None,
+    parallel_map: ParallelMap | None = None,
+) -> Completion:
+    """Evaluate an analyzed ``program``.
+
+    - ``host``: the ``ToolHost`` answering ``(tool/...)`` and ``await``.
+    - ``data``: ``data/name`` inputs, already ptclisp values.
+    - ``meter``: the run's budgets; installed as the thread's current meter while running.
+    - ``namespace``: the session's globals (``def``s persist into it); a fresh one when None.
+      Its ``history`` gets the value appended (for ``*1 *2 *3`` of later runs).
+    - ``output``: printed text is appended here as it happens (so it survives an error).
+    - ``parallel_map(fn, items, max_concurrency) -> list`` runs ``pmap``/``pcalls``.
+
+    Raises ``PtclispError`` for program errors and limit breaches, and lets ``Suspend`` (and any
+    other ``BaseException``) through untouched.
+    """
+    depth = meter.limits.max_depth
+    args = (program, host, data, meter, namespace, output, parallel_map)
+    if depth <= _IN_THREAD_DEPTH:
+        _ensure_recursion_limit(_SAFE_FRAMES)
+        return _execute(*args)
+    return _on_big_stack(lambda: _execute(*args), depth)
+
+
+def _execute(
+    program: Program,
+    host: Any,
+    data: Mapping[str, Any],
+    meter: Meter,
+    namespace: Namespace | None,
+    output: list[str] | None,
+    parallel_map: ParallelMap | None,
+) -> Completion:
+    from ._compiler import compile_program
+
+    ns = namespace if namespace is not None else Namespace()
+    ctx = ns.context
+    ctx.meter, ctx.host, ctx.data = meter, host, data
+    ctx.output = output if output is not None else []
+    ctx.parallel_map = parallel_map or sequential_map
+    code = compile_program(program, ns)
+    with use_meter(meter):
+        try:
+            value = code()
+            status: Literal["ok", "failed"] = "ok"
+        except ReturnSignal as signal:
+            value, status = signal.value, "ok"
+        except FailSignal as signal:
+            value, status = signal.value, "failed"
+        except RecursionError:
+            raise LimitExceeded("recursion too deep", code="depth_limit",
+                                hint="recursion is too deep: use loop/recur or reduce instead"
+                                ) from None
+        value = realize(value)
+    if status == "ok":
+        ns.history.append(value)
+        del ns.history[:-3]
+    return Completion(status, value, ns)
+
+
+def realize(value: Any) -> Any:
+    """Realize every lazy sequence inside ``value`` (under the run's meter) into a list."""
+    t = type(value)
+    if t in _ATOMS:
+        return value
+    if t is LazySeq:
+        return List(map(realize, value.realized()))
+    if t is Vector or t is List:
+        if any(type(x) not in _ATOMS for x in value):
+            return t(map(realize, value))
+        return value
+    if t is Map:
+        if any(type(x) not in _ATOMS for x in value.values()):
+            return Map((k, realize(v)) for k, v in value.items())
+        return value
+    return value
+
+
+def _ensure_recursion_limit(wanted: int) -> None:
+    if sys.getrecursionlimit() < wanted:
+        sys.setrecursionlimit(wanted)
+
+
+def _on_big_stack(fn: Callable[[], Completion], depth: int) -> Completion:
+    """Run ``fn`` in a thread whose C stack fits ``depth`` call levels; re-raise what it raises."""
+    global _deep_runs
+    stack = min(64 * 2**20 + depth * _C_BYTES_PER_LEVEL, _MAX_STACK)
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = exc
+
+    worker = None
+    with _deep_lock:
+        try:
+            previous = threading.stack_size(stack)
+        except (ValueError, RuntimeError):  # no sized thread stacks (e.g. in wasm):
+            pass  # the in-thread limit holds; max_depth may then end as Python's limit
+        else:
+            try:
+                worker = threading.Thread(target=target, name="ptclisp-deep-run", daemon=True)
+                _deep_runs += 1
+                sys.setrecursionlimit(max(sys.getrecursionlimit(), min(
+                    depth * _FRAMES_PER_LEVEL + 2_000, stack // _C_BYTES_PER_FRAME)))
+                worker.start()
+            finally:
+                threading.stack_size(previous)
+    if worker is None:
+        _ensure_recursion_limit(_SAFE_FRAMES)
+        return fn()
+    try:
+        worker.join()
+    finally:
+        with _deep_lock:
+            _deep_runs -= 1
+            if _deep_runs == 0:
+                sys.setrecursionlimit(max(_SAFE_FRAMES, 1_000))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
+
+
+# Once, at import: runs with default limits never change it (hypothesis and pytest notice).
+_ensure_recursion_limit(_SAFE_FRAMES)
+
+
+def run(
+    source: str,
+    *,
+    tools: Mapping[str, Callable[..., Any]] | None = None,
+    data: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
+    host: Any = None,
+) -> Any:
+    """Run a ptclisp program and return its ``Result``; never raises for a program's fault.
+
+    ``tools``: name → Python callable taking one dict of arguments (string keys) and returning
+    JSON-like data (or a ``ptclisp.Tool``). ``data``: name → JSON-like value, read as
+    ``data/name``. ``limits``: budgets (defaults: ``Limits()``).
+
+    A run that awaits an unfinished async operation returns a ``PendingStep`` (``.status ==
+    "pending"``) instead of a ``Result``. ``host`` is for ``ptclisp.start``/``resume`` (a
+    prepared ``ToolHost`` carrying a journal).
+    """
+    started = time.perf_counter()
+    limits = limits if limits is not None else _DEFAULT_LIMITS
+    if host is None:
+        from ._host import ToolHost
+
+        host = ToolHost(tools)
+    meter = Meter(limits)
+    output: list[str] = []
+    status: str = "error"
+    value: Any = None
+    error: PtclispError | None = None
+    try:
+        program = load(source)
+        completion = execute(program, host=host, data=_convert_data(data), meter=meter,
+                             output=output)
+        status, value = completion.status, completion.value
+    except PtclispError as exc:
+        error = exc
+    except BaseException as exc:  # noqa: BLE001 - nothing but KeyboardInterrupt may escape
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        from ._host import Suspend
+
+        if isinstance(exc, Suspend):
+            from ._resume import pending_step  # lead's decision: run() may return a step
+
+            return pending_step(source, data=data, limits=limits, host=host,
+                                steps=meter.steps, output="".join(output))
+        else:
+            error = _unexpected(exc)
+    return Result(
+        status=status,  # type: ignore[arg-type]
+        value=value,
+        output="".join(output),
+        tool_calls=list(host.calls),
+        steps=meter.steps,
+        memory=meter.memory,
+        duration_s=time.perf_counter() - started,
+        error=error,
+    )
+
+
+def _convert_data(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if not data:
+        return {}
+    converted = {}
+    for name, value in data.items():
+        try:
+            converted[str(name)] = from_python(value)
+        except TypeError as exc:
+            raise EvalError(f"data/{name}: {exc}", code="invalid_args",
+                            hint="host data must be JSON-like: dict, list, str, numbers, bool, None"
+                            ) from None
+    return converted
+
+
+def _unexpected(exc: BaseException) -> PtclispError:
+    if isinstance(exc, RecursionError):
+        return LimitExceeded("recursion too deep", code="depth_limit",
+                             hint="recursion is too deep: use loop/recur or reduce instead")
+    if isinstance(exc, MemoryError):
+        return LimitExceeded("out of memory", code="memory_limit",
+                             hint="build smaller values: aggregate instead of materialising")
+    return InternalError(f"{type(exc).__name__}: {exc}",
+                         hint="this is a ptclisp bug; try another way to compute the value")

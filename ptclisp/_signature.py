@@ -1,0 +1,520 @@
+"""Signatures: ``"(query :string, limit :int?) -> {total :float, items [{id :int}]}"``.
+
+A signature types a tool's arguments and an agent's return value. The text parses into a
+``Signature`` (``params`` and ``returns``), which builds pydantic models and validates values:
+
+    signature := params ["->" type] | "->" type | type
+    params    := "(" [field ("," field)*] ")"
+    type      := base ["?"]                        "?" = optional: may be nil or absent
+    base      := ":string" | ":int" | ":float" | ":bool" | ":keyword" | ":any" | ":map"
+               | "[" type "]"                        a vector of that type
+               | "{" [field ("," field)*] "}"        a map with those fields (extra keys kept)
+    field     := name type
+
+Commas are optional (whitespace, as in Clojure). A ``:float`` accepts an integer. Fields whose name
+starts with ``_`` are *private*: a program sees and returns them, the host receives them, but the
+copy of a value shown to an LLM has them redacted (``redact``) so bulk data stays out of its
+context.
+
+This module imports only ptclisp's error and value modules: the tool registry and the agent loop
+share it without pulling in the evaluator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import keyword as _pykeyword
+import re
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import BeforeValidator, ConfigDict, Field, create_model
+
+from ._errors import EvalError, PtclispError
+from ._values import Char, Keyword, LazySeq, List, Map, Set, Symbol, Vector
+
+__all__ = [
+    "Param",
+    "Signature",
+    "SignatureError",
+    "SignatureMismatch",
+    "TypeSpec",
+    "parse_signature",
+    "parse_type",
+    "redact",
+]
+
+Kind = Literal["string", "int", "float", "bool", "keyword", "any", "map", "vector", "record"]
+_SCALARS: frozenset[str] = frozenset({"string", "int", "float", "bool", "keyword", "any", "map"})
+_EXAMPLE = '"(query :string, limit :int?) -> {total :float, items [{id :int}]}"'
+
+
+class SignatureError(PtclispError):
+    """The signature text itself is malformed (a host-side mistake, not the program's)."""
+
+    code = "signature_error"
+
+
+class SignatureMismatch(EvalError):
+    """A value does not match its signature: ``invalid_args`` or ``invalid_return``."""
+
+    code = "invalid_args"
+
+
+# ---------------------------------------------------------------- the parsed form
+
+
+@dataclasses.dataclass(frozen=True)
+class TypeSpec:
+    """One type. ``item`` for vectors, ``fields`` for records (``{...}``)."""
+
+    kind: Kind
+    optional: bool = False
+    item: TypeSpec | None = None
+    fields: tuple[Param, ...] = ()
+
+    def render(self) -> str:
+        mark = "?" if self.optional else ""
+        if self.kind == "vector":
+            assert self.item is not None
+            return f"[{self.item.render()}]{mark}"
+        if self.kind == "record":
+            return "{" + ", ".join(f.render() for f in self.fields) + "}" + mark
+        return f":{self.kind}{mark}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """A named, typed field of a parameter list or a record."""
+
+    name: str
+    type: TypeSpec
+
+    @property
+    def optional(self) -> bool:
+        return self.type.optional
+
+    @property
+    def private(self) -> bool:
+        return self.name.startswith("_")
+
+    def render(self) -> str:
+        return f"{self.name} {self.type.render()}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    """Parameters and return type. ``params`` is ``None`` when the text gave only a return type."""
+
+    params: tuple[Param, ...] | None
+    returns: TypeSpec
+    text: str = ""
+
+    def render(self) -> str:
+        """The canonical text, as shown in prompts."""
+        if self.params is None:
+            return f"-> {self.returns.render()}"
+        args = ", ".join(p.render() for p in self.params)
+        return f"({args}) -> {self.returns.render()}"
+
+    def input_model(self) -> type[pydantic.BaseModel]:
+        """A pydantic model of the parameters (keys are the names as written)."""
+        return _input_model(self)
+
+    def output_model(self) -> type[pydantic.RootModel[Any]]:
+        """A pydantic root model of the return type."""
+        return _output_model(self)
+
+    def validate_args(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Check host-side arguments (string keys, JSON-like values); returns them coerced.
+
+        Raises ``SignatureMismatch`` (``invalid_args``) naming each bad or missing argument.
+        """
+        if not isinstance(args, dict):
+            raise SignatureMismatch(
+                f"arguments must be a map, got {_describe(args)}",
+                hint=f"pass a map of arguments matching {self.render()}",
+            )
+        model = self.input_model()
+        try:
+            checked = model.model_validate(_checkable(args))
+        except pydantic.ValidationError as exc:
+            error = _mismatch(exc, "invalid_args", "arguments", self.render())
+            unknown = sorted(set(args) - {p.name for p in self.params or ()})
+            if unknown and self.params is not None:
+                error.message += "; unknown: " + ", ".join(map(str, unknown))
+                error.args = (error.message,)
+            raise error from None
+        return _dump(checked)
+
+    def validate_return(self, value: Any) -> Any:
+        """Check a program's return value (ptclisp values or host data); returns host data.
+
+        Map keys become strings, keywords become their names, extra map keys are kept. Raises
+        ``SignatureMismatch`` (``invalid_return``) listing every mismatch with its path.
+        """
+        model = self.output_model()
+        try:
+            checked = model.model_validate(_checkable(value))
+        except pydantic.ValidationError as exc:
+            raise _mismatch(exc, "invalid_return", "the return value", self.returns.render()) from None
+        return _dump(checked)
+
+
+# ---------------------------------------------------------------- parser
+
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<arrow>->)
+      | (?P<punct>[()\[\]{}?])
+      | (?P<kw>:[A-Za-z][\w\-]*)
+      | (?P<name>[A-Za-z_*][\w\-?!*]*)
+    )""",
+    re.VERBOSE,
+)
+
+
+@dataclasses.dataclass
+class _Token:
+    kind: str
+    text: str
+    column: int
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    cleaned = text.replace(",", " ")
+    while pos < len(cleaned):
+        if cleaned[pos:].strip() == "":
+            break
+        match = _TOKEN.match(cleaned, pos)
+        if match is None or match.end() == pos:
+            column = pos + len(cleaned[pos:]) - len(cleaned[pos:].lstrip()) + 1
+            raise _error(f"unexpected character {cleaned[column - 1]!r}", column)
+        kind = match.lastgroup or ""
+        tokens.append(_Token(kind, match.group(kind), match.start(kind) + 1))
+        pos = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = _tokenize(text)
+        self.pos = 0
+        self.end_column = len(text) + 1
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> _Token:
+        token = self.peek()
+        if token is None:
+            raise _error("unexpected end of signature", self.end_column)
+        self.pos += 1
+        return token
+
+    def expect(self, text: str) -> None:
+        token = self.take()
+        if token.text != text:
+            raise _error(f"expected {text!r}, found {token.text!r}", token.column)
+
+    def signature(self) -> tuple[tuple[Param, ...] | None, TypeSpec]:
+        token = self.peek()
+        if token is None:
+            raise _error("empty signature", 1)
+        params: tuple[Param, ...] | None = None
+        if token.text == "(":
+            self.take()
+            params = self.fields(")")
+            if self.peek() is None:
+                return params, TypeSpec("any")
+            self.expect("->")
+        elif token.kind == "arrow":
+            self.take()
+        returns = self.type()
+        trailing = self.peek()
+        if trailing is not None:
+            raise _error(f"unexpected {trailing.text!r} after the return type", trailing.column)
+        return params, returns
+
+    def fields(self, close: str) -> tuple[Param, ...]:
+        fields: list[Param] = []
+        seen: set[str] = set()
+        while True:
+            token = self.take()
+            if token.text == close:
+                return tuple(fields)
+            if token.kind != "name":
+                raise _error(f"expected a field name or {close!r}, found {token.text!r}",
+                             token.column)
+            if token.text in seen:
+                raise _error(f"duplicate field {token.text!r}", token.column)
+            seen.add(token.text)
+            fields.append(Param(token.text, self.type()))
+
+    def type(self) -> TypeSpec:
+        token = self.take()
+        if token.kind == "kw":
+            kind = token.text[1:]
+            if kind not in _SCALARS:
+                known = " ".join(f":{k}" for k in sorted(_SCALARS))
+                raise _error(f"unknown type {token.text} (known: {known})", token.column)
+            spec = TypeSpec(kind)  # type: ignore[arg-type]
+        elif token.text == "[":
+            item = self.type()
+            self.expect("]")
+            spec = TypeSpec("vector", item=item)
+        elif token.text == "{":
+            spec = TypeSpec("record", fields=self.fields("}"))
+        else:
+            raise _error(f"expected a type, found {token.text!r}", token.column)
+        following = self.peek()
+        if following is not None and following.text == "?":
+            self.take()
+            spec = dataclasses.replace(spec, optional=True)
+        return spec
+
+
+def _error(message: str, column: int) -> SignatureError:
+    return SignatureError(
+        f"bad signature: {message}",
+        hint=f"write signatures like {_EXAMPLE}",
+        line=1,
+        column=column,
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def parse_signature(text: str) -> Signature:
+    """Parse signature text. Raises ``SignatureError`` (``signature_error``) with the column."""
+    if not isinstance(text, str):
+        raise SignatureError(f"a signature must be a string, got {type(text).__name__}")
+    params, returns = _Parser(text).signature()
+    return Signature(params, returns, text)
+
+
+def parse_type(text: str) -> TypeSpec:
+    """Parse a single type, e.g. ``"[{id :int}]"``."""
+    parser = _Parser(text)
+    spec = parser.type()
+    trailing = parser.peek()
+    if trailing is not None:
+        raise _error(f"unexpected {trailing.text!r} after the type", trailing.column)
+    return spec
+
+
+# ---------------------------------------------------------------- pydantic models
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("expected a number")
+    return float(value)
+
+
+def _keyword(value: Any) -> str:
+    if isinstance(value, Keyword):
+        return value.qualified
+    if isinstance(value, str) and value:
+        return value.removeprefix(":")
+    raise ValueError("expected a keyword")
+
+
+_Int = pydantic.StrictInt
+_Float = Annotated[float, BeforeValidator(_number)]
+_Keyword = Annotated[str, BeforeValidator(_keyword)]
+
+
+def _python_type(spec: TypeSpec, name_hint: str) -> Any:
+    base: Any
+    if spec.kind == "string":
+        base = pydantic.StrictStr
+    elif spec.kind == "int":
+        base = _Int
+    elif spec.kind == "float":
+        base = _Float
+    elif spec.kind == "bool":
+        base = pydantic.StrictBool
+    elif spec.kind == "keyword":
+        base = _Keyword
+    elif spec.kind == "map":
+        base = dict[str, Any]
+    elif spec.kind == "vector":
+        assert spec.item is not None
+        base = list[_python_type(spec.item, name_hint + "Item")]  # type: ignore[misc]
+    elif spec.kind == "record":
+        base = _record_model(spec.fields, name_hint)
+    else:
+        base = Any
+    return base | None if spec.optional else base
+
+
+def _record_model(fields: tuple[Param, ...], name: str) -> type[pydantic.BaseModel]:
+    definitions: dict[str, Any] = {}
+    for i, param in enumerate(fields):
+        py_name = _py_name(param.name, i)
+        annotation = _python_type(param.type, name + _camel(param.name))
+        default = None if param.optional else ...
+        definitions[py_name] = (annotation, Field(default, alias=param.name))
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        name,
+        __config__=ConfigDict(extra="allow", populate_by_name=False),
+        **definitions,
+    )
+
+
+def _py_name(name: str, index: int) -> str:
+    ident = re.sub(r"\W", "_", name).lstrip("_")
+    if not ident or ident[0].isdigit() or _pykeyword.iskeyword(ident) or ident.startswith("model"):
+        ident = f"f{index}_{ident}"
+    return f"{ident}_{index}"
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[\W_]+", name) if part)
+
+
+@functools.lru_cache(maxsize=512)
+def _input_model(sig: Signature) -> type[pydantic.BaseModel]:
+    return _record_model(sig.params or (), "Args")
+
+
+@functools.lru_cache(maxsize=512)
+def _output_model(sig: Signature) -> type[pydantic.RootModel[Any]]:
+    return pydantic.RootModel[_python_type(sig.returns, "Return")]  # type: ignore[misc,no-any-return]
+
+
+def _dump(model: pydantic.BaseModel) -> Any:
+    return _plain(model.model_dump(mode="python", by_alias=True, exclude_unset=True))
+
+
+def _plain(value: Any) -> Any:
+    """Keywords left in ``:any``/``:map`` positions become their names (host data is JSON-like)."""
+    if isinstance(value, Keyword):
+        return value.qualified
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(x) for x in value]
+    return value
+
+
+# ---------------------------------------------------------------- values in, errors out
+
+
+def _checkable(value: Any) -> Any:
+    """ptclisp values → what the models check: str-keyed dicts and lists; keywords kept."""
+    if isinstance(value, dict):
+        return {_key(k): _checkable(v) for k, v in value.items()}
+    if isinstance(value, (Vector, List, LazySeq, list, tuple)):
+        return [_checkable(x) for x in value]
+    if isinstance(value, (Set, frozenset, set)):
+        return [_checkable(x) for x in value]
+    if isinstance(value, Char):
+        return value.ch
+    if isinstance(value, Symbol):
+        return value.qualified
+    return value
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, (Keyword, Symbol)):
+        return key.qualified
+    return key if isinstance(key, str) else repr(key)
+
+
+def _mismatch(exc: pydantic.ValidationError, code: str, what: str, expected: str) -> SignatureMismatch:
+    problems = [_describe_error(e) for e in exc.errors(include_url=False)]
+    shown = problems[:8] + ([f"... and {len(problems) - 8} more"] if len(problems) > 8 else [])
+    return SignatureMismatch(
+        f"{what} do not match the signature: " + "; ".join(shown)
+        if what == "arguments"
+        else f"{what} does not match the signature: " + "; ".join(shown),
+        code=code,
+        hint=f"the expected shape is {expected}",
+    )
+
+
+def _describe_error(error: Any) -> str:
+    path = _path(error["loc"])
+    where = f"{path}: " if path else ""
+    if error["type"] == "missing":
+        return f"{where}missing"
+    expected = _EXPECTED.get(error["type"], str(error["msg"]).removeprefix("Value error, "))
+    return f"{where}{expected}, got {_describe(error.get('input'))}"
+
+
+_EXPECTED = {
+    "string_type": "expected a string",
+    "int_type": "expected an integer",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected a boolean",
+    "list_type": "expected a vector",
+    "dict_type": "expected a map",
+    "model_type": "expected a map",
+    "model_attributes_type": "expected a map",
+}
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in ("function-after", "function-before") or str(item).startswith(
+            ("function-", "nullable", "constrained", "union")
+        ):
+            continue
+        elif isinstance(item, str) and not item[:1].isupper():
+            parts.append(("." if parts else "") + item)
+    return "".join(parts)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"{type(value).__name__} {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 30 else value[:27] + "..."
+        return f"string {shown!r}"
+    if isinstance(value, Keyword):
+        return f"keyword {value!r}"
+    if isinstance(value, dict):
+        return f"a map with {len(value)} keys"
+    if isinstance(value, (list, tuple)):
+        return f"a vector of {len(value)}"
+    return f"a {type(value).__name__}"
+
+
+# ---------------------------------------------------------------- private fields
+
+
+def redact(value: Any) -> Any:
+    """A copy of ``value`` for an LLM's eyes: every ``_``-prefixed map entry's value is replaced
+    by a short description (``"<hidden: vector of 120>"``). Works on ptclisp values and host data.
+    """
+    if isinstance(value, dict):
+        items = (
+            (k, _hidden(v) if _key(k).startswith("_") else redact(v)) for k, v in value.items()
+        )
+        return Map(items) if isinstance(value, Map) else dict(items)
+    if isinstance(value, Vector):
+        return Vector(redact(x) for x in value)
+    if isinstance(value, List):
+        return List(redact(x) for x in value)
+    if isinstance(value, LazySeq):
+        return List(redact(x) for x in value)
+    if isinstance(value, list):
+        return [redact(x) for x in value]
+    return value
+
+
+def _hidden(value: Any) -> str:
+    return f"<hidden: {_describe(value).removeprefix('a ')}>"

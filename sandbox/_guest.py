@@ -1,0 +1,162 @@
+"""The guest side of every outer tier: run one request with ``ptclisp.run``, tools proxied out.
+
+This module runs *inside* the sandbox (a pool worker process, or the wasm component), so it
+imports only the stdlib and ``ptclisp`` and never touches host objects: tool calls leave through
+the ``call_tool`` function the transport provides, as plain data, and the answer comes back as
+plain data.
+
+Request (plain data, msgpack-safe)::
+
+    {"source": str, "tools": [name, ...], "data": {...} | None, "data_codec": bool,
+     "limits": Limits.to_dict() | None, "hooks": bool}
+
+Answer: ``Result.to_dict()``.
+
+``hooks`` enables test-only tools that simulate interpreter bugs (die, allocate or spin outside
+the meter, report the process environment). Only the host sets it, per request, through a private
+argument; a program cannot: it can only call tools the host listed, and hooks are absent unless
+the flag is on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import ptclisp
+from ptclisp import _codec
+from ptclisp._errors import LimitExceeded, PtclispError, error_from_dict
+
+__all__ = ["HOOK_TOOLS", "execute"]
+
+CallTool = Callable[[str, dict], dict]
+
+
+class _HardBreach(BaseException):
+    """Unwinds a run past the interpreter when a hook hits a real OS/wasm limit."""
+
+    def __init__(self, error: PtclispError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _proxy(name: str, call_tool: CallTool) -> Callable[[dict], Any]:
+    def tool(args: dict) -> Any:
+        answer = call_tool(name, args)
+        if answer["ok"]:
+            return _codec.decode(answer["value"]) if answer.get("codec") else answer["value"]
+        raise error_from_dict(answer["error"])  # the ToolError the host's ToolHost produced
+
+    tool.__name__ = name
+    return tool
+
+
+class _HookState:
+    def __init__(self) -> None:
+        self.breach: PtclispError | None = None
+
+
+def _hooks(state: _HookState) -> dict[str, Callable[[dict], Any]]:
+    def crash(args: dict) -> Any:
+        os._exit(int(args.get("status", 70)))
+
+    def hog_memory(args: dict) -> Any:
+        hoard = []
+        try:
+            for _ in range(int(args.get("mb", 1 << 20))):
+                hoard.append(bytearray(1 << 20))
+        except MemoryError:
+            hoard.clear()
+            state.breach = LimitExceeded(
+                "memory limit exceeded: the sandbox refused more memory",
+                code="memory_limit",
+                hint="the program builds values that are too large",
+            )
+            raise _HardBreach(state.breach) from None
+        return len(hoard)
+
+    def spin(args: dict) -> Any:
+        n = 0
+        while True:
+            n += 1
+
+    def inspect(args: dict) -> Any:
+        return _environment_report()
+
+    def sleep(args: dict) -> Any:
+        import time
+
+        time.sleep(float(args.get("seconds", 3600)))
+
+    return {
+        "test-crash": crash,
+        "test-hog-memory": hog_memory,
+        "test-spin": spin,
+        "test-inspect": inspect,
+        "test-sleep": sleep,
+    }
+
+
+HOOK_TOOLS = ("test-crash", "test-hog-memory", "test-spin", "test-inspect", "test-sleep")
+
+
+def _environment_report() -> dict[str, Any]:
+    def attempt(fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Exception as exc:  # the report says what failed
+            return f"{type(exc).__name__}: {exc}"
+
+    report: dict[str, Any] = {
+        "env": dict(os.environ),
+        "cwd": attempt(os.getcwd),
+        "root": attempt(lambda: sorted(os.listdir("/"))),
+        "fds": attempt(lambda: sorted(int(fd) for fd in os.listdir("/proc/self/fd"))),
+    }
+    try:
+        import resource
+    except ImportError:
+        return report
+    report["rlimits"] = {
+        name: list(resource.getrlimit(getattr(resource, name)))
+        for name in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_NOFILE", "RLIMIT_FSIZE", "RLIMIT_CORE")
+    }
+    return report
+
+
+def _error_result(error: PtclispError) -> dict[str, Any]:
+    return ptclisp.Result(status="error", error=error).to_dict()
+
+
+def execute(request: dict[str, Any], call_tool: CallTool) -> dict[str, Any]:
+    """Run one request; always returns ``Result.to_dict()`` (errors included)."""
+    tools = {name: _proxy(name, call_tool) for name in request.get("tools") or ()}
+    state = _HookState()
+    if request.get("hooks"):
+        tools.update(_hooks(state))
+    data = request.get("data")
+    if data is not None and request.get("data_codec"):
+        data = {name: _codec.decode(value) for name, value in data.items()}
+    limits = request.get("limits")
+    try:
+        result = ptclisp.run(
+            request["source"],
+            tools=tools,
+            data=data,
+            limits=ptclisp.Limits.from_dict(limits) if limits is not None else None,
+        )
+    except _HardBreach as breach:
+        return _error_result(breach.error)
+    except MemoryError:
+        return _error_result(
+            LimitExceeded("memory limit exceeded: out of memory", code="memory_limit")
+        )
+    if state.breach is not None:  # the interpreter swallowed the hook's unwinding
+        return _error_result(state.breach)
+    try:
+        return result.to_dict()
+    except MemoryError:
+        return _error_result(
+            LimitExceeded("memory limit exceeded: result too large", code="memory_limit")
+        )

@@ -1,0 +1,130 @@
+"""The wire formats of the outer tiers (host and guest; staged into the wasm guest too).
+
+- process tier: msgpack. An integer outside 64 bits crosses as ext type 1 (its decimal text).
+- wasm tier: JSON text. Inside the guest there is no C msgpack, and the pure-Python one decodes
+  ~8x slower than the guest's C ``json``; WIT ``string`` is also copied in one block, where
+  ``list<u8>`` goes through wasmtime-py element by element (measured: 0.8 s for 250 KB).
+
+Either way a ptclisp value left inside a record (a tool-call result that was a set, say) is
+written in its host form (``to_python``). ``*_exact`` tell whether plain data survives a format
+unchanged; data that does not (sets, tuples, non-string keys...) crosses tagged by ``_codec``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgpack
+
+from ptclisp._values import to_python
+
+__all__ = [
+    "dumps",
+    "dumps_result",
+    "json_exact",
+    "loads",
+    "msgpack_exact",
+    "pack_result",
+    "packb",
+    "unpackb",
+]
+
+_BIG_INT = 1
+_INT_RANGE = (-(2**63), 2**64)
+
+
+def _host_form(obj: Any) -> Any:
+    return to_python(obj)
+
+
+def _big_ints_tagged(obj: Any) -> Any:
+    t = type(obj)
+    if t is int:
+        low, high = _INT_RANGE
+        return obj if low <= obj < high else msgpack.ExtType(_BIG_INT, str(obj).encode())
+    if t is dict:
+        return {_big_ints_tagged(k): _big_ints_tagged(v) for k, v in obj.items()}
+    if t is list or t is tuple:
+        return [_big_ints_tagged(x) for x in obj]
+    if t in (str, bytes, float, bool) or obj is None:
+        return obj
+    return _big_ints_tagged(to_python(obj))
+
+
+def _ext(code: int, data: bytes) -> Any:
+    if code == _BIG_INT:
+        return int(data)
+    return msgpack.ExtType(code, data)
+
+
+def packb(obj: Any) -> bytes:
+    try:
+        return msgpack.packb(obj, use_bin_type=True, default=_host_form)
+    except OverflowError:  # rare: only then walk the message
+        return msgpack.packb(_big_ints_tagged(obj), use_bin_type=True, default=_host_form)
+
+
+def unpackb(data: bytes) -> Any:
+    return msgpack.unpackb(data, raw=False, strict_map_key=False, ext_hook=_ext)
+
+
+def pack_result(message: dict[str, Any], result_key: str | None = None) -> bytes:
+    """Pack a message carrying a ``Result.to_dict()``; if it cannot be packed, an error instead."""
+    try:
+        return packb(message)
+    except (TypeError, ValueError, OverflowError) as exc:
+        error = {"code": "internal_error", "message": f"the result cannot be sent: {exc}",
+                 "hint": "return plain data (maps, vectors, strings, numbers)"}  # fmt: skip
+        failed = {"status": "error", "error": error}
+        if result_key is None:
+            return packb(failed)
+        return packb({**message, result_key: failed})
+
+
+def msgpack_exact(value: Any) -> bool:
+    try:
+        msgpack.packb(value, use_bin_type=True)
+        return True
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def json_exact(value: Any) -> bool:
+    """True when ``loads(dumps(value)) == value`` (no tuple, set, non-string key, NaN, bytes)."""
+    try:
+        return json.loads(json.dumps(value)) == value
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        return False
+
+
+def _host_tree(obj: Any) -> Any:
+    t = type(obj)
+    if t is dict:
+        return {k: _host_tree(v) for k, v in obj.items()}
+    if t is list:
+        return [_host_tree(x) for x in obj]
+    if t in (str, int, float, bool) or obj is None:
+        return obj
+    return to_python(obj)  # a ptclisp value (a map with keyword keys, a set...) → host data
+
+
+def dumps(obj: Any) -> str:
+    try:
+        return json.dumps(obj, default=_host_form, separators=(",", ":"))
+    except TypeError:  # e.g. a keyword-keyed map inside a record: JSON keys must be strings
+        return json.dumps(_host_tree(obj), default=_host_form, separators=(",", ":"))
+
+
+def loads(text: str) -> Any:
+    return json.loads(text)
+
+
+def dumps_result(result: dict[str, Any]) -> str:
+    """JSON of a ``Result.to_dict()``; if it cannot be written, an error result instead."""
+    try:
+        return dumps(result)
+    except (TypeError, ValueError, OverflowError) as exc:
+        error = {"code": "internal_error", "message": f"the result cannot be sent: {exc}",
+                 "hint": "return plain data (maps, vectors, strings, numbers)"}  # fmt: skip
+        return dumps({"status": "error", "error": error})

@@ -1,0 +1,266 @@
+"""``SubAgent``: an agent as data — a prompt, tools, a signature, budgets — and how to run it.
+
+    agent = SubAgent(prompt="Total the orders of {{customer}}", tools=[get_orders],
+                     signature="(customer :string) -> {total :float}", max_turns=4)
+    step = agent.run(llm=OpenAIClient("gpt-4o-mini"), context={"customer": "acme"})
+    step.return_value        # {"total": 1234.5}
+
+``run`` returns a ``Step``, or a ``PendingStep`` when a program awaits an async tool whose result
+is not known yet; ``resume(pending, op_id, result, llm=...)`` continues (in any process: the
+pending step is plain data, ``ptclisp.serialize`` turns it into bytes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from opentelemetry import trace
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from ptclisp import Limits
+from ptclisp._signature import Signature, parse_signature
+
+from ._errors import SubAgentError
+from ._gate import Hooks
+from ._llm import LLM
+from ._loop import Loop
+from ._ptc import PendingStep, Tool
+from ._state import STATE_KEY, RunState
+from ._step import Step, ToolCallRecord, Turn
+from ._telemetry import Telemetry
+
+__all__ = ["SubAgent", "run"]
+
+Outcome = Step | PendingStep
+_DEFAULT_LIMITS = Limits(timeout_s=30.0)
+
+
+class SubAgent(BaseModel):
+    """An LLM agent that answers by writing ptclisp programs against its tools."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, validate_assignment=True)
+
+    prompt: str
+    """The task. ``{{name}}`` / ``{{a.b}}`` are filled from the run's context."""
+    name: str = "agent"
+    description: str = ""
+    """What the agent does (shown to a parent agent when used as a tool)."""
+    tools: Any = Field(default_factory=list)
+    """``ptclisp.Tool``s, plain functions (wrapped with ``ptclisp.tool``), a ``ToolRegistry`` or a
+    mapping of name → function/Tool."""
+    signature: str | None = None
+    """``"(param :type ...) -> return-type"``: params type the context, the return type is
+    validated (pydantic) before the run ends."""
+    max_turns: int = Field(5, ge=1)
+    return_retries: int = Field(2, ge=0)
+    """Extra turns granted, in all, for return values that do not match the signature."""
+    limits: Limits = Field(default_factory=lambda: _DEFAULT_LIMITS)
+    """Interpreter budgets for each turn's program."""
+    max_depth: int = Field(3, ge=0)
+    """How deep subagents may nest below this agent."""
+    llm: Any = None
+    """The LLM this agent uses when ``run`` is given none (e.g. a cheaper model for a child)."""
+    reference: Literal["full", "compact"] = "full"
+    """Language reference in the system prompt: with docs, or function names only."""
+    instructions: str = ""
+    """Extra text appended to the system prompt."""
+    result_chars: int = Field(2000, ge=100)
+    """Longest printed result fed back to the LLM (longer ones are truncated)."""
+
+    _tool_map: dict[str, Tool] | None = PrivateAttr(default=None)
+
+    @field_validator("signature")
+    @classmethod
+    def _check_signature(cls, text: str | None) -> str | None:
+        if text is not None:
+            parse_signature(text)  # raises SignatureError with the column
+        return text
+
+    @field_validator("tools")
+    @classmethod
+    def _check_tools(cls, tools: Any) -> Any:
+        _normalize_tools(tools)
+        return tools
+
+    def tool_map(self) -> dict[str, Tool]:
+        """The tools by name, each a ``ptclisp.Tool``."""
+        if self._tool_map is None:
+            self._tool_map = _normalize_tools(self.tools)
+        return self._tool_map
+
+    def parsed_signature(self) -> Signature | None:
+        return parse_signature(self.signature) if self.signature else None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "tools":
+            self._tool_map = None
+
+    # ------------------------------------------------------------ running
+
+    def run(
+        self,
+        *,
+        llm: LLM | None = None,
+        context: Mapping[str, Any] | None = None,
+        on_turn: Callable[[Turn], None] | None = None,
+        on_llm_token: Callable[[str], None] | None = None,
+        on_tool_start: Callable[[str, dict[str, Any]], None] | None = None,
+        on_tool_end: Callable[[ToolCallRecord], None] | None = None,
+        tracer_provider: trace.TracerProvider | None = None,
+    ) -> Step | PendingStep:
+        """Run the agent to a ``Step`` (ok, failed or error) or a ``PendingStep``.
+
+        ``context`` is the input: ``data/name`` in programs, ``{{name}}`` in the prompt, checked
+        against the signature's parameters. Raises only for usage mistakes (``SubAgentError``):
+        no LLM, a context that does not match the signature, a placeholder without a value.
+        """
+        hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end)
+        return self._run_nested(dict(context or {}), llm=self._llm(llm), hooks=hooks,
+                                telemetry=Telemetry(tracer_provider), depth=0)
+
+    async def arun(self, **options: Any) -> Step | PendingStep:
+        """``run`` in a worker thread, for async applications (tools and LLM calls block it)."""
+        return await asyncio.to_thread(functools.partial(self.run, **options))
+
+    def resume(
+        self,
+        pending: PendingStep,
+        op_id: str,
+        result: Any = None,
+        *,
+        error: Any = None,
+        llm: LLM | None = None,
+        on_turn: Callable[[Turn], None] | None = None,
+        on_llm_token: Callable[[str], None] | None = None,
+        on_tool_start: Callable[[str, dict[str, Any]], None] | None = None,
+        on_tool_end: Callable[[ToolCallRecord], None] | None = None,
+        tracer_provider: trace.TracerProvider | None = None,
+    ) -> Step | PendingStep:
+        """Deliver op ``op_id``'s ``result`` (or ``error``) and continue the run — the program,
+        then further LLM turns — to a ``Step`` or the next ``PendingStep``. ``op_id`` may belong
+        to a subagent awaited inside this run (see ``pending_ops``)."""
+        hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end)
+        return self._resume_nested(pending, op_id, result, error, llm=self._llm(llm), hooks=hooks,
+                                   telemetry=Telemetry(tracer_provider), depth=None)
+
+    async def aresume(self, pending: PendingStep, op_id: str, result: Any = None,
+                      **options: Any) -> Step | PendingStep:
+        return await asyncio.to_thread(functools.partial(self.resume, pending, op_id, result,
+                                                         **options))
+
+    def _run_nested(self, context: dict[str, Any], *, llm: LLM, hooks: Hooks,
+                    telemetry: Telemetry, depth: int) -> Outcome:
+        signature = self.parsed_signature()
+        if signature is not None and signature.params is not None:
+            try:
+                context = signature.validate_args(context)
+            except Exception as exc:
+                raise SubAgentError(f"the context does not match {self.name}'s signature: "
+                                    f"{getattr(exc, 'message', exc)}", code="invalid_args",
+                                    hint=f"the signature is {signature.render()}") from None
+        state = RunState(agent=self.name, depth=depth, context=context, budget=self.max_turns)
+        return Loop(self, state, llm, hooks, telemetry).start()
+
+    def _resume_nested(self, pending: PendingStep, op_id: str, result: Any, error: Any, *,
+                       llm: LLM, hooks: Hooks, telemetry: Telemetry, depth: int | None
+                       ) -> Outcome:
+        if not isinstance(pending, PendingStep):
+            raise SubAgentError(f"resume needs a PendingStep, got {type(pending).__name__}",
+                                code="pending_error")
+        state = RunState.from_host_state(pending.host_state)
+        if state.agent != self.name:
+            raise SubAgentError(f"this step belongs to agent {state.agent!r}, not {self.name!r}",
+                                code="pending_error", hint="resume it with the agent that ran it")
+        if depth is not None:
+            state.depth = depth
+        return Loop(self, state, llm, hooks, telemetry).resume(pending, op_id, result, error)
+
+    def _llm(self, llm: LLM | None) -> LLM:
+        chosen = llm or self.llm
+        if chosen is None:
+            raise SubAgentError(f"agent {self.name} has no LLM", code="no_llm",
+                                hint="pass llm=... to run(), or set SubAgent(llm=...)")
+        return chosen
+
+    # ------------------------------------------------------------ composition
+
+    def as_tool(self, *, name: str | None = None, description: str | None = None,
+                llm: LLM | None = None) -> Tool:
+        """This agent as a tool another agent's program calls as ``(tool/name {...})``.
+
+        The arguments become the child's context (typed by this agent's signature), the child's
+        return value is the tool's result, a ``fail``/error is a tool error. If this agent (or a
+        subagent below it) has async tools, the tool is async too — the parent program awaits
+        its handle, and a child suspended on an op suspends the parent (``pending_ops`` lists
+        the child's op; ``resume`` on the parent routes the result down).
+        """
+        tool_name = name or self.name
+        signature = self.parsed_signature()
+        text = signature.render() if signature and signature.params is not None else (
+            f"(task :string?) -> {signature.returns.render() if signature else ':any'}")
+
+        def run_subagent(**args: Any) -> Any:
+            raise SubAgentError(f"subagent tool {tool_name} runs only inside an agent's program",
+                                code="agent_error")
+
+        made = Tool(tool_name, run_subagent, description=description or self.description
+                    or f"subagent {self.name}: {self.prompt[:80]}", signature=text,
+                    is_async=self.may_suspend())
+        made.subagent = self  # type: ignore[attr-defined]
+        made.llm = llm  # type: ignore[attr-defined]
+        return made
+
+    def may_suspend(self) -> bool:
+        """Whether a run can end pending: an async tool here or in a subagent below."""
+        return any(t.is_async for t in self.tool_map().values())
+
+
+def run(task_or_agent: str | SubAgent, *, llm: LLM | None = None,
+        context: Mapping[str, Any] | None = None, **options: Any) -> Step | PendingStep:
+    """Run an agent, or a one-off task text as an agent with default settings."""
+    agent = SubAgent(prompt=task_or_agent) if isinstance(task_or_agent, str) else task_or_agent
+    return agent.run(llm=llm, context=context, **options)
+
+
+def pending_ops(pending: PendingStep) -> dict[str, dict[str, Any]]:
+    """The ops a suspended agent run waits for (subagents' included): ``{op_id: {"tool",
+    "args", "agent"}}`` — deliver each with ``agent.resume(pending, op_id, result)``."""
+    from ._loop import external_ops
+
+    if STATE_KEY not in (pending.host_state or {}):
+        return dict(pending.pending_ops)
+    return external_ops(pending)
+
+
+def _normalize_tools(tools: Any) -> dict[str, Tool]:
+    from ._ptc import tool as make_tool
+
+    if tools is None:
+        return {}
+    items: list[tuple[str | None, Any]]
+    if isinstance(tools, Mapping):
+        items = list(tools.items())
+    elif isinstance(tools, (list, tuple)):
+        items = [(None, t) for t in tools]
+    else:
+        raise SubAgentError(f"tools must be a list or a mapping, got {type(tools).__name__}",
+                            code="agent_error")
+    out: dict[str, Tool] = {}
+    for key, item in items:
+        if isinstance(item, SubAgent):
+            item = item.as_tool(name=key)
+        if not isinstance(item, Tool):
+            if not callable(item):
+                raise SubAgentError(f"tool {key or item!r} is not callable", code="agent_error")
+            item = make_tool(item, name=key) if key else make_tool(item)
+        if key is not None and key != item.name:
+            raise SubAgentError(f"tool registered as {key!r} is named {item.name!r}",
+                                code="agent_error")
+        if item.name in out:
+            raise SubAgentError(f"two tools are named {item.name!r}", code="agent_error")
+        out[item.name] = item
+    return out

@@ -1,0 +1,100 @@
+"""``ScriptedLLM``: replays recorded replies in order — for tests, offline demos, the README run.
+
+A script is a list of replies; each is a string or ``{"content": str, "usage": {"input_tokens":
+n, "output_tokens": m}}``. A file holds the list as JSON, or ``{"replies": [...]}`` with optional
+metadata. When a reply has no recorded usage, tokens are estimated (4 characters a token) and
+flagged ``estimated``. Every call's messages are kept in ``calls`` so a test can check what the
+agent sent. Thread-safe: parallel subagents take replies in call order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from ._errors import LLMError
+from ._llm import LLMResponse, Message, TokenCallback, Usage, estimate_tokens
+
+__all__ = ["ScriptedLLM"]
+
+
+class ScriptedLLM:
+    """An LLM that answers with the next recorded reply."""
+
+    name = "scripted"
+
+    def __init__(self, replies: list[str | dict[str, Any]], *, model: str = "scripted") -> None:
+        self.replies = [_normalize(r, i) for i, r in enumerate(replies)]
+        self.model = model
+        self.position = 0
+        self.calls: list[list[Message]] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> ScriptedLLM:
+        """Load a script recorded as JSON (a list, or an object with ``replies``)."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        replies = data["replies"] if isinstance(data, dict) else data
+        if not isinstance(replies, list):
+            raise LLMError(f"{path}: expected a list of replies", code="llm_bad_response")
+        return cls(replies, model=data.get("model", "scripted") if isinstance(data, dict)
+                   else "scripted")
+
+    @property
+    def remaining(self) -> int:
+        return len(self.replies) - self.position
+
+    def complete(self, messages: list[Message], *, on_token: TokenCallback | None = None
+                 ) -> LLMResponse:
+        with self._lock:
+            if self.position >= len(self.replies):
+                raise LLMError(
+                    f"the script is exhausted after {len(self.replies)} replies",
+                    code="script_exhausted",
+                    hint="record more replies, or the agent took more turns than scripted",
+                )
+            reply = self.replies[self.position]
+            self.position += 1
+            self.calls.append([dict(m) for m in messages])
+        content = reply["content"]
+        if on_token is not None:
+            for piece in _pieces(content):
+                on_token(piece)
+        return LLMResponse(content, _usage(reply, messages), self.model, "stop")
+
+    async def acomplete(self, messages: list[Message], *,
+                        on_token: TokenCallback | None = None) -> LLMResponse:
+        return self.complete(messages, on_token=on_token)
+
+
+def _normalize(reply: Any, index: int) -> dict[str, Any]:
+    if isinstance(reply, str):
+        return {"content": reply}
+    if isinstance(reply, dict) and isinstance(reply.get("content"), str):
+        return reply
+    raise LLMError(f"reply {index} must be a string or have a string 'content'",
+                   code="llm_bad_response")
+
+
+def _usage(reply: dict[str, Any], messages: list[Message]) -> Usage:
+    recorded = reply.get("usage")
+    if recorded:
+        return Usage(int(recorded.get("input_tokens", 0)), int(recorded.get("output_tokens", 0)),
+                     1)
+    prompt = sum(estimate_tokens(str(m.get("content", ""))) for m in messages)
+    return Usage(prompt, estimate_tokens(reply["content"]), 1, estimated=True)
+
+
+def _pieces(text: str) -> list[str]:
+    """Split into word-sized fragments, as a streaming server would deliver them."""
+    pieces: list[str] = []
+    start = 0
+    for i, ch in enumerate(text):
+        if ch.isspace() and i > start:
+            pieces.append(text[start:i])
+            start = i
+    pieces.append(text[start:])
+    return [p for p in pieces if p]

@@ -1,0 +1,101 @@
+"""The state of one agent run, as plain data: it lives in ``PendingStep.host_state`` while a run is
+suspended, so a run can stop in one process and go on in another.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ptclisp import _codec
+
+from ._step import Step, TokenUsage, Turn
+
+__all__ = ["RunState", "STATE_KEY"]
+
+STATE_KEY = "subagent"
+_VERSION = 1
+
+
+@dataclasses.dataclass
+class RunState:
+    agent: str
+    depth: int
+    context: dict[str, Any]
+    """The run's inputs (host data): ``data/name`` and ``{{name}}`` placeholders."""
+    budget: int
+    """Turns allowed so far (``max_turns`` plus one per signature retry granted)."""
+    messages: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    turns: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    usage: dict[str, Any] = dataclasses.field(default_factory=lambda: TokenUsage().model_dump())
+    definitions: list[str] = dataclasses.field(default_factory=list)
+    """Top-level ``def``/``defn`` forms of earlier turns, in order (the prelude)."""
+    prelude_calls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """The tool calls the prelude makes, with their recorded results (replayed, never re-run)."""
+    history: list[Any] = dataclasses.field(default_factory=list)
+    """``_codec``-encoded results of the last three turns, newest first (``*1 *2 *3``)."""
+    invalid_returns: int = 0
+    llm_s: float = 0.0
+    run_s: float = 0.0
+    elapsed_s: float = 0.0
+    open_turn: dict[str, Any] | None = None
+    """The turn whose program is suspended (reply, program, usage, durations)."""
+    children: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    """Suspended subagents: our op id → ``{"tool", "pending"}`` (the child's step as a dict)."""
+    finished_children: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    """Subagents that finished inside an async tool call: our op id → ``{"value"}|{"error"}``."""
+
+    def to_host_state(self) -> dict[str, Any]:
+        body = dataclasses.asdict(self)
+        return {STATE_KEY: {"version": _VERSION, **body}}
+
+    @classmethod
+    def from_host_state(cls, host_state: dict[str, Any]) -> RunState:
+        from ._errors import SubAgentError
+
+        body = dict(host_state.get(STATE_KEY) or {})
+        if body.pop("version", None) != _VERSION:
+            raise SubAgentError("this pending step was not made by a subagent run (or by another "
+                                "version of it)", code="pending_error")
+        return cls(**body)
+
+    # ------------------------------------------------------------ accessors
+
+    def token_usage(self) -> TokenUsage:
+        return TokenUsage.model_validate(self.usage)
+
+    def add_usage(self, usage: Any) -> None:
+        total = self.token_usage()
+        total.add(usage)
+        self.usage = total.model_dump()
+
+    def remember(self, value: Any) -> None:
+        from ptclisp._values import from_python
+
+        try:
+            from_python(value)  # history travels as data/__history_N: it must be data
+            encoded = _codec.encode(value)
+        except TypeError:  # e.g. an op handle nobody awaited: keep its printed form
+            from ptclisp import pr_str
+
+            encoded = pr_str(value)
+        self.history = [encoded, *self.history][:3]
+
+    def history_values(self) -> list[Any]:
+        return [_codec.decode(v) for v in self.history]
+
+    def step(self, status: str, *, return_value: Any = None, fail_value: Any = None,
+             error: dict[str, Any] | None = None) -> Step:
+        return Step(
+            agent=self.agent,
+            status=status,  # type: ignore[arg-type]
+            return_value=return_value,
+            fail_value=fail_value,
+            error=error,
+            turns=[Turn.model_validate(t) for t in self.turns],
+            messages=list(self.messages),
+            usage=self.token_usage(),
+            duration_s=self.elapsed_s,
+            llm_duration_s=self.llm_s,
+            run_duration_s=self.run_s,
+        )

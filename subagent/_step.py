@@ -1,0 +1,116 @@
+"""What an agent run gives back: ``Step``, made of ``Turn``s with their ``ToolCallRecord``s.
+
+All plain data (pydantic models of JSON-like values): a ``Step`` can be logged, stored, sent over
+the wire (``model_dump(mode="json")``) and rebuilt (``Step.model_validate``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._llm import Usage
+
+__all__ = ["Step", "StepStatus", "TokenUsage", "ToolCallRecord", "Turn", "TurnStatus"]
+
+StepStatus = Literal["ok", "failed", "error"]
+TurnStatus = Literal["continue", "returned", "failed", "error", "invalid_return", "no_program",
+                     "pending"]
+
+
+class TokenUsage(BaseModel):
+    """Token counts summed over LLM calls."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    requests: int = 0
+    estimated: bool = False
+    """Some counts were approximated (a client that reports none, e.g. the scripted LLM)."""
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def add(self, usage: Usage | TokenUsage) -> None:
+        self.input_tokens += usage.input_tokens
+        self.output_tokens += usage.output_tokens
+        self.requests += usage.requests
+        self.estimated = self.estimated or usage.estimated
+
+
+class ToolCallRecord(BaseModel):
+    """One tool call a turn's program made."""
+
+    name: str
+    args: dict[str, Any]
+    result: Any = None
+    error: dict[str, Any] | None = None
+    """``{"code", "message", "hint", ...}`` when the tool failed."""
+    duration_s: float = 0.0
+    op_id: str | None = None
+    """Set for an async tool: the operation it started."""
+
+
+class Turn(BaseModel):
+    """One LLM reply and what running its program did."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    number: int
+    """1-based."""
+    reply: str
+    """The LLM's full reply."""
+    program: str | None = None
+    """The program extracted from the reply (``None``: the reply had none)."""
+    status: TurnStatus
+    result: Any = None
+    """The value of the program (host data) when it neither returned nor failed."""
+    error: dict[str, Any] | None = None
+    """The error fed back to the LLM: ``{"code", "message", "hint", "line", "column"}``."""
+    feedback: str | None = None
+    """The message sent back to the LLM after this turn."""
+    output: str = ""
+    """What the program printed."""
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    steps: int = 0
+    llm_duration_s: float = 0.0
+    run_duration_s: float = 0.0
+
+
+class Step(BaseModel):
+    """The outcome of ``SubAgent.run``.
+
+    ``status`` is ``"ok"`` (the program returned ``return_value``, validated against the
+    signature), ``"failed"`` (the program called ``(fail v)``: ``fail_value``) or ``"error"``
+    (``error`` says why: ``max_turns``, ``invalid_return`` retries spent, an LLM failure, ...).
+    """
+
+    agent: str
+    status: StepStatus
+    return_value: Any = None
+    fail_value: Any = None
+    error: dict[str, Any] | None = None
+    turns: list[Turn] = Field(default_factory=list)
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    """The conversation in OpenAI chat format (system, user, assistant, ...)."""
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    duration_s: float = 0.0
+    llm_duration_s: float = 0.0
+    run_duration_s: float = 0.0
+    """Time in the interpreter (tool time included)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def tool_calls(self) -> list[ToolCallRecord]:
+        """Every tool call of every turn, in order."""
+        return [call for turn in self.turns for call in turn.tool_calls]
+
+    @property
+    def value(self) -> Any:
+        """``return_value`` when ok, ``fail_value`` when failed, else ``None``."""
+        return self.return_value if self.status == "ok" else self.fail_value
