@@ -149,6 +149,13 @@ def _in_parallel(ctx: RunContext, fn: Callable[[Any], Any], items: list[Any]) ->
         with use_meter(meter):  # worker threads meter against the run that started them
             return fn(item)
 
+    if meter.limits.max_depth > _PARALLEL_MAX_DEPTH:
+        # The executor's threads have ordinary stacks; a run allowed to recurse deeper than
+        # they hold runs its pmap in this (sized) thread instead — same results, in order.
+        return sequential_map(task, items, 1)
     return ctx.parallel_map(task, items, meter.limits.max_parallel)
+
+
+_PARALLEL_MAX_DEPTH = 500  # = _run._IN_THREAD_DEPTH: what an 8 MB thread stack holds safely
 
 

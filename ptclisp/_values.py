@@ -385,11 +385,19 @@ def from_python(obj: Any) -> Any:
     t = type(obj)
     if t in _PASS_THROUGH:
         return obj
-    if isinstance(obj, dict):
+    if t is dict:  # the hot case (tool results, data inputs): one comprehension per object
+        atoms, key_of = _JSON_ATOMS, _keyword_of_key
         return Map(
-            (Keyword.parse(k) if type(k) is str else from_python(k), from_python(v))
-            for k, v in obj.items()
+            {
+                key_of(k): (v if type(v) in atoms else from_python(v))
+                for k, v in obj.items()
+            }
         )
+    if t is list:
+        atoms = _JSON_ATOMS
+        return Vector([x if type(x) in atoms else from_python(x) for x in obj])
+    if isinstance(obj, dict):
+        return Map((_keyword_of_key(k), from_python(v)) for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
         return Vector(map(from_python, obj))
     if isinstance(obj, (set, frozenset)):
@@ -399,6 +407,20 @@ def from_python(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return from_python(dataclasses.asdict(obj))
     raise TypeError(f"cannot convert {type(obj).__name__} to a ptclisp value")
+
+
+_KEYWORD_OF_STR: dict[str, Keyword] = {}
+
+
+def _keyword_of_key(key: Any) -> Any:
+    if type(key) is not str:
+        return from_python(key)
+    found = _KEYWORD_OF_STR.get(key)
+    if found is None:
+        found = Keyword.parse(key)
+        if len(_KEYWORD_OF_STR) < 100_000:  # bounded: keys come from host data
+            _KEYWORD_OF_STR[key] = found
+    return found
 
 
 _PASS_THROUGH = frozenset(

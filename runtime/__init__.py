@@ -8,6 +8,13 @@ Inside a process: ``spawn``/``send``/``receive``/``self_pid``, names, timers, li
 circuit-breaker guards for tools. See docs/runtime.md.
 """
 
+from ._agents import (
+    agent_process,
+    agent_server,
+    run_agents,
+    supervise_tools,
+    supervised_tools,
+)
 from ._api import (
     call,
     cancel_timer,
@@ -85,6 +92,8 @@ __all__ = [
     "Timer",
     "ToolCrashed",
     "ToolTimeout",
+    "agent_process",
+    "agent_server",
     "aio",
     "call",
     "cancel_timer",
@@ -100,6 +109,7 @@ __all__ = [
     "reply",
     "reply_error",
     "run",
+    "run_agents",
     "run_sync",
     "self_pid",
     "send",
@@ -108,7 +118,9 @@ __all__ = [
     "spawn",
     "spawn_link",
     "spawn_monitor",
+    "supervise_tools",
     "supervised_tool",
+    "supervised_tools",
     "trap_exit",
     "unlink",
     "unregister",

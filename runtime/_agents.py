@@ -1,0 +1,219 @@
+"""SubAgent runs as runtime processes: one-shot, as a supervised server, many at once.
+
+An agent run is blocking code (LLM calls, tools, the interpreter), so a process never runs it on
+the scheduler thread: it awaits ``agent.arun(...)`` through ``aio`` (a worker thread of the
+loop's default executor). Tools run through ``supervise_tools`` use the runtime's own bounded
+pool (``run_sync``), so agents waiting on their tools can never starve those tools of threads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ptclisp._errors import PtclispError
+from ptclisp._tools import Tool
+
+from ._api import (
+    aio,
+    exit_process,
+    receive,
+    reply,
+    reply_error,
+    self_pid,
+    send,
+    spawn_monitor,
+)
+from ._errors import DeadlineExceeded, ProcessDown
+from ._match import ANY
+from ._process import NORMAL, Down, Pid, Ref, Request
+from ._runtime import Runtime
+from ._tools import SupervisedTool, supervised_tool
+
+__all__ = ["agent_process", "agent_server", "run_agents", "supervise_tools", "supervised_tools"]
+
+_RESULT = "agent_result"
+
+
+async def agent_process(
+    agent: Any,
+    llm: Any = None,
+    context: Mapping[str, Any] | None = None,
+    reply_to: Any = None,
+    tag: Any = None,
+) -> Any:
+    """Run ``agent`` once as a process body; returns its ``Step`` (or ``PendingStep``).
+
+    With ``reply_to`` (a pid or name), also sends ``("agent_result", tag, step)`` there before
+    exiting. A usage mistake (``SubAgentError``: no LLM, a context that does not match the
+    signature) crashes the process with that error, as any unexpected exception does.
+    Usable as a ``ChildSpec`` start function: ``ChildSpec("a", agent_process, args=(agent, llm))``.
+    """
+    step = await aio(agent.arun(llm=llm, context=dict(context or {})))
+    if reply_to is not None:
+        send(reply_to, (_RESULT, tag, step))
+    return step
+
+
+async def agent_server(agent: Any, llm: Any = None) -> None:
+    """Serve agent runs: each ``call(server, context)`` runs ``agent`` with that context and
+    replies its ``Step``. A ``PtclispError`` (e.g. ``SubAgentError``) is replied to the caller;
+    any other exception crashes the server, so its supervisor restarts it and the caller's
+    ``call`` raises ``ProcessDown``. Runs are served one at a time — start several servers (or
+    use ``run_agents``) for concurrency."""
+    while True:
+        request = await receive(Request)
+        try:
+            step = await aio(agent.arun(llm=llm, context=dict(request.payload or {})))
+        except PtclispError as exc:
+            reply_error(request, exc)
+            continue
+        reply(request, step)
+
+
+def run_agents(
+    runtime: Runtime,
+    runs: Sequence[tuple[Any, ...]],
+    *,
+    max_concurrency: int = 4,
+    timeout: float | None = None,
+) -> list[Any]:
+    """Run ``(agent, llm)`` or ``(agent, llm, context)`` runs concurrently, each in its own
+    process, at most ``max_concurrency`` at once; returns their ``Step``s in input order.
+
+    A run whose process crashes (a usage mistake) stops the others and raises ``ProcessDown``
+    with the cause attached; ``timeout`` (seconds, for all runs) raises ``DeadlineExceeded``.
+    Stopped runs' processes are killed at once; a worker thread already inside an LLM call or
+    tool cannot be interrupted and finishes in the background, its result discarded.
+    """
+    if not isinstance(max_concurrency, int) or max_concurrency < 1:
+        raise ValueError(f"max_concurrency must be a positive int, got {max_concurrency!r}")
+    jobs = [_job(run, index) for index, run in enumerate(runs)]
+    wait = None if timeout is None else timeout + 5.0
+    return runtime.run(_coordinate, jobs, max_concurrency, timeout, timeout=wait)
+
+
+def _job(run: tuple[Any, ...], index: int) -> tuple[Any, Any, Any]:
+    if not isinstance(run, tuple) or len(run) not in (2, 3):
+        raise ValueError(f"run {index} must be (agent, llm) or (agent, llm, context), got {run!r}")
+    agent, llm, context = (*run, None) if len(run) == 2 else run
+    return agent, llm, context
+
+
+async def _coordinate(
+    jobs: list[tuple[Any, Any, Any]], max_concurrency: int, timeout: float | None
+) -> list[Any]:
+    """Keep up to ``max_concurrency`` agent processes running; collect results by index."""
+    me = self_pid()
+    results: dict[int, Any] = {}
+    running: dict[Ref, tuple[int, Pid]] = {}  # monitor ref -> (job index, process)
+    todo = iter(range(len(jobs)))
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        while len(results) < len(jobs):
+            while len(running) < max_concurrency and (index := next(todo, None)) is not None:
+                agent, llm, context = jobs[index]
+                pid, ref = spawn_monitor(agent_process, agent, llm, context, me, index)
+                running[ref] = (index, pid)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            msg = await receive((_RESULT, ANY, ANY), Down, timeout=left, default=None)
+            if msg is None:
+                raise DeadlineExceeded(
+                    f"{len(jobs) - len(results)} of {len(jobs)} agent runs unfinished "
+                    f"after {timeout} s",
+                    hint="raise the timeout, or give the agents fewer turns",
+                )
+            if isinstance(msg, Down):
+                index, _ = running.pop(msg.ref)
+                if msg.reason != NORMAL and index not in results:
+                    raise _crashed(jobs[index][0], index, msg.reason)
+            else:
+                results[msg[1]] = msg[2]
+    finally:
+        for _, pid in running.values():
+            exit_process(pid, "kill")
+    return [results[i] for i in range(len(jobs))]
+
+
+def _crashed(agent: Any, index: int, reason: Any) -> ProcessDown:
+    name = getattr(agent, "name", "agent")
+    what = f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else repr(reason)
+    error = ProcessDown(
+        f"agent run {index} ({name}) crashed: {what}",
+        reason=reason,
+        hint="a crash is a usage mistake (no LLM, a context not matching the signature)",
+    )
+    if isinstance(reason, BaseException):
+        error.__cause__ = reason
+    return error
+
+
+def supervise_tools(
+    agent: Any,
+    *,
+    runtime: Runtime,
+    timeout: float = 30.0,
+    workers: int = 1,
+    max_restarts: int = 5,
+    period: float = 10.0,
+) -> Any:
+    """A copy of ``agent`` whose tools each run as supervised processes (``supervised_tool``).
+
+    A tool that crashes is restarted by its supervisor and the program calling it gets a
+    ``tool_crashed`` tool error (the LLM sees it and may retry on its next turn); one that does
+    not answer within ``timeout`` seconds gives ``tool_timeout``. Names, descriptions and
+    signatures are kept, so the LLM sees the same tools. Long-running operation tools
+    (``is_async=True``, which suspend the run) are left as they are. The supervisors live until
+    the runtime stops (or ``tool.close()`` on the entries of ``supervised_tools(copy)``).
+    """
+    tools: dict[str, Tool] = {}
+    for name, tool in agent.tool_map().items():
+        if tool.is_async:
+            tools[name] = tool
+            continue
+        body = _async_body(tool) if tool.is_coroutine else _sync_body(tool)
+        worker = supervised_tool(
+            body,
+            runtime=runtime,
+            name=name,
+            timeout=timeout,
+            workers=workers,
+            max_restarts=max_restarts,
+            period=period,
+        )
+        tools[name] = Tool(
+            name, _proxy(worker), description=tool.description, signature=tool.signature_text
+        )
+        tools[name].supervised = worker  # type: ignore[attr-defined]
+    copy = agent.model_copy()
+    copy.tools = tools  # assignment resets the copy's cached tool map
+    return copy
+
+
+def supervised_tools(agent: Any) -> dict[str, SupervisedTool]:
+    """The ``SupervisedTool``s behind an agent made by ``supervise_tools``, by tool name."""
+    found = {name: getattr(tool, "supervised", None) for name, tool in agent.tool_map().items()}
+    return {name: worker for name, worker in found.items() if worker is not None}
+
+
+def _sync_body(tool: Tool) -> Any:
+    def body(args: dict[str, Any]) -> Any:
+        return tool.invoke(tool.validate(args))
+
+    return body
+
+
+def _async_body(tool: Tool) -> Any:
+    async def body(args: dict[str, Any]) -> Any:
+        return await tool.invoke(tool.validate(args))
+
+    return body
+
+
+def _proxy(worker: SupervisedTool) -> Any:
+    def call(**args: Any) -> Any:
+        return worker(args)
+
+    call.__doc__ = f"{worker.name}, run by a supervised process"
+    return call
