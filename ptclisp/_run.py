@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import operator
 import sys
 import threading
 import time
@@ -141,6 +142,8 @@ def _execute(
     ctx.output = output if output is not None else []
     ctx.parallel_map = parallel_map or sequential_map
     code = compile_program(program, ns)
+    # Without lazy seqs made in this run, or inherited through a namespace, the value is final.
+    lazy_before = LazySeq.created
     with use_meter(meter):
         try:
             value = code()
@@ -153,7 +156,8 @@ def _execute(
             raise LimitExceeded("recursion too deep", code="depth_limit",
                                 hint="recursion is too deep: use loop/recur or reduce instead"
                                 ) from None
-        value = realize(value)
+        if namespace is not None or LazySeq.created != lazy_before:
+            value = realize(value)
     if status == "ok":
         ns.history.append(value)
         del ns.history[:-3]
@@ -161,20 +165,28 @@ def _execute(
 
 
 def realize(value: Any) -> Any:
-    """Realize every lazy sequence inside ``value`` (under the run's meter) into a list."""
+    """Realize every lazy sequence inside ``value`` (under the run's meter) into a list.
+
+    Returns ``value`` itself when nothing inside is lazy; the atom checks run in C
+    (``issuperset`` over the element types), since results are often 10k-record tables.
+    """
     t = type(value)
     if t in _ATOMS:
         return value
     if t is LazySeq:
         return List(map(realize, value.realized()))
     if t is Vector or t is List:
-        if any(type(x) not in _ATOMS for x in value):
-            return t(map(realize, value))
-        return value
+        if _ATOMS.issuperset(map(type, value)):
+            return value
+        items = [realize(x) for x in value]
+        return value if all(map(operator.is_, items, value)) else t(items)
     if t is Map:
-        if any(type(x) not in _ATOMS for x in value.values()):
-            return Map((k, realize(v)) for k, v in value.items())
-        return value
+        if _ATOMS.issuperset(map(type, value.values())):
+            return value
+        values = [realize(v) for v in value.values()]
+        if all(map(operator.is_, values, value.values())):
+            return value
+        return Map(zip(value.keys(), values))
     return value
 
 

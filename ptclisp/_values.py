@@ -237,8 +237,11 @@ class LazySeq:
     """
 
     __slots__ = ("_source", "_cache")
+    created = 0
+    """How many lazy seqs were ever made: a run that made none has nothing to realize."""
 
     def __init__(self, source: Iterable[Any]) -> None:
+        LazySeq.created += 1
         self._source: Iterator[Any] | None = iter(source)
         self._cache: list[Any] = []
 

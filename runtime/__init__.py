@@ -11,6 +11,7 @@ circuit-breaker guards for tools. See docs/runtime.md.
 from ._agents import (
     agent_process,
     agent_server,
+    agent_tool,
     run_agents,
     supervise_tools,
     supervised_tools,
@@ -94,6 +95,7 @@ __all__ = [
     "ToolTimeout",
     "agent_process",
     "agent_server",
+    "agent_tool",
     "aio",
     "call",
     "cancel_timer",

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ptclisp._errors import PtclispError
+from ptclisp._errors import PtclispError, ToolError
 from ptclisp._tools import Tool
 
 from ._api import (
@@ -31,7 +31,14 @@ from ._process import NORMAL, Down, Pid, Ref, Request
 from ._runtime import Runtime
 from ._tools import SupervisedTool, supervised_tool
 
-__all__ = ["agent_process", "agent_server", "run_agents", "supervise_tools", "supervised_tools"]
+__all__ = [
+    "agent_process",
+    "agent_server",
+    "agent_tool",
+    "run_agents",
+    "supervise_tools",
+    "supervised_tools",
+]
 
 _RESULT = "agent_result"
 
@@ -48,7 +55,8 @@ async def agent_process(
     With ``reply_to`` (a pid or name), also sends ``("agent_result", tag, step)`` there before
     exiting. A usage mistake (``SubAgentError``: no LLM, a context that does not match the
     signature) crashes the process with that error, as any unexpected exception does.
-    Usable as a ``ChildSpec`` start function: ``ChildSpec("a", agent_process, args=(agent, llm))``.
+    As a supervised child: ``ChildSpec("a", agent_process, args=(agent, llm, ctx),
+    restart=Restart.TRANSIENT)`` — rerun after a crash, not after it finished.
     """
     step = await aio(agent.arun(llm=llm, context=dict(context or {})))
     if reply_to is not None:
@@ -82,7 +90,8 @@ def run_agents(
     """Run ``(agent, llm)`` or ``(agent, llm, context)`` runs concurrently, each in its own
     process, at most ``max_concurrency`` at once; returns their ``Step``s in input order.
 
-    A run whose process crashes (a usage mistake) stops the others and raises ``ProcessDown``
+    A run whose process crashes (a usage mistake, or a bug such as an LLM client raising
+    something other than ``LLMError``) stops the others and raises ``ProcessDown``
     with the cause attached; ``timeout`` (seconds, for all runs) raises ``DeadlineExceeded``.
     Stopped runs' processes are killed at once; a worker thread already inside an LLM call or
     tool cannot be interrupted and finishes in the background, its result discarded.
@@ -125,11 +134,14 @@ async def _coordinate(
                     hint="raise the timeout, or give the agents fewer turns",
                 )
             if isinstance(msg, Down):
-                index, _ = running.pop(msg.ref)
-                if msg.reason != NORMAL and index not in results:
-                    raise _crashed(jobs[index][0], index, msg.reason)
+                job = running.pop(msg.ref, None)  # None: it already replied
+                if job is not None and msg.reason != NORMAL:
+                    raise _crashed(jobs[job[0]][0], job[0], msg.reason)
             else:
-                results[msg[1]] = msg[2]
+                _, index, step = msg
+                results[index] = step
+                ref = next(r for r, (i, _) in running.items() if i == index)
+                del running[ref]  # its slot is free; its Down (normal) is ignored
     finally:
         for _, pid in running.values():
             exit_process(pid, "kill")
@@ -138,13 +150,15 @@ async def _coordinate(
 
 def _crashed(agent: Any, index: int, reason: Any) -> ProcessDown:
     name = getattr(agent, "name", "agent")
-    what = f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException) else repr(reason)
+    is_error = isinstance(reason, BaseException)
+    what = f"{type(reason).__name__}: {reason}" if is_error else repr(reason)
     error = ProcessDown(
         f"agent run {index} ({name}) crashed: {what}",
         reason=reason,
-        hint="a crash is a usage mistake (no LLM, a context not matching the signature)",
+        hint="runs crash on usage mistakes (no LLM, a context not matching the signature) "
+        "and on bugs raised past the agent loop (e.g. by an LLM client)",
     )
-    if isinstance(reason, BaseException):
+    if is_error:
         error.__cause__ = reason
     return error
 
@@ -163,14 +177,16 @@ def supervise_tools(
     A tool that crashes is restarted by its supervisor and the program calling it gets a
     ``tool_crashed`` tool error (the LLM sees it and may retry on its next turn); one that does
     not answer within ``timeout`` seconds gives ``tool_timeout``. Names, descriptions and
-    signatures are kept, so the LLM sees the same tools. Long-running operation tools
-    (``is_async=True``, which suspend the run) are left as they are. The supervisors live until
+    signatures are kept, so the LLM sees the same tools. Left as they are: long-running
+    operation tools (``is_async=True``, which suspend the run) and subagents given as tools
+    (they run inside the parent's program, sharing its LLM, depth and spans — use
+    ``agent_tool`` for a subagent in its own supervised process). The supervisors live until
     the runtime stops (or ``tool.close()`` on the entries of ``supervised_tools(copy)``).
     """
     tools: dict[str, Tool] = {}
     for name, tool in agent.tool_map().items():
-        if tool.is_async:
-            tools[name] = tool
+        if tool.is_async or hasattr(tool, "subagent"):
+            tools[name] = tool  # see the docstring
             continue
         body = _async_body(tool) if tool.is_coroutine else _sync_body(tool)
         worker = supervised_tool(
@@ -195,6 +211,60 @@ def supervised_tools(agent: Any) -> dict[str, SupervisedTool]:
     """The ``SupervisedTool``s behind an agent made by ``supervise_tools``, by tool name."""
     found = {name: getattr(tool, "supervised", None) for name, tool in agent.tool_map().items()}
     return {name: worker for name, worker in found.items() if worker is not None}
+
+
+def agent_tool(
+    agent: Any,
+    llm: Any = None,
+    *,
+    runtime: Runtime,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float = 120.0,
+    workers: int = 1,
+    max_restarts: int = 5,
+    period: float = 10.0,
+) -> Tool:
+    """``agent`` as a tool whose runs happen in supervised processes (``supervised_tool``).
+
+    Unlike ``agent.as_tool()``, the child runs with its own ``llm`` (or ``agent.llm``), not
+    inside the parent's run: the arguments are its context, its validated return value is the
+    result; its ``fail``, an error ``Step`` or a suspension is a ``tool_error``; a crash (e.g.
+    a broken LLM client) restarts the worker and gives ``tool_crashed``; no answer within
+    ``timeout`` seconds gives ``tool_timeout``. ``workers`` runs may go on at once.
+    """
+    shape = agent.as_tool(name=name, description=description)  # name, description, signature
+    worker = supervised_tool(
+        _agent_body(agent, llm, shape.name),
+        runtime=runtime,
+        name=shape.name,
+        timeout=timeout,
+        workers=workers,
+        max_restarts=max_restarts,
+        period=period,
+    )
+    made = Tool(shape.name, _proxy(worker), description=shape.description,
+                signature=shape.signature_text)
+    made.supervised = worker  # type: ignore[attr-defined]
+    return made
+
+
+def _agent_body(agent: Any, llm: Any, name: str) -> Any:
+    async def body(args: dict[str, Any]) -> Any:
+        step = await agent.arun(llm=llm, context=args)
+        status = getattr(step, "status", None)
+        if status == "ok":
+            return step.return_value
+        if status == "failed":
+            raise ToolError(f"subagent {name} failed: {step.fail_value!r}")
+        if status == "error":
+            error = step.error or {}
+            raise ToolError(f"subagent {name} ended in error [{error.get('code')}]: "
+                            f"{error.get('message')}", hint=error.get("hint"))
+        raise ToolError(f"subagent {name} suspended on an async operation",
+                        hint="a subagent in its own process cannot await operations")
+
+    return body
 
 
 def _sync_body(tool: Tool) -> Any:

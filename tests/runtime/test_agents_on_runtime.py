@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import runtime as rt
-from ptclisp import Limits, Tool
+from ptclisp import Limits, PtclispError, Tool
 from ptclisp._host import ToolHost
 from ptclisp._limits import Meter
 from ptclisp._run import execute, load
@@ -127,11 +130,67 @@ def test_supervised_tools_keep_names_signatures_and_argument_checks(runtime) -> 
     assert step.return_value == {"word": "HI"}
 
 
+class FlakyLLM:
+    """A scripted LLM behind a client that crashes (not an LLMError) on its first call."""
+
+    name = model = "flaky"
+
+    def __init__(self, replies: list[str]) -> None:
+        self.script = ScriptedLLM(replies)
+        self.crashed = False
+
+    def complete(self, messages: Any, *, on_token: Any = None) -> Any:
+        if not self.crashed:
+            self.crashed = True
+            raise RuntimeError("connection reset by peer")
+        return self.script.complete(messages, on_token=on_token)
+
+
+def test_a_subagent_tool_runs_in_a_supervised_process_and_recovers_from_a_crash(runtime) -> None:
+    child = echo_agent("speller")
+    child_llm = FlakyLLM([clj("(return {:word (tool/lookup {:word data/word})})")])
+    speller = rt.agent_tool(child, child_llm, runtime=runtime, timeout=20,
+                            description="spells a word in capitals")
+    assert speller.signature_text == "(word :string) -> {word :string}"
+    parent = SubAgent(name="parent", prompt="Spell ok.", tools=[speller],
+                      signature="-> {word :string}", max_turns=3)
+    llm = ScriptedLLM([clj('(tool/speller {:word "ok"})'),
+                       clj('(return (tool/speller {:word "ok"}))')])
+
+    step = runtime.run(rt.agent_process, parent, llm, timeout=30)
+
+    assert step.status == "ok" and step.return_value == {"word": "OK"}
+    assert step.turns[0].error["code"] == "tool_crashed"
+    assert "connection reset by peer" in step.turns[0].error["message"]
+
+
+def test_a_failing_subagent_tool_is_a_tool_error(runtime) -> None:
+    child = SubAgent(name="refuser", prompt="Refuse.", signature="-> :int", max_turns=1)
+    refuser = rt.agent_tool(child, ScriptedLLM([clj('(fail "no")')]), runtime=runtime)
+    parent = SubAgent(name="parent", prompt="Ask.", tools=[refuser], max_turns=1)
+    step = runtime.run(rt.agent_process, parent,
+                       ScriptedLLM([clj("(tool/refuser {})")]), timeout=30)
+    assert step.turns[0].error["code"] == "tool_error"
+    assert "subagent refuser failed: 'no'" in step.turns[0].error["message"]
+
+
+def test_supervise_tools_leaves_in_program_subagents_working(runtime) -> None:
+    child = echo_agent("speller")
+    parent = SubAgent(name="parent", prompt="Spell.", tools=[child], signature="-> {word :string}",
+                      max_turns=2)
+    supervised = rt.supervise_tools(parent, runtime=runtime)
+    assert rt.supervised_tools(supervised) == {}
+    llm = ScriptedLLM([clj('(return (tool/speller {:word "hi"}))'),
+                       clj("(return {:word (tool/lookup {:word data/word})})")])
+    step = runtime.run(rt.agent_process, supervised, llm, timeout=30)
+    assert step.status == "ok" and step.return_value == {"word": "HI"}
+
+
 # ------------------------------------------------------------------ agents as processes
 
 
 def test_run_agents_runs_agents_concurrently_with_a_bound_and_keeps_input_order(runtime) -> None:
-    slow = InFlight(delay=0.3)
+    slow = InFlight(delay=0.5)
     words = ["alpha", "beta", "gamma", "delta", "epsilon"]
     runs = [(echo_agent(f"a{i}", slow), echo_script(), {"word": w}) for i, w in enumerate(words)]
 
@@ -195,18 +254,22 @@ def test_agent_server_under_a_supervisor_serves_runs_and_survives_usage_errors(r
 
 
 def test_a_crashed_agent_server_is_restarted_and_the_caller_gets_process_down(runtime) -> None:
-    class Exploding:
-        name = "exploding"
+    class BrokenLLM:
+        """An LLM client with a bug: it raises something that is not an LLMError."""
 
-        async def arun(self, **options: Any) -> Any:
-            raise RuntimeError("boom")
+        name = model = "broken"
 
-    tree = rt.Supervisor([rt.ChildSpec("x", rt.agent_server, args=(Exploding(),), name="x")])
+        def complete(self, messages: Any, *, on_token: Any = None) -> Any:
+            raise RuntimeError("socket gone")
+
+    broken = SubAgent(name="x", prompt="hi")
+    tree = rt.Supervisor([rt.ChildSpec("x", rt.agent_server, args=(broken, BrokenLLM()), name="x")])
     runtime.spawn(tree.run)
     _wait_for_name(runtime, "x")
     first = runtime.whereis("x")
-    with pytest.raises(rt.ProcessDown):
+    with pytest.raises(rt.ProcessDown) as info:
         runtime.call("x", {}, timeout=10)
+    assert "socket gone" in str(info.value.reason)
     _wait_for_name(runtime, "x", not_pid=first)
 
 
@@ -247,12 +310,30 @@ def test_pcalls_runs_tool_calls_concurrently() -> None:
     assert slow.peak == 3
 
 
-def test_pmap_with_supervised_tools_reports_a_crash_as_a_tool_error(runtime) -> None:
+def test_pmap_over_a_supervised_tool_ends_in_a_tool_error_then_works_again(runtime) -> None:
+    crash = {"armed": True}
+
     def fragile(args: dict[str, Any]) -> int:
-        if args["i"] == 2:
+        if args["i"] == 2 and crash.pop("armed", False):
             raise RuntimeError("bad item")
         return args["i"]
 
     tool = rt.supervised_tool(fragile, runtime=runtime, workers=2, timeout=10)
-    source = "(pmap #(try (tool/fragile {:i %}) (catch e (:code e))) (range 4))"
-    assert run_program(source, {"fragile": tool}, max_parallel=4) == [0, 1, "tool_crashed", 3]
+    source = "(pmap #(tool/fragile {:i %}) (range 4))"
+    with pytest.raises(PtclispError) as info:
+        run_program(source, {"fragile": tool}, max_parallel=4)
+    assert info.value.code == "tool_crashed" and "bad item" in info.value.message
+    assert run_program(source, {"fragile": tool}, max_parallel=4) == [0, 1, 2, 3]
+
+
+# ------------------------------------------------------------------ the example
+
+
+def test_runtime_agents_example_runs() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "runtime_agents.py"
+    result = subprocess.run([sys.executable, str(example)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "weather: ok {'city': 'cairo', 'celsius': 24.5}" in result.stdout
+    assert "turn 1: error [tool_crashed]" in result.stdout
+    assert "stocks: ok {'ticker': 'ACME', 'change': 12.5}" in result.stdout
