@@ -248,6 +248,7 @@ def run(
     data: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
     host: Any = None,
+    parallel_map: ParallelMap | None = None,
 ) -> Any:
     """Run a ptclisp program and return its ``Result``; never raises for a program's fault.
 
@@ -257,7 +258,10 @@ def run(
 
     A run that awaits an unfinished async operation returns a ``PendingStep`` (``.status ==
     "pending"``) instead of a ``Result``. ``host`` is for ``ptclisp.start``/``resume`` (a
-    prepared ``ToolHost`` carrying a journal).
+    prepared ``ToolHost`` carrying a journal). ``parallel_map(fn, items, max_concurrency) -> list``
+    runs ``pmap``/``pcalls`` concurrently (e.g. ``runtime.parallel_map``); without it they run
+    one call at a time, with the same results. ``start``/``resume`` always run them in order:
+    a replay must meet the tool calls in the order of the first run.
     """
     started = time.perf_counter()
     limits = limits if limits is not None else _DEFAULT_LIMITS
@@ -273,7 +277,7 @@ def run(
     try:
         program = load(source)
         completion = execute(program, host=host, data=_convert_data(data), meter=meter,
-                             output=output)
+                             output=output, parallel_map=parallel_map)
         status, value = completion.status, completion.value
     except PtclispError as exc:
         error = exc
