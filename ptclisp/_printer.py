@@ -22,7 +22,7 @@ from typing import Any
 
 from ._codec import OpaqueFunction
 from ._limits import Meter, current_meter
-from ._values import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector
+from ._values import Char, Keyword, LazySeq, List, Regex, Symbol, Vector
 
 __all__ = ["float_str", "pr_str", "print_str", "str_value"]
 

@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 
 from ptclisp._core import BUILTINS
-from ptclisp._errors import EvalError
-from ptclisp._limits import Limits, Meter, use_meter
-from ptclisp._values import Keyword, List, Map, Set, Symbol, Vector
-
-K = Keyword
-V = lambda *xs: Vector(xs)  # noqa: E731
-L = lambda *xs: List(xs)  # noqa: E731
+from ptclisp._values import Map, Set, Symbol
+from core_support import _meter, call, code_of, K, L, V  # noqa: F401 - _meter is an autouse fixture
 
 
 def M(**kw: Any) -> Map:
     return Map({K(k): v for k, v in kw.items()})
-
-
-@pytest.fixture(autouse=True)
-def _meter() -> Iterator[Meter]:
-    with use_meter(Meter(Limits())) as m:
-        yield m
-
-
-def call(name: str, *args: Any) -> Any:
-    return BUILTINS[name](*args)
-
-
-def code_of(name: str, *args: Any) -> str:
-    with pytest.raises(EvalError) as e:
-        call(name, *args)
-    return e.value.code
 
 
 def test_set_algebra() -> None:

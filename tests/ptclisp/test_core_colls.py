@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,21 +12,8 @@ from hypothesis import strategies as st
 from ptclisp._core import BUILTINS
 from ptclisp._errors import EvalError
 from ptclisp._limits import Limits, Meter, use_meter
-from ptclisp._values import Keyword, List, Map, Set, Vector
-
-K = Keyword
-V = lambda *xs: Vector(xs)  # noqa: E731
-L = lambda *xs: List(xs)  # noqa: E731
-
-
-@pytest.fixture(autouse=True)
-def _meter() -> Iterator[Meter]:
-    with use_meter(Meter(Limits())) as m:
-        yield m
-
-
-def call(name: str, *args: Any) -> Any:
-    return BUILTINS[name](*args)
+from ptclisp._values import List, Map, Set, Vector
+from core_support import _meter, call, K, L, V  # noqa: F401 - _meter is an autouse fixture
 
 
 inc, plus = BUILTINS["inc"], BUILTINS["+"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,28 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ptclisp._core import BUILTINS
-from ptclisp._errors import EvalError
 from ptclisp._limits import Limits, Meter, use_meter
 from ptclisp._values import Char, Keyword, List, Map, Set, Symbol, Vector
-
-K = Keyword
-V = lambda *xs: Vector(xs)  # noqa: E731
-
-
-@pytest.fixture(autouse=True)
-def _meter() -> Iterator[Meter]:
-    with use_meter(Meter(Limits())) as m:
-        yield m
-
-
-def call(name: str, *args: Any) -> Any:
-    return BUILTINS[name](*args)
-
-
-def code_of(name: str, *args: Any) -> str:
-    with pytest.raises(EvalError) as e:
-        call(name, *args)
-    return e.value.code
+from core_support import _meter, call, code_of, K, V  # noqa: F401 - _meter is an autouse fixture
 
 
 def test_arithmetic_identities_and_types() -> None:

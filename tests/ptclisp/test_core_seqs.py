@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from ptclisp._core import BUILTINS
 from ptclisp._errors import EvalError
-from ptclisp._limits import Limits, Meter, use_meter
-from ptclisp._values import Char, Keyword, LazySeq, List, Map, Set, Vector
-
-K = Keyword
-V = lambda *xs: Vector(xs)  # noqa: E731
-L = lambda *xs: List(xs)  # noqa: E731
-
-
-@pytest.fixture(autouse=True)
-def _meter() -> Iterator[Meter]:
-    with use_meter(Meter(Limits())) as m:
-        yield m
-
-
-def call(name: str, *args: Any) -> Any:
-    return BUILTINS[name](*args)
+from ptclisp._values import Char, LazySeq, List, Map, Set, Vector
+from core_support import _meter, call, K, L, V  # noqa: F401 - _meter is an autouse fixture
 
 
 inc, even, odd, plus = BUILTINS["inc"], BUILTINS["even?"], BUILTINS["odd?"], BUILTINS["+"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -11,28 +9,10 @@ from ptclisp._core import BUILTINS
 from ptclisp._errors import EvalError, LimitExceeded
 from ptclisp._limits import Limits, Meter, use_meter
 from ptclisp._regex import compile_regex
-from ptclisp._values import Char, Keyword, List, Map, Regex, Symbol, Vector
+from ptclisp._values import Char, Keyword, Map, Regex, Symbol
+from core_support import _meter, call, code_of, K, L, V  # noqa: F401 - _meter is an autouse fixture
 
-K = Keyword
-V = lambda *xs: Vector(xs)  # noqa: E731
-L = lambda *xs: List(xs)  # noqa: E731
 rx = compile_regex
-
-
-@pytest.fixture(autouse=True)
-def _meter() -> Iterator[Meter]:
-    with use_meter(Meter(Limits())) as m:
-        yield m
-
-
-def call(name: str, *args: Any) -> Any:
-    return BUILTINS[name](*args)
-
-
-def code_of(name: str, *args: Any) -> str:
-    with pytest.raises(EvalError) as e:
-        call(name, *args)
-    return e.value.code
 
 
 def test_str_concatenates_clojure_style() -> None:

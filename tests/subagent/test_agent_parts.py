@@ -81,7 +81,7 @@ def test_compose_wraps_the_last_form_and_maps_errors_back() -> None:
        st.booleans())
 def test_wrapped_program_means_the_same(n: int, gap: str, explicit: bool) -> None:
     """Wrapping never changes the value of a program, only marks whether it ran to its end."""
-    program = f"(def x {n}){gap}" + (f"(return (* x 2))" if explicit else "(* x 2)")
+    program = f"(def x {n}){gap}" + ("(return (* x 2))" if explicit else "(* x 2)")
     source = compose([], 0, program)
     completed, value = source.completed(run(source.text).value)
     assert value == run(program).value == 2 * n
