@@ -46,6 +46,8 @@ class Result:
 
     status: Status
     value: Any = None
+    returned: bool = False
+    """True when the program ended with ``(return v)`` rather than by reaching its last form."""
     output: str = ""
     tool_calls: list[ToolCall] = dataclasses.field(default_factory=list)
     steps: int = 0
@@ -63,6 +65,7 @@ class Result:
         return {
             "status": self.status,
             "value": _codec.encode(self.value),
+            "returned": self.returned,
             "output": self.output,
             "tool_calls": [c.to_dict() for c in self.tool_calls],
             "steps": self.steps,
@@ -77,6 +80,7 @@ class Result:
         return cls(
             status=data["status"],
             value=_codec.decode(data.get("value")),
+            returned=bool(data.get("returned", False)),
             output=data.get("output", ""),
             tool_calls=[ToolCall.from_dict(c) for c in data.get("tool_calls", [])],
             steps=data.get("steps", 0),

@@ -92,6 +92,8 @@ class Completion:
     status: Literal["ok", "failed"]
     value: Any
     namespace: Namespace
+    returned: bool = False
+    """Ended by ``(return v)`` (not by reaching the last form)."""
 
 
 def execute(
@@ -145,11 +147,12 @@ def _execute(
     # Without lazy seqs made in this run, or inherited through a namespace, the value is final.
     lazy_before = LazySeq.created
     with use_meter(meter):
+        returned = False
         try:
             value = code()
             status: Literal["ok", "failed"] = "ok"
         except ReturnSignal as signal:
-            value, status = signal.value, "ok"
+            value, status, returned = signal.value, "ok", True
         except FailSignal as signal:
             value, status = signal.value, "failed"
         except RecursionError:
@@ -161,7 +164,7 @@ def _execute(
     if status == "ok":
         ns.history.append(value)
         del ns.history[:-3]
-    return Completion(status, value, ns)
+    return Completion(status, value, ns, returned)
 
 
 def realize(value: Any) -> Any:
@@ -273,12 +276,13 @@ def run(
     output: list[str] = []
     status: str = "error"
     value: Any = None
+    returned = False
     error: PtclispError | None = None
     try:
         program = load(source)
         completion = execute(program, host=host, data=_convert_data(data), meter=meter,
                              output=output, parallel_map=parallel_map)
-        status, value = completion.status, completion.value
+        status, value, returned = completion.status, completion.value, completion.returned
     except PtclispError as exc:
         error = exc
     except BaseException as exc:  # noqa: BLE001 - nothing but KeyboardInterrupt may escape
@@ -296,6 +300,7 @@ def run(
     return Result(
         status=status,  # type: ignore[arg-type]
         value=value,
+        returned=returned,
         output="".join(output),
         tool_calls=list(host.calls),
         steps=meter.steps,

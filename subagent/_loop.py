@@ -177,10 +177,9 @@ class Loop:
             fail_value = _host(outcome.value)
             self._record(turn, span, None)
             return self._finish("failed", fail_value=fail_value)
-        completed, value = source.completed(outcome.value)
-        if completed and not self.single_shot:
-            return self._continue(turn, value, outcome, span)
-        return self._returned(turn, value, span)
+        if not outcome.returned and not self.single_shot:
+            return self._continue(turn, outcome.value, outcome, span)
+        return self._returned(turn, outcome.value, span)
 
     def _continue(self, turn: dict[str, Any], value: Any, outcome: Result, span: Span) -> None:
         turn.update(status="continue", result=_host(value))

@@ -61,16 +61,12 @@ def test_forms_respect_strings_comments_chars_and_discard() -> None:
                                         "(def d [1 2])"]
 
 
-def test_compose_wraps_the_last_form_and_maps_errors_back() -> None:
+def test_compose_prepends_the_prelude_and_maps_errors_back() -> None:
     source = compose(["(def a 1)", "(defn g [] 2)"], 1, "(def b (+ a 1))\n  (+ b\n     (nope 1))")
     result = run(source.text, data={"__history_1": 5})
     assert result.error is not None
     error = source.map_error(result.error)
     assert (error.line, error.column) == (3, 7)  # the symbol `nope`
-    done = compose([], 0, "(def x 2) (* x 21)")
-    assert done.completed(run(done.text).value) == (True, 42)
-    returned = compose([], 0, "(when true (return 7)) 8")
-    assert returned.completed(run(returned.text).value) == (False, 7)
     first_line = compose([], 0, "(def x 1) (+ x (nope))")
     err = first_line.map_error(run(first_line.text).error)  # type: ignore[arg-type]
     assert (err.line, err.column) == (1, 17)
@@ -79,13 +75,12 @@ def test_compose_wraps_the_last_form_and_maps_errors_back() -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.integers(-1000, 1000), st.sampled_from(["", "  ", "\n", "; c\n"]),
        st.booleans())
-def test_wrapped_program_means_the_same(n: int, gap: str, explicit: bool) -> None:
-    """Wrapping never changes the value of a program, only marks whether it ran to its end."""
+def test_a_turn_tells_return_from_running_to_the_end(n: int, gap: str, explicit: bool) -> None:
+    """The composed source means what the program means; ``returned`` marks ``(return v)``."""
     program = f"(def x {n}){gap}" + ("(return (* x 2))" if explicit else "(* x 2)")
-    source = compose([], 0, program)
-    completed, value = source.completed(run(source.text).value)
-    assert value == run(program).value == 2 * n
-    assert completed is not explicit
+    result = run(compose(["(def unused 0)"], 0, program).text)
+    assert result.value == run(program).value == 2 * n
+    assert result.returned is explicit
 
 
 def test_placeholders() -> None:
