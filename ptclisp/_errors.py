@@ -32,10 +32,20 @@ __all__ = [
 ]
 
 
+_CLASS_BY_CODE: dict[str, type[PtclispError]] = {}
+"""Error code → the class that declares it (filled as subclasses are defined, in any package)."""
+
+
 class PtclispError(Exception):
     """Root of every ptclisp error. ``code`` is machine-readable and stable."""
 
     code: str = "error"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every package's error class is rebuilt by code after crossing a process boundary.
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__:
+            _CLASS_BY_CODE.setdefault(cls.code, cls)
 
     def __init__(
         self,
@@ -121,13 +131,7 @@ class InternalError(PtclispError):
 
 _LIMIT_CODES = {"step_limit", "timeout", "memory_limit", "depth_limit", "output_limit"}
 _TOOL_CODES = {"tool_error", "tool_not_found"}
-_CLASS_BY_CODE: dict[str, type[PtclispError]] = {
-    "parse_error": ReadError,
-    "syntax_error": AnalysisError,
-    "unbound_symbol": AnalysisError,
-    "invalid_form": AnalysisError,
-    "internal_error": InternalError,
-}
+_CLASS_BY_CODE.update({"unbound_symbol": AnalysisError, "invalid_form": AnalysisError})
 
 
 def error_from_dict(data: dict[str, Any]) -> PtclispError:
