@@ -15,8 +15,6 @@ pays it once.
 from __future__ import annotations
 
 import datetime
-import os
-import platform
 import sys
 import time
 from collections import defaultdict
@@ -31,6 +29,8 @@ import ptclisp  # noqa: E402
 from ptclisp._limits import Limits, Meter  # noqa: E402
 from ptclisp._run import execute, load  # noqa: E402
 from ptclisp._values import from_python, to_python  # noqa: E402
+
+import _report  # noqa: E402
 
 Row = tuple[str, float, float | None, str]
 """(name, ptclisp seconds, native Python seconds or None, target text)."""
@@ -199,32 +199,17 @@ def table(results: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = current.find("## Language core")
-    if start == -1:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = current.find("\n## ", start + 1)
-        updated = current[:start] + text + (current[end + 1:] if end != -1 else "")
-    path.write_text(updated if updated.endswith("\n") else updated + "\n")
-
-
 def main() -> None:
     results = rows()
     body = table(results)
     print(body)
     if "--write" in sys.argv:
-        load_avg = os.getloadavg()[0]
-        header = (
+        _report.write_section(
             "## Language core\n\n"
-            f"`python bench/bench_language.py` on {datetime.date.today()} (CPython "
-            f"{platform.python_version()}, {os.cpu_count()} cores, load average {load_avg:.1f}); "
+            f"`python bench/bench_language.py` on {datetime.date.today()} ({_report.machine()}); "
             "CPU time, best of several batches. Pipelines run a cached program on data already "
-            "converted to values (conversion is its own row).\n\n"
+            "converted to values (conversion is its own row).\n\n" + body + "\n"
         )
-        write_section(header + body + "\n")
 
 
 if __name__ == "__main__":

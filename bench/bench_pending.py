@@ -11,8 +11,6 @@ resume) - one all-sync run of the same program) / 3: everything suspension adds,
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -25,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 from ptclisp import SQLiteStore, Tool, deserialize, resume, run, serialize, start  # noqa: E402
 from ptclisp._store import resume_stored  # noqa: E402
 
-DOC = ROOT / "docs" / "benchmarks.md"
+import _report  # noqa: E402
+
 SECTION = "## Async and PendingStep"
 
 PROGRAM = """
@@ -155,7 +154,7 @@ def main() -> None:
     print(table)
     if not args.quick:
         write_section(table)
-        print(f"\nwrote the '{SECTION}' section of {DOC.relative_to(ROOT)}")
+        print(f"\nwrote the '{SECTION}' section of {_report.DOC.relative_to(ROOT)}")
 
 
 def render(rows: list[tuple]) -> str:
@@ -167,25 +166,13 @@ def render(rows: list[tuple]) -> str:
 
 
 def write_section(table: str) -> None:
-    machine = (
-        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.1f} at the end"
-    )
-    body = (
+    _report.write_section(
         f"{SECTION}\n\n"
-        f"`python bench/bench_pending.py` on {time.strftime('%Y-%m-%d')} ({machine}); medians of "
-        "CPU time of the running thread (the SQLite row: wall time, it waits on fsync). "
-        "A resume replays the program from the top, answering journaled calls from the "
+        f"`python bench/bench_pending.py` on {time.strftime('%Y-%m-%d')} ({_report.machine()} at "
+        "the end); medians of CPU time of the running thread (the SQLite row: wall time, it waits "
+        "on fsync). A resume replays the program from the top, answering journaled calls from the "
         "journal; the overhead row includes that replay.\n\n" + table + "\n"
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    begin = text.find(SECTION)
-    if begin == -1:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", begin + 1)
-        text = text[:begin] + body + ("" if end == -1 else text[end:])
-    DOC.write_text(text)
 
 
 if __name__ == "__main__":

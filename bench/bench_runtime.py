@@ -10,7 +10,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,8 @@ sys.path.insert(0, str(ROOT))
 import runtime as rt  # noqa: E402
 from runtime import ChildSpec, Supervisor  # noqa: E402
 
-DOC = ROOT / "docs" / "benchmarks.md"
+import _report  # noqa: E402
+
 
 
 class Stopwatch:
@@ -169,23 +169,11 @@ def render(rows: list[dict]) -> str:
 
 
 def write_section(table: str) -> None:
-    machine = (
-        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.1f} at the end"
-    )
-    body = (
+    _report.write_section(
         "## Runtime\n\n"
-        f"`python bench/bench_runtime.py` on {time.strftime('%Y-%m-%d')} ({machine}); "
-        "everything runs on one scheduler thread (one core).\n\n" + table + "\n"
+        f"`python bench/bench_runtime.py` on {time.strftime('%Y-%m-%d')} ({_report.machine()} at "
+        "the end); everything runs on one scheduler thread (one core).\n\n" + table + "\n"
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    start = text.find("## Runtime")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + body + ("" if end == -1 else text[end:])
-    DOC.write_text(text)
 
 
 def main() -> None:
@@ -208,7 +196,7 @@ def main() -> None:
     print(table)
     if not args.quick:
         write_section(table)
-        print(f"\nwrote the '## Runtime' section of {DOC.relative_to(ROOT)}")
+        print(f"\nwrote the '## Runtime' section of {_report.DOC.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ import ptclisp  # noqa: E402
 import sandbox  # noqa: E402
 from sandbox import _wasm_build  # noqa: E402
 
+import _report  # noqa: E402
+
 PIPELINE = """
 (let [orders (filter #(> (:total %) 50) data/orders)
       by-region (group-by :region orders)]
@@ -140,21 +142,11 @@ def _render(tier_rows, startup_rows) -> str:
 
 
 def _write_section(table: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    section = (
+    _report.write_section(
         "## Sandbox\n\n"
-        "`python bench/bench_sandbox.py --write` (medians, wall clock, 2-core machine shared "
-        "with other jobs, ±30%; "
-        f"{time.strftime('%Y-%m-%d')}).\n\n{table}\n"
+        "`python bench/bench_sandbox.py --write` (medians, wall clock, "
+        f"{_report.machine()}, ±30%; {time.strftime('%Y-%m-%d')}).\n\n{table}\n"
     )
-    start = text.find("## Sandbox\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    path.write_text(text)
 
 
 def main() -> None:
