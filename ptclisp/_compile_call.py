@@ -19,7 +19,7 @@ from ._values import Keyword, Map
 if TYPE_CHECKING:
     from ._compiler import Compiler, Ev
 
-__all__ = ["compile_call"]
+__all__ = ["compile_call", "positioned", "positioned_dynamic"]
 
 
 def compile_call(compiler: Compiler, node: A.Call) -> Ev:
@@ -27,7 +27,7 @@ def compile_call(compiler: Compiler, node: A.Call) -> Ev:
     fn = node.fn
     if isinstance(fn, (A.Builtin, A.RunFn)) and fn.name not in ("*1", "*2", "*3"):
         value = compiler.compile(fn)([])
-        slow = _slow(value, fn.name, node)
+        slow = positioned(value, fn.name, node)
         const = node.args[1].value if len(args) == 2 and isinstance(node.args[1], A.Const) \
             else _NONE
         if isinstance(fn, A.Builtin) and len(args) == 2 and fn.name == "=":
@@ -85,8 +85,8 @@ _NUMBER = (int, float)
 Slow = Callable[..., Any]
 
 
-def _slow(fn: Any, name: str, node: A.Node) -> Slow:
-    """Call the builtin itself on already evaluated arguments (errors get the call's position)."""
+def positioned(fn: Any, name: str, node: A.Node) -> Slow:
+    """Call ``fn`` (a builtin, a constant) on evaluated arguments; errors get the call's position."""
     from ._eval_errors import convert_exception
 
     line, column = node.line, node.column
@@ -305,6 +305,24 @@ def _dynamic(callee: Ev, args: list[Ev], name: str, node: A.Node) -> Ev:
                                     tuple(values)) from exc
 
     return ev
+
+
+def positioned_dynamic(name: str, node: A.Node) -> Callable[..., Any]:
+    """``call(fn, *args)`` for a callee known only at run time; errors get the call's position."""
+    from ._eval_errors import convert_exception
+
+    line, column = node.line, node.column
+
+    def call(fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except PtclispError as exc:
+            raise exc.at(line, column) from None
+        except Exception as exc:
+            raise convert_exception(exc, _name_of_dynamic(fn, name), line, column, fn,
+                                    args) from exc
+
+    return call
 
 
 def _name_of_dynamic(fn: Any, name: str) -> str:

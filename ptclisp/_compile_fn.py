@@ -24,6 +24,12 @@ Runner = Callable[[list[Any], tuple[Any, ...]], Any]
 
 def make_fn_factory(compiler: Compiler, node: A.Fn) -> Ev:
     """The closure that, evaluated in a frame, makes the function value."""
+    if compiler.source_fns:
+        from ._compile_source import compile_source_fn
+
+        source_fn = compile_source_fn(compiler, node)
+        if source_fn is not None:
+            return source_fn
     captures = [compiler.compile(c) for c in node.captures]
     named, name = node.named, node.name or "fn"
     expects = _expects(node.arities)

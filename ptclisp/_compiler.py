@@ -26,7 +26,7 @@ from ._eval_errors import convert_exception
 from ._runtime import Namespace, RunContext, run_functions
 from ._values import Map, Set, Vector
 
-__all__ = ["RECUR", "compile_program", "convert_exception"]
+__all__ = ["RECUR", "compile_program", "convert_exception", "tool_caller"]
 
 Ev = Callable[[list[Any]], Any]
 
@@ -41,9 +41,14 @@ class _Recur:
 RECUR: Any = _Recur()
 
 
-def compile_program(program: A.Program, ns: Namespace) -> Callable[[], Any]:
-    """Compile ``program`` against ``ns``; the result evaluates the forms and returns the last."""
-    compiler = Compiler(ns)
+def compile_program(program: A.Program, ns: Namespace, *,
+                    source_fns: bool = True) -> Callable[[], Any]:
+    """Compile ``program`` against ``ns``; the result evaluates the forms and returns the last.
+
+    ``source_fns``: compile the fns that allow it to Python source (``_compile_source``); off,
+    every fn is closures (the reference the property tests compare against).
+    """
+    compiler = Compiler(ns, source_fns=source_fns)
     forms = [compiler.compile(f) for f in program.forms]
     pad = [None] * max(program.nslots - 1, 0)
 
@@ -60,8 +65,9 @@ def compile_program(program: A.Program, ns: Namespace) -> Callable[[], Any]:
 class Compiler:
     """Compiles nodes for one namespace (its globals and its run context)."""
 
-    def __init__(self, ns: Namespace) -> None:
+    def __init__(self, ns: Namespace, *, source_fns: bool = True) -> None:
         self.ns = ns
+        self.source_fns = source_fns
         self.ctx: RunContext = ns.context
         self.run_fns = run_functions(self.ctx)
 
@@ -350,19 +356,11 @@ class Compiler:
         return compile_call(self, node)
 
     def tool_call(self, node: A.ToolCall) -> Ev:
-        ctx, name, line, column = self.ctx, node.name, node.line, node.column
-        arg = self.compile(node.arg) if node.arg is not None else (lambda f: None)
-
-        def ev(f: list[Any]) -> Any:
-            value = arg(f)
-            try:
-                return ctx.host.call(name, value)
-            except PtclispError as exc:
-                raise exc.at(line, column) from None
-            except Exception as exc:
-                raise convert_exception(exc, f"tool/{name}", line, column) from exc
-
-        return ev
+        call = tool_caller(self.ctx, node.name, node.line, node.column)
+        if node.arg is None:
+            return lambda f: call(None)
+        arg = self.compile(node.arg)
+        return lambda f: call(arg(f))
 
     def for_(self, node: A.For) -> Ev:
         from ._compile_for import compile_for
@@ -400,6 +398,20 @@ _METHODS: dict[type[Any], Callable[[Compiler, Any], Ev]] = {
 
 
 # ---------------------------------------------------------------- errors
+
+
+def tool_caller(ctx: RunContext, name: str, line: int, column: int) -> Callable[[Any], Any]:
+    """``call(args)`` asking the run's host for ``tool/name``; errors get the call's position."""
+
+    def call(value: Any) -> Any:
+        try:
+            return ctx.host.call(name, value)
+        except PtclispError as exc:
+            raise exc.at(line, column) from None
+        except Exception as exc:
+            raise convert_exception(exc, f"tool/{name}", line, column) from exc
+
+    return call
 
 
 def _refuel_at(meter: Any, line: int, column: int) -> None:

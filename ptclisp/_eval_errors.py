@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 from ._errors import EvalError, InternalError, LimitExceeded, PtclispError
@@ -59,8 +60,21 @@ def _type_error(message: str, name: str, line: int, column: int, fn: Any,
                          hint="the first element of a list is called: quote data lists with '(...) "
                          "or use a vector [...]", line=line, column=column)
     if fn is not _UNKNOWN and args is not None and _wrong_arity(fn, args):
+        takes = _fixed_arity(fn)
+        if takes is not None:  # a program's fn with one fixed arity (see _compile_fn)
+            return EvalError(f"wrong number of arguments ({len(args)}) passed to {name}, "
+                             f"which takes {takes}", code="arity_error",
+                             hint=f"call {name} with {takes} argument(s)", line=line,
+                             column=column)
         return EvalError(f"wrong number of arguments ({len(args)}) passed to {name}",
                          code="arity_error", hint=_arity_hint(name), line=line, column=column)
+    arity = _python_arity_message(message)
+    if arity is not None:  # a program's fn called with a wrong count by a builtin
+        fn_name, got, takes = arity
+        return EvalError(f"wrong number of arguments ({got}) passed to {fn_name}, which takes "
+                         f"{takes}", code="arity_error",
+                         hint=f"call {fn_name} with {takes} argument(s)",
+                         line=line, column=column)
     if "positional argument" in message or "required argument" in message:
         return EvalError(f"wrong number of arguments: {message}", code="arity_error",
                          hint=f"check how many arguments each function in {name} receives",
@@ -78,6 +92,32 @@ def _wrong_arity(fn: Any, args: tuple[Any, ...]) -> bool:
     except ValueError:  # no signature (a C builtin): cannot tell
         return False
     return False
+
+
+_TAKES = re.compile(r"^(\S+)\(\) takes (\d+) positional arguments? but (\d+) (?:was|were) given$")
+_MISSING = re.compile(r"^(\S+)\(\) missing (\d+) required positional arguments?: (.*)$")
+_PARAM = re.compile(r"'v(\d+)'|'x'")
+
+
+def _python_arity_message(message: str) -> tuple[str, int, int] | None:
+    """(fn name, arguments given, parameters) from Python's message for a wrong call count of
+    a program's fn: compiled fns name their parameters v1..vn (one-parameter closures: x)."""
+    if (m := _TAKES.match(message)) is not None:
+        return m[1], int(m[3]), int(m[2])
+    if (m := _MISSING.match(message)) is not None:
+        params = [int(p[1] or 1) for p in _PARAM.finditer(m[3])]
+        if len(params) != int(m[2]):
+            return None
+        return m[1], max(params) - len(params), max(params)
+    return None
+
+
+def _fixed_arity(fn: Any) -> int | None:
+    """The parameter count of a program's fn taking plain positional parameters, else None."""
+    code = getattr(fn, "__code__", None)
+    if code is None or not hasattr(fn, "ptclisp_name") or code.co_flags & 0x0C or fn.__defaults__:
+        return None  # 0x0C: *args or **kwargs
+    return code.co_argcount  # type: ignore[no-any-return]
 
 
 def _arity_hint(name: str) -> str:

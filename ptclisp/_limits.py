@@ -92,6 +92,7 @@ class Meter:
     def refuel(self) -> None:
         """Close the current chunk: check the step total and the clock, open the next chunk."""
         self._spent += self._chunk - self.fuel
+        self._chunk = self.fuel = 0  # the chunk is counted in _spent now (steps stay exact)
         if self._spent > self.limits.max_steps:
             raise LimitExceeded(
                 f"step limit of {self.limits.max_steps} exceeded",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
+import sys
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -18,6 +20,7 @@ from .._values import LazySeq, List, Map, Vector
 from . import _transducers as _xf
 from ._numbers import add as _add
 from ._registry import builtin
+from .._compile_source import run_fold
 from ._support import (
     Reduced,
     apply_each,
@@ -40,6 +43,8 @@ def _sources(fname: str, colls: tuple[Any, ...]) -> tuple[list[Any], bool]:
         return [seq_source(c, fname) for c in colls], True
     return [items(c, fname) for c in colls], False
 
+
+_consume = deque(maxlen=0).extend  # runs an iterator to its end at C speed, keeping nothing
 
 _XF = object()  # marks a missing collection: the call asks for a transducer
 
@@ -183,6 +188,9 @@ def reduce_(f: Any, *args: Any) -> Any:
         total = _sum_numbers(args)
         if total is not _NOTHING:
             return total
+    fold = getattr(getattr(f, "ptclisp_kernels", None), "fold", None)
+    if fold is not None and type(args[-1]) in (Vector, List) and len(args) <= 2:
+        return _fold(f, fold, args)
     if len(args) == 1:
         it = iter(_reduce_source(args[0]))
         acc = next(it, _NOTHING)
@@ -200,6 +208,19 @@ def reduce_(f: Any, *args: Any) -> Any:
     return acc
 
 
+def _fold(f: Any, fold: Any, args: tuple[Any, ...]) -> Any:
+    """reduce by a source fn's fold kernel (see ``_compile_source``): the same steps as calls."""
+    xs = args[-1]
+    current_meter().tick(1 + len(xs))
+    if len(args) == 2:
+        acc = run_fold(fold, args[0], xs)
+    elif xs:
+        acc = run_fold(fold, xs[0], xs[1:])
+    else:
+        return f()
+    return acc.value if type(acc) is Reduced else acc
+
+
 _NOTHING = object()
 
 
@@ -215,10 +236,18 @@ def _sum_numbers(args: tuple[Any, ...]) -> Any:
     if type(init) is not int and type(init) is not float:
         return _NOTHING
     current_meter().tick(1 + len(xs))
-    # Sequential addition, exactly as the generic loop (not sum(): Python 3.12 compensates floats).
-    if len(args) == 2:
-        return functools.reduce(operator.add, xs, init)
-    return functools.reduce(operator.add, xs) if xs else 0
+    if len(args) == 1:
+        if not xs:
+            return 0
+        init, xs = xs[0], xs[1:]  # (reduce + [-0.0]) is -0.0: start from the first item
+    if _SUM_IS_SEQUENTIAL:
+        return sum(xs, init)
+    return functools.reduce(operator.add, xs, init)
+
+
+# Before 3.12, sum() adds floats one after the other, as the generic loop does; from 3.12 it
+# compensates rounding errors (a different result), so the plain fold is used there.
+_SUM_IS_SEQUENTIAL = sys.version_info < (3, 12)
 
 
 def _reductions(f: Any, init: Any, source: Iterable[Any]) -> Iterator[Any]:
@@ -317,14 +346,10 @@ def apply(f: Any, *args: Any) -> Any:
 def group_by(f: Any, coll: Any) -> Map:
     xs = items(coll, "group-by")
     charge_items(2 * len(xs))
-    groups: dict[Any, list[Any]] = {}
-    for k, x in zip(apply_each(f, xs), xs):
-        group = groups.get(k)
-        if group is None:
-            groups[k] = [x]
-        else:
-            group.append(x)
-    return Map((k, Vector(v)) for k, v in groups.items())
+    # A C-level loop: the defaultdict makes each new key's list, then each item joins its group.
+    groups: defaultdict[Any, list[Any]] = defaultdict(list)
+    _consume(map(list.append, map(groups.__getitem__, apply_each(f, xs)), xs))
+    return Map(zip(groups, map(Vector, groups.values())))
 
 
 @builtin("frequencies", arglists="([coll])", doc="Map from each distinct item to its count.",
@@ -332,10 +357,7 @@ def group_by(f: Any, coll: Any) -> Map:
 def frequencies(coll: Any) -> Map:
     xs = items(coll, "frequencies")
     charge_items(2 * len(xs))
-    counts: dict[Any, int] = {}
-    for x in xs:
-        counts[x] = counts.get(x, 0) + 1
-    return Map(counts)
+    return Map(Counter(xs))  # Counter counts in C and keeps first-seen order, as Map needs
 
 
 def _extreme_key(fname: str, k: Any, args: tuple[Any, ...], greater: bool) -> Any:

@@ -5,9 +5,11 @@ Every function here is on a hot path; they dispatch on ``type(x)`` once, never p
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
+from .._compile_source import run_kernel
 from .._errors import EvalError
 from .._limits import current_meter
 from .._values import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector
@@ -225,20 +227,33 @@ class Reduced:
 
 
 def apply_each(f: Callable[[Any], Any], xs: Iterable[Any]) -> list[Any]:
-    """``[f(x) for x in xs]``, with keyword lookups inlined (no Python call per map)."""
+    """``[f(x) for x in xs]``: keyword lookups at C speed, source fns through their kernel."""
     if type(f) is Keyword:
-        return [x.get(f) if type(x) is Map else f(x) for x in xs]
+        return _lookup_each(f, xs)
+    kernel = getattr(getattr(f, "ptclisp_kernels", None), "each", None)
+    if kernel is not None:
+        return run_kernel(kernel, xs)
     return [f(x) for x in xs]
 
 
 def keep_truthy(pred: Callable[[Any], Any], xs: Iterable[Any], keep: bool = True) -> list[Any]:
     """The items for which ``pred`` is truthy (``keep``) or falsy (not ``keep``)."""
     if type(pred) is Keyword:
+        tests = _lookup_each(pred, xs)
         if keep:
-            return [x for x in xs if (r := (x.get(pred) if type(x) is Map else pred(x)))
-                    is not None and r is not False]
-        return [x for x in xs if (r := (x.get(pred) if type(x) is Map else pred(x)))
-                is None or r is False]
+            return [x for x, r in zip(xs, tests) if r is not None and r is not False]
+        return [x for x, r in zip(xs, tests) if r is None or r is False]
+    kernel = getattr(getattr(pred, "ptclisp_kernels", None), "keep", None)
+    if kernel is not None:
+        return run_kernel(kernel, xs, keep)
     if keep:
         return [x for x in xs if (r := pred(x)) is not None and r is not False]
     return [x for x in xs if (r := pred(x)) is None or r is False]
+
+
+def _lookup_each(key: Keyword, xs: Iterable[Any]) -> list[Any]:
+    """``(key x)`` for each item; one C loop when every item is a map (the usual table)."""
+    try:
+        return list(map(dict.get, xs, itertools.repeat(key)))  # type: ignore[arg-type]
+    except TypeError:  # an item is not a map: (:k 5) is nil, (:k #{:k}) is :k
+        return [x.get(key) if type(x) is Map else key(x) for x in xs]

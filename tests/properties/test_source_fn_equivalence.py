@@ -1,0 +1,113 @@
+"""Property: fns compiled to Python source (and their loop kernels) behave exactly like the
+closure compiler's fns — same value, same error (code, message, position), same steps."""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from typing import Any
+from unittest.mock import patch
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ptclisp
+from ptclisp import _compiler
+from ptclisp._limits import Limits
+
+EXAMPLES = int(os.environ.get("PTCLISP_SOURCE_FN_EXAMPLES", "400"))  # raise it for a deep run
+
+# ---------------------------------------------------------------- generated fn bodies over x
+
+_ATOMS = st.sampled_from([
+    "x", "x", "x", "0", "1", "-2", "2.5", "0.0", "##NaN", '"a"', '""', ":a", ":b", "nil", "true",
+    "false", "(:a x)", "(:b x 0)", "(get x :a)", "[1 2]",
+])
+
+
+def _node(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    two = st.tuples(children, children)
+    return st.one_of(
+        st.tuples(st.sampled_from(["=", "<", ">", "<=", ">=", "+", "-", "*", "not=", "str",
+                                   "get", "max", "compare", "/"]), two)
+        .map(lambda t: f"({t[0]} {t[1][0]} {t[1][1]})"),
+        st.tuples(st.sampled_from(["inc", "dec", "not", "nil?", "some?", "count", "first",
+                                   "keyword?", ":a", "vector"]), children)
+        .map(lambda t: f"({t[0]} {t[1]})"),
+        st.tuples(children, children, children).map(lambda t: f"(if {t[0]} {t[1]} {t[2]})"),
+        st.tuples(st.sampled_from(["and", "or", "do"]), two)
+        .map(lambda t: f"({t[0]} {t[1][0]} {t[1][1]})"),
+        two.map(lambda t: f"(let [y {t[0]} x y] (= y {t[1]}))"),
+        two.map(lambda t: f"[{t[0]} {t[1]}]"),
+        two.map(lambda t: f"{{:k {t[0]} :v {t[1]}}}"),
+        two.map(lambda t: f"(:a {t[0]} {t[1]})"),
+    )
+
+
+bodies = st.recursive(_ATOMS, _node, max_leaves=8)
+
+_VALUES = st.sampled_from([
+    "0", "1", "-1", "3", "2.5", "1.0", "##NaN", "##Inf", '"a"', '"b"', ":a", "nil", "true",
+    "false", "{:a 1 :b 2}", '{:a "a"}', "{:b nil}", "[1 2 3]", "#{:a}", "'(1)", "[]",
+])
+items = st.lists(_VALUES, min_size=0, max_size=6).map(lambda xs: "[" + " ".join(xs) + "]")
+
+_USES = [
+    "((fn [x] {body}) (first {items}))",
+    "(mapv (fn [x] {body}) {items})",
+    "(vec (filter (fn [x] {body}) {items}))",
+    "(vec (remove (fn [x] {body}) {items}))",
+    "(group-by (fn [x] {body}) {items})",
+    "(let [n 2] (mapv (fn [x] (list n {body})) {items}))",
+    "(defn f [x] {body}) (mapv f {items})",
+    "(reduce (fn [acc x] [acc {body}]) nil {items})",
+    "(reduce (fn [acc x] (if (= acc 1) (reduced [x]) {body})) {items})",
+]
+
+
+def _run(source: str, source_fns: bool) -> ptclisp.Result:
+    closures_only = partial(_compiler.compile_program, source_fns=False)
+    limits = Limits(max_steps=200_000, timeout_s=30)
+    if source_fns:
+        return ptclisp.run(source, limits=limits)
+    with patch.object(_compiler, "compile_program", closures_only):
+        return ptclisp.run(source, limits=limits)
+
+
+def _same(a: ptclisp.Result, b: ptclisp.Result) -> None:
+    assert (a.error is None) == (b.error is None), (a.error, b.error)
+    if a.error is not None:
+        assert a.error.to_dict() == b.error.to_dict()
+    else:
+        # pr-str tells apart 1 and 1.0, lists and vectors, and compares NaN as text
+        assert ptclisp.pr_str(a.value) == ptclisp.pr_str(b.value)
+        assert type(a.value) is type(b.value)
+    assert a.steps == b.steps
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=bodies, use=st.sampled_from(_USES), coll=items)
+def test_source_fns_agree_with_closures(body: str, use: str, coll: str) -> None:
+    source = use.format(body=body, items=coll)
+    _same(_run(source, source_fns=True), _run(source, source_fns=False))
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=bodies, n=st.integers(1_020, 2_100))
+def test_kernel_batches_agree_with_closures(body: str, n: int) -> None:
+    """Collections longer than one kernel batch (1,024 items)."""
+    source = (f"(let [xs (mapv (fn [i] (if (even? i) {{:a i :b (str i)}} i)) (range {n}))] "
+              f"[(count (filter (fn [x] {body}) xs)) (mapv (fn [x] {body}) xs)])")
+    _same(_run(source, source_fns=True), _run(source, source_fns=False))
+
+
+def _kernels(fn: Any) -> Any:
+    return getattr(fn, "ptclisp_kernels", None)
+
+
+def test_generated_bodies_take_the_source_path() -> None:
+    """The property above compares two paths only if the generated fns are source fns."""
+    for body in ["(= (:a x) 1)", "(if (and x (< x 2)) [x {:k x}] (str x))",
+                 "(let [y (inc x)] (or (nil? y) (:b x 0)))", "(do x (get x :a))"]:
+        fn = ptclisp.run(f"(fn [x] {body})").value
+        assert _kernels(fn) is not None, body

@@ -1,0 +1,173 @@
+"""Fns compiled to Python source and their loop kernels (``ptclisp/_compile_source.py``).
+
+The property tests (tests/properties/test_source_fns.py) compare them with the closure compiler
+on generated bodies; these are the cases a generator does not reach: limits inside kernels,
+globals, data, tools, recursion, sessions.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import ptclisp
+from ptclisp import Limits
+from ptclisp._compile_source import _BATCH
+from ptclisp._host import ToolHost
+from ptclisp._limits import Meter
+from ptclisp._run import execute, load
+from ptclisp._runtime import Namespace
+
+
+def kernels_of(source: str) -> object:
+    return getattr(ptclisp.run(source).value, "ptclisp_kernels", None)
+
+
+@pytest.mark.parametrize("source", [
+    '#(= (:status %) "paid")',
+    "(fn [o] (* (:qty o) (:price o 1.0)))",
+    "(fn [x] (let [y (inc x)] (if (and (< y 3) (not (nil? x))) [y] {:y y})))",
+    "(let [n 3] (fn [x] (+ x n)))",
+    "(fn [x] (tool/lookup {:x x}))",
+    "(fn [x] (str x data/suffix))",
+])
+def test_one_expression_bodies_become_source_fns_with_kernels(source: str) -> None:
+    assert kernels_of(source) is not None
+
+
+@pytest.mark.parametrize("source", [
+    "(fn [x] (loop [i x] (if (pos? i) (recur (dec i)) i)))",
+    "(fn [{:keys [a]}] a)",
+    "(fn [x & more] x)",
+    "(fn ([x] x) ([x y] y))",
+    "(fn [x] (fn [y] (+ x y)))",
+    "(fn [x] (case x 1 :one :other))",
+])
+def test_other_bodies_stay_closures(source: str) -> None:
+    result = ptclisp.run(source)
+    assert callable(result.value)
+    assert kernels_of(source) is None
+
+
+def test_a_kernel_charges_one_step_per_item_as_calls_would() -> None:
+    n = 3 * _BATCH + 7
+    by_kernel = ptclisp.run(f"(count (filter #(odd? %) (vec (range {n}))))")
+    by_calls = ptclisp.run(f"(count (filter #(odd? %) (vec (range {n}))))".replace(
+        "#(odd? %)", "(fn [x] (loop [] (odd? x)))"))  # a loop: not a source fn
+    assert by_kernel.value == by_calls.value == n // 2
+    assert by_kernel.steps == by_calls.steps
+
+
+def test_step_limit_stops_a_kernel_between_batches() -> None:
+    n = 100_000
+    building = n + 1  # what filter charges for its result before calling the predicate
+    limits = Limits(max_steps=building + 3 * _BATCH)
+    result = ptclisp.run("(count (filter #(> % 1) data/xs))", data={"xs": list(range(n))},
+                         limits=limits)
+    assert result.error is not None and result.error.code == "step_limit"
+    assert result.steps <= building + 4 * _BATCH  # stopped at the fourth batch, not at the end
+
+
+def test_the_clock_is_checked_between_batches() -> None:
+    limits = Limits(timeout_s=0.3, max_steps=10**9, max_memory=2**31)
+    started = time.monotonic()
+    result = ptclisp.run(
+        "(let [xs (vec (range 200000))] (loop [] (count (filter #(= (str %) \"x\") xs)) (recur)))",
+        limits=limits)
+    assert result.error is not None and result.error.code == "timeout"
+    assert time.monotonic() - started < 10  # bounded (a loaded CI machine is slow, not stuck)
+
+
+def test_depth_counts_a_kernel_as_one_call_level() -> None:
+    source = """(defn down [n] (if (zero? n) 0 (first (mapv (fn [x] (down (dec x))) [n]))))
+                (down {n})"""
+    assert ptclisp.run(source.format(n=100)).value == 0
+    deep = ptclisp.run(source.format(n=1000))
+    assert deep.error is not None and deep.error.code == "depth_limit"
+
+
+def test_an_error_inside_a_kernel_has_the_position_of_its_call() -> None:
+    result = ptclisp.run('(filter\n  #(< % "a")\n  [1 2])')
+    assert result.error is not None
+    assert (result.error.code, result.error.line, result.error.column) == ("type_error", 2, 3)
+
+
+def test_an_error_refunds_the_items_a_kernel_never_started() -> None:
+    source = "(mapv #(/ 10 %) [1 2 0 4 5 6])"
+    with_kernel = ptclisp.run(source)
+    with_calls = ptclisp.run(source.replace("#(/ 10 %)", "(fn [x] (loop [] (/ 10 x)))"))
+    assert with_kernel.error.code == with_calls.error.code == "division_by_zero"
+    assert with_kernel.steps == with_calls.steps
+
+
+def test_named_source_fns_recurse_through_themselves() -> None:
+    source = "(defn fib [n] (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2))))) [(fib 20) fib]"
+    value = ptclisp.run(source).value
+    assert value[0] == 6765
+    assert getattr(value[1], "ptclisp_kernels", None) is not None
+
+
+def test_a_global_used_before_its_def_is_the_usual_error() -> None:
+    result = ptclisp.run("(defn g [x] (h x)) (g 1) (defn h [x] x)")
+    assert result.error is not None and result.error.code == "unbound_symbol"
+    assert "h is used before its def" in result.error.message
+
+
+def test_tool_calls_and_data_inside_a_kernel() -> None:
+    calls = []
+
+    def lookup(args: dict[str, object]) -> dict[str, object]:
+        calls.append(args["x"])
+        return {"v": args["x"] * 10}
+
+    result = ptclisp.run("(mapv #(str (:v (tool/lookup {:x %})) data/suffix) [1 2 3])",
+                         tools={"lookup": lookup}, data={"suffix": "!"})
+    assert list(result.value) == ["10!", "20!", "30!"]
+    assert calls == [1, 2, 3]
+    assert [c.args for c in result.tool_calls] == [{"x": 1}, {"x": 2}, {"x": 3}]
+
+
+def test_a_source_fn_defined_in_one_run_meters_against_the_run_calling_it() -> None:
+    ns = Namespace()
+    execute(load("(defn big? [x] (> x 0))"), host=ToolHost(None), data={},
+            meter=Meter(Limits()), namespace=ns)
+    program = load("(count (filter big? (vec (range 50000))))", known_globals=tuple(ns))
+    with pytest.raises(ptclisp.LimitExceeded) as info:
+        execute(program, host=ToolHost(None), data={}, meter=Meter(Limits(max_steps=1000)),
+                namespace=ns)
+    assert info.value.code == "step_limit"
+
+
+def test_wrong_arity_names_the_count_the_fn_takes() -> None:
+    result = ptclisp.run("((fn add [x y] (+ x y)) 1)")
+    assert result.error is not None and result.error.code == "arity_error"
+    assert result.error.message == "wrong number of arguments (1) passed to add, which takes 2"
+
+
+@pytest.mark.parametrize("source, message", [
+    ("(map (fn f [a b] a) [1 2])", "wrong number of arguments (1) passed to f, which takes 2"),
+    ("(map #(+ %1 %2 %3) [1 2])", "wrong number of arguments (1) passed to fn, which takes 3"),
+    ("(map-indexed (fn g [a] a) [1 2])", "wrong number of arguments (2) passed to g, which takes 1"),
+    ("(map-indexed (fn h [a] (loop [] a)) [1 2])",  # a closure fn, not a source fn
+     "wrong number of arguments (2) passed to h, which takes 1"),
+])
+def test_a_builtin_calling_a_fn_with_the_wrong_count_names_both_counts(source: str,
+                                                                       message: str) -> None:
+    result = ptclisp.run(source)
+    assert result.error is not None and result.error.code == "arity_error"
+    assert result.error.message == message
+
+
+@pytest.mark.parametrize("items", [
+    '[{:status "paid" :n 1} {:status "due" :n 2}]',
+    '[{:status "paid" :n 1} nil #{:status} "paid" [1] {:n 3}]',  # not all maps: the exact loop
+])
+def test_keyword_kernels_give_the_same_rows_for_tables_and_mixed_items(items: str) -> None:
+    fast = ptclisp.run(f'[(filterv #(= (:status %) "paid") {items}) (mapv #(:n % 0) {items})]')
+    closures = ptclisp.run(  # loop bodies keep these fns closures
+        f'[(filterv (fn [x] (loop [] (= (:status x) "paid"))) {items}) '
+        f'(mapv (fn [x] (loop [] (:n x 0))) {items})]')
+    assert fast.error is None and closures.error is None
+    assert ptclisp.pr_str(fast.value) == ptclisp.pr_str(closures.value)
+    assert fast.steps == closures.steps
