@@ -293,18 +293,8 @@ def _dynamic(callee: Ev, args: list[Ev], name: str, node: A.Node) -> Ev:
 
         return ev2
 
-    def ev(f: list[Any]) -> Any:
-        fn = callee(f)
-        values = [a(f) for a in args]
-        try:
-            return fn(*values)
-        except PtclispError as exc:
-            raise exc.at(line, column) from None
-        except Exception as exc:
-            raise convert_exception(exc, _name_of_dynamic(fn, name), line, column, fn,
-                                    tuple(values)) from exc
-
-    return ev
+    call = positioned_dynamic(name, node)
+    return lambda f: call(callee(f), *[a(f) for a in args])
 
 
 def positioned_dynamic(name: str, node: A.Node) -> Callable[..., Any]:

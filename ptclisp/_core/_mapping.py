@@ -15,12 +15,12 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from .._compile_source import run_fold
 from .._limits import current_meter
 from .._values import LazySeq, List, Map, Vector
 from . import _transducers as _xf
 from ._numbers import add as _add
 from ._registry import builtin
-from .._compile_source import run_fold
 from ._support import (
     Reduced,
     apply_each,
@@ -34,7 +34,6 @@ from ._support import (
     truthy,
     type_error,
 )
-
 
 
 def _sources(fname: str, colls: tuple[Any, ...]) -> tuple[list[Any], bool]:
@@ -411,7 +410,6 @@ def tree_seq(branch: Any, children: Any, root: Any) -> List:
 def run_bang(f: Any, coll: Any) -> None:
     for x in _reduce_source(coll):
         f(x)
-    return None
 
 
 @builtin("doall", arglists="([coll])", doc="Realises a lazy seq fully and returns it.",
@@ -425,4 +423,3 @@ def doall(coll: Any) -> Any:
 @builtin("dorun", arglists="([coll])", doc="Realises a lazy seq fully; returns nil.", category="sequences")
 def dorun(coll: Any) -> None:
     doall(coll)
-    return None

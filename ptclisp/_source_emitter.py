@@ -1,0 +1,432 @@
+"""The source text of a fn's Python module: ``Emitter`` turns one fn node into a factory.
+
+Used by ``_compile_source``, which compiles and caches the text and runs the kernels; see its
+docstring for which fns qualify and why the result is exact. Names in the emitted text:
+
+    v1..vn     parameters and let locals (by frame slot)     c0..   captured values (c0: itself)
+    k0..       constants too big or odd for a literal        s0..   call sites (see below)
+    t0..       temporaries                                   ctx    the run context
+    Map Set Vector Kernels Reduced SIMPLE UNSET              from the module's globals
+"""
+
+from __future__ import annotations
+
+import itertools
+import keyword
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import _ast as A
+from ._values import Keyword
+
+if TYPE_CHECKING:
+    from ._compiler import Compiler
+
+__all__ = ["Code", "Emitter", "NotExpression"]
+
+
+class NotExpression(Exception):
+    """The body uses a node that has no expression form here: the closure compiler takes it."""
+
+
+_NUMERIC_OPS = {"+": "+", "-": "-", "*": "*", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+_INC_DEC = {"inc": "+ 1", "dec": "- 1"}
+
+
+class Code:
+    """A Python expression and whether it always yields a Python bool."""
+
+    __slots__ = ("boolean", "text")
+
+    def __init__(self, text: str, boolean: bool = False) -> None:
+        self.text, self.boolean = text, boolean
+
+
+class Emitter:
+    """Turns the body of one fn into a Python expression, collecting constants and call sites."""
+
+    def __init__(self, node: A.Fn) -> None:
+        self.node = node
+        self.consts: list[Any] = []
+        self.sites: list[Callable[[Compiler], Any]] = []
+        self._temps = itertools.count()
+        self.pure = True
+        """No effect, no program code: evaluating the body twice is the same as once."""
+        self.assume_maps = False
+        """Read keywords with ``coll.get(k)`` alone: an AttributeError says coll is no map."""
+        self.reads_keys = False
+
+    def fast_variant(self, body: A.Node) -> Code | None:
+        """The body again, reading every keyword as from a map, when that is worth having and
+        safe to undo: a pure body whose fast kernel failed is simply run again exactly."""
+        if not (self.pure and self.reads_keys):
+            return None
+        self.assume_maps = True
+        try:
+            return self.expr(body)
+        finally:
+            self.assume_maps = False
+
+    # ------------------------------------------------------------ the module text
+
+    def module(self, body: Code, nparams: int, fast: Code | None = None) -> str:
+        params = ", ".join(f"v{i}" for i in range(1, nparams + 1))
+        consts = "".join(f", k{i}" for i in range(len(self.consts)))
+        sites = "".join(f", s{i}" for i in range(len(self.sites)))
+        first = 1 if self.node.named else 0  # a named fn is its own capture 0
+        captured = ", ".join(f"c{i}" for i in range(first, first + len(self.node.captures)))
+        lines = [
+            f"def factory(ctx, ns{consts}{sites}):",
+            f"    def make({captured}):",
+            f"        def fn({params}):",
+            "            m = ctx.meter",
+            "            m.fuel -= 1",
+            "            if m.fuel < 0:",
+            "                m.refuel()",
+            "            d = m.depth = m.depth + 1",
+            "            if d > m.limits.max_depth:",
+            "                m.depth -= 1",
+            "                m.enter()",
+            f"            r = {body.text}",
+            "            m.depth -= 1",
+            "            return r",
+        ]
+        if self.node.named:
+            lines.append("        c0 = fn")
+        if nparams == 1:
+            lines += self._one_param_kernels(body, fast)
+        elif nparams == 2:
+            lines += [
+                "        def fold(part, xs, v1):",
+                "            for v2 in xs:",
+                f"                v1 = {body.text}",
+                "                if type(v1) is Reduced:",
+                "                    break",
+                "            return v1",
+                "        return fn, Kernels(fold=fold)",
+            ]
+        else:
+            lines.append("        return fn, None")
+        lines.append("    return make")
+        return "\n".join(lines) + "\n"
+
+    def _one_param_kernels(self, body: Code, fast: Code | None) -> list[str]:
+        """keep and each, as comprehensions (C-level appends) over the batch iterator ``xs``.
+        The analyzer never rebinds a parameter's slot (only recur would), so the loop variable
+        v1 is never assigned inside. With a fast variant, it runs first over the batch tuple
+        ``part``; any exception sends the batch to the exact loops (the body is pure)."""
+        test = self.truthy(body)
+        lines = ["        def keep(part, xs, want):"]
+        if fast is not None:
+            fast_test = self.truthy(fast)
+            lines += [
+                "            try:",
+                "                if want:",
+                f"                    return [v1 for v1 in part if {fast_test}]",
+                f"                return [v1 for v1 in part if not {fast_test}]",
+                "            except Exception:",
+                "                pass",
+            ]
+        lines += [
+            "            if want:",
+            f"                return [v1 for v1 in xs if {test}]",
+            f"            return [v1 for v1 in xs if not {test}]",
+            "        def each(part, xs):",
+        ]
+        if fast is not None:
+            lines += [
+                "            try:",
+                f"                return [{fast.text} for v1 in part]",
+                "            except Exception:",
+                "                pass",
+            ]
+        lines += [
+            f"            return [{body.text} for v1 in xs]",
+            "        return fn, Kernels(keep=keep, each=each)",
+        ]
+        return lines
+
+    # ------------------------------------------------------------ helpers
+
+    def temp(self) -> str:
+        return f"t{next(self._temps)}"
+
+    def const(self, value: Any) -> str:
+        if value is None or type(value) is bool:
+            return repr(value)
+        if (type(value) is int and abs(value) < 2**63) or (type(value) is str and len(value) < 80):
+            return repr(value)  # a literal in the source; huge ones stay arguments
+        if type(value) is float and math.isfinite(value):
+            return repr(value)
+        for i, known in enumerate(self.consts):
+            if known is value:
+                return f"k{i}"
+        self.consts.append(value)
+        return f"k{len(self.consts) - 1}"
+
+    def site(self, make: Callable[[Compiler], Any], pure: bool = False) -> str:
+        """A call site; ``pure``: calling it has no effect and runs no program code."""
+        self.pure = self.pure and pure
+        self.sites.append(make)
+        return f"s{len(self.sites) - 1}"
+
+    def truthy(self, code: Code) -> str:
+        if code.boolean:
+            return code.text
+        t = self.temp()
+        return f"(({t} := {code.text}) is not None and {t} is not False)"
+
+    def bound(self, code: Code) -> tuple[str, str]:
+        """(name, binding) so the value can be used twice: a bare name needs no temp."""
+        if code.text.isidentifier() and not keyword.iskeyword(code.text):  # not None/True
+            return code.text, code.text
+        t = self.temp()
+        return t, f"({t} := {code.text})"
+
+    # ------------------------------------------------------------ nodes
+
+    def expr(self, node: A.Node) -> Code:
+        method = _NODES.get(type(node))
+        if method is None:
+            raise NotExpression(type(node).__name__)
+        return method(self, node)
+
+    def const_node(self, node: A.Const) -> Code:
+        return Code(self.const(node.value), type(node.value) is bool)
+
+    def local(self, node: A.Local) -> Code:
+        return Code(f"v{node.slot}")
+
+    def captured(self, node: A.Captured) -> Code:
+        return Code(f"c{node.index}")
+
+    def reference(self, node: A.Global | A.DataRef) -> Code:
+        return Code(f"{self.site(_reader(node), pure=True)}(None)")
+
+    def builtin(self, node: A.Builtin | A.RunFn) -> Code:
+        if node.name in ("*1", "*2", "*3"):
+            raise NotExpression(node.name)
+        return Code(self.site(_resolved(node), pure=True))
+
+    def if_(self, node: A.If) -> Code:
+        test = self.truthy(self.expr(node.test))
+        then, orelse = self.expr(node.then), self.expr(node.orelse)
+        return Code(f"({then.text} if {test} else {orelse.text})",
+                     then.boolean and orelse.boolean)
+
+    def and_(self, node: A.And) -> Code:
+        return self._chain(node.items, falsy_stops=True)
+
+    def or_(self, node: A.Or) -> Code:
+        return self._chain(node.items, falsy_stops=False)
+
+    def _chain(self, items: tuple[A.Node, ...], falsy_stops: bool) -> Code:
+        """and/or: Python's own operator where the tested value is a bool (then Python's and
+        Clojure's truthiness agree), an explicit nil/false test elsewhere."""
+        codes = [self.expr(i) for i in items]
+        text = codes[-1].text
+        for code in reversed(codes[:-1]):
+            if code.boolean:
+                text = f"({code.text} {'and' if falsy_stops else 'or'} {text})"
+                continue
+            t = self.temp()
+            stop = f"({t} := {code.text}) is None or {t} is False"
+            if not falsy_stops:
+                stop = f"({t} := {code.text}) is not None and {t} is not False"
+            text = f"({t} if {stop} else {text})"
+        return Code(text, all(c.boolean for c in codes))
+
+    def do(self, node: A.Do) -> Code:
+        codes = [self.expr(n) for n in node.body]
+        if len(codes) == 1:
+            return codes[0]
+        return Code("(" + ", ".join(c.text for c in codes) + ")[-1]", codes[-1].boolean)
+
+    def let(self, node: A.Let) -> Code:
+        binds = [f"(v{b.slot} := {self.expr(b.expr).text}) is not UNSET" for b in node.binds]
+        body = self.expr(node.body)
+        return Code(f"({body.text} if {' and '.join(binds)} else UNSET)", body.boolean)
+
+    def vector_lit(self, node: A.VectorLit) -> Code:
+        return self._literal("Vector", node.items)
+
+    def set_lit(self, node: A.SetLit) -> Code:
+        return self._literal("Set", node.items)
+
+    def _literal(self, cls: str, items: tuple[A.Node, ...]) -> Code:
+        self.pure = False  # charges memory
+        parts = "".join(self.expr(i).text + ", " for i in items)
+        return Code(f"(ctx.meter.alloc_items({len(items)}) or {cls}(({parts})))")
+
+    def map_lit(self, node: A.MapLit) -> Code:
+        self.pure = False  # charges memory
+        parts = "".join(f"({self.expr(k).text}, {self.expr(v).text}), " for k, v in node.pairs)
+        return Code(f"(ctx.meter.alloc_items({2 * len(node.pairs)}) or Map(({parts})))")
+
+    def tool_call(self, node: A.ToolCall) -> Code:
+        arg = self.expr(node.arg).text if node.arg is not None else "None"
+        return Code(f"{self.site(_tool_caller(node))}({arg})")
+
+    # ------------------------------------------------------------ calls
+
+    def call(self, node: A.Call) -> Code:
+        fn = node.fn
+        if isinstance(fn, A.Const) and type(fn.value) is Keyword and 1 <= len(node.args) <= 2:
+            return self._keyword_call(fn.value, node.args)
+        if isinstance(fn, A.Builtin) and fn.name not in ("*1", "*2", "*3"):
+            inlined = self._inline_builtin(fn.name, node)
+            if inlined is not None:
+                return inlined
+        if isinstance(fn, (A.Builtin, A.RunFn)):
+            if fn.name in ("*1", "*2", "*3"):
+                raise NotExpression(fn.name)
+            site = self.site(_known_call(_resolved(fn), fn.name, node))
+            return Code(f"{site}({self._args(node.args)})")
+        if isinstance(fn, A.Const):
+            value = fn.value
+            site = self.site(_known_call(lambda compiler: value, _name_of(value), node))
+            return Code(f"{site}({self._args(node.args)})")
+        callee = self.expr(fn).text
+        name = fn.name if isinstance(fn, (A.Global, A.Local, A.Captured)) else "fn"
+        site = self.site(_dynamic_call(name, node))
+        args = self._args(node.args)
+        return Code(f"{site}({callee}{', ' if args else ''}{args})")
+
+    def _args(self, args: tuple[A.Node, ...]) -> str:
+        return ", ".join(self.expr(a).text for a in args)
+
+    def _keyword_call(self, key: Keyword, args: tuple[A.Node, ...]) -> Code:
+        self.reads_keys = True
+        k = self.const(key)
+        if self.assume_maps:
+            default = f", {self.expr(args[1]).text}" if len(args) == 2 else ""
+            return Code(f"{self.expr(args[0]).text}.get({k}{default})")
+        coll, bind = self.bound(self.expr(args[0]))
+        if len(args) == 1:
+            return Code(f"({coll}.get({k}) if type({bind}) is Map else {k}({coll}))")
+        default, dbind = self.bound(self.expr(args[1]))
+        # & (not and): the default is evaluated whatever the collection is, after it
+        return Code(f"({coll}.get({k}, {default}) if (type({bind}) is Map) & "
+                     f"({dbind} is not UNSET) else {k}({coll}, {default}))")
+
+    def _inline_builtin(self, name: str, node: A.Call) -> Code | None:
+        args = node.args
+        if name == "=" and len(args) == 2:
+            return self._equals(args, node)
+        if name in _NUMERIC_OPS and len(args) == 2:
+            return self._numeric(name, args, node)
+        if name in _INC_DEC and len(args) == 1:
+            x, bind = self.bound(self.expr(args[0]))
+            tt, slow = self.temp(), self._slow(name, node)
+            return Code(f"({x} {_INC_DEC[name]} if ({tt} := type({bind})) is int or {tt} is float "
+                         f"else {slow}({x}))")
+        if name == "not" and len(args) == 1:
+            code = self.expr(args[0])
+            if code.boolean:
+                return Code(f"(not {code.text})", True)
+            t = self.temp()
+            return Code(f"(({t} := {code.text}) is None or {t} is False)", True)
+        if name in ("nil?", "some?") and len(args) == 1:
+            op = "is" if name == "nil?" else "is not"
+            return Code(f"({self.bound(self.expr(args[0]))[1]} {op} None)", True)
+        return None
+
+    def _slow(self, name: str, node: A.Call) -> str:
+        """The builtin for the types an inlined operator leaves to it. Numeric builtins only
+        check types and compute; ``=`` may realize a lazy seq (running program code)."""
+        return self.site(_known_call(_resolved(A.Builtin(name)), name, node), pure=name != "=")
+
+    def _equals(self, args: tuple[A.Node, ...], node: A.Call) -> Code:
+        left, right = args
+        if isinstance(left, A.Const) and not isinstance(right, A.Const):
+            left, right = right, left  # = is symmetric, and reading a constant has no effect
+        if isinstance(right, A.Const):
+            value = right.value
+            if type(value) is str:  # only an equal str is == to a str among ptclisp values
+                return Code(f"({self.expr(left).text} == {self.const(value)})", True)
+            x = self.bound(self.expr(left))[1]  # never a literal left of "is"
+            if value is None or type(value) in (bool, Keyword):  # interned: identity
+                return Code(f"({x} is {self.const(value)})", True)
+            if type(value) in (int, float):
+                t, slow = self.temp(), self._slow("=", node)
+                k = self.const(value)
+                return Code(f"({t} == {k} if type({t} := {x}) is {type(value).__name__} "
+                             f"else {slow}({t}, {k}))")
+        (a, x), (b, y) = self.bound(self.expr(left)), self.bound(self.expr(right))
+        ta, slow = self.temp(), self._slow("=", node)
+        # "or a is b": an identical NaN is = to itself, as in the closure compiler and Clojure
+        return Code(f"({a} == {b} or {a} is {b} if ({ta} := type({x})) is type({y}) "
+                     f"and {ta} in SIMPLE else {slow}({a}, {b}))")
+
+    def _numeric(self, name: str, args: tuple[A.Node, ...], node: A.Call) -> Code:
+        op, slow = _NUMERIC_OPS[name], self._slow(name, node)
+        left, right = args
+        boolean = op in ("<", ">", "<=", ">=")
+        if isinstance(right, A.Const) and type(right.value) in (int, float):
+            (a, x), k = self.bound(self.expr(left)), self.const(right.value)
+            return Code(f"({a} {op} {k} if type({x}) is {type(right.value).__name__} "
+                         f"else {slow}({a}, {k}))", boolean)
+        (a, x), (b, y) = self.bound(self.expr(left)), self.bound(self.expr(right))
+        ta = self.temp()
+        return Code(f"({a} {op} {b} if ({ta} := type({x})) is type({y}) "
+                     f"and ({ta} is int or {ta} is float) else {slow}({a}, {b}))", boolean)
+
+
+_NODES: dict[type[Any], Callable[[Emitter, Any], Code]] = {
+    A.Const: Emitter.const_node,
+    A.Local: Emitter.local,
+    A.Captured: Emitter.captured,
+    A.Global: Emitter.reference,
+    A.DataRef: Emitter.reference,
+    A.Builtin: Emitter.builtin,
+    A.RunFn: Emitter.builtin,
+    A.If: Emitter.if_,
+    A.And: Emitter.and_,
+    A.Or: Emitter.or_,
+    A.Do: Emitter.do,
+    A.Let: Emitter.let,
+    A.VectorLit: Emitter.vector_lit,
+    A.SetLit: Emitter.set_lit,
+    A.MapLit: Emitter.map_lit,
+    A.ToolCall: Emitter.tool_call,
+    A.Call: Emitter.call,
+}
+
+
+# ---------------------------------------------------------------- call sites
+#
+# A site is made per compile (it may need the namespace or the run context) and is what the
+# generated code calls where the closure compiler would have a closure: same errors, same
+# positions.
+
+
+def _resolved(node: A.Builtin | A.RunFn) -> Callable[[Compiler], Any]:
+    return lambda compiler: compiler.compile(node)([])
+
+
+def _reader(node: A.Global | A.DataRef) -> Callable[[Compiler], Any]:
+    return lambda compiler: compiler.compile(node)  # their closures ignore the frame
+
+
+def _known_call(resolve: Callable[[Compiler], Any], name: str,
+                node: A.Node) -> Callable[[Compiler], Any]:
+    from ._compile_call import positioned
+
+    return lambda compiler: positioned(resolve(compiler), name, node)
+
+
+def _dynamic_call(name: str, node: A.Node) -> Callable[[Compiler], Any]:
+    from ._compile_call import positioned_dynamic
+
+    return lambda compiler: positioned_dynamic(name, node)
+
+
+def _tool_caller(node: A.ToolCall) -> Callable[[Compiler], Any]:
+    from ._compiler import tool_caller
+
+    return lambda compiler: tool_caller(compiler.ctx, node.name, node.line, node.column)
+
+
+def _name_of(value: Any) -> str:
+    return getattr(value, "ptclisp_name", None) or repr(value)
