@@ -48,8 +48,9 @@ ORDERS_VALUE = from_python(ORDERS)
 BIG = Limits(max_steps=10**9, timeout_s=600, max_memory=2**34)
 
 
-def best(fn: Callable[[], object], repeat: int = 5, number: int = 10) -> float:
-    """Best mean CPU seconds per call over ``repeat`` batches."""
+def best(fn: Callable[[], object], repeat: int = 15, number: int = 10) -> float:
+    """Best mean CPU seconds per call over ``repeat`` batches (the minimum is the estimate least
+    disturbed by other processes; this machine is shared)."""
     fn()
     result = float("inf")
     for _ in range(repeat):
