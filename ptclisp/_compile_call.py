@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from . import _ast as A
 from ._errors import PtclispError
+from ._eval_errors import convert_exception
 from ._values import Keyword, Map
 
 if TYPE_CHECKING:
     from ._compiler import Compiler, Ev
 
-__all__ = ["compile_call", "positioned", "positioned_dynamic"]
+__all__ = ["compile_call", "positioned", "positioned_dynamic", "tool_caller"]
 
 
 def compile_call(compiler: Compiler, node: A.Call) -> Ev:
@@ -55,8 +56,6 @@ def compile_call(compiler: Compiler, node: A.Call) -> Ev:
 
 def _captured1(index: int, a0: Ev, name: str, node: A.Node) -> Ev:
     """``(f x)`` where ``f`` is a captured value — typically a named fn calling itself."""
-    from ._eval_errors import convert_exception
-
     line, column = node.line, node.column
 
     def ev(f: list[Any]) -> Any:
@@ -87,8 +86,6 @@ Slow = Callable[..., Any]
 
 def positioned(fn: Any, name: str, node: A.Node) -> Slow:
     """Call ``fn`` (a builtin, a constant) on evaluated arguments; errors get the call's position."""
-    from ._eval_errors import convert_exception
-
     line, column = node.line, node.column
 
     def call(*values: Any) -> Any:
@@ -194,8 +191,6 @@ def _keyword_lookup_local(key: Keyword, slot: int) -> Ev:
 
 
 def _fixed(fn: Any, args: list[Ev], name: str, node: A.Node) -> Ev:
-    from ._eval_errors import convert_exception
-
     line, column = node.line, node.column
     if len(args) == 0:
 
@@ -261,8 +256,6 @@ def _fixed(fn: Any, args: list[Ev], name: str, node: A.Node) -> Ev:
 
 
 def _dynamic(callee: Ev, args: list[Ev], name: str, node: A.Node) -> Ev:
-    from ._eval_errors import convert_exception
-
     line, column = node.line, node.column
     if len(args) == 1:
         (a0,) = args
@@ -299,8 +292,6 @@ def _dynamic(callee: Ev, args: list[Ev], name: str, node: A.Node) -> Ev:
 
 def positioned_dynamic(name: str, node: A.Node) -> Callable[..., Any]:
     """``call(fn, *args)`` for a callee known only at run time; errors get the call's position."""
-    from ._eval_errors import convert_exception
-
     line, column = node.line, node.column
 
     def call(fn: Any, *args: Any) -> Any:
@@ -311,6 +302,20 @@ def positioned_dynamic(name: str, node: A.Node) -> Callable[..., Any]:
         except Exception as exc:
             raise convert_exception(exc, _name_of_dynamic(fn, name), line, column, fn,
                                     args) from exc
+
+    return call
+
+
+def tool_caller(ctx: Any, name: str, line: int, column: int) -> Callable[[Any], Any]:
+    """``call(args)`` asking the run's host for ``tool/name``; errors get the call's position."""
+
+    def call(value: Any) -> Any:
+        try:
+            return ctx.host.call(name, value)
+        except PtclispError as exc:
+            raise exc.at(line, column) from None
+        except Exception as exc:
+            raise convert_exception(exc, f"tool/{name}", line, column) from exc
 
     return call
 

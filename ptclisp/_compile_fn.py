@@ -11,7 +11,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _ast as A
+from ._compile_source import compile_source_fn
 from ._errors import EvalError
+from ._rt import RECUR
 from ._values import List
 
 if TYPE_CHECKING:
@@ -25,8 +27,6 @@ Runner = Callable[[list[Any], tuple[Any, ...]], Any]
 def make_fn_factory(compiler: Compiler, node: A.Fn) -> Ev:
     """The closure that, evaluated in a frame, makes the function value."""
     if compiler.source_fns:
-        from ._compile_source import compile_source_fn
-
         source_fn = compile_source_fn(compiler, node)
         if source_fn is not None:
             return source_fn
@@ -63,8 +63,6 @@ def make_fn_factory(compiler: Compiler, node: A.Fn) -> Ev:
 def _single_arity_factory(captures: list[Ev], named: bool, name: str, expects: str,
                           arity: A.Arity, compiler: Compiler) -> Ev:
     """The common case, one fixed arity: the runner is inlined into the function itself."""
-    from ._compiler import RECUR
-
     body, ctx, nparams = compiler.compile(arity.body), compiler.ctx, arity.nparams
     prologue = [(b.slot, compiler.compile(b.expr)) for b in arity.prologue]
     pad = [None] * (arity.nslots - 1 - nparams)
@@ -112,8 +110,6 @@ def _one_param_factory(captures: list[Ev], named: bool, name: str, body: Ev, ctx
                        pad: list[None]) -> Ev:
     """The most common function shape (``#(...)``, ``(fn [x] ...)``) with a fixed signature:
     Python checks the argument count (a wrong count becomes ``arity_error`` at the call site)."""
-    from ._compiler import RECUR
-
     def factory(f: list[Any]) -> Any:
         captured = [None, *[e(f) for e in captures]] if named else [e(f) for e in captures]
 
@@ -146,8 +142,6 @@ def _one_param_factory(captures: list[Ev], named: bool, name: str, body: Ev, ctx
 
 
 def _runner(compiler: Compiler, arity: A.Arity) -> Runner:
-    from ._compiler import RECUR
-
     body, ctx = compiler.compile(arity.body), compiler.ctx
     prologue = [(b.slot, compiler.compile(b.expr)) for b in arity.prologue]
     pad = [None] * (arity.nslots - 1 - arity.nparams - (1 if arity.variadic else 0))

@@ -21,24 +21,19 @@ from operator import itemgetter
 from typing import Any
 
 from . import _ast as A
+from ._compile_call import compile_call, tool_caller
+from ._compile_fn import make_fn_factory
+from ._compile_for import compile_for
+from ._core import BUILTINS
 from ._errors import EvalError, PtclispError
 from ._eval_errors import convert_exception
+from ._rt import RECUR
 from ._runtime import Namespace, RunContext, run_functions
 from ._values import Map, Set, Vector
 
-__all__ = ["RECUR", "compile_program", "convert_exception", "tool_caller"]
+__all__ = ["RECUR", "compile_program", "convert_exception"]
 
 Ev = Callable[[list[Any]], Any]
-
-
-class _Recur:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<recur>"
-
-
-RECUR: Any = _Recur()
 
 
 def compile_program(program: A.Program, ns: Namespace, *,
@@ -102,8 +97,6 @@ class Compiler:
         return ev
 
     def builtin(self, node: A.Builtin) -> Ev:
-        from ._core import BUILTINS
-
         value = BUILTINS[node.name]
         return lambda f: value
 
@@ -346,13 +339,9 @@ class Compiler:
     # ------------------------------------------------------------ functions and calls
 
     def fn(self, node: A.Fn) -> Ev:
-        from ._compile_fn import make_fn_factory
-
         return make_fn_factory(self, node)
 
     def call(self, node: A.Call) -> Ev:
-        from ._compile_call import compile_call
-
         return compile_call(self, node)
 
     def tool_call(self, node: A.ToolCall) -> Ev:
@@ -363,8 +352,6 @@ class Compiler:
         return lambda f: call(arg(f))
 
     def for_(self, node: A.For) -> Ev:
-        from ._compile_for import compile_for
-
         return compile_for(self, node)
 
 
@@ -400,18 +387,6 @@ _METHODS: dict[type[Any], Callable[[Compiler, Any], Ev]] = {
 # ---------------------------------------------------------------- errors
 
 
-def tool_caller(ctx: RunContext, name: str, line: int, column: int) -> Callable[[Any], Any]:
-    """``call(args)`` asking the run's host for ``tool/name``; errors get the call's position."""
-
-    def call(value: Any) -> Any:
-        try:
-            return ctx.host.call(name, value)
-        except PtclispError as exc:
-            raise exc.at(line, column) from None
-        except Exception as exc:
-            raise convert_exception(exc, f"tool/{name}", line, column) from exc
-
-    return call
 
 
 def _refuel_at(meter: Any, line: int, column: int) -> None:

@@ -14,9 +14,20 @@ from typing import Any
 from ._errors import EvalError
 from ._values import Char, LazySeq, List, Map, Vector
 
-__all__ = ["MISSING", "as_map", "get_key", "is_missing", "iter_seq", "nth_or_nil", "nthnext"]
+__all__ = ["MISSING", "RECUR", "as_map", "get_key", "is_missing", "iter_seq", "nth_or_nil", "nthnext"]
 
 MISSING: Any = object()
+
+
+class _Recur:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<recur>"
+
+
+RECUR: Any = _Recur()
+"""What ``recur`` returns: the enclosing ``loop``/``fn`` runs its body again."""
 
 
 def iter_seq(coll: Any) -> Iterable[Any]:

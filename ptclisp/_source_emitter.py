@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _ast as A
+from ._compile_call import positioned, positioned_dynamic, tool_caller
 from ._values import Keyword
 
 if TYPE_CHECKING:
@@ -411,20 +412,14 @@ def _reader(node: A.Global | A.DataRef) -> Callable[[Compiler], Any]:
 
 def _known_call(resolve: Callable[[Compiler], Any], name: str,
                 node: A.Node) -> Callable[[Compiler], Any]:
-    from ._compile_call import positioned
-
     return lambda compiler: positioned(resolve(compiler), name, node)
 
 
 def _dynamic_call(name: str, node: A.Node) -> Callable[[Compiler], Any]:
-    from ._compile_call import positioned_dynamic
-
     return lambda compiler: positioned_dynamic(name, node)
 
 
 def _tool_caller(node: A.ToolCall) -> Callable[[Compiler], Any]:
-    from ._compiler import tool_caller
-
     return lambda compiler: tool_caller(compiler.ctx, node.name, node.line, node.column)
 
 
