@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _ast as A
-from ._compile_source import compile_source_fn
+from ._compile_source import compile_source_fn, kernel_source
 from ._errors import EvalError
 from ._rt import RECUR
 from ._values import List
@@ -26,7 +26,7 @@ Runner = Callable[[list[Any], tuple[Any, ...]], Any]
 
 def make_fn_factory(compiler: Compiler, node: A.Fn) -> Ev:
     """The closure that, evaluated in a frame, makes the function value."""
-    if compiler.source_fns:
+    if compiler.source_fns != "never":
         source_fn = compile_source_fn(compiler, node)
         if source_fn is not None:
             return source_fn
@@ -34,7 +34,7 @@ def make_fn_factory(compiler: Compiler, node: A.Fn) -> Ev:
     named, name = node.named, node.name or "fn"
     expects = _expects(node.arities)
     if len(node.arities) == 1 and not node.arities[0].variadic:
-        return _single_arity_factory(captures, named, name, expects, node.arities[0], compiler)
+        return _single_arity_factory(captures, node, expects, compiler)
     runners = {a.nparams: _runner(compiler, a) for a in node.arities if not a.variadic}
     variadic = [(a.nparams, _runner(compiler, a)) for a in node.arities if a.variadic]
 
@@ -60,14 +60,14 @@ def make_fn_factory(compiler: Compiler, node: A.Fn) -> Ev:
     return factory
 
 
-def _single_arity_factory(captures: list[Ev], named: bool, name: str, expects: str,
-                          arity: A.Arity, compiler: Compiler) -> Ev:
+def _single_arity_factory(captures: list[Ev], node: A.Fn, expects: str, compiler: Compiler) -> Ev:
     """The common case, one fixed arity: the runner is inlined into the function itself."""
+    arity, named, name = node.arities[0], node.named, node.name or "fn"
     body, ctx, nparams = compiler.compile(arity.body), compiler.ctx, arity.nparams
     prologue = [(b.slot, compiler.compile(b.expr)) for b in arity.prologue]
     pad = [None] * (arity.nslots - 1 - nparams)
     if nparams == 1 and not prologue:
-        return _one_param_factory(captures, named, name, body, ctx, pad)
+        return _one_param_factory(captures, node, compiler, body, pad)
 
     def factory(f: list[Any]) -> Any:
         captured = [None, *[e(f) for e in captures]] if named else [e(f) for e in captures]
@@ -99,6 +99,7 @@ def _single_arity_factory(captures: list[Ev], named: bool, name: str, expects: s
 
         fn.ptclisp_name = name  # type: ignore[attr-defined]
         fn.__name__ = fn.__qualname__ = name
+        fn.ptclisp_kernels = kernel_source(compiler, node, captured)  # type: ignore[attr-defined]
         if named:
             captured[0] = fn
         return fn
@@ -106,10 +107,12 @@ def _single_arity_factory(captures: list[Ev], named: bool, name: str, expects: s
     return factory
 
 
-def _one_param_factory(captures: list[Ev], named: bool, name: str, body: Ev, ctx: Any,
+def _one_param_factory(captures: list[Ev], node: A.Fn, compiler: Compiler, body: Ev,
                        pad: list[None]) -> Ev:
     """The most common function shape (``#(...)``, ``(fn [x] ...)``) with a fixed signature:
     Python checks the argument count (a wrong count becomes ``arity_error`` at the call site)."""
+    named, name, ctx = node.named, node.name or "fn", compiler.ctx
+
     def factory(f: list[Any]) -> Any:
         captured = [None, *[e(f) for e in captures]] if named else [e(f) for e in captures]
 
@@ -134,6 +137,7 @@ def _one_param_factory(captures: list[Ev], named: bool, name: str, body: Ev, ctx
 
         fn.ptclisp_name = name  # type: ignore[attr-defined]
         fn.__name__ = fn.__qualname__ = name
+        fn.ptclisp_kernels = kernel_source(compiler, node, captured)  # type: ignore[attr-defined]
         if named:
             captured[0] = fn
         return fn

@@ -4,7 +4,8 @@ Most fns in LLM-written programs are small keys and predicates handed to ``filte
 ``sort-by`` or ``group-by``: ``#(= (:status %) "paid")``, ``(fn [o] (* (:qty o) (:price o)))``.
 The closure compiler pays a Python call per AST node for them. When a fn has one fixed arity,
 no destructuring, and a body made only of the nodes below, its body becomes *one Python
-expression* instead, compiled once per loaded program:
+expression* instead (compiled when a builtin first loops over ``KERNEL_MIN_ITEMS`` items with
+it, or at once for a fn whose plan is cached — see ``KernelSource``):
 
     constants, parameters, ``let`` locals, captured values, globals, ``data/...``
     if / and / or / do / let, vector, map and set literals
@@ -44,7 +45,10 @@ from ._values import Keyword, Map, Set, Vector
 if TYPE_CHECKING:
     from ._compiler import Compiler, Ev
 
-__all__ = ["Kernels", "compile_source_fn", "run_fold", "run_kernel"]
+__all__ = ["KERNEL_MIN_ITEMS", "KernelSource", "Kernels", "compile_source_fn", "is_compiled",
+           "kernel_source", "run_fold", "run_kernel"]
+
+_PENDING: Any = object()
 
 _BATCH = 4096
 """Items per kernel batch: the clock and step budget are checked between batches."""
@@ -111,8 +115,49 @@ def _run_batch(meter: Any, kernel: Callable[..., Any], part: tuple[Any, ...],
     return result
 
 
+KERNEL_MIN_ITEMS = 1_000
+"""A builtin compiles a fn's kernels for a collection at least this long. Compiling costs about
+a millisecond (Python's ``compile``); per-item calls of the closure cost ~0.4 us more than the
+kernel, so a one-off loop over fewer items is cheaper without. Once compiled (cached per fn
+node, so for every later run of the same program), kernels serve collections of any size."""
+
+
+class KernelSource:
+    """A fn's offer to the builtins that loop: its kernels, compiled on first demand.
+
+    A closure fn carries one unresolved (its node, the compiler, its captured values); a source
+    fn carries its kernels already made.
+    """
+
+    __slots__ = ("_captured", "_compiler", "_kernels", "_named", "_node")
+
+    def __init__(self, node: A.Fn | None = None, compiler: Compiler | None = None,
+                 captured: list[Any] | None = None, named: bool = False,
+                 kernels: Kernels | None | object = _PENDING) -> None:
+        self._node, self._compiler, self._captured, self._named = node, compiler, captured, named
+        self._kernels = kernels
+
+    def for_items(self, count: int) -> Kernels | None:
+        """The kernels, if they exist and are worth using for ``count`` items."""
+        kernels = self._kernels
+        if kernels is _PENDING:
+            node = self._node
+            assert node is not None and self._compiler is not None and self._captured is not None
+            if count < KERNEL_MIN_ITEMS and not is_compiled(node):
+                return None
+            plan = _plan_for(node)
+            captured = self._captured[1:] if self._named else self._captured
+            kernels = self._kernels = None if plan is None else \
+                plan.bind(self._compiler)(*captured)[1]
+        return kernels  # type: ignore[return-value]
+
+
 def compile_source_fn(compiler: Compiler, node: A.Fn) -> Ev | None:
-    """The factory of ``node`` as a source fn, or None when its body cannot be one expression."""
+    """The factory of ``node`` as a source fn, or None: when its body cannot be one expression,
+    or (``tiered``) when it has not been compiled yet — closures run it until a builtin loops
+    over enough items to make compiling worth it (see ``KernelSource``)."""
+    if compiler.source_fns == "tiered" and not is_compiled(node):
+        return None
     plan = _plan_for(node)
     if plan is None:
         return None
@@ -132,8 +177,18 @@ def _named(made: tuple[Any, Kernels | None], name: str) -> Any:
     fn.ptclisp_name = name
     fn.__name__ = fn.__qualname__ = name
     if kernels is not None:
-        fn.ptclisp_kernels = kernels
+        fn.ptclisp_kernels = KernelSource(kernels=kernels)
     return fn
+
+
+def kernel_source(compiler: Compiler, node: A.Fn, captured: list[Any]) -> KernelSource | None:
+    """What a closure fn made from ``node`` offers the builtins that loop (None: never kernels)."""
+    if compiler.source_fns == "never" or len(node.arities) != 1:
+        return None
+    arity = node.arities[0]
+    if arity.variadic or arity.prologue or arity.nparams not in (1, 2):
+        return None
+    return KernelSource(node, compiler, captured, node.named)
 
 
 # ---------------------------------------------------------------- plans and their cache
@@ -149,13 +204,24 @@ class _Plan:
         self.factory, self.consts, self.sites = factory, consts, sites
 
     def bind(self, compiler: Compiler) -> Callable[..., tuple[Any, Kernels | None]]:
-        sites = [site(compiler) for site in self.sites]
-        return self.factory(compiler.ctx, compiler.ns, *self.consts, *sites)  # type: ignore[no-any-return]
+        """``make(*captured) -> (fn, kernels)`` for this compile (made once per compile)."""
+        made = compiler.bound_plans.get(self)
+        if made is None:
+            sites = [site(compiler) for site in self.sites]
+            made = compiler.bound_plans[self] = self.factory(
+                compiler.ctx, compiler.ns, *self.consts, *sites)
+        return made  # type: ignore[no-any-return]
 
 
 _CACHE: dict[int, tuple[A.Fn, _Plan | None]] = {}
 """id(node) → (node, plan): holding the node keeps its id from being reused while cached."""
 _CACHE_SIZE = 4096
+
+
+def is_compiled(node: A.Fn) -> bool:
+    """Whether ``node`` has a compiled plan (no compile is started)."""
+    hit = _CACHE.get(id(node))
+    return hit is not None and hit[0] is node and hit[1] is not None
 
 
 def _plan_for(node: A.Fn) -> _Plan | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from operator import itemgetter
-from typing import Any
+from typing import Any, Literal
 
 from . import _ast as A
 from ._compile_call import compile_call, tool_caller
@@ -36,12 +36,16 @@ __all__ = ["RECUR", "compile_program", "convert_exception"]
 Ev = Callable[[list[Any]], Any]
 
 
+SourceFns = Literal["tiered", "eager", "never"]
+
+
 def compile_program(program: A.Program, ns: Namespace, *,
-                    source_fns: bool = True) -> Callable[[], Any]:
+                    source_fns: SourceFns = "tiered") -> Callable[[], Any]:
     """Compile ``program`` against ``ns``; the result evaluates the forms and returns the last.
 
-    ``source_fns``: compile the fns that allow it to Python source (``_compile_source``); off,
-    every fn is closures (the reference the property tests compare against).
+    ``source_fns``: when fns that allow it become Python source (``_compile_source``):
+    ``tiered`` once a builtin loops over enough items with them (the default), ``eager`` at once,
+    ``never`` (every fn closures: the reference the property tests compare against).
     """
     compiler = Compiler(ns, source_fns=source_fns)
     forms = [compiler.compile(f) for f in program.forms]
@@ -60,9 +64,10 @@ def compile_program(program: A.Program, ns: Namespace, *,
 class Compiler:
     """Compiles nodes for one namespace (its globals and its run context)."""
 
-    def __init__(self, ns: Namespace, *, source_fns: bool = True) -> None:
+    def __init__(self, ns: Namespace, *, source_fns: SourceFns = "tiered") -> None:
         self.ns = ns
         self.source_fns = source_fns
+        self.bound_plans: dict[Any, Any] = {}  # source fn plans bound to this compile
         self.ctx: RunContext = ns.context
         self.run_fns = run_functions(self.ctx)
 

@@ -29,6 +29,7 @@ from ._support import (
     is_lazy,
     items,
     keep_truthy,
+    kernels_for,
     metered,
     seq_source,
     truthy,
@@ -187,9 +188,10 @@ def reduce_(f: Any, *args: Any) -> Any:
         total = _sum_numbers(args)
         if total is not _NOTHING:
             return total
-    fold = getattr(getattr(f, "ptclisp_kernels", None), "fold", None)
-    if fold is not None and type(args[-1]) in (Vector, List) and len(args) <= 2:
-        return _fold(f, fold, args)
+    if type(args[-1]) in (Vector, List) and len(args) <= 2:
+        kernels = kernels_for(f, args[-1])
+        if kernels is not None and kernels.fold is not None:
+            return _fold(f, kernels.fold, args)
     if len(args) == 1:
         it = iter(_reduce_source(args[0]))
         acc = next(it, _NOTHING)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from functools import partial
-from typing import Any
 from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
@@ -66,12 +65,10 @@ _USES = [
 
 
 def _run(source: str, source_fns: bool) -> ptclisp.Result:
-    closures_only = partial(_compiler.compile_program, source_fns=False)
-    limits = Limits(max_steps=200_000, timeout_s=30)
-    if source_fns:
-        return ptclisp.run(source, limits=limits)
-    with patch.object(_compiler, "compile_program", closures_only):
-        return ptclisp.run(source, limits=limits)
+    """Every fn that can be a source fn is one at once (``eager``), or none is (``never``)."""
+    mode = partial(_compiler.compile_program, source_fns="eager" if source_fns else "never")
+    with patch.object(_compiler, "compile_program", mode):
+        return ptclisp.run(source, limits=Limits(max_steps=200_000, timeout_s=30))
 
 
 def _same(a: ptclisp.Result, b: ptclisp.Result) -> None:
@@ -101,13 +98,9 @@ def test_kernel_batches_agree_with_closures(body: str, n: int) -> None:
     _same(_run(source, source_fns=True), _run(source, source_fns=False))
 
 
-def _kernels(fn: Any) -> Any:
-    return getattr(fn, "ptclisp_kernels", None)
-
-
 def test_generated_bodies_take_the_source_path() -> None:
     """The property above compares two paths only if the generated fns are source fns."""
     for body in ["(= (:a x) 1)", "(if (and x (< x 2)) [x {:k x}] (str x))",
                  "(let [y (inc x)] (or (nil? y) (:b x 0)))", "(do x (get x :a))"]:
-        fn = ptclisp.run(f"(fn [x] {body})").value
-        assert _kernels(fn) is not None, body
+        fn = _run(f"(fn [x] {body})", source_fns=True).value
+        assert fn.ptclisp_kernels.for_items(0) is not None, body

@@ -13,7 +13,7 @@ import pytest
 
 import ptclisp
 from ptclisp import Limits
-from ptclisp._compile_source import _BATCH
+from ptclisp._compile_source import _BATCH, KERNEL_MIN_ITEMS, is_compiled
 from ptclisp._host import ToolHost
 from ptclisp._limits import Meter
 from ptclisp._run import execute, load
@@ -21,7 +21,9 @@ from ptclisp._runtime import Namespace
 
 
 def kernels_of(source: str) -> object:
-    return getattr(ptclisp.run(source).value, "ptclisp_kernels", None)
+    """The kernels of the fn ``source`` evaluates to, compiled now if it can have them."""
+    offer = getattr(ptclisp.run(source).value, "ptclisp_kernels", None)
+    return None if offer is None else offer.for_items(KERNEL_MIN_ITEMS)
 
 
 @pytest.mark.parametrize("source", [
@@ -103,9 +105,11 @@ def test_an_error_refunds_the_items_a_kernel_never_started() -> None:
 
 def test_named_source_fns_recurse_through_themselves() -> None:
     source = "(defn fib [n] (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2))))) [(fib 20) fib]"
-    value = ptclisp.run(source).value
-    assert value[0] == 6765
-    assert getattr(value[1], "ptclisp_kernels", None) is not None
+    fib = ptclisp.run(source).value[1]
+    assert fib.ptclisp_kernels.for_items(KERNEL_MIN_ITEMS) is not None  # compiles the plan
+    again = ptclisp.run(source).value  # the same program again: fib is a source fn now
+    assert again[0] == 6765
+    assert again[1].__code__.co_filename.startswith("<ptclisp fn")
 
 
 def test_a_global_used_before_its_def_is_the_usual_error() -> None:
@@ -171,3 +175,13 @@ def test_keyword_kernels_give_the_same_rows_for_tables_and_mixed_items(items: st
     assert fast.error is None and closures.error is None
     assert ptclisp.pr_str(fast.value) == ptclisp.pr_str(closures.value)
     assert fast.steps == closures.steps
+
+
+def test_small_collections_leave_fns_closures_and_large_ones_compile_them() -> None:
+    small = "(count (filter #(= (:k %) 7) (mapv (fn [i] {:k i}) (range 50))))"
+    assert ptclisp.run(small).value == 1
+    node = load(small).forms[0].args[0].args[0]  # the #(...) node of this cached program
+    assert not is_compiled(node)
+    large = small.replace("50", str(KERNEL_MIN_ITEMS))
+    assert ptclisp.run(large).value == 1
+    assert is_compiled(load(large).forms[0].args[0].args[0])
