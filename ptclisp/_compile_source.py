@@ -45,8 +45,8 @@ from ._values import Keyword, Map, Set, Vector
 if TYPE_CHECKING:
     from ._compiler import Compiler, Ev
 
-__all__ = ["KERNEL_MIN_ITEMS", "KernelSource", "Kernels", "compile_source_fn", "is_compiled",
-           "kernel_source", "run_fold", "run_kernel"]
+__all__ = ["KERNEL_MIN_ITEMS", "NOT_FOUND", "KernelSource", "Kernels", "compile_source_fn",
+           "is_compiled", "kernel_source", "run_find", "run_fold", "run_kernel"]
 
 _PENDING: Any = object()
 
@@ -55,14 +55,16 @@ _BATCH = 4096
 
 
 class Kernels:
-    """The loops of a source fn: ``keep``/``each`` for one parameter, ``fold`` for two."""
+    """The loops of a source fn: ``keep``/``each``/``find`` for one parameter, ``fold`` for two.
+    Each takes the batch tuple and an iterator over it (see ``_run_batch``)."""
 
-    __slots__ = ("each", "fold", "keep")
+    __slots__ = ("each", "find", "fold", "keep")
 
-    def __init__(self, keep: Callable[[Any, bool], list[Any]] | None = None,
-                 each: Callable[[Any], list[Any]] | None = None,
-                 fold: Callable[[Any, Any], Any] | None = None) -> None:
-        self.keep, self.each, self.fold = keep, each, fold
+    def __init__(self, keep: Callable[..., list[Any]] | None = None,
+                 each: Callable[..., list[Any]] | None = None,
+                 find: Callable[..., Any] | None = None,
+                 fold: Callable[..., Any] | None = None) -> None:
+        self.keep, self.each, self.find, self.fold = keep, each, find, fold
 
 
 def run_kernel(kernel: Callable[..., list[Any]], xs: tuple[Any, ...], *args: Any) -> list[Any]:
@@ -95,6 +97,22 @@ def run_fold(fold: Callable[..., Any], acc: Any, xs: tuple[Any, ...]) -> Any:
             break
     meter.depth -= 1
     return acc
+
+
+def run_find(find: Callable[..., Any], xs: tuple[Any, ...], want: bool) -> Any:
+    """The first ``(f x)`` whose truth is ``want`` (some: True, every?: False), else ``NOT_FOUND``."""
+    from ._limits import current_meter
+
+    meter = current_meter()
+    meter.enter()
+    found = NOT_FOUND
+    for start in range(0, len(xs), _BATCH):
+        part = xs if len(xs) <= _BATCH else xs[start:start + _BATCH]
+        found = _run_batch(meter, find, part, (want,), may_stop=True)
+        if found is not NOT_FOUND:
+            break
+    meter.depth -= 1
+    return found
 
 
 def _run_batch(meter: Any, kernel: Callable[..., Any], part: tuple[Any, ...],
@@ -266,13 +284,17 @@ def _make_plan(node: A.Fn) -> _Plan | None:
 
 
 class _Unset:
-    """A value no expression yields: ``(x := e) is not UNSET`` binds a let local in an and-chain."""
+    """A value no expression yields: ``(x := e) is not UNSET`` binds a let local in an and-chain;
+    ``find`` returns it for "no such item"."""
 
     __slots__ = ()
 
 
+NOT_FOUND: Any = _Unset()
+
+
 _GLOBALS: dict[str, Any] = {
-    "Map": Map, "Set": Set, "Vector": Vector, "Kernels": Kernels, "UNSET": _Unset(),
+    "Map": Map, "Set": Set, "Vector": Vector, "Kernels": Kernels, "UNSET": NOT_FOUND,
     "SIMPLE": frozenset({int, str, float, Keyword}),  # types whose == is Clojure's =
 }
 

@@ -113,7 +113,8 @@ class Emitter:
         return "\n".join(lines) + "\n"
 
     def _one_param_kernels(self, body: Code, fast: Code | None) -> list[str]:
-        """keep and each, as comprehensions (C-level appends) over the batch iterator ``xs``.
+        """keep and each, as comprehensions (C-level appends) over the batch iterator ``xs``;
+        find (some, every?), a loop that stops at the first value of the wanted truth.
         The analyzer never rebinds a parameter's slot (only recur would), so the loop variable
         v1 is never assigned inside. With a fast variant, it runs first over the batch tuple
         ``part``; any exception sends the batch to the exact loops (the body is pure)."""
@@ -142,9 +143,15 @@ class Emitter:
                 "            except Exception:",
                 "                pass",
             ]
+        truth = f"(r_ := {body.text}) is not None and r_ is not False"
         lines += [
             f"            return [{body.text} for v1 in xs]",
-            "        return fn, Kernels(keep=keep, each=each)",
+            "        def find(part, xs, want):",
+            "            for v1 in xs:",
+            f"                if ({truth}) is want:",
+            "                    return r_",
+            "            return UNSET",
+            "        return fn, Kernels(keep=keep, each=each, find=find)",
         ]
         return lines
 

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .._compile_source import run_fold
+from .._compile_source import NOT_FOUND, run_find, run_fold
 from .._limits import current_meter
 from .._values import LazySeq, List, Map, Vector
 from . import _transducers as _xf
@@ -301,6 +301,9 @@ def reduce_kv(f: Any, init: Any, m: Any) -> Any:
 @builtin("some", arglists="([pred coll])", doc="The first truthy (pred item), or nil.",
          category="sequences")
 def some(pred: Any, coll: Any) -> Any:
+    found = _find(pred, coll, True)
+    if found is not _NOT_SEARCHED:
+        return None if found is NOT_FOUND else found
     for x in _reduce_source(coll):
         r = pred(x)
         if r is not None and r is not False:
@@ -311,11 +314,28 @@ def some(pred: Any, coll: Any) -> Any:
 @builtin("every?", arglists="([pred coll])", doc="True if (pred item) is truthy for every item.",
          category="sequences")
 def every_p(pred: Any, coll: Any) -> bool:
+    found = _find(pred, coll, False)
+    if found is not _NOT_SEARCHED:
+        return found is NOT_FOUND
     for x in _reduce_source(coll):
         r = pred(x)
         if r is None or r is False:
             return False
     return True
+
+
+_NOT_SEARCHED: Any = object()
+
+
+def _find(pred: Any, coll: Any, want: bool) -> Any:
+    """Search by pred's find kernel, when it has one worth using; else ``_NOT_SEARCHED``."""
+    if type(coll) is not Vector and type(coll) is not List:
+        return _NOT_SEARCHED
+    kernels = kernels_for(pred, coll)
+    if kernels is None or kernels.find is None:
+        return _NOT_SEARCHED
+    current_meter().tick(1 + len(coll))  # as _reduce_source charges
+    return run_find(kernels.find, coll, want)
 
 
 @builtin("not-every?", arglists="([pred coll])", doc="(not (every? pred coll)).", category="sequences")

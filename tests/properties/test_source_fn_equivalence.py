@@ -60,6 +60,7 @@ _USES = [
     "(let [n 2] (mapv (fn [x] (list n {body})) {items}))",
     "(defn f [x] {body}) (mapv f {items})",
     "(reduce (fn [acc x] [acc {body}]) nil {items})",
+    "[(some (fn [x] {body}) {items}) (every? (fn [x] {body}) {items})]",
     "(reduce (fn [acc x] (if (= acc 1) (reduced [x]) {body})) {items})",
 ]
 

@@ -185,3 +185,15 @@ def test_small_collections_leave_fns_closures_and_large_ones_compile_them() -> N
     large = small.replace("50", str(KERNEL_MIN_ITEMS))
     assert ptclisp.run(large).value == 1
     assert is_compiled(load(large).forms[0].args[0].args[0])
+
+
+def test_some_and_every_stop_at_the_first_decisive_item_with_the_steps_of_calls() -> None:
+    data = {"xs": list(range(5_000))}
+    kernels = ptclisp.run(
+        "[(some #(when (= % 4000) :hit) data/xs) (every? #(< % 100) data/xs) (every? int? data/xs)]",
+        data=data)
+    calls = ptclisp.run(
+        "[(some (fn [x] (loop [] (when (= x 4000) :hit))) data/xs) "
+        "(every? (fn [x] (loop [] (< x 100))) data/xs) (every? int? data/xs)]", data=data)
+    assert list(kernels.value) == list(calls.value) == [ptclisp.Keyword("hit"), False, True]
+    assert kernels.steps == calls.steps
