@@ -12,11 +12,12 @@ it, or at once for a fn whose plan is cached — see ``KernelSource``):
     calls of builtins, run-level fns, keywords, constants, parameters, captured values, globals
 
 The function made from it charges a step and a level of depth per call exactly as a closure fn
-does. A one-parameter fn also gets two *kernels*, the expression inlined into a comprehension
-over the items: ``keep`` (filter/remove) and ``each`` (map, mapv, the keys of sort-by/group-by);
-a two-parameter fn gets ``fold`` (reduce). ``run_kernel``/``run_fold`` charge one step per item
-before each batch, refund the items a batch never started, and enter one level of depth around
-the loop, so steps and depth match calling the fn on every item; no Python call is made per item.
+does. A one-parameter fn also gets *kernels*, the expression inlined into a loop over the
+items: ``keep`` (filter/remove), ``each`` (map, mapv, the keys of sort-by/group-by) and ``find``
+(some, every?); a two-parameter fn gets ``fold`` (reduce). ``run_kernel``/``run_find``/``run_fold``
+charge one step per item before each batch, refund the items a batch never started, and enter
+one level of depth around the loop, so steps and depth match calling the fn on every item; no
+Python call is made per item.
 
 Exactness: an operator is inlined only for the types on which Python's operator *is* Clojure's
 (``type(x) is int``...); every other case calls the builtin itself, through the same
