@@ -4,20 +4,20 @@ Most fns in LLM-written programs are small keys and predicates handed to ``filte
 ``sort-by`` or ``group-by``: ``#(= (:status %) "paid")``, ``(fn [o] (* (:qty o) (:price o)))``.
 The closure compiler pays a Python call per AST node for them. When a fn has one fixed arity,
 no destructuring, and a body made only of the nodes below, its body becomes *one Python
-expression* instead (compiled when a builtin first loops over ``KERNEL_MIN_ITEMS`` items with
-it, or at once for a fn whose plan is cached — see ``KernelSource``):
+expression* instead, and the builtins that loop run it inlined in a loop (a *kernel*, compiled
+when a builtin first loops over ``KERNEL_MIN_ITEMS`` items with the fn — see ``KernelSource``):
 
     constants, parameters, ``let`` locals, captured values, globals, ``data/...``
     if / and / or / do / let, vector, map and set literals
     calls of builtins, run-level fns, keywords, constants, parameters, captured values, globals
 
-The function made from it charges a step and a level of depth per call exactly as a closure fn
-does. A one-parameter fn also gets *kernels*, the expression inlined into a loop over the
-items: ``keep`` (filter/remove), ``each`` (map, mapv, the keys of sort-by/group-by) and ``find``
-(some, every?); a two-parameter fn gets ``fold`` (reduce). ``run_kernel``/``run_find``/``run_fold``
-charge one step per item before each batch, refund the items a batch never started, and enter
-one level of depth around the loop, so steps and depth match calling the fn on every item; no
-Python call is made per item.
+The fn itself stays closures (``eager`` compiles also make it a source fn, charging a step and
+a level of depth per call as a closure does; the property tests use that to check every
+translated call). A one-parameter fn has the kernels ``keep`` (filter, remove), ``each`` (map,
+mapv, the keys of sort-by and group-by) and ``find`` (some, every?); a two-parameter fn has
+``fold`` (reduce). ``run_kernel``/``run_find``/``run_fold`` charge one step per item before each
+batch, refund the items a batch never started, and enter one level of depth around the loop,
+so steps and depth match calling the fn on every item; no Python call is made per item.
 
 Exactness: an operator is inlined only for the types on which Python's operator *is* Clojure's
 (``type(x) is int``...); every other case calls the builtin itself, through the same
@@ -28,8 +28,8 @@ a fast variant that reads every keyword with ``coll.get(k)`` alone — tables ar
 item was no map); running a pure body twice is the same as once. The property tests compare both
 compilers on generated fns, over tables and mixed items.
 
-Generated code is cached per fn node (nodes live as long as their loaded program): a compile
-only binds the run context, the namespace and the constants into the cached factory.
+Generated code is cached per fn node and kind (nodes live as long as their loaded program): a
+compile only binds the run context, the namespace and the constants into the cached factory.
 """
 
 from __future__ import annotations
@@ -40,32 +40,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _ast as A
-from ._source_emitter import Emitter, NotExpression
+from ._source_emitter import Code, Emitter, NotExpression
 from ._values import Keyword, Map, Set, Vector
 
 if TYPE_CHECKING:
     from ._compiler import Compiler, Ev
 
-__all__ = ["KERNEL_MIN_ITEMS", "NOT_FOUND", "KernelSource", "Kernels", "compile_source_fn",
-           "is_compiled", "kernel_source", "run_find", "run_fold", "run_kernel"]
-
-_PENDING: Any = object()
+__all__ = ["KERNEL_MIN_ITEMS", "NOT_FOUND", "KernelSource", "compile_source_fn", "is_compiled",
+           "kernel_source", "run_find", "run_fold", "run_kernel"]
 
 _BATCH = 4096
 """Items per kernel batch: the clock and step budget are checked between batches."""
-
-
-class Kernels:
-    """The loops of a source fn: ``keep``/``each``/``find`` for one parameter, ``fold`` for two.
-    Each takes the batch tuple and an iterator over it (see ``_run_batch``)."""
-
-    __slots__ = ("each", "find", "fold", "keep")
-
-    def __init__(self, keep: Callable[..., list[Any]] | None = None,
-                 each: Callable[..., list[Any]] | None = None,
-                 find: Callable[..., Any] | None = None,
-                 fold: Callable[..., Any] | None = None) -> None:
-        self.keep, self.each, self.find, self.fold = keep, each, find, fold
 
 
 def run_kernel(kernel: Callable[..., list[Any]], xs: tuple[Any, ...], *args: Any) -> list[Any]:
@@ -135,69 +120,61 @@ def _run_batch(meter: Any, kernel: Callable[..., Any], part: tuple[Any, ...],
 
 
 KERNEL_MIN_ITEMS = 1_000
-"""A builtin compiles a fn's kernels for a collection at least this long. Compiling costs about
-a millisecond (Python's ``compile``); per-item calls of the closure cost ~0.4 us more than the
+"""A builtin compiles a fn's kernel for a collection at least this long. Compiling costs
+0.2-0.5 ms (Python's ``compile``); a per-item call of the closure costs ~0.4 us more than the
 kernel, so a one-off loop over fewer items is cheaper without. Once compiled (cached per fn
-node, so for every later run of the same program), kernels serve collections of any size."""
+node and kind, so for every later run of the same program), a kernel serves any size."""
 
 
 class KernelSource:
-    """A fn's offer to the builtins that loop: its kernels, compiled on first demand.
+    """A fn's offer to the builtins that loop: its kernels, each compiled on first demand.
 
-    A closure fn carries one unresolved (its node, the compiler, its captured values); a source
-    fn carries its kernels already made.
+    ``captured`` is what the kernels' ``make`` takes: the fn's captured values, after the fn
+    itself for a named fn (the list is the fn's own; its slot 0 is filled once the fn exists).
     """
 
-    __slots__ = ("_captured", "_compiler", "_kernels", "_named", "_node")
+    __slots__ = ("_captured", "_compiler", "_made", "_node")
 
-    def __init__(self, node: A.Fn | None = None, compiler: Compiler | None = None,
-                 captured: list[Any] | None = None, named: bool = False,
-                 kernels: Kernels | None | object = _PENDING) -> None:
-        self._node, self._compiler, self._captured, self._named = node, compiler, captured, named
-        self._kernels = kernels
+    def __init__(self, node: A.Fn, compiler: Compiler, captured: list[Any]) -> None:
+        self._node, self._compiler, self._captured = node, compiler, captured
+        self._made: dict[str, Callable[..., Any] | None] = {}
 
-    def for_items(self, count: int) -> Kernels | None:
-        """The kernels, if they exist and are worth using for ``count`` items."""
-        kernels = self._kernels
-        if kernels is _PENDING:
-            node = self._node
-            assert node is not None and self._compiler is not None and self._captured is not None
-            if count < KERNEL_MIN_ITEMS and not is_compiled(node):
-                return None
-            plan = _plan_for(node)
-            captured = self._captured[1:] if self._named else self._captured
-            kernels = self._kernels = None if plan is None else \
-                plan.bind(self._compiler)(*captured)[1]
-        return kernels  # type: ignore[return-value]
+    def kernel(self, kind: str, count: int) -> Callable[..., Any] | None:
+        """The ``kind`` kernel (keep, each, find, fold), if the fn has it and it is worth using
+        for ``count`` items: compiled already, or ``count`` large enough to pay for compiling."""
+        made = self._made
+        if kind in made:
+            return made[kind]
+        node = self._node
+        if not (count >= KERNEL_MIN_ITEMS or is_compiled(node, kind)
+                or self._compiler.source_fns == "eager"):
+            return None
+        plan = _plan_for(node)
+        make = None if plan is None else plan.bind(kind, self._compiler)
+        made[kind] = kernel = None if make is None else make(*self._captured)
+        return kernel
 
 
 def compile_source_fn(compiler: Compiler, node: A.Fn) -> Ev | None:
-    """The factory of ``node`` as a source fn, or None: when its body cannot be one expression,
-    or (``tiered``) when it has not been compiled yet — closures run it until a builtin loops
-    over enough items to make compiling worth it (see ``KernelSource``)."""
-    if compiler.source_fns == "tiered" and not is_compiled(node):
+    """The factory of ``node`` as a source fn (``eager`` compiles only), or None when its body
+    cannot be one expression. Tiered compiles keep closures for fns: a call costs ~0.5 us
+    more than a source fn's, compiling one ~0.2 ms; kernels are where compiling pays."""
+    plan = _plan_for(node) if compiler.source_fns == "eager" else None
+    make = None if plan is None else plan.bind("fn", compiler)
+    if make is None:
         return None
-    plan = _plan_for(node)
-    if plan is None:
-        return None
-    make = plan.bind(compiler)
     captures = [compiler.compile(c) for c in node.captures]
-    name = node.name or "fn"
-    if not captures:
-        return lambda f: _named(make(), name)
-    if len(captures) == 1:
-        (c0,) = captures
-        return lambda f: _named(make(c0(f)), name)
-    return lambda f: _named(make(*[c(f) for c in captures]), name)
+    name, named = node.name or "fn", node.named
 
+    def factory(f: list[Any]) -> Any:
+        values = [c(f) for c in captures]
+        fn = make(*values)
+        fn.ptclisp_name = name
+        fn.__name__ = fn.__qualname__ = name
+        fn.ptclisp_kernels = KernelSource(node, compiler, [fn, *values] if named else values)
+        return fn
 
-def _named(made: tuple[Any, Kernels | None], name: str) -> Any:
-    fn, kernels = made
-    fn.ptclisp_name = name
-    fn.__name__ = fn.__qualname__ = name
-    if kernels is not None:
-        fn.ptclisp_kernels = KernelSource(kernels=kernels)
-    return fn
+    return factory
 
 
 def kernel_source(compiler: Compiler, node: A.Fn, captured: list[Any]) -> KernelSource | None:
@@ -207,29 +184,43 @@ def kernel_source(compiler: Compiler, node: A.Fn, captured: list[Any]) -> Kernel
     arity = node.arities[0]
     if arity.variadic or arity.prologue or arity.nparams not in (1, 2):
         return None
-    return KernelSource(node, compiler, captured, node.named)
+    return KernelSource(node, compiler, captured)
 
 
 # ---------------------------------------------------------------- plans and their cache
 
 
 class _Plan:
-    """Generated code for one fn node, and what a compile binds into it."""
+    """One fn node's body as Python expressions; each kind of module (the fn, a kernel) is
+    compiled from it when first asked for, then kept (for every compile of the node)."""
 
-    __slots__ = ("consts", "factory", "sites")
+    __slots__ = ("_factories", "body", "emitter", "fast")
 
-    def __init__(self, factory: Callable[..., Any], consts: list[Any],
-                 sites: list[Callable[[Compiler], Any]]) -> None:
-        self.factory, self.consts, self.sites = factory, consts, sites
+    def __init__(self, emitter: Emitter, body: Code, fast: Code | None) -> None:
+        self.emitter, self.body, self.fast = emitter, body, fast
+        self._factories: dict[str, Callable[..., Any] | None] = {}
 
-    def bind(self, compiler: Compiler) -> Callable[..., tuple[Any, Kernels | None]]:
-        """``make(*captured) -> (fn, kernels)`` for this compile (made once per compile)."""
-        made = compiler.bound_plans.get(self)
+    def compiled(self, kind: str) -> bool:
+        return self._factories.get(kind) is not None
+
+    def bind(self, kind: str, compiler: Compiler) -> Callable[..., Any] | None:
+        """``make(*captured)`` of ``kind`` for this compile (bound once per compile), or None."""
+        made = compiler.bound_plans.get((self, kind))
         if made is None:
-            sites = [site(compiler) for site in self.sites]
-            made = compiler.bound_plans[self] = self.factory(
-                compiler.ctx, compiler.ns, *self.consts, *sites)
+            factory = self._factory(kind)
+            if factory is None:
+                return None
+            sites = [site(compiler) for site in self.emitter.sites]
+            made = compiler.bound_plans[(self, kind)] = factory(
+                compiler.ctx, compiler.ns, *self.emitter.consts, *sites)
         return made  # type: ignore[no-any-return]
+
+    def _factory(self, kind: str) -> Callable[..., Any] | None:
+        if kind not in self._factories:
+            source = self.emitter.module(kind, self.body, self.fast)
+            self._factories[kind] = None if source is None else \
+                _compiled(source, self.emitter.node.name or "fn")
+        return self._factories[kind]
 
 
 _CACHE: dict[int, tuple[A.Fn, _Plan | None]] = {}
@@ -237,10 +228,10 @@ _CACHE: dict[int, tuple[A.Fn, _Plan | None]] = {}
 _CACHE_SIZE = 4096
 
 
-def is_compiled(node: A.Fn) -> bool:
-    """Whether ``node`` has a compiled plan (no compile is started)."""
+def is_compiled(node: A.Fn, kind: str) -> bool:
+    """Whether ``node``'s ``kind`` module is compiled (no compile is started)."""
     hit = _CACHE.get(id(node))
-    return hit is not None and hit[0] is node and hit[1] is not None
+    return hit is not None and hit[0] is node and hit[1] is not None and hit[1].compiled(kind)
 
 
 def _plan_for(node: A.Fn) -> _Plan | None:
@@ -266,22 +257,26 @@ def _make_plan(node: A.Fn) -> _Plan | None:
         fast = emitter.fast_variant(arity.body) if arity.nparams == 1 else None
     except (NotExpression, RecursionError):
         return None
+    return _Plan(emitter, body, fast)
+
+
+def _compiled(source: str, name: str) -> Callable[..., Any] | None:
+    """The ``factory`` of a generated module, or None when Python will not compile it."""
     if "Reduced" not in _GLOBALS:  # imported late: the core library imports this module
         from ._core._support import Reduced
 
         _GLOBALS["Reduced"] = Reduced
-    source = emitter.module(body, arity.nparams, fast)
-    namespace: dict[str, Any] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            code = compile(source, f"<ptclisp fn {node.name or 'fn'}>", "exec")
+            code = compile(source, f"<ptclisp fn {name}>", "exec")
         except (SyntaxError, SyntaxWarning, RecursionError, MemoryError):
             return None  # e.g. a body nested too deeply for Python's parser: closures run it
+    namespace: dict[str, Any] = {}
     # Our own generated text: program values enter it only as repr() literals of ints/strings
     # or as factory arguments, names only as v/c/k/s/t + a number.
     exec(code, _GLOBALS, namespace)  # noqa: S102
-    return _Plan(namespace["factory"], emitter.consts, emitter.sites)
+    return namespace["factory"]  # type: ignore[no-any-return]
 
 
 class _Unset:
@@ -295,7 +290,7 @@ NOT_FOUND: Any = _Unset()
 
 
 _GLOBALS: dict[str, Any] = {
-    "Map": Map, "Set": Set, "Vector": Vector, "Kernels": Kernels, "UNSET": NOT_FOUND,
+    "Map": Map, "Set": Set, "Vector": Vector, "UNSET": NOT_FOUND,
     "SIMPLE": frozenset({int, str, float, Keyword}),  # types whose == is Clojure's =
 }
 

@@ -44,8 +44,9 @@ def compile_program(program: A.Program, ns: Namespace, *,
     """Compile ``program`` against ``ns``; the result evaluates the forms and returns the last.
 
     ``source_fns``: when fns that allow it become Python source (``_compile_source``):
-    ``tiered`` once a builtin loops over enough items with them (the default), ``eager`` at once,
-    ``never`` (every fn closures: the reference the property tests compare against).
+    ``tiered`` (the default) compiles a fn's kernel once a builtin loops over enough items with
+    it; ``eager`` also makes every such fn a source fn at once (the property tests check the
+    translation that way); ``never`` keeps every fn closures (the reference they compare with).
     """
     compiler = Compiler(ns, source_fns=source_fns)
     forms = [compiler.compile(f) for f in program.forms]

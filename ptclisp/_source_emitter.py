@@ -6,7 +6,7 @@ docstring for which fns qualify and why the result is exact. Names in the emitte
     v1..vn     parameters and let locals (by frame slot)     c0..   captured values (c0: itself)
     k0..       constants too big or odd for a literal        s0..   call sites (see below)
     t0..       temporaries                                   ctx    the run context
-    Map Set Vector Kernels Reduced SIMPLE UNSET              from the module's globals
+    Map Set Vector Reduced SIMPLE UNSET                      from the module's globals
 """
 
 from __future__ import annotations
@@ -71,15 +71,31 @@ class Emitter:
 
     # ------------------------------------------------------------ the module text
 
-    def module(self, body: Code, nparams: int, fast: Code | None = None) -> str:
-        params = ", ".join(f"v{i}" for i in range(1, nparams + 1))
+    def module(self, kind: str, body: Code, fast: Code | None) -> str | None:
+        """The text of a module whose ``factory(ctx, ns, *consts, *sites)`` returns
+        ``make(*captured)``, which returns the fn (``kind="fn"``) or one of its kernels; None
+        when the fn has no such kernel. A kernel's ``make`` takes a named fn's own value as c0;
+        the fn's ``make`` defines it."""
+        nparams = self.node.arities[0].nparams
+        if kind == "fn":
+            lines = self._fn_lines(body)
+        elif kind == "fold" and nparams == 2:
+            lines = self._fold_lines(body)
+        elif kind in ("keep", "each", "find") and nparams == 1:
+            lines = self._one_param_lines(kind, body, fast)
+        else:
+            return None
         consts = "".join(f", k{i}" for i in range(len(self.consts)))
         sites = "".join(f", s{i}" for i in range(len(self.sites)))
-        first = 1 if self.node.named else 0  # a named fn is its own capture 0
-        captured = ", ".join(f"c{i}" for i in range(first, first + len(self.node.captures)))
+        first = 1 if self.node.named and kind == "fn" else 0
+        last = len(self.node.captures) + (1 if self.node.named else 0)
+        captured = ", ".join(f"c{i}" for i in range(first, last))
+        head = [f"def factory(ctx, ns{consts}{sites}):", f"    def make({captured}):"]
+        return "\n".join(head + lines + [f"        return {kind}", "    return make"]) + "\n"
+
+    def _fn_lines(self, body: Code) -> list[str]:
+        params = ", ".join(f"v{i}" for i in range(1, self.node.arities[0].nparams + 1))
         lines = [
-            f"def factory(ctx, ns{consts}{sites}):",
-            f"    def make({captured}):",
             f"        def fn({params}):",
             "            m = ctx.meter",
             "            m.fuel -= 1",
@@ -93,67 +109,51 @@ class Emitter:
             "            m.depth -= 1",
             "            return r",
         ]
-        if self.node.named:
-            lines.append("        c0 = fn")
-        if nparams == 1:
-            lines += self._one_param_kernels(body, fast)
-        elif nparams == 2:
-            lines += [
-                "        def fold(part, xs, v1):",
-                "            for v2 in xs:",
-                f"                v1 = {body.text}",
-                "                if type(v1) is Reduced:",
-                "                    break",
-                "            return v1",
-                "        return fn, Kernels(fold=fold)",
-            ]
-        else:
-            lines.append("        return fn, None")
-        lines.append("    return make")
-        return "\n".join(lines) + "\n"
+        return lines + ["        c0 = fn"] if self.node.named else lines
 
-    def _one_param_kernels(self, body: Code, fast: Code | None) -> list[str]:
-        """keep and each, as comprehensions (C-level appends) over the batch iterator ``xs``;
-        find (some, every?), a loop that stops at the first value of the wanted truth.
-        The analyzer never rebinds a parameter's slot (only recur would), so the loop variable
-        v1 is never assigned inside. With a fast variant, it runs first over the batch tuple
-        ``part``; any exception sends the batch to the exact loops (the body is pure)."""
+    @staticmethod
+    def _fold_lines(body: Code) -> list[str]:
+        return [
+            "        def fold(part, xs, v1):",
+            "            for v2 in xs:",
+            f"                v1 = {body.text}",
+            "                if type(v1) is Reduced:",
+            "                    break",
+            "            return v1",
+        ]
+
+    def _one_param_lines(self, kind: str, body: Code, fast: Code | None) -> list[str]:
+        """keep and each: comprehensions (C-level appends) over the batch iterator ``xs``;
+        find (some, every?): a loop that stops at the first value of the wanted truth. The
+        analyzer never rebinds a parameter's slot (only recur would), so the loop variable v1
+        is never assigned inside. A fast variant runs first, over the batch tuple ``part``; any
+        exception sends the batch to the exact loop (the body is pure)."""
+        if kind == "find":
+            truth = f"(r_ := {body.text}) is not None and r_ is not False"
+            return [
+                "        def find(part, xs, want):",
+                "            for v1 in xs:",
+                f"                if ({truth}) is want:",
+                "                    return r_",
+                "            return UNSET",
+            ]
+        signature = "keep(part, xs, want)" if kind == "keep" else "each(part, xs)"
+        lines = [f"        def {signature}:"]
+        if fast is not None:
+            lines += ["            try:"]
+            lines += ["    " + line for line in self._comprehension(kind, fast, "part")]
+            lines += ["            except Exception:", "                pass"]
+        return lines + self._comprehension(kind, body, "xs")
+
+    def _comprehension(self, kind: str, body: Code, items: str) -> list[str]:
+        if kind == "each":
+            return [f"            return [{body.text} for v1 in {items}]"]
         test = self.truthy(body)
-        lines = ["        def keep(part, xs, want):"]
-        if fast is not None:
-            fast_test = self.truthy(fast)
-            lines += [
-                "            try:",
-                "                if want:",
-                f"                    return [v1 for v1 in part if {fast_test}]",
-                f"                return [v1 for v1 in part if not {fast_test}]",
-                "            except Exception:",
-                "                pass",
-            ]
-        lines += [
+        return [
             "            if want:",
-            f"                return [v1 for v1 in xs if {test}]",
-            f"            return [v1 for v1 in xs if not {test}]",
-            "        def each(part, xs):",
+            f"                return [v1 for v1 in {items} if {test}]",
+            f"            return [v1 for v1 in {items} if not {test}]",
         ]
-        if fast is not None:
-            lines += [
-                "            try:",
-                f"                return [{fast.text} for v1 in part]",
-                "            except Exception:",
-                "                pass",
-            ]
-        truth = f"(r_ := {body.text}) is not None and r_ is not False"
-        lines += [
-            f"            return [{body.text} for v1 in xs]",
-            "        def find(part, xs, want):",
-            "            for v1 in xs:",
-            f"                if ({truth}) is want:",
-            "                    return r_",
-            "            return UNSET",
-            "        return fn, Kernels(keep=keep, each=each, find=find)",
-        ]
-        return lines
 
     # ------------------------------------------------------------ helpers
 

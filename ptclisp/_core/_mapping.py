@@ -29,7 +29,7 @@ from ._support import (
     is_lazy,
     items,
     keep_truthy,
-    kernels_for,
+    kernel_for,
     metered,
     seq_source,
     truthy,
@@ -189,9 +189,9 @@ def reduce_(f: Any, *args: Any) -> Any:
         if total is not _NOTHING:
             return total
     if type(args[-1]) in (Vector, List) and len(args) <= 2:
-        kernels = kernels_for(f, args[-1])
-        if kernels is not None and kernels.fold is not None:
-            return _fold(f, kernels.fold, args)
+        fold = kernel_for(f, "fold", args[-1])
+        if fold is not None:
+            return _fold(f, fold, args)
     if len(args) == 1:
         it = iter(_reduce_source(args[0]))
         acc = next(it, _NOTHING)
@@ -331,11 +331,11 @@ def _find(pred: Any, coll: Any, want: bool) -> Any:
     """Search by pred's find kernel, when it has one worth using; else ``_NOT_SEARCHED``."""
     if type(coll) is not Vector and type(coll) is not List:
         return _NOT_SEARCHED
-    kernels = kernels_for(pred, coll)
-    if kernels is None or kernels.find is None:
+    find = kernel_for(pred, "find", coll)
+    if find is None:
         return _NOT_SEARCHED
     current_meter().tick(1 + len(coll))  # as _reduce_source charges
-    return run_find(kernels.find, coll, want)
+    return run_find(find, coll, want)
 
 
 @builtin("not-every?", arglists="([pred coll])", doc="(not (every? pred coll)).", category="sequences")

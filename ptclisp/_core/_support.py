@@ -9,7 +9,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
-from .._compile_source import Kernels, run_kernel
+from .._compile_source import run_kernel
 from .._errors import EvalError
 from .._limits import current_meter
 from .._values import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector
@@ -28,7 +28,7 @@ __all__ = [
     "is_lazy",
     "items",
     "keep_truthy",
-    "kernels_for",
+    "kernel_for",
     "metered",
     "seq_source",
     "to_int_index",
@@ -231,9 +231,9 @@ def apply_each(f: Callable[[Any], Any], xs: Iterable[Any]) -> list[Any]:
     """``[f(x) for x in xs]``: keyword lookups at C speed, source fns through their kernel."""
     if type(f) is Keyword:
         return _lookup_each(f, xs)
-    kernels = kernels_for(f, xs)
-    if kernels is not None and kernels.each is not None:
-        return run_kernel(kernels.each, xs)
+    kernel = kernel_for(f, "each", xs)
+    if kernel is not None:
+        return run_kernel(kernel, xs)
     return [f(x) for x in xs]
 
 
@@ -244,18 +244,19 @@ def keep_truthy(pred: Callable[[Any], Any], xs: Iterable[Any], keep: bool = True
         if keep:
             return [x for x, r in zip(xs, tests) if r is not None and r is not False]
         return [x for x, r in zip(xs, tests) if r is None or r is False]
-    kernels = kernels_for(pred, xs)
-    if kernels is not None and kernels.keep is not None:
-        return run_kernel(kernels.keep, xs, keep)
+    kernel = kernel_for(pred, "keep", xs)
+    if kernel is not None:
+        return run_kernel(kernel, xs, keep)
     if keep:
         return [x for x in xs if (r := pred(x)) is not None and r is not False]
     return [x for x in xs if (r := pred(x)) is None or r is False]
 
 
-def kernels_for(f: Any, xs: tuple[Any, ...]) -> Kernels | None:
-    """The loops of a program's fn for looping over ``xs``, if it has them and they pay."""
+def kernel_for(f: Any, kind: str, xs: tuple[Any, ...]) -> Callable[..., Any] | None:
+    """The ``kind`` loop of a program's fn (see ``_compile_source``) for looping over ``xs``,
+    if it has one and it pays; None: call ``f`` per item."""
     source = getattr(f, "ptclisp_kernels", None)
-    return None if source is None else source.for_items(len(xs))  # type: ignore[no-any-return]
+    return None if source is None else source.kernel(kind, len(xs))  # type: ignore[no-any-return]
 
 
 def _lookup_each(key: Keyword, xs: Iterable[Any]) -> list[Any]:

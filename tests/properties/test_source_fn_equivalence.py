@@ -104,4 +104,5 @@ def test_generated_bodies_take_the_source_path() -> None:
     for body in ["(= (:a x) 1)", "(if (and x (< x 2)) [x {:k x}] (str x))",
                  "(let [y (inc x)] (or (nil? y) (:b x 0)))", "(do x (get x :a))"]:
         fn = _run(f"(fn [x] {body})", source_fns=True).value
-        assert fn.ptclisp_kernels.for_items(0) is not None, body
+        assert fn.__code__.co_filename.startswith("<ptclisp fn"), body
+        assert fn.ptclisp_kernels.kernel("keep", 0) is not None, body

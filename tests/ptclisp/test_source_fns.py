@@ -8,11 +8,14 @@ globals, data, tools, recursion, sessions.
 from __future__ import annotations
 
 import time
+from functools import partial
+from unittest.mock import patch
 
 import pytest
 
 import ptclisp
 from ptclisp import Limits
+from ptclisp import _compiler
 from ptclisp._compile_source import _BATCH, KERNEL_MIN_ITEMS, is_compiled
 from ptclisp._host import ToolHost
 from ptclisp._limits import Meter
@@ -21,9 +24,9 @@ from ptclisp._runtime import Namespace
 
 
 def kernels_of(source: str) -> object:
-    """The kernels of the fn ``source`` evaluates to, compiled now if it can have them."""
+    """The filter kernel of the fn ``source`` evaluates to, compiled now if it can have one."""
     offer = getattr(ptclisp.run(source).value, "ptclisp_kernels", None)
-    return None if offer is None else offer.for_items(KERNEL_MIN_ITEMS)
+    return None if offer is None else offer.kernel("keep", KERNEL_MIN_ITEMS)
 
 
 @pytest.mark.parametrize("source", [
@@ -105,11 +108,11 @@ def test_an_error_refunds_the_items_a_kernel_never_started() -> None:
 
 def test_named_source_fns_recurse_through_themselves() -> None:
     source = "(defn fib [n] (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2))))) [(fib 20) fib]"
-    fib = ptclisp.run(source).value[1]
-    assert fib.ptclisp_kernels.for_items(KERNEL_MIN_ITEMS) is not None  # compiles the plan
-    again = ptclisp.run(source).value  # the same program again: fib is a source fn now
-    assert again[0] == 6765
-    assert again[1].__code__.co_filename.startswith("<ptclisp fn")
+    eager = partial(_compiler.compile_program, source_fns="eager")
+    with patch.object(_compiler, "compile_program", eager):
+        value = ptclisp.run(source).value
+    assert value[0] == 6765
+    assert value[1].__code__.co_filename.startswith("<ptclisp fn")
 
 
 def test_a_global_used_before_its_def_is_the_usual_error() -> None:
@@ -181,10 +184,10 @@ def test_small_collections_leave_fns_closures_and_large_ones_compile_them() -> N
     small = "(count (filter #(= (:k %) 7) (mapv (fn [i] {:k i}) (range 50))))"
     assert ptclisp.run(small).value == 1
     node = load(small).forms[0].args[0].args[0]  # the #(...) node of this cached program
-    assert not is_compiled(node)
+    assert not is_compiled(node, "keep")
     large = small.replace("50", str(KERNEL_MIN_ITEMS))
     assert ptclisp.run(large).value == 1
-    assert is_compiled(load(large).forms[0].args[0].args[0])
+    assert is_compiled(load(large).forms[0].args[0].args[0], "keep")
 
 
 def test_some_and_every_stop_at_the_first_decisive_item_with_the_steps_of_calls() -> None:
