@@ -268,11 +268,29 @@ class LazySeq:
             pass
         return tuple(self._cache)
 
+    def has(self, i: int) -> bool:
+        """Whether item ``i`` exists, realising the items up to it."""
+        cache = self._cache
+        while len(cache) <= i:
+            source = self._source
+            if source is None:
+                return False
+            try:
+                cache.append(next(source))
+            except StopIteration:
+                self._source = None
+                return False
+        return True
+
+    def first(self) -> Any:
+        """The first item, or None."""
+        return self._cache[0] if self.has(0) else None
+
     def __len__(self) -> int:
         return len(self.realized())
 
     def __bool__(self) -> bool:
-        return next(iter(self), _NOTHING) is not _NOTHING
+        return self.has(0)
 
     def __hash__(self) -> int:
         return hash(self.realized())

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .._errors import EvalError
+from .._limits import current_meter
 from .._values import EMPTY_LIST, LazySeq, List, Map, Set, Vector
 from . import _transducers as _xf
 from ._registry import builtin
@@ -86,7 +87,7 @@ def first(coll: Any) -> Any:
     if coll is None:
         return None
     if t is LazySeq:
-        return next(iter(coll), None)
+        return coll.first()
     if t is str:
         return char(coll[0]) if coll else None
     if t is Map:
@@ -197,10 +198,36 @@ class _LazyTail:
         return x
 
 
+class _TupleTail:
+    """Iterates a vector or list from an offset without copying it: the ``rest`` of a long one
+    is a lazy seq over this, and its ``rest`` again an offset (a loop over ``next`` stays O(n))."""
+
+    __slots__ = ("root", "start", "i")
+
+    def __init__(self, root: tuple[Any, ...], start: int) -> None:
+        self.root, self.start, self.i = root, start, start
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        i = self.i
+        if i >= len(self.root):
+            raise StopIteration
+        self.i = i + 1
+        return self.root[i]
+
+
+_TAILS = (_LazyTail, _TupleTail)
+_COPY_MAX = 32  # rest of a shorter vector or list copies it: a small tuple beats a lazy seq
+
+
 def _lazy_drop(coll: LazySeq, n: int) -> LazySeq:
+    # A tail of a tail is a tail of the same root: the items the outer seq cached are the
+    # root's from the same offset, so nothing is lost by starting over from the root.
     source = coll._source
-    if type(source) is _LazyTail and len(coll._cache) == 0:
-        return LazySeq(_LazyTail(source.root, source.start + n))
+    if type(source) in _TAILS:
+        return LazySeq(type(source)(source.root, source.start + n))  # type: ignore[union-attr]
     return LazySeq(_LazyTail(coll, n))
 
 
@@ -213,6 +240,9 @@ def rest(coll: Any) -> Any:
     xs = items(coll, "rest")
     if len(xs) <= 1:
         return EMPTY_LIST
+    if len(xs) > _COPY_MAX and (t is Vector or t is List):
+        current_meter().tick(1)
+        return LazySeq(_TupleTail(xs, 1))
     charge_copy(len(xs))
     return List(xs[1:])
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+import ptclisp
+
 from ptclisp._core import BUILTINS
 from ptclisp._errors import EvalError
 from ptclisp._values import Char, LazySeq, List, Map, Set, Vector
@@ -261,3 +263,23 @@ def test_stateful_transducers_flush_and_keep_state_per_use() -> None:
     assert call("into", V(), call("dedupe"), V(1, 1, 2, 1)) == V(1, 2, 1)
     assert call("into", V(), call("interpose", K("x")), V(1, 2)) == V(1, K("x"), 2)
     assert call("into", V(), call("distinct"), V(1, 2, 1)) == V(1, 2)
+
+
+def test_walking_a_long_vector_with_rest_or_next_is_linear():
+    """rest of a long vector is an offset view, and rest of that another offset: no copies."""
+    limits = ptclisp.Limits(max_memory=4 * 2**20, max_steps=400_000)
+    for step in ("rest", "next"):
+        source = (f"(loop [xs data/xs n 0 total 0] (if (empty? xs) [n total] "
+                  f"(recur ({step} xs) (inc n) (+ total (first xs)))))")
+        result = ptclisp.run(source, data={"xs": list(range(20_000))}, limits=limits)
+        assert result.error is None, result.error
+        assert list(result.value) == [20_000, sum(range(20_000))]
+
+
+def test_rest_of_a_long_vector_behaves_as_a_seq():
+    result = ptclisp.run("(let [r (rest (vec (range 40)))] [(first r) (count r) (seq? r) "
+                         "(= r (range 1 40)) (conj r :x) (rest (rest r)) (nth r 3)])")
+    assert ptclisp.pr_str(result.value) == (
+        "[1 39 true true (:x 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 "
+        "27 28 29 30 31 32 33 34 35 36 37 38 39) (3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 "
+        "21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39) 4]")
