@@ -3,7 +3,8 @@
 ``for`` over a finite first collection is realised at once into a list (fast, and the common
 case); over a lazy sequence it stays lazy, so ``(take 3 (for [x (range)] ...))`` works. A lazy
 ``for`` runs on its own copy of the frame, so it may be realised later without disturbing the
-code that made it. Every iteration charges one step.
+code that made it. Every iteration charges one step. A collecting ``for`` over a vector or
+list, with one binding and :let/:when, may run as one comprehension (``_compile_source``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import _ast as A
+from ._compile_source import for_kernel_source, run_kernel
 from ._rt import iter_seq
-from ._values import LazySeq, List
+from ._values import LazySeq, List, Vector
 
 if TYPE_CHECKING:
     from ._compiler import Compiler, Ev
@@ -30,6 +32,7 @@ def compile_for(compiler: Compiler, node: A.For) -> Ev:
     body, ctx = compiler.compile(node.body), compiler.ctx
     walk = _level(groups, 0, body, ctx)
     first = groups[0][1]
+    offer = for_kernel_source(compiler, node)
 
     if not node.collect:
 
@@ -44,7 +47,12 @@ def compile_for(compiler: Compiler, node: A.For) -> Ev:
         items = first(f)
         if isinstance(items, LazySeq):
             return LazySeq(walk(list(f), items))
-        result = list(walk(f, iter_seq(items)))
+        kernel = None if offer is None or (type(items) is not Vector and type(items) is not List) \
+            else offer.kernel("for", len(items))
+        if kernel is not None:  # the whole for as one comprehension (see _compile_source)
+            result = run_kernel(kernel, items, f, enter=False)
+        else:
+            result = list(walk(f, iter_seq(items)))
         ctx.meter.alloc_items(len(result))  # type: ignore[union-attr]
         return List(result)
 

@@ -40,32 +40,36 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _ast as A
-from ._source_emitter import Code, Emitter, NotExpression
+from ._source_emitter import Emitter, NotExpression
 from ._values import Keyword, Map, Set, Vector
 
 if TYPE_CHECKING:
     from ._compiler import Compiler, Ev
 
-__all__ = ["KERNEL_MIN_ITEMS", "NOT_FOUND", "KernelSource", "compile_source_fn", "is_compiled",
-           "kernel_source", "run_find", "run_fold", "run_kernel"]
+__all__ = ["KERNEL_MIN_ITEMS", "NOT_FOUND", "KernelSource", "compile_source_fn",
+           "for_kernel_source", "is_compiled", "kernel_source", "run_find", "run_fold", "run_kernel"]
 
 _BATCH = 4096
 """Items per kernel batch: the clock and step budget are checked between batches."""
 
 
-def run_kernel(kernel: Callable[..., list[Any]], xs: tuple[Any, ...], *args: Any) -> list[Any]:
-    """``kernel`` (keep, each) over ``xs`` in batches, charged like one fn call per item."""
+def run_kernel(kernel: Callable[..., list[Any]], xs: tuple[Any, ...], *args: Any,
+               enter: bool = True) -> list[Any]:
+    """``kernel`` (keep, each, for) over ``xs`` in batches, charged like one fn call per item
+    (``enter``: one level of depth around the loop; a ``for`` body is not a call)."""
     from ._limits import current_meter
 
     meter = current_meter()
-    meter.enter()
+    if enter:
+        meter.enter()
     if len(xs) <= _BATCH:
         out = _run_batch(meter, kernel, xs, args)
     else:
         out = []
         for start in range(0, len(xs), _BATCH):
             out += _run_batch(meter, kernel, xs[start:start + _BATCH], args)
-    meter.depth -= 1  # an exception ends the run: no finally, as for every call
+    if enter:
+        meter.depth -= 1  # an exception ends the run: no finally, as for every call
     return out
 
 
@@ -177,6 +181,17 @@ def compile_source_fn(compiler: Compiler, node: A.Fn) -> Ev | None:
     return factory
 
 
+def for_kernel_source(compiler: Compiler, node: A.For) -> KernelSource | None:
+    """What a ``for`` offers: its ``for`` kernel, when its shape allows one (see
+    ``Emitter.for_clause``); the kernel reads the enclosing frame, so nothing is captured."""
+    binding, *modifiers = node.clauses
+    if compiler.source_fns == "never" or not node.collect or \
+            not isinstance(binding, A.ForBinding) or binding.prologue or \
+            not all(isinstance(m, (A.ForLet, A.ForWhen)) for m in modifiers):
+        return None
+    return KernelSource(node, compiler, [])  # type: ignore[arg-type]
+
+
 def kernel_source(compiler: Compiler, node: A.Fn, captured: list[Any]) -> KernelSource | None:
     """What a closure fn made from ``node`` offers the builtins that loop (None: never kernels)."""
     if compiler.source_fns == "never" or len(node.arities) != 1:
@@ -196,7 +211,8 @@ class _Plan:
 
     __slots__ = ("_factories", "body", "emitter", "fast")
 
-    def __init__(self, emitter: Emitter, body: Code, fast: Code | None) -> None:
+    def __init__(self, emitter: Emitter, body: Any, fast: Any) -> None:
+        """``body``/``fast``: a fn's ``Code``s, or a ``for``'s ``Emitter.for_clause`` parts."""
         self.emitter, self.body, self.fast = emitter, body, fast
         self._factories: dict[str, Callable[..., Any] | None] = {}
 
@@ -217,9 +233,10 @@ class _Plan:
 
     def _factory(self, kind: str) -> Callable[..., Any] | None:
         if kind not in self._factories:
-            source = self.emitter.module(kind, self.body, self.fast)
+            source = self.emitter.for_module(self.body, self.fast) if kind == "for" else \
+                self.emitter.module(kind, self.body, self.fast)
             self._factories[kind] = None if source is None else \
-                _compiled(source, self.emitter.node.name or "fn")
+                _compiled(source, getattr(self.emitter.node, "name", None) or kind)
         return self._factories[kind]
 
 
@@ -245,7 +262,9 @@ def _plan_for(node: A.Fn) -> _Plan | None:
     return plan
 
 
-def _make_plan(node: A.Fn) -> _Plan | None:
+def _make_plan(node: A.Fn | A.For) -> _Plan | None:
+    if isinstance(node, A.For):
+        return _make_for_plan(node)
     if len(node.arities) != 1:
         return None
     arity = node.arities[0]
@@ -258,6 +277,17 @@ def _make_plan(node: A.Fn) -> _Plan | None:
     except (NotExpression, RecursionError):
         return None
     return _Plan(emitter, body, fast)
+
+
+def _make_for_plan(node: A.For) -> _Plan | None:
+    emitter = Emitter(node)
+    emitter.for_slots = set()
+    try:
+        clause = emitter.for_clause(node)
+        fast = emitter.fast_for(node)
+    except (NotExpression, RecursionError):
+        return None
+    return _Plan(emitter, clause, fast)
 
 
 def _compiled(source: str, name: str) -> Callable[..., Any] | None:

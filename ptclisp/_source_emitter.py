@@ -47,8 +47,11 @@ class Code:
 class Emitter:
     """Turns the body of one fn into a Python expression, collecting constants and call sites."""
 
-    def __init__(self, node: A.Fn) -> None:
+    def __init__(self, node: A.Fn | A.For) -> None:
         self.node = node
+        self.for_slots: set[int] | None = None
+        """For a ``for``: the slots it binds (Python locals); any other slot is read from the
+        enclosing frame ``f`` (constant while the ``for`` runs), a capture from ``f[0]``."""
         self.consts: list[Any] = []
         self.sites: list[Callable[[Compiler], Any]] = []
         self._temps = itertools.count()
@@ -68,6 +71,31 @@ class Emitter:
             return self.expr(body)
         finally:
             self.assume_maps = False
+
+    def fast_for(self, node: A.For) -> tuple[int, Code, str] | None:
+        """``for_clause`` again with keywords read as from maps (see ``fast_variant``)."""
+        if not (self.pure and self.reads_keys):
+            return None
+        self.assume_maps = True
+        try:
+            return self.for_clause(node)
+        finally:
+            self.assume_maps = False
+
+    def for_module(self, clause: tuple[int, Code, str],
+                   fast: tuple[int, Code, str] | None) -> str:
+        """A module whose ``factory(...)()`` is ``for_each(part, xs, f)``: the items of a
+        collecting ``for`` over the batch, with the enclosing frame ``f``."""
+        consts = "".join(f", k{i}" for i in range(len(self.consts)))
+        sites = "".join(f", s{i}" for i in range(len(self.sites)))
+        lines = [f"def factory(ctx, ns{consts}{sites}):", "    def make():",
+                 "        def for_each(part, xs, f):"]
+        if fast is not None:
+            lines += ["            try:", f"                return {_comprehension(fast, 'part')}",
+                      "            except Exception:", "                pass"]
+        lines += [f"            return {_comprehension(clause, 'xs')}", "        return for_each",
+                  "    return make"]
+        return "\n".join(lines) + "\n"
 
     # ------------------------------------------------------------ the module text
 
@@ -204,9 +232,13 @@ class Emitter:
         return Code(self.const(node.value), type(node.value) is bool)
 
     def local(self, node: A.Local) -> Code:
+        if self.for_slots is not None and node.slot not in self.for_slots:
+            return Code(f"f[{node.slot}]")
         return Code(f"v{node.slot}")
 
     def captured(self, node: A.Captured) -> Code:
+        if self.for_slots is not None:
+            return Code(f"f[0][{node.index}]")
         return Code(f"c{node.index}")
 
     def reference(self, node: A.Global | A.DataRef) -> Code:
@@ -252,9 +284,34 @@ class Emitter:
         return Code("(" + ", ".join(c.text for c in codes) + ")[-1]", codes[-1].boolean)
 
     def let(self, node: A.Let) -> Code:
-        binds = [f"(v{b.slot} := {self.expr(b.expr).text}) is not UNSET" for b in node.binds]
+        binds = [self._bind(b) for b in node.binds]
         body = self.expr(node.body)
         return Code(f"({body.text} if {' and '.join(binds)} else UNSET)", body.boolean)
+
+    def _bind(self, bind: A.Bind) -> str:
+        """``(vN := expr) is not UNSET``: always true, binds slot N for what follows."""
+        text = self.expr(bind.expr).text
+        if self.for_slots is not None:
+            self.for_slots.add(bind.slot)
+        return f"(v{bind.slot} := {text}) is not UNSET"
+
+    def for_clause(self, node: A.For) -> tuple[int, Code, str]:
+        """A collecting ``for`` over one binding, with :let/:when after it, as the parts of a
+        comprehension: (binding slot, body, condition or "")."""
+        binding, *modifiers = node.clauses
+        if not (node.collect and isinstance(binding, A.ForBinding) and not binding.prologue):
+            raise NotExpression("for")
+        assert self.for_slots is not None
+        self.for_slots.add(binding.slot)
+        conditions = []
+        for clause in modifiers:
+            if isinstance(clause, A.ForLet):
+                conditions += [self._bind(b) for b in clause.binds]
+            elif isinstance(clause, A.ForWhen):
+                conditions.append(self.truthy(self.expr(clause.test)))
+            else:
+                raise NotExpression(type(clause).__name__)  # :while, a second binding
+        return binding.slot, self.expr(node.body), " and ".join(conditions)
 
     def vector_lit(self, node: A.VectorLit) -> Code:
         return self._literal("Vector", node.items)
@@ -379,6 +436,12 @@ class Emitter:
         ta = self.temp()
         return Code(f"({a} {op} {b} if ({ta} := type({x})) is type({y}) "
                      f"and ({ta} is int or {ta} is float) else {slow}({a}, {b}))", boolean)
+
+
+def _comprehension(clause: tuple[int, Code, str], items: str) -> str:
+    slot, body, condition = clause
+    test = f" if {condition}" if condition else ""
+    return f"[{body.text} for v{slot} in {items}{test}]"
 
 
 _NODES: dict[type[Any], Callable[[Emitter, Any], Code]] = {

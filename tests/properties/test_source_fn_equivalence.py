@@ -61,6 +61,9 @@ _USES = [
     "(defn f [x] {body}) (mapv f {items})",
     "(reduce (fn [acc x] [acc {body}]) nil {items})",
     "[(some (fn [x] {body}) {items}) (every? (fn [x] {body}) {items})]",
+    "(vec (for [x {items} :let [y {body}] :when {body}] [x y]))",
+    "(let [n 2] (vec (for [x {items} :when (= n 2)] (list n {body}))))",
+    "(let [n 2] ((fn [] (for [x {items}] [n {body}]))))",
     "(reduce (fn [acc x] (if (= acc 1) (reduced [x]) {body})) {items})",
 ]
 
@@ -90,12 +93,13 @@ def test_source_fns_agree_with_closures(body: str, use: str, coll: str) -> None:
     _same(_run(source, source_fns=True), _run(source, source_fns=False))
 
 
-@settings(max_examples=60, deadline=None)
-@given(body=bodies, n=st.integers(1_020, 2_100))
+@settings(max_examples=30, deadline=None)
+@given(body=bodies, n=st.integers(4_000, 9_000))
 def test_kernel_batches_agree_with_closures(body: str, n: int) -> None:
-    """Collections longer than one kernel batch (1,024 items)."""
+    """Collections longer than one kernel batch (4,096 items)."""
     source = (f"(let [xs (mapv (fn [i] (if (even? i) {{:a i :b (str i)}} i)) (range {n}))] "
-              f"[(count (filter (fn [x] {body}) xs)) (mapv (fn [x] {body}) xs)])")
+              f"[(count (filter (fn [x] {body}) xs)) (mapv (fn [x] {body}) xs) "
+              f"(count (for [x xs :when {body}] x))])")
     _same(_run(source, source_fns=True), _run(source, source_fns=False))
 
 

@@ -15,6 +15,7 @@ import pytest
 
 import ptclisp
 from ptclisp import Limits
+from ptclisp import _ast as A
 from ptclisp import _compiler
 from ptclisp._compile_source import _BATCH, KERNEL_MIN_ITEMS, is_compiled
 from ptclisp._host import ToolHost
@@ -200,3 +201,14 @@ def test_some_and_every_stop_at_the_first_decisive_item_with_the_steps_of_calls(
         "(every? (fn [x] (loop [] (< x 100))) data/xs) (every? int? data/xs)]", data=data)
     assert list(kernels.value) == list(calls.value) == [ptclisp.Keyword("hit"), False, True]
     assert kernels.steps == calls.steps
+
+
+def test_a_long_for_runs_as_one_comprehension_with_the_steps_of_iterations() -> None:
+    source = ("(let [k 2] (count (for [o data/xs :let [b (* k (:a o))] :when (= (:s o) 1)] "
+              "[b (:a o)])))")
+    data = {"xs": [{"s": i % 3, "a": i} for i in range(KERNEL_MIN_ITEMS * 3)]}
+    result = ptclisp.run(source, data=data)
+    assert result.value == KERNEL_MIN_ITEMS
+    assert result.steps == KERNEL_MIN_ITEMS * 3  # one per iteration, as the closure walk charges
+    for_node = load(source).forms[0].body.args[0]
+    assert isinstance(for_node, A.For) and is_compiled(for_node, "for")
