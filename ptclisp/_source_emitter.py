@@ -15,7 +15,7 @@ import itertools
 import keyword
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _ast as A
 from ._compile_call import positioned, positioned_dynamic, tool_caller
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from ._compiler import Compiler
 
 __all__ = ["Code", "Emitter", "NotExpression"]
+
+T = TypeVar("T")
 
 
 class NotExpression(Exception):
@@ -64,21 +66,18 @@ class Emitter:
     def fast_variant(self, body: A.Node) -> Code | None:
         """The body again, reading every keyword as from a map, when that is worth having and
         safe to undo: a pure body whose fast kernel failed is simply run again exactly."""
-        if not (self.pure and self.reads_keys):
-            return None
-        self.assume_maps = True
-        try:
-            return self.expr(body)
-        finally:
-            self.assume_maps = False
+        return self._assuming_maps(lambda: self.expr(body))
 
     def fast_for(self, node: A.For) -> tuple[int, Code, str] | None:
         """``for_clause`` again with keywords read as from maps (see ``fast_variant``)."""
+        return self._assuming_maps(lambda: self.for_clause(node))
+
+    def _assuming_maps(self, emit: Callable[[], T]) -> T | None:
         if not (self.pure and self.reads_keys):
             return None
         self.assume_maps = True
         try:
-            return self.for_clause(node)
+            return emit()
         finally:
             self.assume_maps = False
 
