@@ -227,7 +227,7 @@ class Reduced:
         return f"#reduced[{self.value!r}]"
 
 
-def apply_each(f: Callable[[Any], Any], xs: Iterable[Any]) -> list[Any]:
+def apply_each(f: Callable[[Any], Any], xs: tuple[Any, ...]) -> list[Any]:
     """``[f(x) for x in xs]``: keyword lookups at C speed, source fns through their kernel."""
     if type(f) is Keyword:
         return _lookup_each(f, xs)
@@ -237,7 +237,7 @@ def apply_each(f: Callable[[Any], Any], xs: Iterable[Any]) -> list[Any]:
     return [f(x) for x in xs]
 
 
-def keep_truthy(pred: Callable[[Any], Any], xs: Iterable[Any], keep: bool = True) -> list[Any]:
+def keep_truthy(pred: Callable[[Any], Any], xs: tuple[Any, ...], keep: bool = True) -> list[Any]:
     """The items for which ``pred`` is truthy (``keep``) or falsy (not ``keep``)."""
     if type(pred) is Keyword:
         tests = _lookup_each(pred, xs)
@@ -259,7 +259,7 @@ def kernel_for(f: Any, kind: str, xs: tuple[Any, ...]) -> Callable[..., Any] | N
     return None if source is None else source.kernel(kind, len(xs))  # type: ignore[no-any-return]
 
 
-def _lookup_each(key: Keyword, xs: Iterable[Any]) -> list[Any]:
+def _lookup_each(key: Keyword, xs: tuple[Any, ...]) -> list[Any]:
     """``(key x)`` for each item; one C loop when every item is a map (the usual table)."""
     try:
         return list(map(dict.get, xs, itertools.repeat(key)))  # type: ignore[arg-type]
