@@ -97,12 +97,7 @@ def _single_arity_factory(captures: list[Ev], node: A.Fn, expects: str, compiler
             meter.depth -= 1  # no try/finally: an exception ends the whole run
             return result
 
-        fn.ptclisp_name = name  # type: ignore[attr-defined]
-        fn.__name__ = fn.__qualname__ = name
-        fn.ptclisp_kernels = kernel_source(compiler, node, captured)  # type: ignore[attr-defined]
-        if named:
-            captured[0] = fn
-        return fn
+        return _finish(fn, node, compiler, captured)
 
     return factory
 
@@ -111,7 +106,7 @@ def _one_param_factory(captures: list[Ev], node: A.Fn, compiler: Compiler, body:
                        pad: list[None]) -> Ev:
     """The most common function shape (``#(...)``, ``(fn [x] ...)``) with a fixed signature:
     Python checks the argument count (a wrong count becomes ``arity_error`` at the call site)."""
-    named, name, ctx = node.named, node.name or "fn", compiler.ctx
+    named, ctx = node.named, compiler.ctx
 
     def factory(f: list[Any]) -> Any:
         captured = [None, *[e(f) for e in captures]] if named else [e(f) for e in captures]
@@ -135,14 +130,19 @@ def _one_param_factory(captures: list[Ev], node: A.Fn, compiler: Compiler, body:
             meter.depth -= 1  # no try/finally: an exception ends the whole run
             return result
 
-        fn.ptclisp_name = name  # type: ignore[attr-defined]
-        fn.__name__ = fn.__qualname__ = name
-        fn.ptclisp_kernels = kernel_source(compiler, node, captured)  # type: ignore[attr-defined]
-        if named:
-            captured[0] = fn
-        return fn
+        return _finish(fn, node, compiler, captured)
 
     return factory
+
+
+def _finish(fn: Any, node: A.Fn, compiler: Compiler, captured: list[Any]) -> Any:
+    """Name a single-arity fn, attach what it offers the looping builtins, and let a named fn
+    find itself at capture 0."""
+    fn.ptclisp_name = fn.__name__ = fn.__qualname__ = node.name or "fn"
+    fn.ptclisp_kernels = kernel_source(compiler, node, captured)
+    if node.named:
+        captured[0] = fn
+    return fn
 
 
 def _runner(compiler: Compiler, arity: A.Arity) -> Runner:

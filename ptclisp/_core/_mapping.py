@@ -301,41 +301,29 @@ def reduce_kv(f: Any, init: Any, m: Any) -> Any:
 @builtin("some", arglists="([pred coll])", doc="The first truthy (pred item), or nil.",
          category="sequences")
 def some(pred: Any, coll: Any) -> Any:
-    found = _find(pred, coll, True)
-    if found is not _NOT_SEARCHED:
-        return None if found is NOT_FOUND else found
-    for x in _reduce_source(coll):
-        r = pred(x)
-        if r is not None and r is not False:
-            return r
-    return None
+    found = _first_of_truth(pred, coll, True)
+    return None if found is NOT_FOUND else found
 
 
 @builtin("every?", arglists="([pred coll])", doc="True if (pred item) is truthy for every item.",
          category="sequences")
 def every_p(pred: Any, coll: Any) -> bool:
-    found = _find(pred, coll, False)
-    if found is not _NOT_SEARCHED:
-        return found is NOT_FOUND
+    return _first_of_truth(pred, coll, False) is NOT_FOUND
+
+
+def _first_of_truth(pred: Any, coll: Any, want: bool) -> Any:
+    """The first ``(pred x)`` whose truthiness is ``want``, or ``NOT_FOUND``: by pred's find
+    kernel when it has one worth using (see ``_compile_source``), else call by call."""
+    if type(coll) is Vector or type(coll) is List:
+        find = kernel_for(pred, "find", coll)
+        if find is not None:
+            current_meter().tick(1 + len(coll))  # as _reduce_source charges
+            return run_find(find, coll, want)
     for x in _reduce_source(coll):
         r = pred(x)
-        if r is None or r is False:
-            return False
-    return True
-
-
-_NOT_SEARCHED: Any = object()
-
-
-def _find(pred: Any, coll: Any, want: bool) -> Any:
-    """Search by pred's find kernel, when it has one worth using; else ``_NOT_SEARCHED``."""
-    if type(coll) is not Vector and type(coll) is not List:
-        return _NOT_SEARCHED
-    find = kernel_for(pred, "find", coll)
-    if find is None:
-        return _NOT_SEARCHED
-    current_meter().tick(1 + len(coll))  # as _reduce_source charges
-    return run_find(find, coll, want)
+        if (r is not None and r is not False) is want:
+            return r
+    return NOT_FOUND
 
 
 @builtin("not-every?", arglists="([pred coll])", doc="(not (every? pred coll)).", category="sequences")
