@@ -10,7 +10,16 @@ See docs/subagent.md.
 from ._agent import SubAgent, pending_ops, run
 from ._anthropic import AnthropicClient
 from ._env import llm_from_env
+from ._effects import CallContext, current_call, idempotency_key
 from ._errors import DepthLimitError, LLMError, SubAgentError
+from ._host import AgentHost, HostError
+from ._hoststore import (
+    HostStore,
+    HostStoreError,
+    PostgresHostStore,
+    SQLiteHostStore,
+    open_store,
+)
 from ._extract import extract_program
 from ._llm import LLM, LLMResponse, RateLimiter, RetryPolicy, Usage
 from ._openai import OpenAIClient
@@ -19,6 +28,16 @@ from ._step import Step, TokenUsage, ToolCallRecord, Turn
 
 __all__ = [
     "LLM",
+    "AgentHost",
+    "CallContext",
+    "HostError",
+    "HostStore",
+    "HostStoreError",
+    "PostgresHostStore",
+    "SQLiteHostStore",
+    "current_call",
+    "idempotency_key",
+    "open_store",
     "AnthropicClient",
     "DepthLimitError",
     "LLMError",

@@ -42,6 +42,8 @@ class Hooks:
     on_llm_token: Callable[[str], None] | None = None
     on_tool_start: Callable[[str, dict[str, Any]], None] | None = None
     on_tool_end: Callable[[ToolCallRecord], None] | None = None
+    effects: Any = None
+    """An ``AgentHost``'s ``EffectLog``: checkpoints each tool execution (internal)."""
 
 
 def call_key(name: str, args: Any) -> str:
@@ -130,6 +132,9 @@ class ToolGate:
             with trace.use_span(span, end_on_exit=False):
                 if self.child_runner is not None and getattr(tool, "subagent", None) is not None:
                     result = self.child_runner(tool, args)
+                elif self.hooks.effects is not None:
+                    result = self.hooks.effects.tool(
+                        tool, args, lambda: tool.invoke(tool.validate(args)))
                 else:
                     result = tool.invoke(tool.validate(args))
         except BaseException as exc:

@@ -141,7 +141,7 @@ class Loop:
         with self.telemetry.span("llm.call", turn_span, llm__system=getattr(self.llm, "name", None),
                                  llm__model=getattr(self.llm, "model", None)) as span:
             try:
-                reply = self.llm.complete(self.state.messages, on_token=self.hooks.on_llm_token)
+                reply = self._complete()
             except LLMError as exc:
                 mark_error(span, exc.code, exc.message)
                 return self._finish("error", error=exc.to_dict())
@@ -151,6 +151,14 @@ class Loop:
         self.state.add_usage(reply.usage)
         self.state.llm_s += reply.duration_s
         return reply
+
+    def _complete(self) -> LLMResponse:
+        def ask() -> LLMResponse:
+            return self.llm.complete(self.state.messages, on_token=self.hooks.on_llm_token)
+
+        if self.hooks.effects is None:
+            return ask()
+        return self.hooks.effects.llm(self.agent.name, ask)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ concluding a turn
 

@@ -26,22 +26,28 @@ class ScriptedLLM:
 
     name = "scripted"
 
-    def __init__(self, replies: list[str | dict[str, Any]], *, model: str = "scripted") -> None:
+    def __init__(self, replies: list[str | dict[str, Any]], *, model: str = "scripted",
+                 per_conversation: bool = False) -> None:
         self.replies = [_normalize(r, i) for i, r in enumerate(replies)]
         self.model = model
+        self.per_conversation = per_conversation
+        """Answer each conversation from the start of the script: the reply is chosen by the
+        number of assistant messages so far, not by a global position — one script then serves
+        any number of concurrent runs (an ``AgentHost``'s offline agents)."""
         self.position = 0
         self.calls: list[list[Message]] = []
         self._lock = threading.Lock()
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> ScriptedLLM:
+    def from_file(cls, path: str | os.PathLike[str], *, per_conversation: bool = False
+                  ) -> ScriptedLLM:
         """Load a script recorded as JSON (a list, or an object with ``replies``)."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         replies = data["replies"] if isinstance(data, dict) else data
         if not isinstance(replies, list):
             raise LLMError(f"{path}: expected a list of replies", code="llm_bad_response")
         return cls(replies, model=data.get("model", "scripted") if isinstance(data, dict)
-                   else "scripted")
+                   else "scripted", per_conversation=per_conversation)
 
     @property
     def remaining(self) -> int:
@@ -50,6 +56,8 @@ class ScriptedLLM:
     def complete(self, messages: list[Message], *, on_token: TokenCallback | None = None
                  ) -> LLMResponse:
         with self._lock:
+            if self.per_conversation:
+                self.position = sum(1 for m in messages if m.get("role") == "assistant")
             if self.position >= len(self.replies):
                 raise LLMError(
                     f"the script is exhausted after {len(self.replies)} replies",
@@ -58,7 +66,8 @@ class ScriptedLLM:
                 )
             reply = self.replies[self.position]
             self.position += 1
-            self.calls.append([dict(m) for m in messages])
+            if not self.per_conversation:  # a shared script would keep every run's messages
+                self.calls.append([dict(m) for m in messages])
         content = reply["content"]
         if on_token is not None:
             for piece in _pieces(content):
