@@ -30,6 +30,10 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        from ._serve_cli import serve_main
+
+        return serve_main(args)
     data = _json_arg(parser, args.data, "--data")
     tools = _fixed_tools(_json_arg(parser, args.tools, "--tools"))
     limits = _limits(parser, _json_arg(parser, args.limits, "--limits"))
@@ -47,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("eval", help="run a program file (or - for stdin), print its value")
     run.add_argument("file", help="program file, or - to read stdin")
     repl = sub.add_parser("repl", help="interactive read-eval-print loop")
+    from ._serve_cli import add_serve_parser
+
+    add_serve_parser(sub)
     for p in (run, repl):
         p.add_argument("--data", help="JSON object: name -> value, read as data/name")
         p.add_argument("--tools", help="JSON object: tool name -> the value it returns")
