@@ -162,8 +162,8 @@ class AgentHost:
 
     def status(self, run_id: str) -> dict[str, Any]:
         """``{"run_id", "status", "result"?, "error"?, "pending_ops": [...]}``."""
+        ops = self.store.run_ops(run_id)  # ops first: an op is done only once the run moved on
         run = self.store.get_run(run_id)
-        ops = self.store.run_ops(run_id)
         status = run.status
         if status == "pending" and any(op.state == "delivered" for op in ops):
             status = "running"
