@@ -137,13 +137,26 @@ class AgentHost:
 
     def submit(self, agent: str, input: Mapping[str, Any] | None = None, *,
                run_id: str | None = None, wait: bool = False) -> str:
-        """Record a run of ``agent`` and start it (in a worker thread; ``wait=True``: here)."""
+        """Record a run of ``agent`` and start it (in a worker thread; ``wait=True``: here).
+
+        ``run_id``: the caller's id for the run; submitting it again returns it without starting
+        a second run (a client may retry a submission whose answer it did not get)."""
         if agent not in self.agents:
             raise HostError(f"no agent named {agent!r}", code="unknown_agent",
                             hint="agents: " + ", ".join(sorted(self.agents)))
         if input is not None and not isinstance(input, Mapping):
             raise HostError("the run input must be an object", code="invalid_input",
                             hint='pass {"input": {...}}')
+        if run_id is not None:  # idempotent submission: a retry gets the run it created
+            try:
+                existing = self.store.get_run(run_id)
+            except HostStoreError:
+                existing = None
+            if existing is not None:
+                if existing.agent != agent:
+                    raise HostError(f"run {run_id} exists for agent {existing.agent}",
+                                    code="run_conflict", hint="use a new run id")
+                return run_id
         run_id = run_id or uuid.uuid4().hex
         with self._mutex:
             self._held.add(run_id)

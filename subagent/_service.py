@@ -65,6 +65,7 @@ class _Refused(Exception):
 
 
 _STATUS_BY_CODE = {"pending_unknown_op": 404, "unknown_run": 404, "unknown_agent": 404,
+                   "run_conflict": 409,
                    "pending_invalid_result": 422, "invalid_delivery": 422, "invalid_input": 422}
 
 
@@ -147,11 +148,13 @@ def create_app(host: AgentHost, *, secret: str | bytes | None = None, token: str
     async def submit(request: Request) -> Response:
         check_token(request)
         body = json_of(request, await body_of(request))
-        agent, data = body.get("agent"), body.get("input", {})
-        if not isinstance(agent, str) or not isinstance(data, dict) or set(body) - {"agent",
-                                                                                     "input"}:
-            raise _Refused(422, "invalid_payload", 'expected {"agent": NAME, "input": {...}}')
-        run_id = await run_in_threadpool(host.submit, agent, data)
+        agent, data, given = body.get("agent"), body.get("input", {}), body.get("run_id")
+        if (not isinstance(agent, str) or not isinstance(data, dict)
+                or set(body) - {"agent", "input", "run_id"}
+                or not (given is None or (isinstance(given, str) and 0 < len(given) <= 100))):
+            raise _Refused(422, "invalid_payload",
+                           'expected {"agent": NAME, "input": {...}, "run_id"?: ID}')
+        run_id = await run_in_threadpool(lambda: host.submit(agent, data, run_id=given))
         return JSONResponse({"run_id": run_id, "status": "running"}, status_code=202)
 
     async def get_run(request: Request) -> Response:
