@@ -24,6 +24,21 @@ from ._extract import extract_program
 from ._llm import LLM, LLMResponse, RateLimiter, RetryPolicy, Usage
 from ._openai import OpenAIClient
 from ._scripted import ScriptedLLM
+
+
+def create_app(host: AgentHost, **options: object) -> object:
+    """The host's Starlette ASGI app (``[serve]`` extra); see ``subagent._service``."""
+    from ._service import create_app as make
+
+    return make(host, **options)  # type: ignore[arg-type]
+
+
+def sign(secret: str | bytes, body: bytes, timestamp: int | None = None) -> str:
+    """The ``X-Ptclisp-Signature`` header value for a webhook body."""
+    from ._service import sign as make
+
+    return make(secret, body, timestamp)
+
 from ._step import Step, TokenUsage, ToolCallRecord, Turn
 
 __all__ = [
@@ -35,6 +50,7 @@ __all__ = [
     "HostStoreError",
     "PostgresHostStore",
     "SQLiteHostStore",
+    "create_app",
     "current_call",
     "idempotency_key",
     "open_store",
@@ -57,4 +73,5 @@ __all__ = [
     "llm_from_env",
     "pending_ops",
     "run",
+    "sign",
 ]
