@@ -111,12 +111,12 @@ def test_cancel_run_and_cancel_op(store_url: str, tools: Tools) -> None:
     host.close()
 
 
-@pytest.mark.parametrize("crash_in", ["get-request", "send-email"])
+@pytest.mark.parametrize("crash_in", ["get-request", "request-approval", "send-email"])
 def test_recovery_repeats_only_the_call_in_flight(store_url: str, tools: Tools,
                                                   crash_in: str) -> None:
     dead = make_host(store_url, tools, lease_s=0.5)
     tools.crash_after[crash_in] = 1
-    if crash_in == "get-request":
+    if crash_in != "send-email":  # crashes in the first run
         with pytest.raises(Crash):
             dead.submit("approval", {}, wait=True)
         [run_id] = dead.store.list_runs()
@@ -130,7 +130,7 @@ def test_recovery_repeats_only_the_call_in_flight(store_url: str, tools: Tools,
     time.sleep(0.6)
     assert survivor.recover() == [run_id]
     body = survivor.wait(run_id, 10)
-    if crash_in == "get-request":
+    if crash_in != "send-email":
         assert body["status"] == "pending"
         survivor.deliver(_only_op(survivor, run_id), {"approved": True, "by": "Ada"})
         body = survivor.wait(run_id, 10)
@@ -141,3 +141,36 @@ def test_recovery_repeats_only_the_call_in_flight(store_url: str, tools: Tools,
     assert len(keys) == 2 and keys[0] == keys[1]  # the repeat carried the same key
     survivor.close()
     dead.close()
+
+
+def test_a_long_resume_keeps_its_lease_and_a_second_host_waits(store_url: str) -> None:
+    tools = Tools()
+    slow = tools.send_email
+
+    def send_email(to: str, subject: str) -> dict[str, object]:
+        time.sleep(1.5)  # three lease periods: only renewal keeps the lease
+        return slow(to=to, subject=subject)
+
+    tools.send_email = send_email  # type: ignore[method-assign]
+    worker = make_host(store_url, tools, lease_s=0.5).start(sweep_s=0.1)
+    rival = make_host(store_url, tools, lease_s=0.5).start(sweep_s=0.1)
+    run_id = worker.submit("approval", {}, wait=True)
+    worker.deliver(_only_op(worker, run_id), {"approved": True, "by": "Ada"})
+    assert worker.wait(run_id, 20)["status"] == "ok"
+    assert tools.calls["send-email"] == 1  # the rival never took the run over
+    rival.close()
+    worker.close()
+
+
+def test_recovery_at_start_up_finishes_a_run_submitted_but_never_started(store_url: str
+                                                                         ) -> None:
+    tools = Tools()
+    host = make_host(store_url, tools, lease_s=0.2)
+    host.store.create_run("orphan", "approval", {}, "a-dead-process", 0.2)  # crashed at once
+    time.sleep(0.3)
+    host.start(sweep_s=0.1)
+    assert host.wait("orphan", 20)["status"] == "pending"
+    host.deliver(_only_op(host, "orphan"), {"approved": False, "by": "Bob"})
+    assert host.wait("orphan", 20)["result"] == {"approved": False, "by": "Bob",
+                                                 "email": "msg-orphan:3"}
+    host.close()
