@@ -30,12 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "service"))
 
-import httpx  # noqa: E402
+import _report
+import httpx
 
-import _report  # noqa: E402
-
-from subagent import open_store  # noqa: E402
-from subagent._service import sign  # noqa: E402
+from subagent import open_store
+from subagent._service import sign
 
 SECTION = "## Durable service"
 SECRET, TOKEN = "bench-secret", "bench-token"
@@ -193,7 +192,7 @@ def main() -> int:
             assert out["lost"] == 0 and out["double_effects"] == 0, out
             rows.append((name, out))
     lines = [SECTION, "",
-             f"`python bench/bench_service.py` — {_report.machine()}. A `ptclisp serve` process "
+             (f"`python bench/bench_service.py` — {_report.machine()}. A `ptclisp serve` process "
              "(8 worker threads) on 127.0.0.1; the `approval` agent of examples/serve_app.py "
              "(offline scripted LLM; each resume replays the program, calls `send-email` and "
              f"commits). {runs} suspended runs; {runs} signed deliveries + 20% duplicates from "
@@ -201,9 +200,9 @@ def main() -> int:
              "commit. Checked: 0 runs lost, 0 double effects (one email per run, one "
              "idempotency key each), every duplicate answered 409. The latency is mostly "
              "queueing: deliveries arrive faster than the 8 workers finish runs, so "
-             "the last ones wait for the backlog.", "",
-             "| store | deliveries | 200 / 409 | lost | double effects | deliveries/s "
-             "| runs finished/s | latency p50 | latency p99 |",
+             "the last ones wait for the backlog."), "",
+             ("| store | deliveries | 200 / 409 | lost | double effects | deliveries/s "
+              "| runs finished/s | latency p50 | latency p99 |"),
              "|---|---|---|---|---|---|---|---|---|"]
     for name, o in rows:
         lines.append(f"| {name} | {o['deliveries']} | {o['codes'].get(200, 0)} / "

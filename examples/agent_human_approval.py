@@ -27,12 +27,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-import httpx  # noqa: E402
-import uvicorn  # noqa: E402
+import httpx
+import uvicorn
 
-from ptclisp import Tool  # noqa: E402
-
-from subagent import AgentHost, SubAgent, create_app, llm_from_env, sign  # noqa: E402
+from ptclisp import Tool
+from subagent import AgentHost, SubAgent, create_app, llm_from_env, sign
 
 REPLIES = Path(__file__).with_suffix(".replies.json")
 SECRET, TOKEN = "demo-webhook-secret", "demo-api-token"
@@ -41,7 +40,7 @@ EXPENSES = {42: {"id": 42, "employee": "Grace", "amount": 740.0,
                  "description": "conference ticket, Lisbon"}}
 
 
-def get_expense(id: int) -> dict[str, Any]:  # noqa: A002 - the tool's argument name
+def get_expense(id: int) -> dict[str, Any]:
     """An expense report: id, employee, amount, description."""
     return EXPENSES[id]
 

@@ -28,12 +28,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-import httpx  # noqa: E402
-import uvicorn  # noqa: E402
+import httpx
+import uvicorn
 
-import ptclisp  # noqa: E402
-
-from subagent import AgentHost, ScriptedLLM, SubAgent, create_app, sign  # noqa: E402
+import ptclisp
+from subagent import AgentHost, ScriptedLLM, SubAgent, create_app, sign
 
 SECRET, TOKEN = "demo-webhook-secret", "demo-api-token"
 PROGRAM = """```clojure

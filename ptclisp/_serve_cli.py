@@ -55,7 +55,7 @@ def serve_main(args: argparse.Namespace) -> int:
         import uvicorn
 
         from subagent._service import create_app
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure to load the target is reported
         print(f"ptclisp serve: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

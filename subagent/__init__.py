@@ -9,9 +9,10 @@ See docs/subagent.md.
 
 from ._agent import SubAgent, pending_ops, run
 from ._anthropic import AnthropicClient
-from ._env import llm_from_env
 from ._effects import CallContext, current_call, idempotency_key
+from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
+from ._extract import extract_program
 from ._host import AgentHost, HostError
 from ._hoststore import (
     HostStore,
@@ -20,7 +21,6 @@ from ._hoststore import (
     SQLiteHostStore,
     open_store,
 )
-from ._extract import extract_program
 from ._llm import LLM, LLMResponse, RateLimiter, RetryPolicy, Usage
 from ._openai import OpenAIClient
 from ._scripted import ScriptedLLM
@@ -44,23 +44,19 @@ from ._step import Step, TokenUsage, ToolCallRecord, Turn
 __all__ = [
     "LLM",
     "AgentHost",
+    "AnthropicClient",
     "CallContext",
+    "DepthLimitError",
     "HostError",
     "HostStore",
     "HostStoreError",
-    "PostgresHostStore",
-    "SQLiteHostStore",
-    "create_app",
-    "current_call",
-    "idempotency_key",
-    "open_store",
-    "AnthropicClient",
-    "DepthLimitError",
     "LLMError",
     "LLMResponse",
     "OpenAIClient",
+    "PostgresHostStore",
     "RateLimiter",
     "RetryPolicy",
+    "SQLiteHostStore",
     "ScriptedLLM",
     "Step",
     "SubAgent",
@@ -69,8 +65,12 @@ __all__ = [
     "ToolCallRecord",
     "Turn",
     "Usage",
+    "create_app",
+    "current_call",
     "extract_program",
+    "idempotency_key",
     "llm_from_env",
+    "open_store",
     "pending_ops",
     "run",
     "sign",

@@ -26,16 +26,16 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 from ptclisp import deserialize, serialize
 from ptclisp._errors import PtclispError
 from ptclisp._signature import SignatureMismatch, parse_signature
 
 from ._agent import SubAgent
+from ._effects import EffectLog
 from ._errors import SubAgentError
 from ._gate import Hooks
-from ._effects import EffectLog
 from ._hoststore import FINAL, HostStore, HostStoreError, OpRecord, open_store
 from ._loop import external_ops
 from ._ptc import PendingStep, Tool
@@ -101,7 +101,7 @@ class AgentHost:
             self._store = open_store(str(self._store_arg))
         return self._store
 
-    def start(self, *, sweep_s: float = 0.5) -> AgentHost:
+    def start(self, *, sweep_s: float = 0.5) -> Self:
         """Recover what a crashed process left, then keep leases renewed and sweep (deadlines,
         expired leases) in background threads. ``stop()`` ends them."""
         self._stop.clear()
@@ -127,7 +127,7 @@ class AgentHost:
         if self._store is not None:
             self._store.close()
 
-    def __enter__(self) -> AgentHost:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -415,14 +415,14 @@ class AgentHost:
 
     def _advance(self, agent: SubAgent, run: Any, op: OpRecord | None,
                  effects: EffectLog) -> Step | PendingStep:
-        llm = agent._llm(self.llm)  # noqa: SLF001 - same package
+        llm = agent._llm(self.llm)
         hooks = Hooks(effects=effects)
         if op is None:
-            return agent._run_nested(dict(run.input), llm=llm, hooks=hooks,  # noqa: SLF001
+            return agent._run_nested(dict(run.input), llm=llm, hooks=hooks,
                                      telemetry=Telemetry(None), depth=0)
         pending = deserialize(run.checkpoint, key=self.key)
         outcome = op.outcome or {}
-        return agent._resume_nested(pending, op.op_id, outcome.get("value"),  # noqa: SLF001
+        return agent._resume_nested(pending, op.op_id, outcome.get("value"),
                                     outcome.get("error"), llm=llm, hooks=hooks,
                                     telemetry=Telemetry(None), depth=None)
 

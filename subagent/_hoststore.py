@@ -514,7 +514,7 @@ class PostgresHostStore(_SQLHostStore):
 
 def open_store(url: str) -> HostStore:
     """``sqlite:///PATH`` (or a plain path), ``postgresql://...``/``postgres://...``."""
-    if url.startswith(("postgresql://", "postgres://")) or url.startswith("host="):
+    if url.startswith(("postgresql://", "postgres://", "host=")):
         return PostgresHostStore(url)
     if url.startswith("sqlite://"):
         path = url[len("sqlite://"):]

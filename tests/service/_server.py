@@ -40,7 +40,7 @@ def serving(app: Any) -> Iterator[str]:
 def snapshot(store: Any) -> dict[str, Any]:
     """Every row of every host table (lease expiry excluded: renewals move it)."""
     out = {}
-    with store._tx(write=False) as tx:  # noqa: SLF001 - a test looks inside
+    with store._tx(write=False) as tx:
         for table in ("ptclisp_host_runs", "ptclisp_host_ops", "ptclisp_host_effects"):
             rows = tx.all(f"SELECT * FROM {table}")
             out[table] = sorted(repr(tuple(bytes(v) if isinstance(v, memoryview) else v

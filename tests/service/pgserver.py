@@ -47,7 +47,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         subprocess.run(_as_postgres([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m",
-                                     "immediate", "stop"]), capture_output=True)
+                                     "immediate", "stop"]), capture_output=True, check=False)
 
     def url(self, dbname: str = "postgres") -> str:
         return f"host={self.sock} user=ptclisp dbname={dbname}"

@@ -148,7 +148,7 @@ def _check(store: Any, run_ids: list[str], tmp: Path, kills: int) -> None:
         by_key[c["key"]].append(c)
     keys_per_call: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
     for key, executions in by_key.items():
-        run_id, _, index = key.rpartition(":")
+        run_id, _, _index = key.rpartition(":")
         keys_per_call[(run_id, executions[0]["tool"])].add(key)
         assert len({e["tool"] for e in executions}) == 1
         pids = [e["pid"] for e in executions]

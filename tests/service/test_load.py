@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from bench_service import run_load  # noqa: E402
+from bench_service import run_load
 
 
 @pytest.mark.slow

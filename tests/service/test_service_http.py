@@ -52,7 +52,7 @@ def _suspended_run(client: httpx.Client) -> tuple[str, str]:
 
 
 def test_the_happy_path(served: tuple[httpx.Client, Any]) -> None:
-    client, host = served
+    client, _host = served
     run_id, op_id = _suspended_run(client)
     inbox = client.get("/inbox", headers=AUTH).json()["ops"]
     assert [(o["op_id"], o["run_id"], o["tool"]) for o in inbox] == [
@@ -70,13 +70,13 @@ def test_the_happy_path(served: tuple[httpx.Client, Any]) -> None:
 
 
 def test_error_delivery_and_cancellation(served: tuple[httpx.Client, Any]) -> None:
-    client, host = served
+    client, _host = served
     run_id, op_id = _suspended_run(client)
     r = _deliver(client, op_id, {"error": {"message": "line busy", "code": "busy"}})
     assert r.status_code == 200
     final = client.get(f"/runs/{run_id}?wait=20", headers=AUTH).json()
     assert final["status"] == "ok" and final["result"]["by"] == "timeout"  # handled by turn 2
-    second, op2 = _suspended_run(client)
+    _second, op2 = _suspended_run(client)
     assert client.post(f"/ops/{op2}/cancel", headers=AUTH).status_code == 200
     assert client.post(f"/ops/{op2}/cancel", headers=AUTH).status_code == 409
     third, _ = _suspended_run(client)
@@ -87,18 +87,18 @@ def test_error_delivery_and_cancellation(served: tuple[httpx.Client, Any]) -> No
 
 
 BAD_DELIVERIES = [
-    ("malformed json", dict(raw=b'{"result": '), 400, "malformed_json"),
-    ("wrong content type", dict(ctype="text/plain"), 415, "unsupported_media_type"),
-    ("not an object", dict(raw=b"[1, 2]"), 422, "invalid_payload"),
-    ("both keys", dict(payload={"result": 1, "error": {"message": "x"}}), 422,
+    ("malformed json", {"raw": b'{"result": '}, 400, "malformed_json"),
+    ("wrong content type", {"ctype": "text/plain"}, 415, "unsupported_media_type"),
+    ("not an object", {"raw": b"[1, 2]"}, 422, "invalid_payload"),
+    ("both keys", {"payload": {"result": 1, "error": {"message": "x"}}}, 422,
      "invalid_payload"),
-    ("wrong result type", dict(payload={"result": {"approved": "yes", "by": 1}}), 422,
+    ("wrong result type", {"payload": {"result": {"approved": "yes", "by": 1}}}, 422,
      "pending_invalid_result"),
-    ("bad error shape", dict(payload={"error": {"code": "x"}}), 422, "invalid_delivery"),
-    ("oversized body", dict(raw=b'{"result": "' + b"x" * 5000 + b'"}'), 413, "body_too_large"),
-    ("bad signature", dict(secret="not-the-secret"), 401, "bad_signature"),
-    ("stale signature", dict(t=int(time.time()) - 301), 401, "stale_signature"),
-    ("future signature", dict(t=int(time.time()) + 3600), 401, "stale_signature"),
+    ("bad error shape", {"payload": {"error": {"code": "x"}}}, 422, "invalid_delivery"),
+    ("oversized body", {"raw": b'{"result": "' + b"x" * 5000 + b'"}'}, 413, "body_too_large"),
+    ("bad signature", {"secret": "not-the-secret"}, 401, "bad_signature"),
+    ("stale signature", {"t": int(time.time()) - 301}, 401, "stale_signature"),
+    ("future signature", {"t": int(time.time()) + 3600}, 401, "stale_signature"),
 ]
 
 
@@ -172,6 +172,6 @@ def test_serve_cli_refuses_without_credentials(tmp_path: Path) -> None:
            if k not in ("PTCLISP_WEBHOOK_SECRET", "PTCLISP_TOKEN")}
     proc = subprocess.run([sys.executable, "-m", "ptclisp", "serve", "examples.serve_app:host",
                            "--store", f"sqlite:///{tmp_path / 'x.db'}"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2 and "refusing to start" in proc.stderr
     assert not (tmp_path / "x.db").exists()
