@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import ptclisp  # noqa: E402
-import sandbox  # noqa: E402
-from sandbox import _wasm_build  # noqa: E402
-
 import _report  # noqa: E402
+
+import ptclisp  # noqa: E402
+from ptclisp import sandbox  # noqa: E402
+from ptclisp.sandbox import _wasm_build  # noqa: E402
 
 PIPELINE = """
 (let [orders (filter #(> (:total %) 50) data/orders)

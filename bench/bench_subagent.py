@@ -26,8 +26,8 @@ from approval_agents import CHILD_TURN, PARENT_TURN_1, PARENT_TURN_2, build  # n
 from wire_servers import WireServer  # noqa: E402
 
 from ptclisp import Tool, deserialize, serialize  # noqa: E402
-from subagent import OpenAIClient, RetryPolicy, ScriptedLLM, SubAgent, pending_ops  # noqa: E402
-from subagent._prompt import language_reference  # noqa: E402
+from ptclisp.subagent import OpenAIClient, RetryPolicy, ScriptedLLM, SubAgent, pending_ops  # noqa: E402
+from ptclisp.subagent._prompt import language_reference  # noqa: E402
 
 ROWS = [{"id": i, "amount": float(i % 97), "region": ["n", "s", "e", "w"][i % 4]}
         for i in range(500)]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import runtime as rt  # noqa: E402
+from ptclisp import runtime as rt
 
 
 def search(args):

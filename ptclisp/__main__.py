@@ -91,9 +91,9 @@ def _limits(parser: argparse.ArgumentParser, spec: dict[str, Any] | None) -> Any
 
 
 def _eval(parser: argparse.ArgumentParser, path: str, tools: Any, data: Any, limits: Any) -> int:
-    from ._printer import pr_str
     from ._run import run
-    from ._values import to_python
+    from ._values.printer import pr_str
+    from ._values.types import to_python
 
     try:
         source = sys.stdin.read() if path == "-" else _read(path)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ptclisp._errors import PtclispError, ToolError
+from ptclisp import PtclispError, ToolError
 
 __all__ = [
     "ActorError",

@@ -45,7 +45,7 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], max_concurrency: int)
                 return
             try:
                 results[index] = fn(todo[index])
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            except BaseException as exc:
                 with lock:
                     errors.append(exc)
                 return

@@ -102,7 +102,7 @@ class Runtime:
         def run() -> None:
             try:
                 future.set_result(fn(*args))
-            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+            except BaseException as exc:
                 future.set_exception(exc)
 
         loop.call_soon_threadsafe(run)

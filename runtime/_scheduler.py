@@ -327,7 +327,7 @@ class Scheduler:
         previous, self.current = self.current, proc
         try:
             coro.close()
-        except BaseException:  # noqa: BLE001 - a misbehaving finally must not take the scheduler down
+        except BaseException:
             log.debug("process %r raised while being closed", proc, exc_info=True)
         finally:
             self.current = previous

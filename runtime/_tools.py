@@ -8,7 +8,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from ptclisp._errors import PtclispError
+from ptclisp import PtclispError
 
 from ._api import aio, call, receive, reply, reply_error, run_sync, sleep, whereis
 from ._errors import CallTimeout, NoProcess, ProcessDown, ToolCrashed, ToolTimeout

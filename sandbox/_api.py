@@ -12,7 +12,7 @@ import ptclisp
 from ._process import ProcessPool
 from ._wasm import WasmSandbox
 
-__all__ = ["Tier", "TIERS", "default_pool", "default_wasm", "run"]
+__all__ = ["TIERS", "Tier", "default_pool", "default_wasm", "run"]
 
 Tier = Literal["inproc", "process", "wasm"]
 TIERS: tuple[Tier, ...] = ("inproc", "process", "wasm")

@@ -35,18 +35,16 @@ __all__ = ["ProcessPool"]
 
 _BOOT = (
     "import sys; sys.path[:0] = {roots!r}; "
-    "from sandbox._worker import main; main()"
+    "from ptclisp.sandbox._worker import main; main()"
 )
 _START_TIMEOUT_S = 60.0
 _STDERR_TAIL = 600
 
 
 def _import_roots() -> list[str]:
-    roots = [str(Path(__file__).resolve().parent.parent)]
-    ptclisp_root = str(Path(ptclisp.__file__).resolve().parent.parent)
-    if ptclisp_root not in roots:
-        roots.append(ptclisp_root)
-    return roots
+    """Where the worker finds ``ptclisp`` (an editable install maps ``ptclisp.sandbox`` to its
+    folder with a finder the worker's site-packages installs)."""
+    return [str(Path(ptclisp.__file__).resolve().parent.parent)]
 
 
 class _Worker:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import ptclisp
-from ptclisp._errors import LimitExceeded, ToolError
+from ptclisp import LimitExceeded, ToolError
 
 from . import _bridge
 from ._cache import exclusive, write_atomically

@@ -20,8 +20,7 @@ from typing import Any, Literal
 from opentelemetry import trace
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from ptclisp import Limits
-from ptclisp._signature import Signature, parse_signature
+from ptclisp import Limits, Signature, parse_signature
 
 from ._errors import SubAgentError
 from ._gate import Hooks

@@ -34,10 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Span
 
-from ptclisp import Result, pr_str
-from ptclisp._errors import ToolError
-from ptclisp._signature import SignatureMismatch
-from ptclisp._values import to_python
+from ptclisp import Result, SignatureMismatch, ToolError, pr_str, to_python
 
 from ._errors import DepthLimitError, LLMError, SubAgentError
 from ._extract import extract_program
@@ -417,7 +414,7 @@ def _child_outcome(name: str, step: Step) -> tuple[Any, dict[str, Any] | None]:
 
 
 def pr_str_host(value: Any) -> str:
-    from ptclisp._values import from_python
+    from ptclisp import from_python
 
     try:
         return pr_str(from_python(value))

@@ -13,8 +13,8 @@ from typing import Any
 
 from hy import models
 
-from .. import _ast as A
-from .._values import EMPTY_LIST, Keyword, Map, Set, Vector
+from .._values.types import EMPTY_LIST, Keyword, Map, Set, Vector
+from . import ast as A
 from ._env import Env, error, pos
 from .symbols import resolve_symbol
 
@@ -58,7 +58,7 @@ def analyze(form: object, env: Env, tail: bool = False) -> A.Node:
 
 def literal_value(form: object) -> Any:
     """The value of an atomic literal form."""
-    from .._reader import form_to_value
+    from .._reader.reader import form_to_value
 
     if isinstance(form, models.Keyword):
         return Keyword.parse(form.name)

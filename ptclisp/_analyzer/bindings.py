@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from hy import models
 
-from .. import _ast as A
-from .. import _rt
-from .._values import Keyword, Symbol
+from .._compiler import rt as _rt
+from .._values.types import Keyword, Symbol
+from . import ast as A
 from ._dispatch import SPECIAL, analyze, analyze_body, literal_value, node, special
 from ._env import Env, FnScope, SlotCounter, error, pos
 from .symbols import CONSTANTS, check_not_interop

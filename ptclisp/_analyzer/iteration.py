@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hy import models
 
-from .. import _ast as A
+from . import ast as A
 from ._dispatch import analyze, analyze_body, node, special
 from ._env import Env, error
 from .bindings import bind_pairs, destructure

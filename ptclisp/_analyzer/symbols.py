@@ -10,8 +10,8 @@ import difflib
 
 from hy import models
 
-from .. import _ast as A
 from .._errors import AnalysisError
+from . import ast as A
 from ._env import Env, error, pos
 
 __all__ = ["FORBIDDEN", "UNSUPPORTED", "check_not_interop", "resolve_symbol", "suggest"]

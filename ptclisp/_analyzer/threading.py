@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hy import models
 
-from .. import _ast as A
+from . import ast as A
 from ._dispatch import analyze, special
 from ._env import Env, at, error
 

@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from .._values import Keyword, List, Symbol, Vector, equals
+from .._values.types import Keyword, List, Symbol, Vector, equals
 from ._numbers import compare_values
 from ._registry import builtin
 from ._support import apply_each, charge_items, invalid_args, items, type_error, type_name

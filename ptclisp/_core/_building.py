@@ -10,10 +10,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._errors import EvalError
-from .._values import EMPTY_LIST, EMPTY_MAP, EMPTY_SET, EMPTY_VECTOR, LazySeq, List, Map, Set, Vector
+from .._values.types import (
+    EMPTY_LIST,
+    EMPTY_MAP,
+    EMPTY_SET,
+    EMPTY_VECTOR,
+    LazySeq,
+    List,
+    Map,
+    Set,
+    Vector,
+)
 from ._registry import builtin
 from ._support import charge_copy, charge_items, invalid_args, items, type_error, type_name
-
 
 # ---------------------------------------------------------------- conj / into
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import EvalError
-from .._values import EMPTY_MAP, LazySeq, List, Map, Set, Vector
+from .._values.types import EMPTY_MAP, LazySeq, List, Map, Set, Vector
 from ._registry import builtin
 from ._support import char, charge_copy, charge_items, invalid_args, items, type_error, type_name
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._values import Vector
+from .._values.types import Vector
 from ._registry import builtin
 from ._support import invalid_args
 

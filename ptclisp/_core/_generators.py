@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._errors import EvalError
-from .._values import EMPTY_LIST, LazySeq, List
+from .._values.types import EMPTY_LIST, LazySeq, List
 from ._registry import builtin
 from ._support import charge_items, items, metered, type_error, type_name
 

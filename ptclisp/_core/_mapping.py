@@ -15,10 +15,10 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .._compile_source import NOT_FOUND, run_find, run_fold
 from .._limits import current_meter
-from .._values import LazySeq, List, Map, Vector
+from .._values.types import LazySeq, List, Map, Vector
 from . import _transducers as _xf
+from ._kernels import NOT_FOUND, run_find, run_fold
 from ._numbers import add as _add
 from ._registry import builtin
 from ._support import (

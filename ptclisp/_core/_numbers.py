@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from .._errors import EvalError
-from .._values import Char, Keyword, Symbol, Vector, equals
+from .._values.types import Char, Keyword, Symbol, Vector, equals
 from ._registry import builtin
 from ._support import type_error, type_name
 

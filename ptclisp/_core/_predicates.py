@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._values import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector
+from .._values.types import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector
 from ._registry import builtin
 
 _COLL_TYPES = (tuple, LazySeq, dict, frozenset)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import _regex
 from .._limits import current_meter
-from .._values import Char, List, Regex, Vector
+from .._values import regex as _regex
+from .._values.types import Char, List, Regex, Vector
 from ._registry import builtin
 from ._support import invalid_args, type_error, type_name
 from ._text import as_str, charge_str, str_of

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .._errors import EvalError
-from .._values import EMPTY_LIST, LazySeq, List, Vector, equals
+from .._values.types import EMPTY_LIST, LazySeq, List, Vector, equals
 from . import _transducers as _xf
 from ._registry import builtin
 from ._support import (

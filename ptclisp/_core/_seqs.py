@@ -12,7 +12,7 @@ from typing import Any
 
 from .._errors import EvalError
 from .._limits import current_meter
-from .._values import EMPTY_LIST, LazySeq, List, Map, Set, Vector
+from .._values.types import EMPTY_LIST, LazySeq, List, Map, Set, Vector
 from . import _transducers as _xf
 from ._registry import builtin
 from ._support import (
@@ -174,7 +174,7 @@ def nth(coll: Any, index: Any, not_found: Any = _NO_DEFAULT) -> Any:
 class _LazyTail:
     """Iterates a LazySeq from an offset, sharing its cache (rest of rest of ... stays flat)."""
 
-    __slots__ = ("root", "start", "i")
+    __slots__ = ("i", "root", "start")
 
     def __init__(self, root: LazySeq, start: int) -> None:
         self.root, self.start, self.i = root, start, start
@@ -202,7 +202,7 @@ class _TupleTail:
     """Iterates a vector or list from an offset without copying it: the ``rest`` of a long one
     is a lazy seq over this, and its ``rest`` again an offset (a loop over ``next`` stays O(n))."""
 
-    __slots__ = ("root", "start", "i")
+    __slots__ = ("i", "root", "start")
 
     def __init__(self, root: tuple[Any, ...], start: int) -> None:
         self.root, self.start, self.i = root, start, start

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._values import EMPTY_SET, Map, Set, Vector
+from .._values.types import EMPTY_SET, Map, Set, Vector
 from ._colls import select_keys
 from ._registry import builtin
 from ._support import charge_items, items, truthy, type_error, type_name

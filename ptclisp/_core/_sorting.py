@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._limits import current_meter
-from .._values import Keyword, List, Vector
+from .._values.types import Keyword, List, Vector
 from ._numbers import compare, compare_values, gt, lt
 from ._registry import builtin
 from ._support import apply_each, items, type_error, type_name

@@ -13,7 +13,7 @@ from typing import Any
 
 from .._errors import EvalError
 from .._limits import current_meter
-from .._values import Char, Keyword, Regex, Symbol, Vector
+from .._values.types import Char, Keyword, Regex, Symbol, Vector
 from ._registry import builtin
 from ._support import char, invalid_args, items, to_int_index, type_error, type_name
 from ._text import JAVA_WHITESPACE, as_str, charge_str, printer, str_of
@@ -290,7 +290,7 @@ def format_(fmt: Any, *args: Any) -> str:
         if conv not in "sSdfFeExXobBc":
             invalid_args(f"format: unsupported conversion %{conv}",
                          hint="supported: %s %d %f %.Nf %e %x %o %b %c %% %n")
-        if width and int(width) > _MAX_WIDTH or precision and int(precision) > 1000:
+        if (width and int(width) > _MAX_WIDTH) or (precision and int(precision) > 1000):
             invalid_args("format: width or precision too large")
         m.alloc_str(int(width or 0) + int(precision or 0))
         i = int(index) - 1 if index else next_arg
@@ -325,7 +325,7 @@ def join(a: Any, b: Any = _NONE, *rest: Any) -> str:
 
 
 def _as_regex(fname: str, sep: Any) -> Regex:
-    from .._regex import compile_regex
+    from .._values.regex import compile_regex
 
     if type(sep) is Regex:
         return sep  # type: ignore[no-any-return]
@@ -337,7 +337,7 @@ def _as_regex(fname: str, sep: Any) -> Regex:
 def java_split(rx: Regex, s: str, limit: int = 0) -> list[str]:
     """Java's String.split: a leading zero-width match gives no empty string; with limit 0,
     trailing empty strings are removed."""
-    from .._regex import finditer
+    from .._values.regex import finditer
 
     parts: list[str] = []
     index = 0
@@ -368,7 +368,7 @@ def split(s: Any, sep: Any, limit: Any = 0) -> Vector:
 
 @_string_fn("split-lines", "([s])", "Vector of the lines of s (split on \\n or \\r\\n).", "split-lines")
 def split_lines(s: Any) -> Vector:
-    from .._regex import compile_regex
+    from .._values.regex import compile_regex
 
     return split(s, compile_regex("\\r?\\n"))
 

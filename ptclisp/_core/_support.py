@@ -9,10 +9,10 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
-from .._compile_source import run_kernel
 from .._errors import EvalError
 from .._limits import current_meter
-from .._values import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector
+from .._values.types import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector
+from ._kernels import run_kernel
 
 __all__ = [
     "SEQUENTIAL",

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._limits import current_meter
-from .._values import Char
+from .._values.types import Char
 from ._support import type_error, type_name
 
 __all__ = ["JAVA_WHITESPACE", "as_str", "printer", "str_of"]
@@ -24,7 +24,7 @@ def printer(name: str) -> Callable[[Any], str]:
     """A function of ``ptclisp._printer`` (imported on first use: the printer imports the core)."""
     fn = _printer_fns.get(name)
     if fn is None:
-        from .. import _printer
+        from .._values import printer as _printer
 
         fn = getattr(_printer, name, None) or _printer.str_value
         _printer_fns[name] = fn

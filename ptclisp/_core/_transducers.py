@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._limits import current_meter
-from .._values import LazySeq, List, Vector
+from .._values.types import LazySeq, List, Vector
 from ._registry import builtin
 from ._support import Reduced, charge_items, items, metered
 
@@ -185,7 +185,7 @@ def distinct_xf() -> Xf:
 
 
 def dedupe_xf() -> Xf:
-    from .._values import equals
+    from .._values.types import equals
 
     def make(rf: Rf) -> Callable[[Any, Any], Any]:
         previous: list[Any] = []
@@ -260,7 +260,7 @@ def partition_all_xf(n: int) -> Xf:
 
 
 def partition_by_xf(f: Any) -> Xf:
-    from .._values import equals
+    from .._values.types import equals
 
     def make_split() -> Callable[[list[Any], Any], bool]:
         last_key: list[Any] = []

@@ -10,9 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import _edn
+import pytest
 from _corpus import DEVIATIONS, EXTRA_CASES, SHARED_CASES, load_cases, load_deviations
 
 ORACLE = Path(__file__).resolve().parents[2] / "tools" / "clojure_oracle" / "run_oracle.py"

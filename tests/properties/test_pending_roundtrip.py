@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ptclisp._journal import Journal, PendingError
+from ptclisp._async.journal import Journal, PendingError
+from ptclisp._async.pending import PendingStep, deserialize, serialize
 from ptclisp._limits import Limits
-from ptclisp._pending import PendingStep, deserialize, serialize
-from ptclisp._values import Char, Keyword, List, Map, Set, Symbol, Vector
+from ptclisp._values.types import Char, Keyword, List, Map, Set, Symbol, Vector
 
 names = st.text("abcdefghxyz0123-?!", max_size=8).map(lambda s: "k" + s)
 atoms = st.one_of(

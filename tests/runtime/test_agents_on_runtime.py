@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-import runtime as rt
 from ptclisp import Limits, PtclispError, Tool
-from ptclisp._host import ToolHost
+from ptclisp import runtime as rt
 from ptclisp._limits import Meter
 from ptclisp._run import execute, load
-from ptclisp._values import to_python
-from subagent import ScriptedLLM, Step, SubAgent, SubAgentError
+from ptclisp._tools.host import ToolHost
+from ptclisp._values.types import to_python
+from ptclisp.subagent import ScriptedLLM, Step, SubAgent, SubAgentError
 
 
 def clj(program: str) -> str:

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import runtime as rt
-from runtime import ANY
+from ptclisp import runtime as rt
+from ptclisp.runtime import ANY
 
 
 async def crash_after(delay, exc=None):

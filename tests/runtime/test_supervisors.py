@@ -2,8 +2,8 @@
 
 import pytest
 
-import runtime as rt
-from runtime import ChildSpec, Restart, Strategy, Supervisor
+from ptclisp import runtime as rt
+from ptclisp.runtime import ChildSpec, Restart, Strategy, Supervisor
 
 
 async def worker(observer, tag):

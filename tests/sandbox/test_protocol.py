@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox._protocol import FrameReader, pack_frame, write_frame
+from ptclisp.sandbox._protocol import FrameReader, pack_frame, write_frame
 
 json_like = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False)

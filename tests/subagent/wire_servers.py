@@ -69,7 +69,7 @@ def _handler_for(server: WireServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             expected = "/v1/chat/completions" if server.fmt == "openai" else "/v1/messages"

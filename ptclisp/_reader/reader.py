@@ -28,8 +28,9 @@ from typing import Any
 from hy.models import Dict, Expression, Float, Integer, Keyword, List, Object, Set, String, Symbol
 from hy.reader import HyReader
 
-from ._errors import InternalError, PtclispError, ReadError
-from ._reader_atoms import (
+from .._errors import InternalError, PtclispError, ReadError
+from .._values.regex import compile_regex
+from .atoms import (
     BadToken,
     CharForm,
     RegexForm,
@@ -40,8 +41,7 @@ from ._reader_atoms import (
     symbol,
     symbolic,
 )
-from ._reader_values import form_to_value
-from ._regex import compile_regex
+from .literals import form_to_value
 
 __all__ = [
     "MAX_NESTING",
@@ -118,7 +118,7 @@ _UNSUPPORTED = {  # character → (message, hint)
 class _Frame:
     """One open construct on the reader's stack: a collection, ``#()``, or a prefix like ``'``."""
 
-    __slots__ = ("kind", "items", "start", "line", "column")
+    __slots__ = ("column", "items", "kind", "line", "start")
 
     def __init__(self, kind: str, start: int, line: int, column: int) -> None:
         self.kind = kind

@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import EvalError, LimitExceeded
-from ._limits import current_meter
-from ._values import Regex
+from .._errors import EvalError, LimitExceeded
+from .._limits import current_meter
+from .types import Regex
 
 try:
     import regex as _engine

@@ -43,8 +43,8 @@ from typing import Any, Union, overload
 
 import pydantic
 
-from ._errors import PtclispError
-from ._signature import Signature, parse_signature
+from .._errors import PtclispError
+from .signature import Signature, parse_signature
 
 __all__ = ["Tool", "ToolRegistry", "tool"]
 
@@ -115,7 +115,7 @@ class Tool:
             try:
                 model = self._model.model_validate(args)
             except pydantic.ValidationError as exc:
-                from ._signature import _mismatch
+                from .signature import _mismatch
 
                 raise _mismatch(exc, "invalid_args", "arguments", self.signature_text) from None
             return self.fn(model)

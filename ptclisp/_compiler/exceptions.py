@@ -6,8 +6,8 @@ import inspect
 import re
 from typing import Any
 
-from ._errors import EvalError, InternalError, LimitExceeded, PtclispError
-from ._rt import type_name
+from .._errors import EvalError, InternalError, LimitExceeded, PtclispError
+from .rt import type_name
 
 __all__ = ["convert_exception"]
 
@@ -122,7 +122,7 @@ def _fixed_arity(fn: Any) -> int | None:
 
 def _arity_hint(name: str) -> str:
     try:
-        from ._core import DOCS
+        from .._core import DOCS
     except ImportError:  # pragma: no cover - core always present in a full install
         return f"check how many arguments {name} takes"
     doc = DOCS.get(name)
@@ -133,7 +133,7 @@ def _arity_hint(name: str) -> str:
 
 
 def _show(value: Any) -> str:
-    from ._printer import pr_str
+    from .._values.printer import pr_str
 
     text = pr_str(value)
     return text if len(text) <= 60 else text[:57] + "..."

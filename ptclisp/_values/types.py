@@ -39,6 +39,7 @@ __all__ = [
     "LazySeq",
     "List",
     "Map",
+    "OpHandle",
     "Regex",
     "Set",
     "Symbol",
@@ -54,7 +55,7 @@ __all__ = [
 class Keyword:
     """``:name`` or ``:ns/name``. Interned, so identity is equality. Callable as a map lookup."""
 
-    __slots__ = ("ns", "name", "__weakref__")
+    __slots__ = ("__weakref__", "name", "ns")
     _table: dict[tuple[str | None, str], Keyword] = {}
 
     ns: str | None
@@ -105,7 +106,7 @@ class Keyword:
 class Symbol:
     """A quoted symbol value, ``'foo`` or ``'ns/foo``."""
 
-    __slots__ = ("ns", "name")
+    __slots__ = ("name", "ns")
 
     def __init__(self, name: str, ns: str | None = None) -> None:
         self.ns, self.name = ns, name
@@ -163,7 +164,7 @@ class Vector(tuple):  # type: ignore[type-arg]
             return self[index]
         if default:
             return default[0]
-        from ._errors import EvalError
+        from .._errors import EvalError
 
         raise EvalError(
             f"index {index!r} out of bounds for vector of {len(self)}",
@@ -236,7 +237,7 @@ class LazySeq:
     step or memory limit, never hangs the host.
     """
 
-    __slots__ = ("_source", "_cache")
+    __slots__ = ("_cache", "_source")
     created = 0
     """How many lazy seqs were ever made: a run that made none has nothing to realize."""
 
@@ -481,3 +482,23 @@ def _key_to_python(key: Any) -> str:
 
 def _type_name(value: Any) -> str:
     return "function" if callable(value) else type(value).__name__
+
+
+class OpHandle:
+    """The value an async tool call returns: a reference to a pending operation."""
+
+    __slots__ = ("op_id", "tool")
+
+    def __init__(self, op_id: str, tool: str) -> None:
+        self.op_id, self.tool = op_id, tool
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is OpHandle and other.op_id == self.op_id
+
+    def __hash__(self) -> int:
+        return hash(("op", self.op_id))
+
+    def __repr__(self) -> str:
+        return f'#op["{self.op_id}"]'
+
+    __pr_str__ = __repr__

@@ -20,9 +20,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ._codec import OpaqueFunction
-from ._limits import Meter, current_meter
-from ._values import Char, Keyword, LazySeq, List, Regex, Symbol, Vector
+from .._limits import Meter, current_meter
+from .codec import OpaqueFunction
+from .types import Char, Keyword, LazySeq, List, Regex, Symbol, Vector
 
 __all__ = ["float_str", "pr_str", "print_str", "str_value"]
 

@@ -31,8 +31,8 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import BeforeValidator, ConfigDict, Field, create_model
 
-from ._errors import EvalError, PtclispError
-from ._values import Char, Keyword, LazySeq, List, Map, Set, Symbol, Vector
+from .._errors import EvalError, PtclispError
+from .._values.types import Char, Keyword, LazySeq, List, Map, Set, Symbol, Vector
 
 __all__ = [
     "Param",

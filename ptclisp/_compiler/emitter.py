@@ -17,12 +17,12 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _ast as A
-from ._compile_call import positioned, positioned_dynamic, tool_caller
-from ._values import Keyword
+from .._analyzer import ast as A
+from .._values.types import Keyword
+from .calls import positioned, positioned_dynamic, tool_caller
 
 if TYPE_CHECKING:
-    from ._compiler import Compiler
+    from .compiler import Compiler
 
 __all__ = ["Code", "Emitter", "NotExpression"]
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from ._errors import EvalError
-from ._values import Char, LazySeq, List, Map, Vector
+from .._errors import EvalError
+from .._values.types import Char, LazySeq, List, Map, Vector
 
 __all__ = ["MISSING", "RECUR", "as_map", "get_key", "is_missing", "iter_seq", "nth_or_nil", "nthnext"]
 

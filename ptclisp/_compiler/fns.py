@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import _ast as A
-from ._compile_source import compile_source_fn, kernel_source
-from ._errors import EvalError
-from ._rt import RECUR
-from ._values import List
+from .._analyzer import ast as A
+from .._errors import EvalError
+from .._values.types import List
+from .rt import RECUR
+from .source import compile_source_fn, kernel_source
 
 if TYPE_CHECKING:
-    from ._compiler import Compiler, Ev
+    from .compiler import Compiler, Ev
 
 __all__ = ["make_fn_factory"]
 
