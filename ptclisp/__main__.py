@@ -105,6 +105,7 @@ def _eval(parser: argparse.ArgumentParser, path: str, tools: Any, data: Any, lim
     if result.status == "ok":
         sys.stdout.write(pr_str(result.value) + "\n")
         return 0
+    report: dict[str, Any]
     if result.status == "pending":  # awaits an async op no CLI tool can finish
         report = {"code": "async_pending", "message": "the program awaits an unfinished async "
                   "operation", "line": None, "column": None,

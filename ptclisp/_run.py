@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._analyzer.ast import Program
 from ._compiler.context import FailSignal, Namespace, ParallelMap, ReturnSignal, sequential_map
@@ -35,6 +35,11 @@ from ._errors import EvalError, InternalError, LimitExceeded, PtclispError
 from ._limits import Limits, Meter, use_meter
 from ._result import Result
 from ._values.types import Char, Keyword, LazySeq, List, Map, Vector, from_python
+
+if TYPE_CHECKING:
+    from ._async.pending import PendingStep
+    from ._tools.host import ToolHost
+    from ._tools.registry import Tool
 
 _ATOMS = frozenset({int, float, str, bool, type(None), Keyword, Char})
 
@@ -237,7 +242,7 @@ def _on_big_stack(fn: Callable[[], Completion], depth: int) -> Completion:
                 sys.setrecursionlimit(max(_SAFE_FRAMES, 1_000))
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
+    return outcome["value"]
 
 
 # Once, at import: runs with default limits never change it (hypothesis and pytest notice).
@@ -247,12 +252,12 @@ _ensure_recursion_limit(_SAFE_FRAMES)
 def run(
     source: str,
     *,
-    tools: Mapping[str, Callable[..., Any]] | None = None,
+    tools: Mapping[str, Callable[..., Any] | Tool] | None = None,
     data: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
-    host: Any = None,
+    host: ToolHost | None = None,
     parallel_map: ParallelMap | None = None,
-) -> Any:
+) -> Result | PendingStep:
     """Run a ptclisp program and return its ``Result``; never raises for a program's fault.
 
     ``tools``: name → Python callable taking one dict of arguments (string keys) and returning

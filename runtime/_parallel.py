@@ -119,7 +119,7 @@ async def _invoke(call: Callable[[], Any]) -> Any:
     return await result if inspect.isawaitable(result) else result
 
 
-async def _all(tasks: list[asyncio.Future[Any]], deadline: float | None) -> list[Any]:
+async def _all(tasks: Sequence[asyncio.Future[Any]], deadline: float | None) -> list[Any]:
     done, pending = await asyncio.wait(
         tasks, timeout=deadline, return_when=asyncio.FIRST_EXCEPTION
     )
@@ -134,7 +134,7 @@ async def _all(tasks: list[asyncio.Future[Any]], deadline: float | None) -> list
     return [task.result() for task in tasks]
 
 
-async def _first(tasks: list[asyncio.Future[Any]], deadline: float | None) -> Any:
+async def _first(tasks: Sequence[asyncio.Future[Any]], deadline: float | None) -> Any:
     loop = asyncio.get_running_loop()
     stop_at = None if deadline is None else loop.time() + deadline
     pending: set[asyncio.Future[Any]] = set(tasks)
@@ -150,7 +150,7 @@ async def _first(tasks: list[asyncio.Future[Any]], deadline: float | None) -> An
 
 
 async def _n_best(
-    tasks: list[asyncio.Future[Any]], deadline: float | None, n: int, scorer: Callable[[Any], float]
+    tasks: Sequence[asyncio.Future[Any]], deadline: float | None, n: int, scorer: Callable[[Any], float]
 ) -> list[Any]:
     await asyncio.wait(tasks, timeout=deadline)
     good = [t.result() for t in tasks if t.done() and not t.cancelled() and t.exception() is None]
@@ -161,11 +161,11 @@ async def _n_best(
     raise DeadlineExceeded(f"no call succeeded within {deadline} s")
 
 
-def _first_error(tasks: list[asyncio.Future[Any]]) -> BaseException:
-    return next(t.exception() for t in tasks if t.exception() is not None)  # type: ignore[misc]
+def _first_error(tasks: Sequence[asyncio.Future[Any]]) -> BaseException:
+    return next(e for t in tasks if (e := t.exception()) is not None)
 
 
-async def _cancel(tasks: list[asyncio.Future[Any]]) -> None:
+async def _cancel(tasks: Sequence[asyncio.Future[Any]]) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

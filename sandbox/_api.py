@@ -56,7 +56,7 @@ def run(
     data: Mapping[str, Any] | None = None,
     limits: ptclisp.Limits | None = None,
     tier: Tier = "inproc",
-) -> ptclisp.Result:
+) -> ptclisp.Result | ptclisp.PendingStep:
     """Run a ptclisp program in the chosen isolation tier.
 
     ``"inproc"`` is ``ptclisp.run`` itself (metered, no isolation from interpreter bugs);

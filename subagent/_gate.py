@@ -172,7 +172,7 @@ class _GatedTool(Tool):
 
     gate: ToolGate | None = None
 
-    @property  # type: ignore[override]
+    @property
     def is_async(self) -> bool:
         return self._declared_async and not (self.gate is not None and self.gate.replayed_now())
 

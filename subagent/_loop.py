@@ -175,7 +175,8 @@ class Loop:
             self._record(turn, span, None)
             return self._finish("failed", fail_value=fail_value)
         if not outcome.returned and not self.single_shot:
-            return self._continue(turn, outcome.value, outcome, span)
+            self._continue(turn, outcome.value, outcome, span)
+            return None
         return self._returned(turn, outcome.value, span)
 
     def _continue(self, turn: dict[str, Any], value: Any, outcome: Result, span: Span) -> None:

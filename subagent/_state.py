@@ -88,7 +88,7 @@ class RunState:
              error: dict[str, Any] | None = None) -> Step:
         return Step(
             agent=self.agent,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             return_value=return_value,
             fail_value=fail_value,
             error=error,

@@ -133,5 +133,5 @@ def error(code: str, message: str, form: object, hint: str) -> AnalysisError:
 def at(new: models.Object, old: object) -> models.Object:
     """Give a synthesized form the position of the form it replaces."""
     line, column = pos(old)
-    new.start_line, new.start_column = line, column  # type: ignore[attr-defined]
+    new.start_line, new.start_column = line, column
     return new

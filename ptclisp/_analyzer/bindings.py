@@ -6,6 +6,8 @@ small helpers of ``ptclisp._rt``; the compiler only ever sees slots.
 
 from __future__ import annotations
 
+from typing import cast
+
 from hy import models
 
 from .._compiler import rt as _rt
@@ -260,7 +262,8 @@ def analyze_fn(form: models.Expression, name: str | None, rest: list[object], en
         clauses = [(rest[0], rest[1:])]
     elif rest and all(isinstance(c, models.Expression) and c and isinstance(c[0], models.List)
                       for c in rest):
-        clauses = [(c[0], list(c[1:])) for c in rest]
+        arities = cast(list[models.Expression], rest)
+        clauses = [(c[0], list(c[1:])) for c in arities]
     else:
         raise error("invalid_form", "fn needs a parameter vector", form,
                     "write (fn [x y] body) or (fn ([x] ...) ([x y] ...))")

@@ -61,7 +61,7 @@ def resolve_symbol(form: models.Symbol, env: Env) -> A.Node:
         return A.Const(CONSTANTS[name], line=line, column=column)
     local = env.lookup(name)
     if local is not None:
-        return type(local)(*_fields(local), line=line, column=column)  # type: ignore[arg-type]
+        return type(local)(*_fields(local), line=line, column=column)
     root = env.root
     if name.startswith("data/") and len(name) > 5:
         return A.DataRef(name[5:], line=line, column=column)

@@ -18,11 +18,11 @@ __all__: list[str] = []
 
 
 def _sym(name: str, where: object) -> models.Symbol:
-    return at(models.Symbol(name, from_parser=True), where)  # type: ignore[return-value]
+    return at(models.Symbol(name, from_parser=True), where)
 
 
 def _expr(items: list[object], where: object) -> models.Expression:
-    return at(models.Expression(items), where)  # type: ignore[return-value]
+    return at(models.Expression(items), where)
 
 
 def thread_step(acc: object, step: object, last: bool) -> models.Expression:

@@ -123,7 +123,7 @@ def _execute(
     if isinstance(outcome, Result) and host.replaying:  # ended before reaching its await
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")
-    return outcome  # type: ignore[no-any-return]
+    return outcome
 
 
 def _check_op(pending: PendingStep, op_id: str) -> None:

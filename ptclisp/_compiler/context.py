@@ -60,7 +60,7 @@ class RunContext:
         self.history: list[Any] = []
 
 
-class Namespace(dict):  # type: ignore[type-arg]
+class Namespace(dict):
     """The globals of a session: ``def``/``defn`` name → value, kept across ``execute`` calls.
 
     ``history`` holds the values of earlier runs (``*1`` is the last). Use one namespace per

@@ -117,7 +117,7 @@ def _fixed_arity(fn: Any) -> int | None:
     code = getattr(fn, "__code__", None)
     if code is None or not hasattr(fn, "ptclisp_name") or code.co_flags & 0x0C or fn.__defaults__:
         return None  # 0x0C: *args or **kwargs
-    return code.co_argcount  # type: ignore[no-any-return]
+    return code.co_argcount
 
 
 def _arity_hint(name: str) -> str:

@@ -33,7 +33,7 @@ RECUR: Any = _Recur()
 def iter_seq(coll: Any) -> Iterable[Any]:
     """Iterate ``coll`` as Clojure's ``seq`` would: nil is empty, maps give [k v] entries."""
     if isinstance(coll, (tuple, LazySeq, frozenset, range)):
-        return coll  # type: ignore[no-any-return]
+        return coll
     if coll is None:
         return ()
     if isinstance(coll, dict):

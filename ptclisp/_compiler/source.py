@@ -155,7 +155,7 @@ class _Plan:
             sites = [site(compiler) for site in self.emitter.sites]
             made = compiler.bound_plans[(self, kind)] = factory(
                 compiler.ctx, compiler.ns, *self.emitter.consts, *sites)
-        return made  # type: ignore[no-any-return]
+        return made
 
     def _factory(self, kind: str) -> Callable[..., Any] | None:
         if kind not in self._factories:
@@ -232,7 +232,7 @@ def _compiled(source: str, name: str) -> Callable[..., Any] | None:
     # Our own generated text: program values enter it only as repr() literals of ints/strings
     # or as factory arguments, names only as v/c/k/s/t + a number.
     exec(code, _GLOBALS, namespace)
-    return namespace["factory"]  # type: ignore[no-any-return]
+    return namespace["factory"]
 
 
 

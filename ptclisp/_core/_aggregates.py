@@ -54,7 +54,7 @@ def field_getter(fname: str, field: Any) -> Getter:
 
         return get_path
     if callable(field):
-        return field  # type: ignore[no-any-return]
+        return field
     type_error(f"{fname}: expected a key, a key path or a function, got {type_name(field)}")
 
 
@@ -181,9 +181,9 @@ def _loose_equals(a: Any, b: Any) -> bool:
         return True
     ta, tb = type(a), type(b)
     if ta is Keyword and tb is str:
-        return a.qualified == b  # type: ignore[no-any-return]
+        return a.qualified == b
     if ta is str and tb is Keyword:
-        return a == b.qualified  # type: ignore[no-any-return]
+        return a == b.qualified
     return False
 
 
@@ -243,9 +243,9 @@ _BINARY: dict[str, Callable[[Any, Any], bool]] = {
 def _op_name(op: Any) -> str | None:
     t = type(op)
     if t is str:
-        return op  # type: ignore[no-any-return]
+        return op
     if t is Keyword or t is Symbol:
-        return op.name  # type: ignore[no-any-return]
+        return op.name
     return getattr(op, "ptclisp_name", None)
 
 

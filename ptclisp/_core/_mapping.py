@@ -12,7 +12,7 @@ import itertools
 import operator
 import sys
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .._limits import current_meter
@@ -44,7 +44,7 @@ def _sources(fname: str, colls: tuple[Any, ...]) -> tuple[list[Any], bool]:
     return [items(c, fname) for c in colls], False
 
 
-_consume = deque(maxlen=0).extend  # runs an iterator to its end at C speed, keeping nothing
+_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend  # runs an iterator to its end at C speed, keeping nothing
 
 _XF = object()  # marks a missing collection: the call asks for a transducer
 

@@ -313,7 +313,7 @@ neg_p = _number_pred("neg?", lambda x: x < 0, "True if x is less than zero.")
 
 def _integer(fname: str, x: Any) -> int:
     if type(x) is int:
-        return x  # type: ignore[no-any-return]
+        return x
     type_error(f"{fname}: expected an integer, got {type_name(x)}")
 
 
@@ -336,7 +336,7 @@ def odd_p(n: Any) -> bool:
 def to_int(x: Any) -> int:
     t = type(x)
     if t is int:
-        return x  # type: ignore[no-any-return]
+        return x
     if t is float:
         if x != x:
             return 0
@@ -384,7 +384,7 @@ def ceil(x: Any) -> float:
 def round_(x: Any) -> int:
     _check("round", x)
     if type(x) is int:
-        return x  # type: ignore[no-any-return]
+        return x
     if x != x:
         return 0
     if not math.isfinite(x):
@@ -452,7 +452,7 @@ def _bit_op(fname: str, fold: Any, doc: str) -> Any:
         acc = fold(_integer(fname, x), _integer(fname, y))
         for z in more:
             acc = fold(acc, _integer(fname, z))
-        return acc  # type: ignore[no-any-return]
+        return acc
 
     return builtin(fname, arglists="([x y & more])", doc=doc, category="arithmetic")(op)
 

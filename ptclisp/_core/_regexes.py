@@ -20,7 +20,7 @@ from ._text import as_str, charge_str, str_of
 
 def _regex_arg(fname: str, rx: Any) -> Regex:
     if type(rx) is Regex:
-        return rx  # type: ignore[no-any-return]
+        return rx
     if type(rx) is str:
         return _regex.compile_regex(rx)
     type_error(f"{fname}: expected a regex, got {type_name(rx)}", hint='write a regex as #"..."')
@@ -36,7 +36,7 @@ def _groups(m: Any) -> Any:
          category="regex")
 def re_pattern(s: Any) -> Regex:
     if type(s) is Regex:
-        return s  # type: ignore[no-any-return]
+        return s
     return _regex.compile_regex(as_str("re-pattern", s))
 
 

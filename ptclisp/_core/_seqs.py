@@ -227,7 +227,8 @@ def _lazy_drop(coll: LazySeq, n: int) -> LazySeq:
     # root's from the same offset, so nothing is lost by starting over from the root.
     source = coll._source
     if type(source) in _TAILS:
-        return LazySeq(type(source)(source.root, source.start + n))  # type: ignore[union-attr]
+        tail: Any = source
+        return LazySeq(type(tail)(tail.root, tail.start + n))
     return LazySeq(_LazyTail(coll, n))
 
 

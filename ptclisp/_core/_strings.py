@@ -24,7 +24,7 @@ from ._text import JAVA_WHITESPACE, as_str, charge_str, printer, str_of
          category="strings")
 def str_(*args: Any) -> str:
     if len(args) == 1 and type(args[0]) is str:
-        return args[0]  # type: ignore[no-any-return]
+        return args[0]
     return charge_str("".join([x if type(x) is str else str_of(x) for x in args]))
 
 
@@ -78,9 +78,9 @@ def subs(s: Any, start: Any, end: Any = None) -> str:
 def name(x: Any) -> str:
     t = type(x)
     if t is str:
-        return x  # type: ignore[no-any-return]
+        return x
     if t is Keyword or t is Symbol:
-        return x.name  # type: ignore[no-any-return]
+        return x.name
     type_error(f"name: expected a keyword, symbol or string, got {type_name(x)}")
 
 
@@ -120,7 +120,7 @@ def symbol(*args: Any) -> Symbol:
         return Symbol(as_str("symbol", nm), None if ns is None else as_str("symbol", ns))
     x = args[0] if len(args) == 1 else None
     if type(x) is Symbol:
-        return x  # type: ignore[no-any-return]
+        return x
     if type(x) is Keyword:
         return Symbol(x.name, x.ns)
     text = as_str("symbol", x)
@@ -132,7 +132,7 @@ def symbol(*args: Any) -> Symbol:
          category="strings")
 def char_(x: Any) -> Char:
     if type(x) is Char:
-        return x  # type: ignore[no-any-return]
+        return x
     if type(x) is int and 0 <= x <= 0x10FFFF:
         return char(chr(x))
     type_error(f"char: expected a character code, got {type_name(x)}")
@@ -328,7 +328,7 @@ def _as_regex(fname: str, sep: Any) -> Regex:
     from .._values.regex import compile_regex
 
     if type(sep) is Regex:
-        return sep  # type: ignore[no-any-return]
+        return sep
     if type(sep) is str or type(sep) is Char:
         return compile_regex("\\Q" + as_str(fname, sep) + "\\E")
     type_error(f"{fname}: expected a regex or a string separator, got {type_name(sep)}")

@@ -35,11 +35,11 @@ def str_of(x: Any) -> str:
     """Clojure ``str`` of one value: nil → "", strings and chars raw, else printed."""
     t = type(x)
     if t is str:
-        return x  # type: ignore[no-any-return]
+        return x
     if x is None:
         return ""
     if t is Char:
-        return x.ch  # type: ignore[no-any-return]
+        return x.ch
     return printer("str_value")(x)
 
 
@@ -47,9 +47,9 @@ def as_str(fname: str, x: Any) -> str:
     """Argument ``x`` of string function ``fname``; chars are accepted as one-char strings."""
     t = type(x)
     if t is str:
-        return x  # type: ignore[no-any-return]
+        return x
     if t is Char:
-        return x.ch  # type: ignore[no-any-return]
+        return x.ch
     type_error(f"{fname}: expected a string, got {type_name(x)}",
                hint="convert with (str x) first, and check for nil")
 

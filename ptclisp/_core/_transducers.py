@@ -310,7 +310,7 @@ def collect(xform: Any, coll: Any) -> list[Any]:
     """The items xform produces from coll, as a Python list (charged)."""
     out = run_transducer(xform, _append, [], coll)
     charge_items(len(out))
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 @builtin("transduce", arglists="([xform f coll] [xform f init coll])",

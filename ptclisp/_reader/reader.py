@@ -138,7 +138,7 @@ class ClojureReader(HyReader):
 
     def __init__(self) -> None:
         super().__init__()
-        self.reader_macros = {}  # never any hy tag macros: they execute code at read time
+        self.reader_macros: dict[str, Any] = {}  # never any hy tag macros: they execute code at read time
         self.reader_table = dict(self._TABLE)
         self._text = ""
         self._newlines: list[int] = []
@@ -148,7 +148,7 @@ class ClojureReader(HyReader):
         self._line = self._column = 1
         self._fn: list[int] | None = None  # inside #(): [highest %n, 1 if %& used]
 
-    def parse(  # type: ignore[override]
+    def parse(
         self, stream: Any, filename: str | None = None, skip_shebang: bool = False
     ) -> Iterator[Object]:
         """Yield the forms of ``stream`` (text or a text stream), as ``HyReader.parse`` does."""
@@ -176,7 +176,8 @@ class ClojureReader(HyReader):
         self._text = text
         self._newlines = newlines = [m.start() for m in _NEWLINE.finditer(text)]
         newlines.append(len(text) + 1)  # sentinel: the "next newline" after the last line
-        self._stack = stack = []
+        stack: list[Any] = []
+        self._stack = stack
         top: list[Object] = []
         items = top
         table = self.reader_table
@@ -184,7 +185,7 @@ class ClojureReader(HyReader):
         start = 0
         try:
             for m in _TOKEN.finditer(text):
-                kind = m.lastgroup
+                kind: str = m.lastgroup  # type: ignore[assignment]  # every token is a named group
                 start = m.start(kind)
                 if start > next_newline:
                     index = bisect_right(newlines, start)

@@ -323,7 +323,7 @@ def _host_args(name: str, args: Any) -> dict[str, Any]:
             hint=f"call it as (tool/{name} {{:key value}})",
         )
     try:
-        return to_python(args)  # type: ignore[no-any-return]
+        return to_python(args)
     except TypeError as exc:
         raise ToolError(
             f"cannot pass the arguments to tool/{name}: {exc}",

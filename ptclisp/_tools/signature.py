@@ -359,7 +359,7 @@ def _record_model(fields: tuple[Param, ...], name: str) -> type[pydantic.BaseMod
         annotation = _python_type(param.type, name + _camel(param.name))
         default = None if param.optional else ...
         definitions[py_name] = (annotation, Field(default, alias=param.name))
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(
         name,
         __config__=ConfigDict(extra="allow", populate_by_name=False),
         **definitions,
@@ -384,7 +384,8 @@ def _input_model(sig: Signature) -> type[pydantic.BaseModel]:
 
 @functools.lru_cache(maxsize=512)
 def _output_model(sig: Signature) -> type[pydantic.RootModel[Any]]:
-    return pydantic.RootModel[_python_type(sig.returns, "Return")]  # type: ignore[misc,no-any-return]
+    root: Any = pydantic.RootModel  # parametrised by a type built at run time
+    return root[_python_type(sig.returns, "Return")]
 
 
 def _dump(model: pydantic.BaseModel) -> Any:

@@ -14,6 +14,7 @@ not a JSON atom is a one-key dict whose key starts with ``~``:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .types import Char, Keyword, LazySeq, List, Map, OpHandle, Set, Symbol, Vector
@@ -112,7 +113,7 @@ def _decode_op(body: list[str]) -> Any:
     return OpHandle(body[0], body[1])
 
 
-_DECODERS = {
+_DECODERS: dict[str, Callable[[Any], Any]] = {
     "~k": Keyword.parse,
     "~s": _decode_symbol,
     "~c": Char,

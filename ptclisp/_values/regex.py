@@ -26,7 +26,7 @@ try:
 
     HAS_TIMEOUT = True
 except ImportError:  # the wasm tier: only the standard library
-    import re as _engine  # type: ignore[no-redef]
+    import re as _engine
 
     HAS_TIMEOUT = False
 
@@ -225,4 +225,4 @@ def finditer(rx: Regex, text: str) -> list[Any]:
 
 def sub(rx: Regex, repl: Callable[[Any], str], text: str, count: int = 0) -> str:
     """``text`` with matches replaced by ``repl(match)`` (at most ``count`` if non-zero)."""
-    return _run(rx.pattern.sub, text, repl, text, count)  # type: ignore[no-any-return]
+    return _run(rx.pattern.sub, text, repl, text, count)

@@ -154,7 +154,7 @@ class Char:
         return "\\" + self.ch
 
 
-class Vector(tuple):  # type: ignore[type-arg]
+class Vector(tuple):
     """``[a b c]``. Callable with an index."""
 
     __slots__ = ()
@@ -176,7 +176,7 @@ class Vector(tuple):  # type: ignore[type-arg]
         return "[" + " ".join(map(repr, self)) + "]"
 
 
-class List(tuple):  # type: ignore[type-arg]
+class List(tuple):
     """``(a b c)``: a list or a realised sequence."""
 
     __slots__ = ()
@@ -185,10 +185,11 @@ class List(tuple):  # type: ignore[type-arg]
         return "(" + " ".join(map(repr, self)) + ")"
 
 
-class Map(dict):  # type: ignore[type-arg]
+class Map(dict):
     """``{:a 1}``. Insertion-ordered; never mutated once built. Callable as a lookup."""
 
     __slots__ = ("_hash",)
+    _hash: int
 
     def __call__(self, key: Any, default: Any = None) -> Any:
         return self.get(key, default)
@@ -204,7 +205,7 @@ class Map(dict):  # type: ignore[type-arg]
         return "{" + ", ".join(f"{k!r} {v!r}" for k, v in self.items()) + "}"
 
 
-class Set(frozenset):  # type: ignore[type-arg]
+class Set(frozenset):
     """``#{1 2}``. Callable as a membership test returning the element.
 
     Iterates in a canonical order (see ``canonical_key``), not Python's hash order: string hashes
@@ -375,7 +376,7 @@ def equals(a: Any, b: Any) -> bool:
         return True
     ta, tb = type(a), type(b)
     if ta is tb and ta in _ATOMIC:
-        return a == b  # type: ignore[no-any-return]
+        return a == b
     if isinstance(a, _SEQUENTIAL) and isinstance(b, _SEQUENTIAL):
         xs, ys = _as_tuple(a), _as_tuple(b)
         return len(xs) == len(ys) and all(map(equals, xs, ys))
@@ -388,7 +389,7 @@ def equals(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(x in b for x in a)
     if ta in _NUMERIC or tb in _NUMERIC or ta is bool or tb is bool:
         return False  # mixed int/float/bool never equal under =
-    return ta is tb and a == b  # type: ignore[no-any-return]
+    return ta is tb and a == b
 
 
 _ATOMIC = frozenset({int, float, str, bool, type(None), Keyword, Char, Symbol})
@@ -396,7 +397,7 @@ _NUMERIC = frozenset({int, float})
 
 
 def _as_tuple(seq: Any) -> tuple[Any, ...]:
-    return seq.realized() if isinstance(seq, LazySeq) else seq  # type: ignore[no-any-return]
+    return seq.realized() if isinstance(seq, LazySeq) else seq
 
 
 # ---------------------------------------------------------------- host data conversion
@@ -475,7 +476,7 @@ def _key_to_python(key: Any) -> str:
     if type(key) is str:
         return key
     if type(key) in (Keyword, Symbol):
-        return key.qualified  # type: ignore[no-any-return]
+        return key.qualified
     converted = to_python(key)
     return converted if type(converted) is str else repr(key)
 
