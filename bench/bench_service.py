@@ -30,11 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "service"))
 
-import _report
-import httpx
+import _report  # noqa: E402
+import httpx  # noqa: E402
 
-from subagent import open_store
-from subagent._service import sign
+from ptclisp.subagent import open_store, sign  # noqa: E402
 
 SECTION = "## Durable service"
 SECRET, TOKEN = "bench-secret", "bench-token"

@@ -31,7 +31,7 @@ import httpx
 import uvicorn
 
 from ptclisp import Tool
-from subagent import AgentHost, SubAgent, create_app, llm_from_env, sign
+from ptclisp.subagent import AgentHost, SubAgent, create_app, llm_from_env, sign
 
 REPLIES = Path(__file__).with_suffix(".replies.json")
 SECRET, TOKEN = "demo-webhook-secret", "demo-api-token"

@@ -32,7 +32,7 @@ import httpx
 import uvicorn
 
 import ptclisp
-from subagent import AgentHost, ScriptedLLM, SubAgent, create_app, sign
+from ptclisp.subagent import AgentHost, ScriptedLLM, SubAgent, create_app, sign
 
 SECRET, TOKEN = "demo-webhook-secret", "demo-api-token"
 PROGRAM = """```clojure
@@ -71,7 +71,7 @@ class Telephony:
         time.sleep(0.2)  # the conversation
         outcome = {"status": "completed", "confirmed": True, "window": "09:00-11:00"}
         body = json.dumps({"result": outcome}).encode()
-        for attempt in range(100):  # providers retry until the receiver accepts
+        for _ in range(100):  # providers retry until the receiver accepts
             response = httpx.post(f"{self.webhook_url}/ops/{call_id}", content=body, headers={
                 "content-type": "application/json", "x-ptclisp-signature": sign(SECRET, body)})
             if response.status_code != 404:  # 404: not stored yet

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ptclisp import Tool
-from subagent import AgentHost, ScriptedLLM, SubAgent, idempotency_key
+from ptclisp.subagent import AgentHost, ScriptedLLM, SubAgent, idempotency_key
 
 REQUEST = {"id": 7, "requester": "grace@example.com", "amount": 740.0,
            "reason": "conference ticket, Lisbon"}

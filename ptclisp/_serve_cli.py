@@ -54,8 +54,8 @@ def serve_main(args: argparse.Namespace) -> int:
             host.use_store(args.store)
         import uvicorn
 
-        from subagent._service import create_app
-    except Exception as exc:  # noqa: BLE001 - any failure to load the target is reported
+        from ptclisp.subagent import create_app
+    except Exception as exc:
         print(f"ptclisp serve: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -73,7 +73,7 @@ def _load(target: str) -> Any:
     obj: Any = importlib.import_module(module_name)
     for part in attr.split("."):
         obj = getattr(obj, part)
-    from subagent import AgentHost
+    from ptclisp.subagent import AgentHost
 
     if not isinstance(obj, AgentHost) and callable(obj):
         obj = obj()

@@ -1,11 +1,13 @@
 """subagent — an LLM writes ptclisp programs turn by turn; the agent runs them against tools.
 
-    from subagent import SubAgent, OpenAIClient
+    from ptclisp.subagent import SubAgent, OpenAIClient
     agent = SubAgent(prompt="...", tools=[...], signature="(q :string) -> {n :int}")
     step = agent.run(llm=OpenAIClient("gpt-4o-mini"), context={"q": "..."})
 
-See docs/subagent.md.
+See docs/subagent.md; for hosting runs durably (``AgentHost``, ``ptclisp serve``) docs/service.md.
 """
+
+from typing import Any
 
 from ._agent import SubAgent, pending_ops, run
 from ._anthropic import AnthropicClient
@@ -15,30 +17,18 @@ from ._errors import DepthLimitError, LLMError, SubAgentError
 from ._extract import extract_program
 from ._host import AgentHost, HostError
 from ._hoststore import (
+    Delivery,
     HostStore,
     HostStoreError,
+    OpRecord,
     PostgresHostStore,
+    RunRecord,
     SQLiteHostStore,
     open_store,
 )
-from ._llm import LLM, LLMResponse, RateLimiter, RetryPolicy, Usage
+from ._llm import LLM, LLMResponse, Usage
 from ._openai import OpenAIClient
 from ._scripted import ScriptedLLM
-
-
-def create_app(host: AgentHost, **options: object) -> object:
-    """The host's Starlette ASGI app (``[serve]`` extra); see ``subagent._service``."""
-    from ._service import create_app as make
-
-    return make(host, **options)  # type: ignore[arg-type]
-
-
-def sign(secret: str | bytes, body: bytes, timestamp: int | None = None) -> str:
-    """The ``X-Ptclisp-Signature`` header value for a webhook body."""
-    from ._service import sign as make
-
-    return make(secret, body, timestamp)
-
 from ._step import Step, TokenUsage, ToolCallRecord, Turn
 
 __all__ = [
@@ -46,16 +36,17 @@ __all__ = [
     "AgentHost",
     "AnthropicClient",
     "CallContext",
+    "Delivery",
     "DepthLimitError",
     "HostError",
     "HostStore",
     "HostStoreError",
     "LLMError",
     "LLMResponse",
+    "OpRecord",
     "OpenAIClient",
     "PostgresHostStore",
-    "RateLimiter",
-    "RetryPolicy",
+    "RunRecord",
     "SQLiteHostStore",
     "ScriptedLLM",
     "Step",
@@ -75,3 +66,17 @@ __all__ = [
     "run",
     "sign",
 ]
+
+
+def create_app(host: AgentHost, **options: Any) -> Any:
+    """The host's Starlette ASGI app (needs the ``[serve]`` extra); see docs/service.md."""
+    from ._service import create_app as make
+
+    return make(host, **options)
+
+
+def sign(secret: str | bytes, body: bytes, timestamp: int | None = None) -> str:
+    """The ``X-Ptclisp-Signature`` header value for a webhook body (``t=...,v1=...``)."""
+    from ._service import sign as make
+
+    return make(secret, body, timestamp)

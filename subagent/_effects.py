@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ptclisp._errors import PtclispError, ToolError, error_from_dict
+from ptclisp import PtclispError, ToolError, error_from_dict
 
 from ._errors import SubAgentError
 from ._llm import LLMResponse, Usage

@@ -20,16 +20,18 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Span
 
-from ptclisp._errors import PtclispError, ToolError, error_from_dict
-from ptclisp._values import from_python
+from ptclisp import PtclispError, ToolError, error_from_dict, from_python
 
 from ._ptc import Tool
 from ._step import ToolCallRecord
 from ._telemetry import Telemetry, mark_error, set_attributes
+
+if TYPE_CHECKING:
+    from ._effects import EffectLog
 
 __all__ = ["Hooks", "ToolGate", "call_key"]
 
@@ -42,7 +44,7 @@ class Hooks:
     on_llm_token: Callable[[str], None] | None = None
     on_tool_start: Callable[[str, dict[str, Any]], None] | None = None
     on_tool_end: Callable[[ToolCallRecord], None] | None = None
-    effects: Any = None
+    effects: EffectLog | None = None
     """An ``AgentHost``'s ``EffectLog``: checkpoints each tool execution (internal)."""
 
 
@@ -178,7 +180,7 @@ class _GatedTool(Tool):
 
     gate: ToolGate | None = None
 
-    @property  # type: ignore[override]
+    @property
     def is_async(self) -> bool:
         return self._declared_async and not (self.gate is not None and self.gate.replayed_now())
 

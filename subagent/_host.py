@@ -28,9 +28,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Self
 
-from ptclisp import deserialize, serialize
-from ptclisp._errors import PtclispError
-from ptclisp._signature import SignatureMismatch, parse_signature
+from ptclisp import PtclispError, SignatureMismatch, deserialize, parse_signature, serialize
 
 from ._agent import SubAgent
 from ._effects import EffectLog

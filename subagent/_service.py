@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ptclisp._errors import PtclispError
+from ptclisp import PtclispError
 
 from ._host import AgentHost, op_json
 from ._inbox_page import INBOX_HTML

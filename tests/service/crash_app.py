@@ -12,7 +12,7 @@ from typing import Any
 
 from examples import serve_app
 from ptclisp import Tool
-from subagent import AgentHost, SubAgent, idempotency_key
+from ptclisp.subagent import AgentHost, SubAgent, idempotency_key
 
 LOG = os.environ.get("PTCLISP_CRASH_LOG", "crash-log.jsonl")
 

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from ptclisp import Tool
-from subagent import AgentHost, ScriptedLLM, SubAgent, idempotency_key
+from ptclisp.subagent import AgentHost, ScriptedLLM, SubAgent, idempotency_key
 
 
 class Crash(KeyboardInterrupt):

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from subagent import open_store
+from ptclisp.subagent import open_store
 
 from ._server import free_port
 

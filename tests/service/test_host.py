@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from subagent import AgentHost, HostError, HostStoreError
+from ptclisp.subagent import AgentHost, HostError, HostStoreError
 
 from .hosted_agents import Crash, Tools, make_host
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from subagent._service import create_app
+from ptclisp.subagent import create_app
 
 from ._server import serving
 from .hosted_agents import Tools, make_host

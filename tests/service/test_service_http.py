@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from subagent._service import create_app, sign
+from ptclisp.subagent import create_app, sign
 
 from ._server import serving, snapshot
 from .hosted_agents import Tools, make_host

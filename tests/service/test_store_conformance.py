@@ -8,8 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from subagent import HostStore, HostStoreError, open_store
-from subagent._hoststore import OpRecord
+from ptclisp.subagent import HostStore, HostStoreError, OpRecord, open_store
 
 
 @pytest.fixture
