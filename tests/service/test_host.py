@@ -174,3 +174,45 @@ def test_recovery_at_start_up_finishes_a_run_submitted_but_never_started(store_u
     assert host.wait("orphan", 20)["result"] == {"approved": False, "by": "Bob",
                                                  "email": "msg-orphan:3"}
     host.close()
+
+
+def test_an_llm_call_in_flight_at_a_crash_is_asked_again_then_recorded_once(store_url: str
+                                                                            ) -> None:
+    from ptclisp.subagent import LLMResponse
+
+    tools = Tools()
+    dead = make_host(store_url, tools, lease_s=0.2)
+    agent = dead.agents["approval"]
+    scripted = agent.llm
+    asked: list[int] = []
+
+    class CrashingLLM:
+        name = "crashing"
+
+        def complete(self, messages: list[dict[str, object]], *, on_token: object = None
+                     ) -> LLMResponse:
+            asked.append(len(messages))
+            if len(asked) == 1:
+                raise Crash("llm")
+            return scripted.complete(messages)  # type: ignore[no-any-return]
+
+    crashing = CrashingLLM()
+    agent.llm = crashing
+    with pytest.raises(Crash):
+        dead.submit("approval", {}, wait=True)
+    [run_id] = dead.store.list_runs()
+    assert dead.store.effects(run_id, 0) == {}  # nothing completed, nothing recorded
+    survivor = make_host(store_url, tools, lease_s=0.2)
+    survivor.agents["approval"].llm = crashing
+    time.sleep(0.3)
+    assert survivor.recover() == [run_id]
+    body = survivor.wait(run_id, 10)
+    assert body["status"] == "pending" and len(asked) == 2
+    [(kind, name, _, _)] = [e for e in survivor.store.effects(run_id, 0).values()
+                            if e[0] == "llm"]
+    assert (kind, name) == ("llm", "approval")
+    survivor.deliver(_only_op(survivor, run_id), {"approved": True, "by": "Ada"})
+    assert survivor.wait(run_id, 10)["status"] == "ok"
+    assert len(asked) == 2  # the resume went on from the checkpoint: no new LLM call
+    survivor.close()
+    dead.close()
