@@ -30,6 +30,11 @@ def add_serve_parser(sub: Any) -> None:
     serve.add_argument("--insecure", action="store_true",
                        help="allow no secret/token; binds 127.0.0.1 only")
     serve.add_argument("--max-body", type=int, default=1 << 20, help="largest body in bytes")
+    serve.add_argument("--ray", metavar="ADDRESS",
+                       help="drive runs on a Ray cluster (ray.init address, e.g. auto or "
+                            "ray://head:10001; [ray] extra); the store must be PostgreSQL")
+    serve.add_argument("--ray-workers", type=int, default=8,
+                       help="runs driven at once per Ray node (default 8)")
 
 
 def serve_main(args: argparse.Namespace) -> int:
@@ -52,6 +57,11 @@ def serve_main(args: argparse.Namespace) -> int:
         host = _load(args.target)
         if args.store:
             host.use_store(args.store)
+        if args.ray:
+            from ptclisp.subagent import RayBackend
+
+            host.backend = RayBackend(args.ray, workers_per_node=args.ray_workers,
+                                      factory=args.target)
         import uvicorn
 
         from ptclisp.subagent import create_app

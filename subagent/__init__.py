@@ -10,6 +10,7 @@ See docs/subagent.md; for hosting runs durably (``AgentHost``, ``ptclisp serve``
 from typing import Any
 
 from ._agent import SubAgent, pending_ops, run
+from ._backend import HostBackend
 from ._anthropic import AnthropicClient
 from ._effects import CallContext, current_call, idempotency_key
 from ._env import llm_from_env
@@ -28,6 +29,7 @@ from ._hoststore import (
 )
 from ._llm import LLM, LLMResponse, Usage
 from ._openai import OpenAIClient
+from ._ray import RayBackend
 from ._scripted import ScriptedLLM
 from ._step import Step, TokenUsage, ToolCallRecord, Turn
 
@@ -38,6 +40,7 @@ __all__ = [
     "CallContext",
     "Delivery",
     "DepthLimitError",
+    "HostBackend",
     "HostError",
     "HostStore",
     "HostStoreError",
@@ -46,6 +49,7 @@ __all__ = [
     "OpRecord",
     "OpenAIClient",
     "PostgresHostStore",
+    "RayBackend",
     "RunRecord",
     "SQLiteHostStore",
     "ScriptedLLM",

@@ -31,6 +31,7 @@ from typing import Any, Self
 from ptclisp import PtclispError, SignatureMismatch, deserialize, parse_signature, serialize
 
 from ._agent import SubAgent
+from ._backend import HostBackend
 from ._effects import EffectLog
 from ._errors import SubAgentError
 from ._gate import Hooks
@@ -67,6 +68,7 @@ class AgentHost:
         lease_s: float = 30.0,
         workers: int = 8,
         key: bytes | None = None,
+        backend: HostBackend | None = None,
     ) -> None:
         self.agents = _agents_by_name(agents, tools)
         self.llm = llm
@@ -85,6 +87,8 @@ class AgentHost:
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.backend = backend
+        """Where runs are driven: ``None`` = this process's threads; e.g. ``RayBackend``."""
 
     # ------------------------------------------------------------ lifecycle
 
@@ -108,6 +112,8 @@ class AgentHost:
                                       name=f"ptclisp-host-{target.__name__}")
             thread.start()
             self._threads.append(thread)
+        if self.backend is not None:
+            self.backend.start(self)
         self.recover()
         return self
 
@@ -116,6 +122,8 @@ class AgentHost:
         for thread in self._threads:
             thread.join(timeout=5)
         self._threads.clear()
+        if self.backend is not None:
+            self.backend.stop()
         if self._executor is not None:
             self._executor.shutdown(wait=wait)
             self._executor = None
@@ -165,7 +173,12 @@ class AgentHost:
                 self._held.discard(run_id)
             raise
         log.info("run %s submitted (agent %s)", run_id, agent)
-        if wait:
+        if self.backend is not None:  # hand the lease over to whichever worker drives it
+            self.store.release_lease(run_id, self.owner)
+            with self._mutex:
+                self._held.discard(run_id)
+            self.backend.dispatch(run_id, wait=wait)
+        elif wait:
             self._drive(run_id)
         else:
             self._pool().submit(self._drive, run_id)
@@ -205,6 +218,8 @@ class AgentHost:
                 self._changed.wait(min(left, 0.05))
 
     def _busy(self, run_id: str) -> bool:
+        if self.backend is not None:
+            return self.backend.busy(run_id)
         with self._mutex:
             return run_id in self._held
 
@@ -330,6 +345,8 @@ class AgentHost:
             return self._executor
 
     def _schedule(self, run_id: str, *, wait: bool = False) -> bool:
+        if self.backend is not None:
+            return self.backend.dispatch(run_id, wait=wait)
         with self._mutex:
             if run_id in self._held:
                 self._again.add(run_id)  # the driving thread looks again before it lets go

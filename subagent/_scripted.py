@@ -38,6 +38,16 @@ class ScriptedLLM:
         self.calls: list[list[Message]] = []
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (shipped to the workers of a ``RayBackend``): the lock is not."""
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, per_conversation: bool = False
                   ) -> ScriptedLLM:

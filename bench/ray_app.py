@@ -1,0 +1,81 @@
+"""The agent the Ray cluster test and bench/bench_ray.py run on every node: look up a request
+(sync tool), wait for an approval delivered by webhook (async tool), send an email (sync tool).
+Every tool execution appends ``{"tool", "key", "node", "pid", "phase"}`` to a JSON-lines log, so
+the test can tell which node ran what and whether a completed call ran twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from ptclisp import Tool
+from ptclisp.subagent import AgentHost, ScriptedLLM, SubAgent, idempotency_key
+
+PROGRAM = """```clojure
+(let [req (tool/get-request {})
+      d   (await (tool/request-approval {:request_id (:id req) :amount (:amount req)}))
+      m   (tool/send-email {:to (:requester req) :subject (str "approved: " (:approved d))})]
+  (return {:approved (:approved d) :by (:by d) :email (:message-id m)}))
+```"""
+
+
+class LoggedTools:
+    """The tools, logging each execution (start and end) to ``log``; each sleeps ``delay_s``."""
+
+    def __init__(self, log: str, delay_s: float = 0.0) -> None:
+        self.log, self.delay_s = log, delay_s
+
+    def _write(self, tool: str, phase: str) -> None:
+        import ray
+
+        line = json.dumps({"tool": tool, "key": idempotency_key(), "phase": phase,
+                           "node": ray.get_runtime_context().get_node_id(),
+                           "pid": os.getpid()}) + "\n"
+        fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+
+    def _run(self, tool: str, value: Any) -> Any:
+        self._write(tool, "start")
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        self._write(tool, "end")
+        return value
+
+    def get_request(self) -> dict[str, Any]:
+        """The request: id, requester, amount."""
+        return self._run("get-request", {"id": 7, "requester": "grace@example.com",
+                                         "amount": 740.0})
+
+    def request_approval(self, request_id: int, amount: float) -> None:
+        """Ask a manager; the decision {approved, by} arrives later by webhook."""
+        self._run("request-approval", None)
+
+    def send_email(self, to: str, subject: str) -> dict[str, Any]:
+        """Send an email; its message id."""
+        return self._run("send-email", {"message-id": f"msg-{idempotency_key()}"})
+
+
+def approval_agent(log: str, delay_s: float = 0.0) -> SubAgent:
+    tools = LoggedTools(log, delay_s)
+    return SubAgent(
+        name="approval", prompt="Get the request approved, then email the requester.",
+        tools=[Tool("get-request", tools.get_request),
+               Tool("request-approval", tools.request_approval, is_async=True,
+                    signature="(request_id :int, amount :float) -> "
+                              "{approved :bool, by :string}"),
+               Tool("send-email", tools.send_email)],
+        signature="-> {approved :bool, by :string, email :string}", max_turns=2,
+        llm=ScriptedLLM([PROGRAM], per_conversation=True))
+
+
+def build_host(store: str | None = None, **options: Any) -> AgentHost:
+    """``ptclisp serve ray_app:build_host --ray auto --store postgresql://...``."""
+    log = os.environ.get("PTCLISP_RAY_TOOL_LOG", "ray-tools.jsonl")
+    return AgentHost({"approval": approval_agent(log)},
+                     store=store or os.environ.get("PTCLISP_STORE", "sqlite:///ptclisp.db"),
+                     **options)
