@@ -54,7 +54,8 @@ def netns_available() -> str | None:
     """None if ``unshare -n`` works here, else why not."""
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         return "unshare/ip not installed (util-linux, iproute2)"
-    probe = subprocess.run(netns_command(["true"]), capture_output=True, text=True)
+    probe = subprocess.run(netns_command(["true"]), check=False, capture_output=True,
+                           text=True)
     if probe.returncode != 0:
         return f"unshare -n is not permitted here: {probe.stderr.strip()}"
     return None
@@ -89,12 +90,13 @@ def cluster(nodes: int) -> Iterator[Any]:
 def _front(stack: ExitStack, store_url: str, log: str, lease_s: float, workers: int,
            delay_s: float) -> tuple[Any, str]:
     from _server import serving
-    from ray_app import approval_agent
+    from ray_app import approval_agent, trace_to_file
 
     from ptclisp.subagent import AgentHost, RayBackend, create_app
 
+    backend = RayBackend(workers_per_node=workers, worker_setup=trace_to_file)
     host = AgentHost({"approval": approval_agent(log, delay_s)}, store=store_url,
-                     lease_s=lease_s, backend=RayBackend(workers_per_node=workers))
+                     lease_s=lease_s, backend=backend)
     url = stack.enter_context(serving(create_app(host, secret=SECRET, token=TOKEN)))
     return host, url
 
@@ -110,6 +112,7 @@ def _signed_post(client: Any, url: str, body: dict[str, Any]) -> Any:
 def run_scenario(store_url: str, *, nodes: int, runs: int, log: str, lease_s: float = 2.0,
                  workers: int = 8, delay_s: float = 0.005,
                  on_progress: Callable[[int, Any, list[Any]], None] | None = None,
+                 after: Callable[[Any, list[Any]], None] | None = None,
                  timeout_s: float = 150.0) -> dict[str, Any]:
     """Submit ``runs`` runs through two fronts, deliver every op by webhook (alternating
     fronts), until all are finished. ``on_progress(finished, cluster, hosts)`` is called every
@@ -166,6 +169,8 @@ def run_scenario(store_url: str, *, nodes: int, runs: int, log: str, lease_s: fl
                "elapsed_s": elapsed, "runs_per_s": runs / elapsed, "submit_codes": codes,
                "owners": {n: o for h in hosts for n, o in h.backend.owners.items()},
                "driven": dict(driven), "deliveries": len(delivered)}
+        if after is not None:
+            after(c, hosts)
         for h in hosts:
             h.stop(wait=False)
     store.close()
@@ -192,7 +197,8 @@ def main() -> int:
         if why:
             raise SystemExit(why)
         env = {**os.environ, NETNS_FLAG: "1"}
-        return subprocess.run(netns_command([sys.executable, *sys.argv]), env=env).returncode
+        return subprocess.run(netns_command([sys.executable, *sys.argv]), check=False,
+                              env=env).returncode
     import _report
 
     tmp = Path(tempfile.mkdtemp(prefix="ptclisp-bench-ray-"))

@@ -79,3 +79,31 @@ def build_host(store: str | None = None, **options: Any) -> AgentHost:
     return AgentHost({"approval": approval_agent(log)},
                      store=store or os.environ.get("PTCLISP_STORE", "sqlite:///ptclisp.db"),
                      **options)
+
+
+def trace_to_file() -> None:
+    """A ``RayBackend(worker_setup=...)``: each worker exports its spans as JSON lines to the
+    file named by ``PTCLISP_RAY_SPANS`` (how a test sees spans made on other nodes)."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
+
+    path = os.environ.get("PTCLISP_RAY_SPANS")
+    if not path:
+        return
+
+    class FileExporter(SpanExporter):
+        def export(self, spans: Any) -> Any:
+            from opentelemetry.sdk.trace.export import SpanExportResult
+
+            with open(path, "a", encoding="utf-8") as fh:
+                for span in spans:
+                    parent = span.parent.span_id if span.parent is not None else None
+                    fh.write(json.dumps({"name": span.name,
+                                         "trace_id": span.context.trace_id,
+                                         "parent_id": parent, "pid": os.getpid()}) + "\n")
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(FileExporter()))
+    trace.set_tracer_provider(provider)

@@ -10,8 +10,8 @@ See docs/subagent.md; for hosting runs durably (``AgentHost``, ``ptclisp serve``
 from typing import Any
 
 from ._agent import SubAgent, pending_ops, run
-from ._backend import HostBackend
 from ._anthropic import AnthropicClient
+from ._backend import HostBackend
 from ._effects import CallContext, current_call, idempotency_key
 from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError

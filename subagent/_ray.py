@@ -213,7 +213,7 @@ class RayBackend:
                 if node not in alive:
                     del self._actors[node]
             missing = sorted(alive - set(self._actors))
-        remote = ray.remote(RayWorker)
+        remote: Any = ray.remote(RayWorker)
         for node in missing:
             options = {"num_cpus": 0, "max_restarts": 0, "max_concurrency":
                        self.workers_per_node, **self.actor_options,
