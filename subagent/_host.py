@@ -106,14 +106,14 @@ class AgentHost:
     def start(self, *, sweep_s: float = 0.5) -> Self:
         """Recover what a crashed process left, then keep leases renewed and sweep (deadlines,
         expired leases) in background threads. ``stop()`` ends them."""
+        if self.backend is not None:
+            self.backend.start(self)
         self._stop.clear()
         for target, period in ((self._renew_loop, self.lease_s / 3), (self._sweep_loop, sweep_s)):
             thread = threading.Thread(target=target, args=(period,), daemon=True,
                                       name=f"ptclisp-host-{target.__name__}")
             thread.start()
             self._threads.append(thread)
-        if self.backend is not None:
-            self.backend.start(self)
         self.recover()
         return self
 

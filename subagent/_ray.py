@@ -23,6 +23,7 @@ import concurrent.futures
 import dataclasses
 import itertools
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -96,9 +97,14 @@ def load_host(target: str) -> AgentHost:
     if not module_name or not attr:
         raise HostError(f"expected MODULE:ATTR, got {target!r}", code="invalid_backend",
                         hint="e.g. examples.serve_app:host")
-    obj: Any = importlib.import_module(module_name)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise HostError(f"cannot load {target}: {exc}", code="invalid_backend",
+                        hint="the module must be importable on every node (installed, or on "
+                             "PYTHONPATH)") from None
     if not isinstance(obj, AgentHost) and callable(obj):
         obj = obj()
     if not isinstance(obj, AgentHost):
@@ -149,6 +155,8 @@ class RayBackend:
         self._again: set[str] = set()
         self._stop = threading.Event()
         self._refresher: threading.Thread | None = None
+        self._rechecker: threading.Thread | None = None
+        self._recheck: queue.Queue[str | None] = queue.Queue()
         self._started_ray = False
 
     # ------------------------------------------------------------ lifecycle
@@ -156,39 +164,55 @@ class RayBackend:
     def start(self, host: AgentHost) -> None:
         import ray
 
-        store = host._store_arg
-        if not isinstance(store, str):
-            raise HostError("a Ray host needs its store as a URL: every node opens its own "
-                            "connection", code="invalid_backend",
-                            hint='AgentHost(..., store="postgresql://...", backend=RayBackend())')
+        spec = self._spec_of(host)
         if not ray.is_initialized():
             ray.init(address=self.address, logging_level=logging.WARNING,
                      log_to_driver=False)
             self._started_ray = True
         self._host = host
-        shipped = None if self.factory else (dict(host.agents), host.llm)
-        spec = HostSpec(shipped[0] if shipped else None, shipped[1] if shipped else None,
-                        self.factory, store, dict(host.deadlines), host.lease_s, host.key,
-                        self.workers_per_node)
-        try:
-            self._spec = ray.put(spec)
-        except TypeError as exc:
-            raise HostError(f"the host's agents or LLM cannot be shipped to Ray workers: {exc}",
-                            code="invalid_backend",
-                            hint='pass RayBackend(factory="module:attr") naming the host, so '
-                                 "each worker builds its own") from None
+        self._spec = ray.put(spec)
         self._stop.clear()
         self.refresh()
         self._refresher = threading.Thread(target=self._refresh_loop, daemon=True,
                                            name="ptclisp-ray-refresh")
         self._refresher.start()
+        self._rechecker = threading.Thread(target=self._recheck_loop, daemon=True,
+                                           name="ptclisp-ray-recheck")
+        self._rechecker.start()
+
+    def _spec_of(self, host: AgentHost) -> HostSpec:
+        """What the workers get; every problem is reported here, before Ray is touched."""
+        from ray import cloudpickle
+
+        store = host._store_arg
+        if not isinstance(store, str):
+            raise HostError("a Ray host needs its store as a URL: every node opens its own "
+                            "connection", code="invalid_backend",
+                            hint='AgentHost(..., store="postgresql://...", backend=RayBackend())')
+        if self.factory is not None:
+            load_host(self.factory)  # fails here, not on every worker
+            spec = HostSpec(None, None, self.factory, store, dict(host.deadlines), host.lease_s,
+                            host.key, self.workers_per_node)
+        else:
+            spec = HostSpec(dict(host.agents), host.llm, None, store, dict(host.deadlines),
+                            host.lease_s, host.key, self.workers_per_node)
+        try:
+            cloudpickle.dumps(spec)
+        except Exception as exc:
+            raise HostError(f"the host's agents or LLM cannot be shipped to Ray workers: {exc}",
+                            code="invalid_backend",
+                            hint='pass RayBackend(factory="module:attr") naming the host, so '
+                                 "each worker builds its own") from None
+        return spec
 
     def stop(self) -> None:
         import ray
 
         self._stop.set()
-        if self._refresher is not None:
-            self._refresher.join(timeout=5)
+        self._recheck.put(None)
+        for thread in (self._refresher, self._rechecker):
+            if thread is not None:
+                thread.join(timeout=5)
         with self._lock:
             actors, self._actors = list(self._actors.values()), {}
         for actor in actors:
@@ -272,17 +296,44 @@ class RayBackend:
         try:
             self.driven[future.result()] += 1
         except ray.exceptions.RayActorError:
-            log.warning("run %s: the worker on node %s died; its lease expires and the run is "
-                        "recovered", run_id, node)
             with self._lock:
                 self._actors.pop(node, None)
+            if not self._stop.is_set():
+                log.warning("run %s: the worker on node %s died; its lease expires and the run "
+                            "is recovered", run_id, node)
             again = False
         except Exception:
             log.exception("run %s: dispatch to node %s failed", run_id, node)
-        if again:
-            self.dispatch(run_id)
+        if again and not self._stop.is_set():
+            self._recheck.put(run_id)  # one thread reads the store (one connection), not Ray's
         if self._host is not None:
             self._host._notify()
+
+    def _recheck_loop(self) -> None:
+        while True:
+            run_id = self._recheck.get()
+            if run_id is None or self._stop.is_set():
+                return
+            if self._needs_driver(run_id):
+                self.dispatch(run_id)
+
+    def _needs_driver(self, run_id: str) -> bool:
+        """Unfinished, nobody holds a live lease, and there is work (never suspended, or a
+        delivery queued). A live holder needs no help: it cannot let go while a delivery is
+        queued (the store checks both under the run's row lock)."""
+        if self._host is None:
+            return False
+        store = self._host.store
+        try:
+            run = store.get_run(run_id)
+            if run.status not in ("running", "pending"):
+                return False
+            if run.lease_owner is not None and (run.lease_expires or 0) > time.time():
+                return False
+            return run.status == "running" or store.next_delivered(run_id) is not None
+        except Exception:  # the store may be briefly unavailable: let the sweeper decide
+            log.exception("run %s: could not read the store", run_id)
+            return False
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until no dispatch is outstanding (tests, benchmarks)."""

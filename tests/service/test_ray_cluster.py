@@ -29,20 +29,22 @@ IN_NETNS = os.environ.get(bench_ray.NETNS_FLAG) == "1"
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(IN_NETNS, reason="the outer test")
 def test_two_node_cluster_in_own_network_namespace() -> None:
     pytest.importorskip("ray")
     why = bench_ray.netns_available()
     if why:
         pytest.skip(why)
     env = {**os.environ, bench_ray.NETNS_FLAG: "1", **bench_ray.worker_env()}
+    here = str(Path(__file__))
     cmd = bench_ray.netns_command([sys.executable, "-m", "pytest", "-q", "-x", "-p",
-                                   "no:cacheprovider", "-s", str(Path(__file__)) +
-                                   "::test_node_killed_midway"])
+                                   "no:cacheprovider", "-s", here + "::test_node_killed_midway",
+                                   here + "::test_serve_with_ray_flag"])
     proc = subprocess.run(cmd, check=False, cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
     print(proc.stdout[-4000:], proc.stderr[-2000:])
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    assert " passed" in proc.stdout and "skipped" not in proc.stdout
+    assert "2 passed" in proc.stdout and "skipped" not in proc.stdout
 
 
 @pytest.mark.slow
@@ -77,6 +79,67 @@ def test_node_killed_midway(postgres: Any, tmp_path: Path) -> None:
     assert set(out["submit_codes"]) == {202}
     _check_tools(log, store_url, killed)
     _check_trace(spans, traced)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not IN_NETNS, reason="runs inside the network namespace (test above)")
+def test_serve_with_ray_flag(postgres: Any, tmp_path: Path) -> None:
+    """``ptclisp serve MODULE:ATTR --ray ADDRESS``: the served host's runs are driven by a Ray
+    worker (another process, on the cluster's node), resumed by webhooks over HTTP."""
+    import httpx
+    from _server import free_port
+
+    log = tmp_path / "tools.jsonl"
+    os.environ["PTCLISP_RAY_TOOL_LOG"] = str(log)  # ray_app.build_host reads it, on the workers
+    store_url, port = postgres.new_database(), free_port()
+    with bench_ray.cluster(1) as c:
+        node_id = c.head_node.node_id
+        env = {**os.environ, **bench_ray.worker_env()}
+        cmd = [sys.executable, "-m", "ptclisp", "serve", "ray_app:build_host", "--insecure",
+               "--port", str(port), "--store", store_url, "--ray", c.address,
+               "--ray-workers", "4"]
+        with open(tmp_path / "serve.log", "wb") as out:
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=out)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_up(base, proc, tmp_path / "serve.log")
+            with httpx.Client(timeout=30) as client:
+                ids = [client.post(base + "/runs", json={"agent": "approval"}).json()["run_id"]
+                       for _ in range(3)]
+                deadline = time.monotonic() + 60
+                ops: list[Any] = []
+                while len(ops) < 3 and time.monotonic() < deadline:
+                    ops = client.get(base + "/inbox").json()["ops"]
+                    time.sleep(0.05)
+                for op in ops:
+                    r = client.post(base + f"/ops/{op['op_id']}",
+                                    json={"result": {"approved": True, "by": "Ada"}})
+                    assert r.status_code == 200, r.text
+                for run_id in ids:
+                    body = client.get(base + f"/runs/{run_id}?wait=30").json()
+                    assert body["status"] == "ok", body
+                    assert body["result"]["by"] == "Ada"
+        finally:
+            proc.terminate()
+            proc.wait(20)
+    execs = [json.loads(x) for x in log.read_text().splitlines() if x.strip()]
+    assert len(execs) == 3 * 3 * 2  # 3 runs x 3 tools x (start, end): each once
+    assert {e["node"] for e in execs} == {node_id}
+    assert proc.pid not in {e["pid"] for e in execs}  # the tools ran in the Ray worker
+
+
+def _wait_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        try:
+            httpx.get(base + "/inbox", timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError("ptclisp serve --ray did not come up: " + log.read_text()[-3000:])
 
 
 def _leased_by(store_url: str, owners: set[str]) -> list[str]:
