@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from ptclisp import Tool
-from ptclisp.subagent import AgentHost, ScriptedLLM, SubAgent, idempotency_key
+from ptclisp.subagent import ScriptedLLM, SubAgent, idempotency_key
 
 PROGRAM = """```clojure
 (let [req (tool/get-request {})
@@ -71,14 +71,6 @@ def approval_agent(log: str, delay_s: float = 0.0) -> SubAgent:
                Tool("send-email", tools.send_email)],
         signature="-> {approved :bool, by :string, email :string}", max_turns=2,
         llm=ScriptedLLM([PROGRAM], per_conversation=True))
-
-
-def build_host(store: str | None = None, **options: Any) -> AgentHost:
-    """``ptclisp serve ray_app:build_host --ray auto --store postgresql://...``."""
-    log = os.environ.get("PTCLISP_RAY_TOOL_LOG", "ray-tools.jsonl")
-    return AgentHost({"approval": approval_agent(log)},
-                     store=store or os.environ.get("PTCLISP_STORE", "sqlite:///ptclisp.db"),
-                     **options)
 
 
 def trace_to_file() -> None:
