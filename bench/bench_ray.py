@@ -13,6 +13,7 @@ node mid-way).
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import itertools
 import json
@@ -24,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +75,13 @@ def cluster(nodes: int) -> Iterator[Any]:
     from ray.cluster_utils import Cluster
 
     os.environ.update(worker_env())
-    args = {"num_cpus": 2, "include_dashboard": False, "node_ip_address": "127.0.0.1"}
+    temp = tempfile.mkdtemp(prefix="ptclisp-ray-")  # session logs, sockets: removed after
+    args = {"num_cpus": 2, "include_dashboard": False, "node_ip_address": "127.0.0.1",
+            "temp_dir": temp}
     c = Cluster(initialize_head=True, head_node_args=args)
     try:
         for _ in range(nodes - 1):
-            c.add_node(num_cpus=2, node_ip_address="127.0.0.1")
+            c.add_node(num_cpus=2, node_ip_address="127.0.0.1", temp_dir=temp)
         c.wait_for_nodes()
         yield c
     finally:
@@ -86,18 +89,19 @@ def cluster(nodes: int) -> Iterator[Any]:
 
         ray.shutdown()
         c.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _front(stack: ExitStack, store_url: str, log: str, lease_s: float, workers: int,
-           delay_s: float) -> tuple[Any, str]:
+           delay_s: float, ray: bool) -> tuple[Any, str]:
     from _server import serving
     from ray_app import approval_agent, trace_to_file
 
     from ptclisp.subagent import AgentHost, RayBackend, create_app
 
-    backend = RayBackend(workers_per_node=workers, worker_setup=trace_to_file)
+    backend = RayBackend(workers_per_node=workers, worker_setup=trace_to_file) if ray else None
     host = AgentHost({"approval": approval_agent(log, delay_s)}, store=store_url,
-                     lease_s=lease_s, backend=backend)
+                     lease_s=lease_s, backend=backend, workers=workers)
     url = stack.enter_context(serving(create_app(host, secret=SECRET, token=TOKEN)))
     return host, url
 
@@ -125,11 +129,13 @@ def run_scenario(store_url: str, *, nodes: int, runs: int, log: str, lease_s: fl
     store = open_store(store_url)
     store.setup()
     tx0 = _transactions(store_url)
-    with cluster(nodes) as c, ExitStack() as stack:
-        import ray
+    with cluster(nodes) if nodes else nullcontext() as c, ExitStack() as stack:
+        if nodes:  # nodes=0: the same scenario without Ray (each front drives in its threads)
+            import ray
 
-        ray.init(address=c.address, logging_level="WARNING", log_to_driver=False)
-        fronts = [_front(stack, store_url, log, lease_s, workers, delay_s) for _ in range(2)]
+            ray.init(address=c.address, logging_level="WARNING", log_to_driver=False)
+        fronts = [_front(stack, store_url, log, lease_s, workers, delay_s, nodes > 0)
+                  for _ in range(2)]
         hosts = [h for h, _ in fronts]
         urls = itertools.cycle([u for _, u in fronts])
         auth = {"authorization": f"Bearer {TOKEN}"}
@@ -166,10 +172,11 @@ def run_scenario(store_url: str, *, nodes: int, runs: int, log: str, lease_s: fl
                 assert all(s in (200, 409) for s in statuses), statuses
                 time.sleep(0.05)
         elapsed = time.perf_counter() - t0
-        driven = sum((h.backend.driven for h in hosts), start=__import__("collections").Counter())
+        backends = [h.backend for h in hosts if h.backend is not None]
+        driven = sum((b.driven for b in backends), start=collections.Counter())
         out = {"runs": runs, "nodes": nodes, "finished": len(store.list_runs("ok")),
                "elapsed_s": elapsed, "runs_per_s": runs / elapsed, "submit_codes": codes,
-               "owners": {n: o for h in hosts for n, o in h.backend.owners.items()},
+               "owners": {n: o for b in backends for n, o in b.owners.items()},
                "driven": dict(driven), "deliveries": len(delivered)}
         if after is not None:
             after(c, hosts)
@@ -223,7 +230,7 @@ def main() -> int:
     results = []
     try:
         for delay_s, runs, workers in ((0.005, RUNS, 8), (0.1, RUNS // 4, 2)):
-            for nodes in (1, 2):
+            for nodes in (0, 1, 2):
                 out = run_scenario(pg.new_database(), nodes=nodes, runs=runs, delay_s=delay_s,
                                    workers=workers,
                                    log=str(tmp / f"tools-{nodes}-{delay_s}.jsonl"))
@@ -236,11 +243,13 @@ def main() -> int:
     finally:
         pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    rows = "\n".join(f"| {o['delay_ms']:.0f} ms | {o['workers']} | {o['nodes']} | {o['runs']} | "
+    rows = "\n".join(f"| {o['delay_ms']:.0f} ms | {o['workers']} | {o['nodes'] or 'no Ray'} | "
+                     f"{o['runs']} | "
                      f"{o['elapsed_s']:.1f} | {o['runs_per_s']:.1f} | "
                      f"{o['transactions_per_run']:.0f} |" for o in results)
-    cpu = results[1]["runs_per_s"] / results[0]["runs_per_s"]
-    io = results[3]["runs_per_s"] / results[2]["runs_per_s"]
+    rate = [o["runs_per_s"] for o in results]
+    cpu, io = rate[2] / rate[1], rate[5] / rate[4]
+    ray_vs_local = f"{rate[1] / rate[0]:.2f}× and {rate[4] / rate[3]:.2f}×"
     section = (
         "## Ray backend (runs/s on 1 vs 2 local nodes)\n\n"
         f"`python bench/bench_ray.py` — {_report.machine()}. A local `ray.cluster_utils.Cluster` "
@@ -256,6 +265,9 @@ def main() -> int:
         "| tool time | threads per actor | nodes | runs | seconds | runs/s | "
         "store transactions per run |\n|---|---|---|---|---|---|---|\n"
         f"{rows}\n\n"
+        "\"no Ray\": the same scenario with `backend=None` (each front drives runs in its own "
+        "threads, as many as one node's actor has): the baseline. Ray on 1 node / no Ray: "
+        f"{ray_vs_local} (5 ms, 100 ms tools). "
         f"2 nodes / 1 node: {cpu:.2f}× with 5 ms tools, {io:.2f}× with 100 ms tools. Both "
         "\"nodes\" share this machine's 2 cores with the fronts, the client and PostgreSQL (and "
         "other work: see the load average), so with short tools a second node adds only "

@@ -30,8 +30,9 @@ class LoggedTools:
     def _write(self, tool: str, phase: str) -> None:
         import ray
 
+        node = ray.get_runtime_context().get_node_id() if ray.is_initialized() else "local"
         line = json.dumps({"tool": tool, "key": idempotency_key(), "phase": phase,
-                           "node": ray.get_runtime_context().get_node_id(),
+                           "node": node,
                            "pid": os.getpid()}) + "\n"
         fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:

@@ -172,6 +172,7 @@ class RayBackend:
         self._host = host
         self._spec = ray.put(spec)
         self._stop.clear()
+        self._recheck = queue.Queue()
         self.refresh()
         self._refresher = threading.Thread(target=self._refresh_loop, daemon=True,
                                            name="ptclisp-ray-refresh")
@@ -294,7 +295,9 @@ class RayBackend:
                 self._again.discard(run_id)
                 again = True
         try:
-            self.driven[future.result()] += 1
+            node_id = future.result()
+            with self._lock:
+                self.driven[node_id] += 1
         except ray.exceptions.RayActorError:
             with self._lock:
                 self._actors.pop(node, None)
