@@ -95,12 +95,12 @@ def cluster(nodes: int) -> Iterator[Any]:
 def _front(stack: ExitStack, store_url: str, log: str, lease_s: float, workers: int,
            delay_s: float, ray: bool) -> tuple[Any, str]:
     from _server import serving
-    from ray_app import approval_agent, trace_to_file
+    from ray_app import agents, trace_to_file
 
     from ptclisp.subagent import AgentHost, RayBackend, create_app
 
     backend = RayBackend(workers_per_node=workers, worker_setup=trace_to_file) if ray else None
-    host = AgentHost({"approval": approval_agent(log, delay_s)}, store=store_url,
+    host = AgentHost(agents(log, delay_s), store=store_url,
                      lease_s=lease_s, backend=backend, workers=workers)
     url = stack.enter_context(serving(create_app(host, secret=SECRET, token=TOKEN)))
     return host, url

@@ -74,6 +74,35 @@ def approval_agent(log: str, delay_s: float = 0.0) -> SubAgent:
         llm=ScriptedLLM([PROGRAM], per_conversation=True))
 
 
+BUDGET_TURN_1 = """```clojure
+(let [d (await (tool/request-approval {:request_id 1 :amount 1.0}))]
+  (/ 1 0))
+```"""
+BUDGET_TURN_2 = """```clojure
+(return {:approved true :by "turn 2" :email "none"})
+```"""
+
+
+def budget_agent(log: str, max_turns: int) -> SubAgent:
+    """Turn 1 suspends, then fails after the resume; a second turn exists only if the budget
+    (turns spent, carried by the checkpoint) allows it: with ``max_turns=1`` the run must end
+    ``max_turns`` wherever it is resumed."""
+    tools = LoggedTools(log)
+    return SubAgent(
+        name=f"budget-{max_turns}", prompt="Ask, then answer.",
+        tools=[Tool("request-approval", tools.request_approval, is_async=True,
+                    signature="(request_id :int, amount :float) -> "
+                              "{approved :bool, by :string}")],
+        signature="-> {approved :bool, by :string, email :string}", max_turns=max_turns,
+        llm=ScriptedLLM([BUDGET_TURN_1, BUDGET_TURN_2], per_conversation=True))
+
+
+def agents(log: str, delay_s: float = 0.0) -> dict[str, SubAgent]:
+    """The agents every host of the test and the bench serves."""
+    return {"approval": approval_agent(log, delay_s), "budget-1": budget_agent(log, 1),
+            "budget-2": budget_agent(log, 2)}
+
+
 def trace_to_file() -> None:
     """A ``RayBackend(worker_setup=...)``: each worker exports its spans as JSON lines to the
     file named by ``PTCLISP_RAY_SPANS`` (how a test sees spans made on other nodes)."""

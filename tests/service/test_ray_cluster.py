@@ -71,7 +71,8 @@ def test_node_killed_midway(postgres: Any, tmp_path: Path) -> None:
 
     out = bench_ray.run_scenario(store_url, nodes=2, runs=RUNS, log=str(log), lease_s=2.0,
                                  delay_s=0.02, on_progress=kill_midway,
-                                 after=lambda c, hosts: traced.update(_traced_run(hosts)))
+                                 after=lambda c, hosts: traced.update(_traced_run(hosts),
+                                                                      **_budget_runs(hosts)))
     print(f"result: {out['finished']}/{RUNS} in {out['elapsed_s']:.1f} s; killed at "
           f"{killed.get('at')} finished, the node held {len(killed.get('leased', []))} leases")
     assert killed, "the node was never killed"
@@ -79,6 +80,11 @@ def test_node_killed_midway(postgres: Any, tmp_path: Path) -> None:
     assert set(out["submit_codes"]) == {202}
     _check_tools(log, store_url, killed)
     _check_trace(spans, traced)
+    # budgets travel with the run: one turn spent before the suspension counts after the resume
+    assert traced["budget-1"]["status"] == "error", traced["budget-1"]
+    assert traced["budget-1"]["error"]["code"] == "max_turns"
+    assert traced["budget-2"]["status"] == "ok"  # the control: a second turn was allowed
+    assert traced["budget-2"]["result"]["by"] == "turn 2"
 
 
 @pytest.mark.slow
@@ -243,6 +249,24 @@ def _traced_run(hosts: list[Any]) -> dict[str, Any]:
     assert hosts[1].status(run_id)["status"] == "ok"
     return {"trace_id": span.get_span_context().trace_id,
             "span_id": span.get_span_context().span_id}
+
+
+def _budget_runs(hosts: list[Any]) -> dict[str, Any]:
+    """Runs that suspend in their first turn and need a second one after the resume, submitted
+    to one front and resumed through the other; their final status."""
+    out = {}
+    for agent in ("budget-1", "budget-2"):
+        run_id = hosts[0].submit(agent, {})
+        deadline = time.monotonic() + 60
+        while not hosts[0].status(run_id)["pending_ops"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [op] = hosts[0].status(run_id)["pending_ops"]
+        hosts[1].deliver(op["op_id"], {"approved": True, "by": "budget"})
+        while hosts[1].status(run_id)["status"] not in ("ok", "error", "failed") and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        out[agent] = hosts[1].status(run_id)
+    return out
 
 
 def _check_trace(spans: Path, traced: dict[str, Any]) -> None:
