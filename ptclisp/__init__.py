@@ -11,6 +11,7 @@ called ``fail``) or ``error`` (with a ``PtclispError`` carrying a code, position
 from ._errors import (
     AnalysisError,
     EvalError,
+    HostInputError,
     InternalError,
     LimitExceeded,
     PtclispError,
@@ -33,6 +34,7 @@ __all__ = [
     "AnalysisError",
     "Char",
     "EvalError",
+    "HostInputError",
     "InternalError",
     "Keyword",
     "LimitExceeded",

@@ -7,6 +7,8 @@
     │   │                             division_by_zero, not_callable, invalid_args, ...
     │   └── ToolError                 tool_error, tool_not_found
     ├── LimitExceeded                 step_limit, timeout, memory_limit, depth_limit, output_limit
+    ├── HostInputError                invalid_host_input — the host passed a bad argument
+    │                                 (also a TypeError and ValueError); raised, not returned
     └── InternalError                 internal_error — a bug in ptclisp, never the program's fault
 
 Other packages root their own trees here too (``subagent``, ``sandbox``, ``runtime``).
@@ -23,6 +25,7 @@ from typing import Any
 __all__ = [
     "AnalysisError",
     "EvalError",
+    "HostInputError",
     "InternalError",
     "LimitExceeded",
     "PtclispError",
@@ -84,6 +87,14 @@ class PtclispError(Exception):
         """Rebuild an error from ``to_dict()`` output; the class follows the code."""
         return error_from_dict(data)
 
+    # Read-only mapping access to ``to_dict()`` (``err["code"]``, ``err.get("hint")``): errors
+    # were plain dicts in ``subagent.Step`` before they became ``PtclispError`` objects.
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
     def __str__(self) -> str:
         where = f" (line {self.line}, column {self.column})" if self.line is not None else ""
         hint = f"\nhint: {self.hint}" if self.hint else ""
@@ -121,6 +132,16 @@ class LimitExceeded(PtclispError):
     """A resource limit was reached. Terminal: the run ends."""
 
     code = "step_limit"
+
+
+class HostInputError(PtclispError, TypeError, ValueError):
+    """The host (Python code calling ptclisp) passed an argument of the wrong kind.
+
+    Raised at once (never folded into a ``Result``): it is the caller's bug, not the program's.
+    The message names the argument and what was expected.
+    """
+
+    code = "invalid_host_input"
 
 
 class InternalError(PtclispError):

@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from ._errors import LimitExceeded
+from ._errors import HostInputError, LimitExceeded
 
 __all__ = ["Limits", "Meter", "current_meter", "use_meter"]
 
@@ -45,15 +45,30 @@ class Limits:
     max_parallel: int = 8
     """Concurrent calls in ``pmap``/``pcalls``."""
 
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            number = (int, float) if field.name == "timeout_s" else (int,)
+            if isinstance(value, bool) or not isinstance(value, number):
+                kind = "a number of seconds" if field.name == "timeout_s" else "an integer"
+                raise HostInputError(
+                    f"Limits.{field.name}: expected {kind} > 0, got {value!r}",
+                    hint=f"e.g. Limits({field.name}={field.default!r})")
+            if not value > 0 or value != value:
+                raise HostInputError(f"Limits.{field.name}: must be > 0, got {value!r}",
+                                     hint=f"e.g. Limits({field.name}={field.default!r})")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Limits:
+        """Limits from a dict of fields; ``HostInputError`` (a ``ValueError``) for unknown ones."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+            raise HostInputError(f"unknown limit(s): {', '.join(sorted(map(str, unknown)))}",
+                                 hint=f"known limits: {', '.join(sorted(known))}")
         return cls(**data)
 
 

@@ -42,6 +42,9 @@ def start(
     host_state: dict[str, Any] | None = None,
 ) -> Result | PendingStep:
     """Run ``source``; a ``PendingStep`` if it awaits an op that has not finished."""
+    from ._host_input import check_tools
+
+    tools = check_tools(tools)
     host = ToolHost(tools, host_state=host_state)
     return _execute(source, tools=tools, data=data, limits=limits, host=host)
 
@@ -74,6 +77,9 @@ def resume(
             code="pending_finished",
             hint="resume the PendingStep that call returned; a step is resumed once",
         )
+    from ._host_input import check_tools
+
+    tools = check_tools(tools)
     journal = _journal_copy(pending.journal)
     journal.op_results[op_id] = _outcome(op_id, result, error)
     host = ToolHost(tools, journal=journal, step_id=pending.step_id, host_state=pending.host_state)

@@ -256,8 +256,10 @@ def run(
     """Run a ptclisp program and return its ``Result``; never raises for a program's fault.
 
     ``tools``: name → Python callable taking one dict of arguments (string keys) and returning
-    JSON-like data (or a ``ptclisp.Tool``). ``data``: name → JSON-like value, read as
-    ``data/name``. ``limits``: budgets (defaults: ``Limits()``).
+    JSON-like data (or a ``ptclisp.Tool``); a ``ToolRegistry`` or a list of ``Tool``s also do.
+    ``data``: name → JSON-like value, read as ``data/name``. ``limits``: budgets (default
+    ``Limits()``; a dict of ``Limits`` fields also does). Arguments of the wrong kind raise
+    ``HostInputError`` naming the argument (a host bug, not a program error).
 
     A run that awaits an unfinished async operation returns a ``PendingStep`` (``.status ==
     "pending"``) instead of a ``Result``. ``host`` is for ``ptclisp.start``/``resume`` (a
@@ -266,8 +268,11 @@ def run(
     one call at a time, with the same results. ``start``/``resume`` always run them in order:
     a replay must meet the tool calls in the order of the first run.
     """
+    from ._host_input import check_data, check_limits, check_tools
+
     started = time.perf_counter()
-    limits = limits if limits is not None else _DEFAULT_LIMITS
+    tools, data = check_tools(tools), check_data(data)
+    limits = check_limits(limits) or _DEFAULT_LIMITS
     if host is None:
         from ._host import ToolHost
 

@@ -58,7 +58,7 @@ class SubAgent(BaseModel):
     return_retries: int = Field(2, ge=0)
     """Extra turns granted, in all, for return values that do not match the signature."""
     limits: Limits = Field(default_factory=lambda: _DEFAULT_LIMITS)
-    """Interpreter budgets for each turn's program."""
+    """Interpreter budgets for each turn's program (a ``Limits`` or a dict of its fields)."""
     max_depth: int = Field(3, ge=0)
     """How deep subagents may nest below this agent."""
     llm: Any = None
@@ -78,6 +78,13 @@ class SubAgent(BaseModel):
         if text is not None:
             parse_signature(text)  # raises SignatureError with the column
         return text
+
+    @field_validator("limits", mode="before")
+    @classmethod
+    def _check_limits(cls, limits: Any) -> Any:
+        from ptclisp._host_input import check_limits
+
+        return check_limits(limits)  # a dict of Limits fields is accepted
 
     @field_validator("tools")
     @classmethod

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Span
 
-from ptclisp import Result, pr_str
+from ptclisp import PtclispError, Result, pr_str
 from ptclisp._errors import ToolError
 from ptclisp._signature import SignatureMismatch
 from ptclisp._values import to_python
@@ -144,7 +144,7 @@ class Loop:
                 reply = self.llm.complete(self.state.messages, on_token=self.hooks.on_llm_token)
             except LLMError as exc:
                 mark_error(span, exc.code, exc.message)
-                return self._finish("error", error=exc.to_dict())
+                return self._finish("error", error=exc)
             set_attributes(span, llm__input_tokens=reply.usage.input_tokens,
                            llm__output_tokens=reply.usage.output_tokens,
                            llm__duration_s=reply.duration_s, llm__attempts=reply.attempts)
@@ -197,7 +197,7 @@ class Loop:
             turn.update(status="invalid_return", error=exc.to_dict())
             if self.state.invalid_returns > self.agent.return_retries:
                 self._record(turn, span, None)
-                return self._finish("error", error=exc.to_dict())
+                return self._finish("error", error=exc)
             self.state.budget += 1  # a signature retry does not spend the turn budget
             self._record(turn, span, invalid_return_feedback(exc, value,
                                                               self.agent.result_chars))
@@ -219,7 +219,7 @@ class Loop:
             self.hooks.on_turn(Turn.model_validate(turn))
 
     def _finish(self, status: str, *, return_value: Any = None, fail_value: Any = None,
-                error: dict[str, Any] | None = None) -> Step:
+                error: PtclispError | None = None) -> Step:
         self.state.open_turn = None
         return self.state.step(status, return_value=return_value, fail_value=fail_value,
                                error=error)
@@ -236,8 +236,8 @@ class Loop:
             return outcome
         outcome.duration_s = self.state.elapsed_s
         set_attributes(span, subagent__status=outcome.status)
-        if outcome.error:
-            mark_error(span, outcome.error.get("code"), outcome.error.get("message", ""))
+        if outcome.error is not None:
+            mark_error(span, outcome.error.code, outcome.error.message)
         return outcome
 
     # ------------------------------------------------------------ memory across turns
@@ -411,9 +411,10 @@ def _child_outcome(name: str, step: Step) -> tuple[Any, dict[str, Any] | None]:
         message = f"subagent {name} failed: {pr_str_host(step.fail_value)}"
         return None, ToolError(message, code="tool_error",
                                hint="the subagent could not do it; handle the failure").to_dict()
-    error = step.error or {}
-    return None, ToolError(f"subagent {name} stopped: {error.get('message', 'error')}",
-                           code="tool_error", hint=error.get("hint")).to_dict()
+    message = step.error.message if step.error is not None else "error"
+    hint = step.error.hint if step.error is not None else None
+    return None, ToolError(f"subagent {name} stopped: {message}", code="tool_error",
+                           hint=hint).to_dict()
 
 
 def pr_str_host(value: Any) -> str:
@@ -449,9 +450,9 @@ def _describe_tool(tool: Tool) -> str:
     return f"{text} — {tool.description}" if tool.description else text
 
 
-def _max_turns(state: RunState) -> dict[str, Any]:
+def _max_turns(state: RunState) -> SubAgentError:
     return SubAgentError(
         f"no (return ...) after {len(state.turns)} turns",
         code="max_turns",
         hint="raise max_turns, or make the task smaller",
-    ).to_dict()
+    )

@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ptclisp import HostInputError
+
 from ._errors import LLMError
 from ._llm import LLMResponse, Message, TokenCallback, Usage, estimate_tokens
 
@@ -27,6 +29,12 @@ class ScriptedLLM:
     name = "scripted"
 
     def __init__(self, replies: list[str | dict[str, Any]], *, model: str = "scripted") -> None:
+        if not isinstance(replies, (list, tuple)):
+            raise HostInputError(
+                f"ScriptedLLM(replies): expected a list of replies, got "
+                f"{type(replies).__name__}",
+                hint="wrap a single reply in a list: ScriptedLLM([\"(return 1)\"]); "
+                "load a file with ScriptedLLM.from_file(path)")
         self.replies = [_normalize(r, i) for i, r in enumerate(replies)]
         self.model = model
         self.position = 0
@@ -75,8 +83,10 @@ def _normalize(reply: Any, index: int) -> dict[str, Any]:
         return {"content": reply}
     if isinstance(reply, dict) and isinstance(reply.get("content"), str):
         return reply
-    raise LLMError(f"reply {index} must be a string or have a string 'content'",
-                   code="llm_bad_response")
+    raise HostInputError(f"ScriptedLLM(replies): reply {index} must be a string or a dict with "
+                         f"a string 'content', got {type(reply).__name__}",
+                         hint='e.g. {"content": "(return 1)", "usage": {"input_tokens": 10, '
+                         '"output_tokens": 3}}')
 
 
 def _usage(reply: dict[str, Any], messages: list[Message]) -> Usage:

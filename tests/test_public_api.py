@@ -6,6 +6,7 @@ PUBLIC = [
     "AnalysisError",
     "Char",
     "EvalError",
+    "HostInputError",
     "InternalError",
     "Keyword",
     "LimitExceeded",

@@ -8,6 +8,8 @@ import random
 from pathlib import Path
 
 import pytest
+
+from ptclisp import HostInputError
 from wire_servers import WireServer
 
 from subagent import (
@@ -196,7 +198,7 @@ def test_scripted_llm_replays_and_records(tmp_path: Path) -> None:
     with pytest.raises(LLMError) as info:
         llm.complete(MESSAGES)
     assert info.value.code == "script_exhausted"
-    with pytest.raises(LLMError):
+    with pytest.raises(HostInputError, match="reply 0 must be a string or a dict"):
         ScriptedLLM([{"text": "no content key"}])
 
 
