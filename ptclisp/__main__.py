@@ -122,12 +122,9 @@ def _repl_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from ._version import version
 
-    try:
-        return version("ptclisp")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        return "unknown"
+    return version()
 
 
 def _json_arg(parser: argparse.ArgumentParser, text: str | None, flag: str) -> Any:
