@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from opentelemetry import trace
+from opentelemetry import metrics, trace
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from ptclisp import Limits
@@ -118,6 +118,7 @@ class SubAgent(BaseModel):
         on_tool_start: Callable[[str, dict[str, Any]], None] | None = None,
         on_tool_end: Callable[[ToolCallRecord], None] | None = None,
         tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
     ) -> Step | PendingStep:
         """Run the agent to a ``Step`` (ok, failed or error) or a ``PendingStep``.
 
@@ -127,7 +128,7 @@ class SubAgent(BaseModel):
         """
         hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end)
         return self._run_nested(dict(context or {}), llm=self._llm(llm), hooks=hooks,
-                                telemetry=Telemetry(tracer_provider), depth=0)
+                                telemetry=Telemetry(tracer_provider, meter_provider), depth=0)
 
     async def arun(self, **options: Any) -> Step | PendingStep:
         """``run`` in a worker thread, for async applications (tools and LLM calls block it)."""
@@ -146,13 +147,15 @@ class SubAgent(BaseModel):
         on_tool_start: Callable[[str, dict[str, Any]], None] | None = None,
         on_tool_end: Callable[[ToolCallRecord], None] | None = None,
         tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
     ) -> Step | PendingStep:
         """Deliver op ``op_id``'s ``result`` (or ``error``) and continue the run — the program,
         then further LLM turns — to a ``Step`` or the next ``PendingStep``. ``op_id`` may belong
         to a subagent awaited inside this run (see ``pending_ops``)."""
         hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end)
         return self._resume_nested(pending, op_id, result, error, llm=self._llm(llm), hooks=hooks,
-                                   telemetry=Telemetry(tracer_provider), depth=None)
+                                   telemetry=Telemetry(tracer_provider, meter_provider),
+                                   depth=None)
 
     async def aresume(self, pending: PendingStep, op_id: str, result: Any = None,
                       **options: Any) -> Step | PendingStep:

@@ -4,7 +4,7 @@ Flow of one run (``Loop.start``; ``Loop.resume`` re-enters at step 4 with an op 
 
 1. Build the messages: the system prompt (rules, language reference, tools, data, goal) and the
    user prompt (the agent's prompt with ``{{placeholders}}`` filled from the context).
-2. Ask the LLM (``llm.call`` span; tokens stream to ``on_llm_token``).
+2. Ask the LLM (``chat {model}`` span; tokens stream to ``on_llm_token``).
 3. Extract the program from the reply; none → tell the LLM how to answer, next turn.
 4. Run ``prelude + program`` (``_source``) with the tools behind the gate (``_gate``).
 5. Conclude the turn from the outcome and feed the result or the error back.
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 __all__ = ["Loop", "external_ops"]
 
 Outcome = Step | PendingStep
+_TIER = "in_process"  # the interpreter tier each turn's program runs in (ptclisp.tier)
 
 
 class Loop:
@@ -96,8 +97,9 @@ class Loop:
             if turn is None:
                 raise SubAgentError("the pending step has no suspended turn", code="pending_error")
             source = TurnSource(**turn["source"])
-            with self.telemetry.span("subagent.turn", span, subagent__turn=turn["number"],
-                                     subagent__resumed=True) as turn_span:
+            with self.telemetry.span("ptclisp.turn", span, ptclisp__turn__number=turn["number"],
+                                     ptclisp__turn__resumed=True, ptclisp__tier=_TIER
+                                     ) as turn_span:
                 gate = self._gate(turn_span, replay=())
                 began = time.perf_counter()
                 outcome = self._deliver(pending, op_id, result, error, gate)
@@ -115,7 +117,8 @@ class Loop:
             if len(self.state.turns) >= self.state.budget:
                 return self._finish("error", error=_max_turns(self.state))
             number = len(self.state.turns) + 1
-            with self.telemetry.span("subagent.turn", run_span, subagent__turn=number) as span:
+            with self.telemetry.span("ptclisp.turn", run_span, ptclisp__turn__number=number,
+                                     ptclisp__tier=_TIER) as span:
                 reply = self._ask(span)
                 if isinstance(reply, Step):
                     return reply
@@ -138,16 +141,16 @@ class Loop:
                 return final
 
     def _ask(self, turn_span: Span) -> LLMResponse | Step:
-        with self.telemetry.span("llm.call", turn_span, llm__system=getattr(self.llm, "name", None),
-                                 llm__model=getattr(self.llm, "model", None)) as span:
+        with self.telemetry.chat_span(self.llm, turn_span) as span:
+            began = time.perf_counter()
             try:
                 reply = self.llm.complete(self.state.messages, on_token=self.hooks.on_llm_token)
             except LLMError as exc:
                 mark_error(span, exc.code, exc.message)
+                self.telemetry.record_chat(span, self.llm, None, time.perf_counter() - began,
+                                           exc.code)
                 return self._finish("error", error=exc)
-            set_attributes(span, llm__input_tokens=reply.usage.input_tokens,
-                           llm__output_tokens=reply.usage.output_tokens,
-                           llm__duration_s=reply.duration_s, llm__attempts=reply.attempts)
+            self.telemetry.record_chat(span, self.llm, reply, time.perf_counter() - began)
         self.state.add_usage(reply.usage)
         self.state.llm_s += reply.duration_s
         return reply
@@ -208,7 +211,7 @@ class Loop:
 
     def _record(self, turn: dict[str, Any], span: Span, feedback: str | None) -> None:
         turn["feedback"] = feedback
-        set_attributes(span, subagent__turn__status=turn["status"])
+        set_attributes(span, ptclisp__turn__status=turn["status"])
         if turn.get("error"):
             mark_error(span, turn["error"].get("code"), turn["error"].get("message", ""))
         self.state.turns.append(turn)
@@ -227,15 +230,15 @@ class Loop:
     def _close(self, span: Span, started: float, outcome: Outcome) -> Outcome:
         self.state.elapsed_s += time.perf_counter() - started
         usage = self.state.token_usage()
-        set_attributes(span, subagent__turns=len(self.state.turns),
-                       llm__input_tokens=usage.input_tokens,
-                       llm__output_tokens=usage.output_tokens)
+        set_attributes(span, ptclisp__agent__turns=len(self.state.turns),
+                       gen_ai__usage__input_tokens=usage.input_tokens,
+                       gen_ai__usage__output_tokens=usage.output_tokens)
         if isinstance(outcome, PendingStep):
-            set_attributes(span, subagent__status="pending")
+            set_attributes(span, ptclisp__agent__status="pending")
             outcome.host_state = self.state.to_host_state()
             return outcome
         outcome.duration_s = self.state.elapsed_s
-        set_attributes(span, subagent__status=outcome.status)
+        set_attributes(span, ptclisp__agent__status=outcome.status)
         if outcome.error is not None:
             mark_error(span, outcome.error.code, outcome.error.message)
         return outcome
@@ -280,7 +283,7 @@ class Loop:
         turn["status"] = "pending"
         turn["source"] = dict(source.__dict__)
         self.state.open_turn = turn
-        set_attributes(span, subagent__turn__status="pending")
+        set_attributes(span, ptclisp__turn__status="pending")
         return pending
 
     def _deliver(self, pending: PendingStep, op_id: str, result: Any, error: Any,
@@ -367,8 +370,9 @@ class Loop:
             extra=self.agent.instructions)
 
     def _run_span(self, resumed: bool) -> Any:
-        return self.telemetry.span("subagent.run", None, subagent__name=self.agent.name,
-                                   subagent__depth=self.state.depth, subagent__resumed=resumed)
+        return self.telemetry.agent_span(self.agent.name, self.llm,
+                                         ptclisp__agent__depth=self.state.depth,
+                                         ptclisp__agent__resumed=resumed)
 
 
 # ---------------------------------------------------------------- helpers
