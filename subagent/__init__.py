@@ -14,6 +14,7 @@ from ._errors import DepthLimitError, LLMError, SubAgentError
 from ._extract import extract_program
 from ._llm import LLM, LLMResponse, RateLimiter, RetryPolicy, Usage
 from ._openai import OpenAIClient
+from ._pricing import PRICES, Price, price_for, register_price
 from ._scripted import ScriptedLLM
 from ._step import Step, TokenUsage, ToolCallRecord, Turn
 
@@ -24,6 +25,8 @@ __all__ = [
     "LLMError",
     "LLMResponse",
     "OpenAIClient",
+    "PRICES",
+    "Price",
     "RateLimiter",
     "RetryPolicy",
     "ScriptedLLM",
@@ -37,5 +40,7 @@ __all__ = [
     "extract_program",
     "llm_from_env",
     "pending_ops",
+    "price_for",
+    "register_price",
     "run",
 ]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from ptclisp import PtclispError
 from ptclisp._errors import error_from_dict
 
-from ._llm import Usage
+from ._llm import Usage, add_costs
 
 __all__ = ["ErrorField", "Step", "StepStatus", "TokenUsage", "ToolCallRecord", "Turn",
            "TurnStatus"]
@@ -48,6 +48,12 @@ class TokenUsage(BaseModel):
     requests: int = 0
     estimated: bool = False
     """Some counts were approximated (a client that reports none, e.g. the scripted LLM)."""
+    cache_read_tokens: int = 0
+    """Input tokens read from the provider's prompt cache (part of ``input_tokens``)."""
+    cache_write_tokens: int = 0
+    """Input tokens written to the prompt cache (part of ``input_tokens``)."""
+    cost_usd: float | None = None
+    """Dollars by the price table (``subagent.PRICES``); ``None`` when no model had a price."""
 
     @property
     def total_tokens(self) -> int:
@@ -58,6 +64,9 @@ class TokenUsage(BaseModel):
         self.output_tokens += usage.output_tokens
         self.requests += usage.requests
         self.estimated = self.estimated or usage.estimated
+        self.cache_read_tokens += usage.cache_read_tokens
+        self.cache_write_tokens += usage.cache_write_tokens
+        self.cost_usd = add_costs(self.cost_usd, usage.cost_usd)
 
 
 class ToolCallRecord(BaseModel):
