@@ -51,7 +51,8 @@ def test_completion_and_usage(fmt: str) -> None:
     else:
         assert request["headers"]["x-api-key"] == "sk-test"
         assert request["headers"]["anthropic-version"] == "2023-06-01"
-        assert body["system"] == "You write programs."
+        assert body["system"] == [{"type": "text", "text": "You write programs.",
+                                   "cache_control": {"type": "ephemeral"}}]
         assert body["messages"] == [{"role": "user", "content": "Count to three."}]
         assert body["max_tokens"] == 4096
 
