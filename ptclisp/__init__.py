@@ -19,7 +19,7 @@ from ._errors import (
     ToolError,
 )
 from ._journal import PendingError
-from ._limits import Limits
+from ._limits import CancelToken, Limits
 from ._pending import PendingStep, deserialize, serialize
 from ._printer import pr_str
 from ._reader import read_string
@@ -32,6 +32,7 @@ from ._values import Char, Keyword, List, Map, Set, Symbol, Vector
 
 __all__ = [
     "AnalysisError",
+    "CancelToken",
     "Char",
     "EvalError",
     "HostInputError",

@@ -6,7 +6,8 @@
     ├── EvalError                     type_error, arity_error, index_out_of_bounds,
     │   │                             division_by_zero, not_callable, invalid_args, ...
     │   └── ToolError                 tool_error, tool_not_found
-    ├── LimitExceeded                 step_limit, timeout, memory_limit, depth_limit, output_limit
+    ├── LimitExceeded                 step_limit, timeout, memory_limit, depth_limit, output_limit,
+    │                                 cancelled (the host's CancelToken)
     ├── HostInputError                invalid_host_input — the host passed a bad argument
     │                                 (also a TypeError and ValueError); raised, not returned
     └── InternalError                 internal_error — a bug in ptclisp, never the program's fault
@@ -150,7 +151,8 @@ class InternalError(PtclispError):
     code = "internal_error"
 
 
-_LIMIT_CODES = {"step_limit", "timeout", "memory_limit", "depth_limit", "output_limit"}
+_LIMIT_CODES = {"step_limit", "timeout", "memory_limit", "depth_limit", "output_limit",
+                "cancelled"}
 _TOOL_CODES = {"tool_error", "tool_not_found"}
 _CLASS_BY_CODE.update({"unbound_symbol": AnalysisError, "invalid_form": AnalysisError})
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ._errors import HostInputError, LimitExceeded
 
-__all__ = ["Limits", "Meter", "current_meter", "use_meter"]
+__all__ = ["CancelToken", "Limits", "Meter", "current_meter", "use_meter"]
 
 _CHUNK = 1024
 _SLOT_BYTES = 8
@@ -72,10 +72,35 @@ class Limits:
         return cls(**data)
 
 
+class CancelToken:
+    """Asks the runs that watch it to stop: ``cancel()`` from any thread; each run ends at its
+    next meter check (every ~1,000 steps, each tool call) with ``LimitExceeded`` code
+    ``cancelled``. Pass it as ``run(..., cancel=token)`` (``start``/``resume`` too)."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def check(self) -> None:
+        """Raise ``LimitExceeded`` (code ``cancelled``) if cancelled."""
+        if self._event.is_set():
+            raise LimitExceeded("the run was cancelled", code="cancelled",
+                                hint="the host cancelled the run; nothing to fix in the program")
+
+
 class Meter:
     """The running budgets of one run. Not shared between runs."""
 
     __slots__ = (
+        "cancel",
         "limits",
         "fuel",
         "_chunk",
@@ -87,7 +112,8 @@ class Meter:
         "tool_calls",
     )
 
-    def __init__(self, limits: Limits, *, steps_spent: int = 0) -> None:
+    def __init__(self, limits: Limits, *, steps_spent: int = 0,
+                 cancel: CancelToken | None = None) -> None:
         self.limits = limits
         self._spent = steps_spent
         self._chunk = 0
@@ -97,6 +123,8 @@ class Meter:
         self.depth = 0
         self.output = 0
         self.tool_calls = 0
+        self.cancel = cancel
+        """The token this run watches (checked with the clock and at each tool call)."""
         self.refuel()
 
     @property
@@ -125,6 +153,8 @@ class Meter:
             self.refuel()
 
     def check_clock(self) -> None:
+        if self.cancel is not None:
+            self.cancel.check()
         if time.monotonic() > self.deadline:
             raise LimitExceeded(
                 f"time limit of {self.limits.timeout_s}s exceeded",
@@ -176,6 +206,8 @@ class Meter:
             )
 
     def count_tool_call(self) -> None:
+        if self.cancel is not None:
+            self.cancel.check()
         self.tool_calls += 1
         if self.tool_calls > self.limits.max_tool_calls:
             raise LimitExceeded(
@@ -186,6 +218,7 @@ class Meter:
 
 
 _local = threading.local()
+
 
 
 def current_meter() -> Meter:

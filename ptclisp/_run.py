@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from ._ast import Program
 from ._errors import EvalError, InternalError, LimitExceeded, PtclispError
-from ._limits import Limits, Meter, use_meter
+from ._limits import CancelToken, Limits, Meter, use_meter
 from ._result import Result
 from ._runtime import FailSignal, Namespace, ParallelMap, ReturnSignal, sequential_map
 from ._values import Char, Keyword, LazySeq, List, Map, Vector, from_python
@@ -252,6 +252,7 @@ def run(
     limits: Limits | None = None,
     host: Any = None,
     parallel_map: ParallelMap | None = None,
+    cancel: CancelToken | None = None,
 ) -> Any:
     """Run a ptclisp program and return its ``Result``; never raises for a program's fault.
 
@@ -266,7 +267,9 @@ def run(
     prepared ``ToolHost`` carrying a journal). ``parallel_map(fn, items, max_concurrency) -> list``
     runs ``pmap``/``pcalls`` concurrently (e.g. ``runtime.parallel_map``); without it they run
     one call at a time, with the same results. ``start``/``resume`` always run them in order:
-    a replay must meet the tool calls in the order of the first run.
+    a replay must meet the tool calls in the order of the first run. ``cancel``: a
+    ``CancelToken``; cancelling it (from any thread) ends the run at its next meter check with
+    ``LimitExceeded`` code ``cancelled``.
     """
     from ._host_input import check_data, check_limits, check_tools
 
@@ -277,7 +280,7 @@ def run(
         from ._host import ToolHost
 
         host = ToolHost(tools)
-    meter = Meter(limits)
+    meter = Meter(limits, cancel=cancel)
     output: list[str] = []
     status: str = "error"
     value: Any = None

@@ -11,6 +11,7 @@ from ._agent import SubAgent, pending_ops, run
 from ._anthropic import AnthropicClient
 from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
+from ._events import Done, Event, Pending, Token, ToolEnd, ToolStart, TurnEnd, TurnStart
 from ._extract import extract_program
 from ._llm import LLM, LLMResponse, RateLimiter, RetryPolicy, Usage
 from ._openai import OpenAIClient
@@ -22,9 +23,12 @@ __all__ = [
     "LLM",
     "AnthropicClient",
     "DepthLimitError",
+    "Done",
+    "Event",
     "LLMError",
     "LLMResponse",
     "OpenAIClient",
+    "Pending",
     "PRICES",
     "Price",
     "RateLimiter",
@@ -33,9 +37,14 @@ __all__ = [
     "Step",
     "SubAgent",
     "SubAgentError",
+    "Token",
     "TokenUsage",
     "ToolCallRecord",
+    "ToolEnd",
+    "ToolStart",
     "Turn",
+    "TurnEnd",
+    "TurnStart",
     "Usage",
     "extract_program",
     "llm_from_env",

@@ -42,6 +42,8 @@ class Hooks:
     on_llm_token: Callable[[str], None] | None = None
     on_tool_start: Callable[[str, dict[str, Any]], None] | None = None
     on_tool_end: Callable[[ToolCallRecord], None] | None = None
+    on_turn_start: Callable[[int, str], None] | None = None
+    """``(turn number, agent name)`` before the turn's LLM call."""
 
 
 def call_key(name: str, args: Any) -> str:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Span
 
-from ptclisp import PtclispError, Result, pr_str
+from ptclisp import CancelToken, PtclispError, Result, pr_str
 from ptclisp._errors import ToolError
 from ptclisp._signature import SignatureMismatch
 from ptclisp._values import to_python
@@ -65,8 +65,10 @@ class Loop:
     """Drives one run of one agent (a fresh ``Loop`` per ``run``/``resume`` call)."""
 
     def __init__(self, agent: SubAgent, state: RunState, llm: LLM, hooks: Hooks,
-                 telemetry: Telemetry) -> None:
+                 telemetry: Telemetry, cancel: CancelToken | None = None) -> None:
         self.agent = agent
+        self.cancel = cancel
+        """Cancelled: the run stops at the next turn, LLM reply or meter check (``cancelled``)."""
         self.state = state
         self.llm = llm
         self.hooks = hooks
@@ -116,12 +118,18 @@ class Loop:
         while True:
             if len(self.state.turns) >= self.state.budget:
                 return self._finish("error", error=_max_turns(self.state))
+            if self.cancel is not None and self.cancel.cancelled:
+                return self._finish("error", error=_cancelled())
             number = len(self.state.turns) + 1
+            if self.hooks.on_turn_start is not None:
+                self.hooks.on_turn_start(number, self.agent.name)
             with self.telemetry.span("ptclisp.turn", run_span, ptclisp__turn__number=number,
                                      ptclisp__tier=_TIER) as span:
                 reply = self._ask(span)
                 if isinstance(reply, Step):
                     return reply
+                if self.cancel is not None and self.cancel.cancelled:
+                    return self._finish("error", error=_cancelled())
                 turn = _new_turn(number, reply)
                 self.state.messages.append({"role": "assistant", "content": reply.content})
                 program = extract_program(reply.content)
@@ -134,7 +142,7 @@ class Loop:
                 gate = self._gate(span, replay=self.state.prelude_calls)
                 began = time.perf_counter()
                 outcome = start(source.text, tools=gate.wrapped(), data=self._data(),
-                                limits=self.agent.limits)
+                                limits=self.agent.limits, cancel=self.cancel)
                 turn["run_duration_s"] = segment = time.perf_counter() - began
                 final = self._conclude(turn, source, outcome, gate, span, segment)
             if final is not None:
@@ -173,6 +181,9 @@ class Loop:
             assert outcome.error is not None
             error = source.map_error(outcome.error)
             turn.update(status="error", error=error.to_dict())
+            if error.code == "cancelled":  # the host stopped the run: no more turns
+                self._record(turn, span, None)
+                return self._finish("error", error=error)
             self._record(turn, span, error_feedback(error, outcome.output))
             return None
         if outcome.status == "failed":
@@ -290,7 +301,8 @@ class Loop:
                  gate: ToolGate) -> Result | PendingStep:
         """Hand an op result to the program, or to the suspended subagent that awaits it."""
         if op_id in pending.pending_ops and op_id not in self.state.children:
-            return resume(pending, op_id, result, tools=gate.wrapped(), error=error)
+            return resume(pending, op_id, result, tools=gate.wrapped(), error=error,
+                          cancel=self.cancel)
         for parent_op, info in list(self.state.children.items()):
             child_pending = PendingStep.from_dict(info["pending"])
             if op_id not in external_ops(child_pending):
@@ -305,7 +317,8 @@ class Loop:
             del self.state.children[parent_op]
             self._add_child_usage(child_out)
             value, child_error = _child_outcome(child_tool.name, child_out)
-            return resume(pending, parent_op, value, tools=gate.wrapped(), error=child_error)
+            return resume(pending, parent_op, value, tools=gate.wrapped(), error=child_error,
+                          cancel=self.cancel)
         known = ", ".join(sorted(external_ops(pending))) or "none"
         raise SubAgentError(f"op {op_id!r} is not awaited by this run", code="pending_unknown_op",
                             hint=f"pending ops: {known}")
@@ -333,7 +346,7 @@ class Loop:
                 hint="do the work in this program instead of calling another agent")
         context = tool.validate(args)
         outcome = child._run_nested(context, llm=self._child_llm(tool), hooks=self.hooks,
-                                    telemetry=self.telemetry, depth=depth)
+                                    telemetry=self.telemetry, depth=depth, cancel=self.cancel)
         if isinstance(outcome, Step):
             self._add_child_usage(outcome)
         if not tool.is_async:
@@ -452,6 +465,11 @@ def _describe_tool(tool: Tool) -> str:
     kind = " [async: returns a handle, (await h) for the result]" if tool.is_async else ""
     text = f"tool/{tool.name} {tool.signature_text}{kind}"
     return f"{text} — {tool.description}" if tool.description else text
+
+
+def _cancelled() -> SubAgentError:
+    return SubAgentError("the run was cancelled", code="cancelled",
+                         hint="the host cancelled the run (CancelToken or a cancelled arun)")
 
 
 def _max_turns(state: RunState) -> SubAgentError:

@@ -4,6 +4,7 @@ import ptclisp
 
 PUBLIC = [
     "AnalysisError",
+    "CancelToken",
     "Char",
     "EvalError",
     "HostInputError",
