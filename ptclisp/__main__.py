@@ -86,7 +86,53 @@ def _add_repl(sub: Any) -> None:
     p.set_defaults(handler=_repl_command, command_parser=p)
 
 
-COMMANDS: dict[str, Callable[[Any], None]] = {"eval": _add_eval, "repl": _add_repl}
+def _add_mcp(sub: Any) -> None:
+    p = sub.add_parser("mcp", help="MCP: serve ptclisp as a run_program tool ([mcp] extra)")
+    actions = p.add_subparsers(dest="mcp_command", required=True, metavar="ACTION",
+                               parser_class=_Parser)
+    serve = actions.add_parser("serve", help="serve run_program and the language reference "
+                               "over stdio, or streamable HTTP with --port (127.0.0.1)")
+    serve.add_argument("--port", type=int, help="serve streamable HTTP on this port (at /mcp)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on with --port "
+                       "(default 127.0.0.1)")
+    serve.add_argument("--registry", metavar="MODULE:NAME",
+                       help="a ptclisp.ToolRegistry (or dict of tools) to serve, e.g. "
+                       "myapp.tools:registry")
+    _host_options(serve)
+    serve.set_defaults(handler=_mcp_serve_command, command_parser=serve)
+
+
+def _mcp_serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    tools, data, limits = host_inputs(parser, args)
+    if args.registry:
+        tools = {**(tools or {}), **_import_registry(parser, args.registry)}
+    if args.port is not None and not 0 < args.port < 65536:
+        parser.error(f"--port: expected 1-65535, got {args.port}")
+    try:
+        from .mcp import build_server, serve
+    except ImportError as exc:
+        parser.error(f"the MCP server needs the [mcp] extra (pip install 'ptclisp[mcp]'): {exc}")
+    serve(build_server(tools, data=data, limits=limits), port=args.port, host=args.host)
+    return EXIT_OK
+
+
+def _import_registry(parser: argparse.ArgumentParser, spec: str) -> dict[str, Any]:
+    import importlib
+    from collections.abc import Mapping
+
+    module_name, _, attr = spec.partition(":")
+    try:
+        value = getattr(importlib.import_module(module_name), attr or "registry")
+    except (ImportError, AttributeError) as exc:
+        parser.error(f"--registry {spec}: {_one_line(str(exc))}")
+    if not isinstance(value, Mapping):
+        parser.error(f"--registry {spec}: expected a ToolRegistry or dict, got "
+                     f"{type(value).__name__}")
+    return dict(value)
+
+
+COMMANDS: dict[str, Callable[[Any], None]] = {"eval": _add_eval, "repl": _add_repl,
+                                              "mcp": _add_mcp}
 """Subcommand name → function adding its parser to the subparsers action."""
 
 
