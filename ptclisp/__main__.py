@@ -218,7 +218,7 @@ def _one_line(text: str) -> str:
 
 
 def _eval(parser: argparse.ArgumentParser, path: str, tools: Any, data: Any, limits: Any) -> int:
-    from ._printer import pr_str
+    from ._values.printer import pr_str
     from ._run import run
 
     try:
@@ -236,8 +236,8 @@ def _eval(parser: argparse.ArgumentParser, path: str, tools: Any, data: Any, lim
 
 
 def _error_report(result: Any) -> dict[str, Any]:
-    from ._printer import pr_str
-    from ._values import to_python
+    from ._values.printer import pr_str
+    from ._values.types import to_python
 
     if result.status == "pending":  # awaits an async op no CLI tool can finish
         return {"code": "async_pending", "message": "the program awaits an unfinished async "

@@ -16,7 +16,7 @@ from typing import Any
 
 from ._errors import HostInputError
 from ._limits import Limits
-from ._tools import Tool
+from ._tools.registry import Tool
 
 __all__ = ["check_data", "check_limits", "check_tools"]
 
@@ -60,12 +60,7 @@ def check_data(data: Any) -> Mapping[str, Any] | None:
 
 def check_limits(limits: Any) -> Limits | None:
     """``limits`` as a ``Limits`` (a dict of its fields is converted and checked)."""
-    if limits is None or isinstance(limits, Limits):
-        return limits
-    if isinstance(limits, Mapping):
-        return Limits.from_dict(dict(limits))
-    raise _bad("limits", f"expected ptclisp.Limits or a dict of its fields, got "
-               f"{type(limits).__name__}", hint="e.g. limits={'max_steps': 10_000}")
+    return Limits.coerce(limits)
 
 
 def _bad(argument: str, message: str, *, hint: str | None = None) -> HostInputError:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from ._errors import HostInputError, LimitExceeded
@@ -62,6 +63,17 @@ class Limits:
         return dataclasses.asdict(self)
 
     @classmethod
+    def coerce(cls, limits: Any) -> Limits | None:
+        """``limits`` as given to ``run``: a ``Limits``, a dict of its fields, or ``None``;
+        anything else raises ``HostInputError`` naming the argument."""
+        if limits is None or isinstance(limits, Limits):
+            return limits
+        if isinstance(limits, Mapping):
+            return cls.from_dict(dict(limits))
+        raise HostInputError(f"limits: expected ptclisp.Limits or a dict of its fields, got "
+                             f"{type(limits).__name__}", hint="e.g. limits={'max_steps': 10_000}")
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Limits:
         """Limits from a dict of fields; ``HostInputError`` (a ``ValueError``) for unknown ones."""
         known = {f.name for f in dataclasses.fields(cls)}
@@ -100,14 +112,14 @@ class Meter:
     """The running budgets of one run. Not shared between runs."""
 
     __slots__ = (
-        "cancel",
-        "limits",
-        "fuel",
         "_chunk",
         "_spent",
+        "cancel",
         "deadline",
-        "memory",
         "depth",
+        "fuel",
+        "limits",
+        "memory",
         "output",
         "tool_calls",
     )
@@ -229,10 +241,10 @@ def current_meter() -> Meter:
     return meter
 
 
-class use_meter:  # noqa: N801 - used as a context manager, reads like a function
+class use_meter:
     """Make ``meter`` current on this thread for the block; restores the previous one (nesting)."""
 
-    __slots__ = ("meter", "_previous")
+    __slots__ = ("_previous", "meter")
 
     def __init__(self, meter: Meter) -> None:
         self.meter = meter

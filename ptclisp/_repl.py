@@ -24,9 +24,9 @@ from typing import Any, TextIO
 
 from ._errors import PtclispError, ReadError
 from ._limits import Limits, Meter
-from ._printer import pr_str
+from ._values.printer import pr_str
 from ._run import execute, load
-from ._runtime import Namespace
+from ._compiler.context import Namespace
 
 __all__ = ["repl"]
 
@@ -48,7 +48,7 @@ def repl(
     stdout: TextIO | None = None,
 ) -> None:
     """Read-eval-print until ``exit``/``quit`` or end of input."""
-    from ._host import ToolHost
+    from ._tools.host import ToolHost
     from ._run import _convert_data
 
     stdin = stdin or sys.stdin
@@ -192,7 +192,7 @@ def _save_history(readline: Any, path: str) -> None:
 
 
 def _incomplete(source: str) -> bool:
-    from ._reader import read_forms
+    from ._reader.reader import read_forms
 
     try:
         read_forms(source)
@@ -212,7 +212,7 @@ def _eval_and_print(source: str, ns: Namespace, host: Any, data: Mapping[str, An
         stdout.write("".join(output))
         stdout.write(f"error: {exc}\n")
         return
-    except Exception as exc:  # noqa: BLE001 - the REPL must survive anything
+    except Exception as exc:  # the REPL must survive anything
         stdout.write("".join(output))
         stdout.write(f"internal error: {type(exc).__name__}: {exc}\n")
         return

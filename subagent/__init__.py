@@ -1,6 +1,6 @@
 """subagent — an LLM writes ptclisp programs turn by turn; the agent runs them against tools.
 
-    from subagent import SubAgent, OpenAIClient
+    from ptclisp.subagent import SubAgent, OpenAIClient
     agent = SubAgent(prompt="...", tools=[...], signature="(q :string) -> {n :int}")
     step = agent.run(llm=OpenAIClient("gpt-4o-mini"), context={"q": "..."})
 
@@ -13,7 +13,7 @@ from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
 from ._events import Done, Event, Pending, Token, ToolEnd, ToolStart, TurnEnd, TurnStart
 from ._extract import extract_program
-from ._llm import LLM, LLMResponse, RateLimiter, RetryPolicy, Usage
+from ._llm import LLM, LLMResponse, Usage
 from ._openai import OpenAIClient
 from ._pricing import PRICES, Price, price_for, register_price
 from ._scripted import ScriptedLLM
@@ -28,11 +28,9 @@ __all__ = [
     "LLMError",
     "LLMResponse",
     "OpenAIClient",
-    "Pending",
     "PRICES",
+    "Pending",
     "Price",
-    "RateLimiter",
-    "RetryPolicy",
     "ScriptedLLM",
     "Step",
     "SubAgent",

@@ -20,8 +20,7 @@ from typing import Any, Literal
 from opentelemetry import metrics, trace
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from ptclisp import CancelToken, Limits
-from ptclisp._signature import Signature, parse_signature
+from ptclisp import CancelToken, Limits, Signature, parse_signature
 
 from ._errors import SubAgentError
 from ._events import Done, Event, Pending, Token, ToolEnd, ToolStart, TurnEnd, TurnStart
@@ -83,9 +82,7 @@ class SubAgent(BaseModel):
     @field_validator("limits", mode="before")
     @classmethod
     def _check_limits(cls, limits: Any) -> Any:
-        from ptclisp._host_input import check_limits
-
-        return check_limits(limits)  # a dict of Limits fields is accepted
+        return Limits.coerce(limits)  # a dict of Limits fields is accepted
 
     @field_validator("tools")
     @classmethod
@@ -345,7 +342,7 @@ def _normalize_tools(tools: Any) -> dict[str, Tool]:
         if not isinstance(item, Tool):
             if not callable(item):
                 raise SubAgentError(f"tool {key or item!r} is not callable", code="agent_error")
-            item = make_tool(item, name=key) if key else make_tool(item)
+            item = make_tool(item, name=key)
         if key is not None and key != item.name:
             raise SubAgentError(f"tool registered as {key!r} is named {item.name!r}",
                                 code="agent_error")

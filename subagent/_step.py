@@ -10,8 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-from ptclisp import PtclispError
-from ptclisp._errors import error_from_dict
+from ptclisp import PtclispError, error_from_dict
 
 from ._llm import Usage, add_costs
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ptclisp._signature import Param, Signature, SignatureError, TypeSpec
+from ptclisp._tools.signature import Param, Signature, SignatureError, TypeSpec
 
 
 def test_an_mcp_style_schema_maps_to_a_signature() -> None:

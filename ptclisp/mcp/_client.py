@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._errors import HostInputError, ToolError
-from .._signature import Signature
-from .._tools import Tool, ToolRegistry
+from .._tools.signature import Signature
+from .._tools.registry import Tool, ToolRegistry
 
 __all__ = ["MCPTools", "stdio"]
 

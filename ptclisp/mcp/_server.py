@@ -90,7 +90,7 @@ def serve(server: Any, *, port: int | None = None, host: str = "127.0.0.1") -> N
 def language_reference() -> str:
     """Special forms, then every builtin by category with its arglists and doc."""
     from .. import _core  # noqa: F401 - importing the language registers every builtin
-    from .._core._registry import DOCS
+    from .._core import DOCS
 
     by_category: dict[str, list[Any]] = {}
     for doc in DOCS.values():
@@ -105,9 +105,9 @@ def language_reference() -> str:
 
 def _run(program: str, data: dict[str, Any], tools: Mapping[str, Any],
          limits: Limits) -> dict[str, Any]:
-    from .._printer import pr_str
+    from .._values.printer import pr_str
     from .._run import run
-    from .._values import to_python
+    from .._values.types import to_python
 
     result = run(program, tools=tools, data=data, limits=limits)
     if result.status == "pending":
@@ -132,7 +132,7 @@ def _printed(report: dict[str, Any]) -> str:
 
 
 def _describe(tools: Mapping[str, Any]) -> str:
-    from .._tools import Tool
+    from .._tools.registry import Tool
 
     lines = []
     for name, fn in tools.items():

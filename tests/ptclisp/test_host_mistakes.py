@@ -9,7 +9,7 @@ import pytest
 
 import ptclisp
 from ptclisp import HostInputError, Limits, PendingError, PtclispError, tool
-from subagent import ScriptedLLM, Step, SubAgent
+from ptclisp.subagent import ScriptedLLM, Step, SubAgent
 
 
 @tool

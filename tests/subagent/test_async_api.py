@@ -11,7 +11,7 @@ import pytest
 from wire_servers import WireServer
 
 from ptclisp import CancelToken, tool
-from subagent import (
+from ptclisp.subagent import (
     Done,
     OpenAIClient,
     Pending,

@@ -14,7 +14,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 from wire_servers import WireServer
 
 from ptclisp import tool
-from subagent import OpenAIClient, RetryPolicy, SubAgent
+from ptclisp.runtime import Retry
+from ptclisp.subagent import OpenAIClient, SubAgent
 
 
 def clj(code: str) -> str:
@@ -111,7 +112,7 @@ def test_spans_and_metrics_follow_the_genai_conventions() -> None:
 
 def test_an_async_tool_span_carries_the_op_id_as_the_tool_call_id() -> None:
     tracer_provider, exporter, meter_provider, _ = providers()
-    from subagent import ScriptedLLM
+    from ptclisp.subagent import ScriptedLLM
 
     agent = SubAgent(name="spender", prompt="spend", tools=[approve], max_turns=2)
     pending = agent.run(llm=ScriptedLLM([clj("(return (await (tool/approve {:amount 5})))")]),
@@ -128,7 +129,7 @@ def test_a_failed_chat_records_error_type_on_span_and_duration() -> None:
     tracer_provider, exporter, meter_provider, reader = providers()
     with WireServer("openai", [{"status": 400, "text": "bad model"}]) as server:
         llm = OpenAIClient("gpt-none", base_url=server.base_url,
-                           retry=RetryPolicy(max_retries=0))
+                           retry=Retry(attempts=1))
         step = SubAgent(name="a", prompt="p").run(llm=llm, tracer_provider=tracer_provider,
                                                   meter_provider=meter_provider)
     assert step.status == "error" and step.error is not None

@@ -12,11 +12,11 @@ import pytest
 from wire_servers import WireServer
 
 from ptclisp import HostInputError
-from subagent import (
+from ptclisp.runtime import Retry
+from ptclisp.subagent import (
     AnthropicClient,
     OpenAIClient,
     Price,
-    RetryPolicy,
     Usage,
     price_for,
     register_price,
@@ -24,7 +24,7 @@ from subagent import (
 
 MESSAGES = [{"role": "system", "content": "You write ptclisp. " * 50},
             {"role": "user", "content": "add 1 and 2"}]
-FAST = RetryPolicy(max_retries=2, base_delay_s=0.01, max_delay_s=0.02)
+FAST = Retry(attempts=3, base_delay=0.01, max_delay=0.02)
 REPLY = "```clojure\n(return (+ 1 2))\n```\nThat adds them."
 
 

@@ -19,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._errors import PtclispError, ToolError
-from ._host import ToolHost, diverged
-from ._journal import Journal, PendingError
-from ._limits import CancelToken, Limits
-from ._pending import PendingStep
-from ._result import Result
-from ._tools import Tool
-from ._values import from_python
+from .._errors import PtclispError, ToolError
+from .._limits import CancelToken, Limits
+from .._result import Result
+from .._tools.host import ToolHost, diverged
+from .._tools.registry import Tool
+from .._values.types import from_python
+from .journal import Journal, PendingError
+from .pending import PendingStep
 
 __all__ = ["pending_step", "resume", "start"]
 
@@ -45,7 +45,7 @@ def start(
     """Run ``source``; a ``PendingStep`` if it awaits an op that has not finished.
 
     ``cancel``: a ``CancelToken`` that stops the run (code ``cancelled``) when cancelled."""
-    from ._host_input import check_tools
+    from .._host_input import check_tools
 
     tools = check_tools(tools)
     host = ToolHost(tools, host_state=host_state)
@@ -81,7 +81,7 @@ def resume(
             code="pending_finished",
             hint="resume the PendingStep that call returned; a step is resumed once",
         )
-    from ._host_input import check_tools
+    from .._host_input import check_tools
 
     tools = check_tools(tools)
     journal = _journal_copy(pending.journal)
@@ -129,13 +129,13 @@ def _execute(
     host: ToolHost,
     cancel: CancelToken | None = None,
 ) -> Result | PendingStep:
-    from ._run import run
+    from .._run import run
 
     outcome = run(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
     if isinstance(outcome, Result) and host.replaying:  # ended before reaching its await
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")
-    return outcome  # type: ignore[no-any-return]
+    return outcome
 
 
 def _check_op(pending: PendingStep, op_id: str) -> None:
