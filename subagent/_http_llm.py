@@ -3,7 +3,7 @@
 A subclass says how to build a request body, where to send it, how to read a response and how
 to read a stream of server-sent events. ``HTTPChatClient`` does the rest the same way for both,
 sync and async: pooled connections, rate limiting, timeouts, retries with backoff and jitter
-(logged on the ``subagent._http_llm`` logger), streaming with ``on_token`` (events parsed by
+(logged on the ``ptclisp.subagent._http_llm`` logger), streaming with ``on_token`` (events parsed by
 ``httpx-sse``), token usage, cost (``subagent.PRICES``), timing.
 
 Connections are pooled: one ``httpx.Client`` for ``complete`` and one ``httpx.AsyncClient`` for

@@ -139,11 +139,11 @@ def test_reasoning_models_get_max_completion_tokens() -> None:
 
 
 def test_retries_are_logged_per_module(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="subagent._http_llm")
+    caplog.set_level(logging.WARNING, logger="ptclisp.subagent._http_llm")
     with WireServer("openai", [{"status": 503, "text": "busy"}, REPLY]) as server:
         reply = client(server).complete(MESSAGES)
     assert reply.attempts == 2
-    (record,) = [r for r in caplog.records if r.name == "subagent._http_llm"]
+    (record,) = [r for r in caplog.records if r.name == "ptclisp.subagent._http_llm"]
     assert record.levelno == logging.WARNING
     assert "attempt 1 failed" in record.getMessage() and "503" in record.getMessage()
     assert "retrying in" in record.getMessage()
