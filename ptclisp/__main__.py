@@ -218,8 +218,8 @@ def _one_line(text: str) -> str:
 
 
 def _eval(parser: argparse.ArgumentParser, path: str, tools: Any, data: Any, limits: Any) -> int:
-    from ._values.printer import pr_str
     from ._run import run
+    from ._values.printer import pr_str
 
     try:
         source = sys.stdin.read() if path == "-" else _read(path)

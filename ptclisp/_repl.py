@@ -17,16 +17,17 @@ plainly and nothing but results is written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
+from ._compiler.context import Namespace
 from ._errors import PtclispError, ReadError
 from ._limits import Limits, Meter
-from ._values.printer import pr_str
 from ._run import execute, load
-from ._compiler.context import Namespace
+from ._values.printer import pr_str
 
 __all__ = ["repl"]
 
@@ -48,8 +49,8 @@ def repl(
     stdout: TextIO | None = None,
 ) -> None:
     """Read-eval-print until ``exit``/``quit`` or end of input."""
-    from ._tools.host import ToolHost
     from ._run import _convert_data
+    from ._tools.host import ToolHost
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -164,10 +165,8 @@ def _readline_reader(history_file: str | None) -> ReadLine:
     except ImportError:  # no readline (e.g. some Windows builds): plain input()
         readline = None  # type: ignore[assignment]
     if readline is not None and history_file:
-        try:
+        with contextlib.suppress(OSError):  # no history yet
             readline.read_history_file(history_file)
-        except OSError:
-            pass
         import atexit
 
         atexit.register(_save_history, readline, history_file)
@@ -182,10 +181,8 @@ def _readline_reader(history_file: str | None) -> ReadLine:
 
 
 def _save_history(readline: Any, path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         readline.write_history_file(path)
-    except OSError:
-        pass
 
 
 # ---------------------------------------------------------------- evaluating

@@ -21,6 +21,7 @@ from ._step import Step, TokenUsage, ToolCallRecord, Turn
 
 __all__ = [
     "LLM",
+    "PRICES",
     "AnthropicClient",
     "DepthLimitError",
     "Done",
@@ -28,7 +29,6 @@ __all__ = [
     "LLMError",
     "LLMResponse",
     "OpenAIClient",
-    "PRICES",
     "Pending",
     "Price",
     "ScriptedLLM",

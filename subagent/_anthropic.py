@@ -89,7 +89,7 @@ class AnthropicClient(HTTPChatClient):
 
 
 def _usage(raw: dict[str, Any]) -> Usage:
-    """Anthropic's counts; ``input_tokens`` there excludes cache reads and writes — ours does not."""
+    """Anthropic's counts; its ``input_tokens`` excludes cache reads and writes, ours not."""
     read = int(raw.get("cache_read_input_tokens") or 0)
     write = int(raw.get("cache_creation_input_tokens") or 0)
     return Usage(int(raw.get("input_tokens") or 0) + read + write,

@@ -4,7 +4,8 @@ For each turn the agent hands ptclisp wrapped copies of its tools. The wrapper
 
 - answers calls of the *prelude* (the ``def`` forms of earlier turns, re-run to re-establish
   definitions) from the recorded results of those calls, so no tool runs twice;
-- otherwise fires ``on_tool_start``/``on_tool_end``, opens an ``execute_tool {name}`` span, and calls the tool;
+- otherwise fires ``on_tool_start``/``on_tool_end``, opens an ``execute_tool {name}`` span, and
+  calls the tool;
 - runs a subagent tool with the parent's LLM, callbacks, telemetry and depth.
 
 Arguments reach the wrapper validated against the tool's signature (ptclisp validates before

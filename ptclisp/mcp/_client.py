@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 from .._errors import HostInputError, ToolError
-from .._tools.signature import Signature
 from .._tools.registry import Tool, ToolRegistry
+from .._tools.signature import Signature
 
 __all__ = ["MCPTools", "stdio"]
 
@@ -95,10 +96,8 @@ class MCPTools:
         if self._stop is not None and self._loop.is_running():
             self._loop.call_soon_threadsafe(self._stop.set)
         if self._holder is not None:
-            try:
+            with contextlib.suppress(BaseException):  # closing: nothing left to report
                 self._holder.result(timeout=self.timeout_s)
-            except BaseException:  # noqa: BLE001 - closing: report nothing
-                pass
         if self._loop.is_running():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=self.timeout_s)
@@ -142,7 +141,7 @@ class MCPTools:
             future.cancel()
             raise ToolError(f"MCP tool {name!r} did not answer within {self.timeout_s}s",
                             hint="try again later or with less work") from None
-        except Exception as exc:  # noqa: BLE001 - protocol/transport failures of the SDK
+        except Exception as exc:
             raise ToolError(f"MCP tool {name!r} failed: {type(exc).__name__}: {exc}",
                             hint="the MCP server could not run the tool") from None
         return _value(name, result, unwrap)

@@ -105,8 +105,8 @@ def language_reference() -> str:
 
 def _run(program: str, data: dict[str, Any], tools: Mapping[str, Any],
          limits: Limits) -> dict[str, Any]:
-    from .._values.printer import pr_str
     from .._run import run
+    from .._values.printer import pr_str
     from .._values.types import to_python
 
     result = run(program, tools=tools, data=data, limits=limits)

@@ -29,7 +29,7 @@ def test_a_list_of_plain_functions_names_the_argument() -> None:
 
 
 def test_the_tool_class_itself_in_a_list_is_refused() -> None:
-    with pytest.raises(HostInputError, match="tools: .*item 0 is a type"):
+    with pytest.raises(HostInputError, match=r"tools: .*item 0 is a type"):
         ptclisp.run("1", tools=[ptclisp.Tool])
 
 
@@ -58,13 +58,13 @@ def test_a_dict_of_limits_is_accepted() -> None:
 
 
 def test_an_unknown_limit_in_a_dict() -> None:
-    with pytest.raises(HostInputError, match="unknown limit.*max_stepz") as info:
+    with pytest.raises(HostInputError, match=r"unknown limit.*max_stepz") as info:
         ptclisp.run("1", limits={"max_stepz": 10})
     assert "max_steps" in (info.value.hint or "")
 
 
 def test_limits_of_the_wrong_kind() -> None:
-    with pytest.raises(HostInputError, match="limits: expected ptclisp.Limits or a dict"):
+    with pytest.raises(HostInputError, match=r"limits: expected ptclisp\.Limits or a dict"):
         ptclisp.run("1", limits=10)
 
 
@@ -119,7 +119,7 @@ def test_scripted_llm_refuses_a_bad_reply() -> None:
 def test_subagent_accepts_a_dict_of_limits_and_validates_it() -> None:
     agent = SubAgent(prompt="p", limits={"max_steps": 10})
     assert agent.limits.max_steps == 10
-    with pytest.raises(ValueError, match="Limits.max_steps: expected an integer"):
+    with pytest.raises(ValueError, match=r"Limits\.max_steps: expected an integer"):
         SubAgent(prompt="p", limits={"max_steps": "lots"})
 
 

@@ -8,10 +8,9 @@ import random
 from pathlib import Path
 
 import pytest
-
-from ptclisp import HostInputError
 from wire_servers import WireServer
 
+from ptclisp import HostInputError
 from ptclisp.runtime import RateLimiter, Retry
 from ptclisp.subagent import (
     AnthropicClient,
