@@ -26,7 +26,9 @@ PROGRAM = """
 
 REPLY = """```clojure
 (return (->> (tool/cities {})
-             (map (fn [c] {:city c :avg (/ (reduce + (:temps (tool/forecast {:city c :days 3}))) 3.0)}))
+             (map (fn [c]
+                    (let [temps (:temps (tool/forecast {:city c :days 3}))]
+                      {:city c :avg (/ (reduce + temps) 3.0)})))
              (sort-by :avg >)
              first))
 ```"""
