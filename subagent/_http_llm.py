@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource, ServerSentEvent, SSEError
 
-from ptclisp.runtime import RateLimiter, Retry
+from ptclisp.runtime import CircuitBreaker, CircuitOpen, RateLimiter, Retry
 
 from ._errors import LLMError
 from ._llm import LLMResponse, Message, TokenCallback, Usage
@@ -66,6 +66,7 @@ class HTTPChatClient:
         timeout_s: float = 60.0,
         retry: Retry | None = None,
         rate_limiter: RateLimiter | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
         stream: bool = False,
         max_tokens: int | None = None,
         temperature: float | None = None,
@@ -80,6 +81,9 @@ class HTTPChatClient:
         self.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0))
         self.retry = retry or DEFAULT_RETRY
         self.rate_limiter = rate_limiter
+        self.circuit_breaker = circuit_breaker
+        """Optional: after its threshold of consecutive failed calls (retries spent), calls fail
+        at once with ``llm_circuit_open`` until its reset timeout passes."""
         self.stream = stream
         self.max_tokens = max_tokens
         self.temperature = temperature
@@ -114,6 +118,14 @@ class HTTPChatClient:
     def complete(self, messages: list[Message], *, on_token: TokenCallback | None = None
                  ) -> LLMResponse:
         """One completion; retries transient failures. Raises ``LLMError``."""
+        if self.circuit_breaker is None:
+            return self._complete(messages, on_token)
+        try:
+            return self.circuit_breaker.call(self._complete, messages, on_token)
+        except CircuitOpen as exc:
+            raise _circuit_open(self, exc) from None
+
+    def _complete(self, messages: list[Message], on_token: TokenCallback | None) -> LLMResponse:
         started = time.perf_counter()
         body = self._body(messages, self.stream)
         for attempt in range(self.retry.attempts):
@@ -202,6 +214,15 @@ class HTTPChatClient:
     async def acomplete(self, messages: list[Message], *,
                         on_token: TokenCallback | None = None) -> LLMResponse:
         """The async twin of ``complete`` (on the pooled ``httpx.AsyncClient``)."""
+        if self.circuit_breaker is None:
+            return await self._acomplete(messages, on_token)
+        try:
+            return await self.circuit_breaker.acall(self._acomplete, messages, on_token)
+        except CircuitOpen as exc:
+            raise _circuit_open(self, exc) from None
+
+    async def _acomplete(self, messages: list[Message], on_token: TokenCallback | None
+                         ) -> LLMResponse:
         started = time.perf_counter()
         body = self._body(messages, self.stream)
         client = self._async_client()
@@ -267,6 +288,12 @@ class HTTPChatClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
+
+
+def _circuit_open(client: HTTPChatClient, exc: CircuitOpen) -> LLMError:
+    logger.warning("%s: call refused, %s", client, exc.message)
+    return LLMError(f"{client.name} endpoint {client.base_url}: {exc.message}",
+                    code="llm_circuit_open", hint=exc.hint)
 
 
 def _log_retry(client: HTTPChatClient, attempt: int, delay: float, exc: _Retryable) -> None:

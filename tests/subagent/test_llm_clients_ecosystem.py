@@ -166,3 +166,47 @@ def test_usage_sums_cache_and_cost() -> None:
     total.add(Usage(5, 1, 1, cost_usd=None))
     assert (total.input_tokens, total.cache_read_tokens, total.cost_usd) == (15, 4, 0.5)
     assert Usage().cost_usd is None
+
+
+def test_an_optional_circuit_breaker_fails_fast_then_recovers() -> None:
+    from ptclisp.runtime import CircuitBreaker
+    from ptclisp.subagent import LLMError
+
+    now = [0.0]
+    breaker = CircuitBreaker(failure_threshold=2, reset_timeout=30.0, clock=lambda: now[0])
+    down = {"status": 503, "text": "down"}
+    with WireServer("openai", [down] * 6 + [REPLY]) as server:
+        llm = client(server, circuit_breaker=breaker)  # FAST: 3 attempts a call
+        for _ in range(2):
+            with pytest.raises(LLMError) as failed:
+                llm.complete(MESSAGES)
+            assert failed.value.code == "llm_http_error"
+        with pytest.raises(LLMError) as refused:
+            llm.complete(MESSAGES)
+        assert refused.value.code == "llm_circuit_open" and refused.value.hint
+        assert len(server.requests) == 6  # the refused call never reached the server
+        now[0] = 31.0  # half-open: one trial goes through and closes the circuit
+        assert llm.complete(MESSAGES).content == REPLY
+        assert breaker.state == "closed"
+
+
+def test_the_circuit_breaker_guards_async_calls_too() -> None:
+    from ptclisp.runtime import CircuitBreaker
+    from ptclisp.subagent import LLMError
+
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=60.0)
+    with WireServer("openai", [{"status": 400, "text": "bad"}]) as server:
+        llm = client(server, circuit_breaker=breaker)
+
+        async def main() -> list[str]:
+            codes = []
+            for _ in range(2):
+                try:
+                    await llm.acomplete(MESSAGES)
+                except LLMError as exc:
+                    codes.append(exc.code)
+            await llm.aclose()
+            return codes
+
+        assert asyncio.run(main()) == ["llm_http_error", "llm_circuit_open"]
+        assert len(server.requests) == 1
