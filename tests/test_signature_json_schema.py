@@ -86,3 +86,14 @@ def test_round_trip_through_json_schema(params: dict[str, TypeSpec]) -> None:
     sig = Signature(tuple(Param(n, t) for n, t in params.items()), TypeSpec("any"))
     again = Signature.from_json_schema(sig.to_json_schema())
     assert again.params == tuple(Param(n, _normal(t)) for n, t in params.items())
+
+
+def test_a_hostile_deeply_nested_schema_is_cut_to_any() -> None:
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(10_000):
+        schema = {"type": "array", "items": schema}
+    sig = Signature.from_json_schema({"type": "object", "properties": {"x": schema},
+                                      "required": ["x"]})
+    assert sig.render().count("[") == 32 and "[:any?]" in sig.render()
+    wide = {"type": "object", "properties": {f"p{i}": {"type": "integer"} for i in range(2000)}}
+    assert len(Signature.from_json_schema(wide).params or ()) == 2000

@@ -306,17 +306,23 @@ class _Parser:
 _SCHEMA_SCALARS = {"string": "string", "integer": "int", "number": "float", "boolean": "bool"}
 
 
-def _from_schema(schema: Any, optional: bool = False) -> TypeSpec:
-    """One JSON Schema → a ``TypeSpec`` (lenient: what it cannot express becomes ``:any``)."""
-    if not isinstance(schema, Mapping):
+_MAX_SCHEMA_DEPTH = 32
+
+
+def _from_schema(schema: Any, optional: bool = False, depth: int = 0) -> TypeSpec:
+    """One JSON Schema → a ``TypeSpec`` (lenient: what it cannot express becomes ``:any``, and so
+    does anything nested deeper than 32 levels)."""
+    if not isinstance(schema, Mapping) or depth > _MAX_SCHEMA_DEPTH:
         return TypeSpec("any", optional=True)
+    deeper = depth + 1
     kind = schema.get("type")
     alternatives = schema.get("anyOf") or schema.get("oneOf")
     if kind is None and isinstance(alternatives, list):
         non_null = [a for a in alternatives if not (isinstance(a, Mapping)
                                                     and a.get("type") == "null")]
         if len(non_null) == 1:
-            return _from_schema(non_null[0], optional or len(non_null) < len(alternatives))
+            return _from_schema(non_null[0], optional or len(non_null) < len(alternatives),
+                                deeper)
         return TypeSpec("any", optional=True)
     if isinstance(kind, list):
         non_null_kinds = [k for k in kind if k != "null"]
@@ -325,10 +331,11 @@ def _from_schema(schema: Any, optional: bool = False) -> TypeSpec:
     if kind in _SCHEMA_SCALARS:
         return TypeSpec(_SCHEMA_SCALARS[kind], optional=optional)  # type: ignore[arg-type]
     if kind == "array":
-        return TypeSpec("vector", optional=optional, item=_from_schema(schema.get("items")))
+        return TypeSpec("vector", optional=optional,
+                        item=_from_schema(schema.get("items"), False, deeper))
     if kind == "object" and isinstance(schema.get("properties"), Mapping):
         required = set(schema.get("required") or ())
-        fields = tuple(Param(str(name), _from_schema(sub, name not in required))
+        fields = tuple(Param(str(name), _from_schema(sub, name not in required, deeper))
                        for name, sub in schema["properties"].items())
         return TypeSpec("record", optional=optional, fields=fields)
     if kind == "object":
