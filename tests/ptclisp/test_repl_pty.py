@@ -18,12 +18,13 @@ UP = "\x1b[A"
 EDITORS = ["prompt_toolkit", "readline"]
 
 
-def spawn(tmp_path: Path, editor: str) -> pexpect.spawn:
+def spawn(tmp_path: Path, editor: str, *extra: str) -> pexpect.spawn:
     if editor == "prompt_toolkit":
         pytest.importorskip("prompt_toolkit")
     env = dict(os.environ, PTCLISP_HISTORY=str(tmp_path / "history"), TERM="xterm",
                PROMPT_TOOLKIT_NO_CPR="1", PTCLISP_LINE_EDITOR=editor, NO_COLOR="1")
-    child = pexpect.spawn(sys.executable, ["-m", "ptclisp", "repl"], env=env, encoding="utf-8",
+    child = pexpect.spawn(sys.executable, ["-m", "ptclisp", "repl", *extra], env=env,
+                          encoding="utf-8",
                           timeout=30, dimensions=(24, 120))
     child.expect("type exit, quit or Ctrl-D to leave")
     child.expect_exact(PROMPT)
@@ -86,6 +87,25 @@ def test_ctrl_d_leaves_and_multiline_input_is_one_entry(tmp_path: Path, editor: 
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+@pytest.mark.parametrize("editor", EDITORS)
+def test_ctrl_c_interrupts_a_running_evaluation(tmp_path: Path, editor: str) -> None:
+    child = spawn(tmp_path, editor, "--limits", '{"max_steps": 100000000000, "timeout_s": 120}')
+    child.sendline("(loop [i 0] (recur (inc i)))")
+    child.expect_exact("(loop [i 0] (recur (inc i)))")
+    import time
+
+    time.sleep(0.5)  # the loop is running
+    child.sendcontrol("c")
+    child.expect_exact("interrupted", timeout=20)
+    child.expect_exact(PROMPT)
+    child.sendline("(+ 20 22)")
+    result(child, "42")  # the session goes on
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and "Traceback" not in (child.before or "")
 
 
 def test_exit_in_a_pipe_and_an_unknown_symbol_still_report() -> None:
