@@ -16,7 +16,7 @@ from typing import Any
 
 from ._errors import HostInputError
 from ._limits import Limits
-from ._tools.registry import Tool
+from ._tools.registry import Tool, ToolRegistry
 
 __all__ = ["check_data", "check_limits", "check_tools"]
 
@@ -25,14 +25,15 @@ ToolsArg = Mapping[str, Callable[..., Any] | Tool]
 
 def check_tools(tools: Any) -> ToolsArg | None:
     """``tools`` as a mapping name → callable/``Tool`` (a list of ``Tool``s is keyed by name)."""
-    if tools is None or isinstance(tools, Mapping):
-        if tools is not None:
-            for name, fn in tools.items():
-                if not isinstance(name, str):
-                    raise _bad("tools", f"tool names must be strings, got {name!r}")
-                if not (isinstance(fn, Tool) or callable(fn)):
-                    raise _bad("tools", f"tools[{name!r}] must be callable or a ptclisp.Tool, "
-                               f"got {type(fn).__name__}")
+    if tools is None or isinstance(tools, ToolRegistry):  # a registry holds checked Tools
+        return tools
+    if isinstance(tools, Mapping):
+        for name, fn in tools.items():
+            if not isinstance(name, str):
+                raise _bad("tools", f"tool names must be strings, got {name!r}")
+            if not (isinstance(fn, Tool) or callable(fn)):
+                raise _bad("tools", f"tools[{name!r}] must be callable or a ptclisp.Tool, "
+                           f"got {type(fn).__name__}")
         return tools
     if isinstance(tools, (list, tuple)):
         by_name: dict[str, Tool] = {}
