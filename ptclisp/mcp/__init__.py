@@ -10,6 +10,11 @@
 See docs/mcp.md.
 """
 
+try:
+    import mcp as _sdk  # noqa: F401 - the official MCP SDK, the [mcp] extra
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("ptclisp.mcp needs the MCP SDK: pip install 'ptclisp[mcp]'") from exc
+
 from ._client import MCPTools, stdio
 from ._server import build_server, serve
 
