@@ -63,7 +63,9 @@ def test_history_recalls_earlier_inputs_with_the_up_arrow(tmp_path: Path, editor
 def test_ctrl_c_abandons_the_input_without_a_traceback(tmp_path: Path, editor: str) -> None:
     child = spawn(tmp_path, editor)
     child.send("(+ 1\r")  # an open form: the input goes on
+    child.expect_exact("...")
     child.send("100")
+    child.expect_exact("100")  # typed (echoed), as a person sees it before pressing Ctrl-C
     child.sendcontrol("c")
     child.expect_exact(PROMPT)
     child.sendline("(+ 2 3)")
