@@ -26,7 +26,21 @@ from ptclisp.subagent import (
 )
 
 SPIN = "```clojure\n(loop [i 0] (recur (inc i)))\n```"
+SIGNAL_THEN_SPIN = "```clojure\n(tool/running {})\n(loop [i 0] (recur (inc i)))\n```"
 LONG = {"max_steps": 10**10, "timeout_s": 60.0}
+
+
+def running_tool() -> tuple[Any, threading.Event]:
+    """A tool the program calls first, so a test knows the program is running."""
+    started = threading.Event()
+
+    @tool
+    def running() -> bool:
+        """Signals that the program runs."""
+        started.set()
+        return True
+
+    return running, started
 
 
 @tool
@@ -47,9 +61,10 @@ def clj(code: str) -> str:
 
 def test_cancel_token_stops_a_running_program_with_code_cancelled() -> None:
     token = CancelToken()
-    llm = ScriptedLLM([SPIN, SPIN])
-    agent = SubAgent(name="spinner", prompt="spin", limits=LONG, max_turns=2)
-    threading.Timer(0.3, token.cancel).start()
+    running, started = running_tool()
+    llm = ScriptedLLM([SIGNAL_THEN_SPIN, SPIN])
+    agent = SubAgent(name="spinner", prompt="spin", tools=[running], limits=LONG, max_turns=2)
+    threading.Thread(target=lambda: started.wait(30) and token.cancel(), daemon=True).start()
     began = time.monotonic()
     step = agent.run(llm=llm, cancel=token)
     assert isinstance(step, Step) and step.status == "error"
@@ -60,13 +75,15 @@ def test_cancel_token_stops_a_running_program_with_code_cancelled() -> None:
 
 
 def test_cancelling_arun_stops_the_run_at_its_next_meter_check() -> None:
-    llm = ScriptedLLM([SPIN, SPIN])
+    running, started = running_tool()
+    llm = ScriptedLLM([SIGNAL_THEN_SPIN, SPIN])
     turns: list[Any] = []
-    agent = SubAgent(name="spinner", prompt="spin", limits=LONG, max_turns=2)
+    agent = SubAgent(name="spinner", prompt="spin", tools=[running], limits=LONG, max_turns=2)
 
     async def main() -> None:
         task = asyncio.ensure_future(agent.arun(llm=llm, on_turn=turns.append))
-        await asyncio.sleep(0.3)
+        while not started.is_set():  # the program is running (spinning after the tool call)
+            await asyncio.sleep(0.01)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -79,18 +96,34 @@ def test_cancelling_arun_stops_the_run_at_its_next_meter_check() -> None:
     assert time.monotonic() - began < 30
 
 
-def test_a_timeout_around_arun_cancels_before_the_next_llm_call() -> None:
+def test_cancelling_during_an_llm_call_stops_before_the_next_one() -> None:
     with WireServer("openai", [{"delay": 0.5, "content": SPIN}, SPIN]) as server:
         llm = OpenAIClient("m", base_url=server.base_url)
         agent = SubAgent(name="slow", prompt="p", limits=LONG, max_turns=3)
 
         async def main() -> None:
-            with pytest.raises(TimeoutError):
-                async with asyncio.timeout(0.2):  # fires while the first LLM call is in flight
-                    await agent.arun(llm=llm)
+            task = asyncio.ensure_future(agent.arun(llm=llm))
+            while not server.requests:  # the first LLM call is in flight
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
 
         asyncio.run(main())
         assert len(server.requests) == 1  # the reply arrived after the cancel: no second call
+
+
+def test_asyncio_timeout_around_arun() -> None:
+    agent = SubAgent(name="spinner", prompt="spin", limits=LONG, max_turns=2)
+    llm = ScriptedLLM([SPIN, SPIN])
+
+    async def main() -> None:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await agent.arun(llm=llm)
+
+    asyncio.run(main())
+    assert llm.position <= 1  # never a second LLM call (0 if the timeout beat the first)
 
 
 def test_iter_streams_turns_tokens_tools_and_done() -> None:
