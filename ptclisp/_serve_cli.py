@@ -30,6 +30,7 @@ def add_serve_parser(sub: Any) -> None:
     serve.add_argument("--insecure", action="store_true",
                        help="allow no secret/token; binds 127.0.0.1 only")
     serve.add_argument("--max-body", type=int, default=1 << 20, help="largest body in bytes")
+    serve.set_defaults(handler=lambda args, parser: serve_main(args), command_parser=serve)
 
 
 def serve_main(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from ._anthropic import AnthropicClient
 from ._effects import CallContext, current_call, idempotency_key
 from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
+from ._events import Done, Event, Pending, Token, ToolEnd, ToolStart, TurnEnd, TurnStart
 from ._extract import extract_program
 from ._host import AgentHost, HostError
 from ._hoststore import (
@@ -28,16 +29,20 @@ from ._hoststore import (
 )
 from ._llm import LLM, LLMResponse, Usage
 from ._openai import OpenAIClient
+from ._pricing import PRICES, Price, price_for, register_price
 from ._scripted import ScriptedLLM
 from ._step import Step, TokenUsage, ToolCallRecord, Turn
 
 __all__ = [
     "LLM",
+    "PRICES",
     "AgentHost",
     "AnthropicClient",
     "CallContext",
     "Delivery",
     "DepthLimitError",
+    "Done",
+    "Event",
     "HostError",
     "HostStore",
     "HostStoreError",
@@ -45,16 +50,23 @@ __all__ = [
     "LLMResponse",
     "OpRecord",
     "OpenAIClient",
+    "Pending",
     "PostgresHostStore",
+    "Price",
     "RunRecord",
     "SQLiteHostStore",
     "ScriptedLLM",
     "Step",
     "SubAgent",
     "SubAgentError",
+    "Token",
     "TokenUsage",
     "ToolCallRecord",
+    "ToolEnd",
+    "ToolStart",
     "Turn",
+    "TurnEnd",
+    "TurnStart",
     "Usage",
     "create_app",
     "current_call",
@@ -63,6 +75,8 @@ __all__ = [
     "llm_from_env",
     "open_store",
     "pending_ops",
+    "price_for",
+    "register_price",
     "run",
     "sign",
 ]
