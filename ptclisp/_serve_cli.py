@@ -35,6 +35,7 @@ def add_serve_parser(sub: Any) -> None:
                             "ray://head:10001; [ray] extra); the store must be PostgreSQL")
     serve.add_argument("--ray-workers", type=int, default=8,
                        help="runs driven at once per Ray node (default 8)")
+    serve.set_defaults(handler=lambda args, parser: serve_main(args), command_parser=serve)
 
 
 def serve_main(args: argparse.Namespace) -> int:

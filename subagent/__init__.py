@@ -15,6 +15,7 @@ from ._backend import HostBackend
 from ._effects import CallContext, current_call, idempotency_key
 from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
+from ._events import Done, Event, Pending, Token, ToolEnd, ToolStart, TurnEnd, TurnStart
 from ._extract import extract_program
 from ._host import AgentHost, HostError
 from ._hoststore import (
@@ -29,17 +30,21 @@ from ._hoststore import (
 )
 from ._llm import LLM, LLMResponse, Usage
 from ._openai import OpenAIClient
+from ._pricing import PRICES, Price, price_for, register_price
 from ._ray import RayBackend
 from ._scripted import ScriptedLLM
 from ._step import Step, TokenUsage, ToolCallRecord, Turn
 
 __all__ = [
     "LLM",
+    "PRICES",
     "AgentHost",
     "AnthropicClient",
     "CallContext",
     "Delivery",
     "DepthLimitError",
+    "Done",
+    "Event",
     "HostBackend",
     "HostError",
     "HostStore",
@@ -48,7 +53,9 @@ __all__ = [
     "LLMResponse",
     "OpRecord",
     "OpenAIClient",
+    "Pending",
     "PostgresHostStore",
+    "Price",
     "RayBackend",
     "RunRecord",
     "SQLiteHostStore",
@@ -56,9 +63,14 @@ __all__ = [
     "Step",
     "SubAgent",
     "SubAgentError",
+    "Token",
     "TokenUsage",
     "ToolCallRecord",
+    "ToolEnd",
+    "ToolStart",
     "Turn",
+    "TurnEnd",
+    "TurnStart",
     "Usage",
     "create_app",
     "current_call",
@@ -67,6 +79,8 @@ __all__ = [
     "llm_from_env",
     "open_store",
     "pending_ops",
+    "price_for",
+    "register_price",
     "run",
     "sign",
 ]

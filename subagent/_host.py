@@ -256,9 +256,10 @@ class AgentHost:
                 "outcome": delivery.outcome}
 
     def cancel_op(self, op_id: str, *, wait: bool = False) -> dict[str, Any]:
-        """Deliver a ``cancelled`` error into the program (which may handle it)."""
+        """Deliver an ``op_cancelled`` error into the program (which may handle it; the code
+        ``cancelled`` would stop the whole run)."""
         return self.deliver(op_id, error={"message": f"operation {op_id} was cancelled",
-                                          "code": "cancelled"}, wait=wait)
+                                          "code": "op_cancelled"}, wait=wait)
 
     def _outcome(self, op: OpRecord, result: Any, error: Any) -> dict[str, Any]:
         if error is not None:
@@ -460,8 +461,9 @@ def op_json(op: OpRecord) -> dict[str, Any]:
 
 
 def _result_of(step: Step) -> dict[str, Any]:
+    error = step.error.to_dict() if isinstance(step.error, PtclispError) else step.error
     return {"status": step.status, "return_value": step.return_value,
-            "fail_value": step.fail_value, "error": step.error, "turns": len(step.turns)}
+            "fail_value": step.fail_value, "error": error, "turns": len(step.turns)}
 
 
 def _find_tool(agent: SubAgent, owner: str | None, name: str) -> Tool | None:

@@ -5,6 +5,7 @@ no completed tool call runs again, and a call repeated after a crash carried the
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import json
 import os
 import random
@@ -84,9 +85,16 @@ def _call(method: str, url: str, **kwargs: Any) -> httpx.Response:
     raise RuntimeError(f"{method} {url}: no answer")
 
 
-def _killer(server: Server, stop: threading.Event, store: Any, seen: collections.Counter[str],
-            rng: random.Random) -> None:
-    while not stop.wait(rng.uniform(0.3, 1.2)):
+KILLS = {"submit": 5, "deliver": 7}  # kills while runs start / while they are resumed
+
+
+def _killer(server: Server, phase: list[str], stop: threading.Event, store: Any,
+            seen: collections.Counter[str], rng: random.Random) -> None:
+    budget = dict(KILLS)
+    while not stop.wait(rng.uniform(0.2, 0.8)):
+        if budget.get(phase[0], 0) <= 0:
+            continue
+        budget[phase[0]] -= 1
         running = len(store.list_runs("running"))
         resuming = sum(1 for r in store.list_runs("pending") if store.next_delivered(r))
         seen["first_run" if running else "idle"] += 1
@@ -96,6 +104,15 @@ def _killer(server: Server, stop: threading.Event, store: Any, seen: collections
         server.start()
 
 
+def _deliver_all(server: Server, pool: concurrent.futures.ThreadPoolExecutor) -> None:
+    def deliver(op: dict[str, Any]) -> None:
+        r = _call("POST", server.url + f"/ops/{op['op_id']}",
+                  json={"result": {"approved": True, "by": op["run_id"]}})
+        assert r.status_code in (200, 409), r.text  # 409: delivered before a kill
+
+    list(pool.map(deliver, _call("GET", server.url + "/inbox").json()["ops"]))
+
+
 @pytest.mark.slow
 def test_sigkill_at_random_points(store_url: str, tmp_path: Path) -> None:
     rng = random.Random(int(os.environ.get("PTCLISP_CRASH_SEED", "12")))
@@ -103,42 +120,38 @@ def test_sigkill_at_random_points(store_url: str, tmp_path: Path) -> None:
     store = open_store(store_url)
     server.start()
     seen: collections.Counter[str] = collections.Counter()
-    stop = threading.Event()
-    killer = threading.Thread(target=_killer, args=(server, stop, store, seen, rng))
+    stop, phase = threading.Event(), ["submit"]
+    killer = threading.Thread(target=_killer, args=(server, phase, stop, store, seen, rng))
     killer.start()
     run_ids = [f"run-{i:03d}" for i in range(RUNS)]
+    pool = concurrent.futures.ThreadPoolExecutor(8)
+
+    def submit(run_id: str) -> None:  # a retried submission of the same id: no second run
+        r = _call("POST", server.url + "/runs",
+                  json={"agent": "approval", "input": {}, "run_id": run_id})
+        assert r.status_code == 202, r.text
+
     try:
-        for run_id in run_ids:  # a retried submission of the same id creates no second run
-            r = _call("POST", server.url + "/runs",
-                      json={"agent": "approval", "input": {}, "run_id": run_id})
-            assert r.status_code == 202, r.text
+        list(pool.map(submit, run_ids))
+        phase[0] = "deliver"
         deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            ops = _call("GET", server.url + "/inbox").json()["ops"]
-            for op in ops:
-                r = _call("POST", server.url + f"/ops/{op['op_id']}",
-                          json={"result": {"approved": True, "by": op["run_id"]}})
-                assert r.status_code in (200, 409), r.text
-            if len(store.list_runs("ok")) == RUNS or server.kills >= 25:
-                break
-            time.sleep(0.05)
-        stop.set()
-        killer.join()
-        deadline = time.monotonic() + 120  # no more kills: everything must finish
         while len(store.list_runs("ok")) < RUNS and time.monotonic() < deadline:
-            for op in _call("GET", server.url + "/inbox").json()["ops"]:
-                _call("POST", server.url + f"/ops/{op['op_id']}",
-                      json={"result": {"approved": True, "by": op["run_id"]}})
+            _deliver_all(server, pool)
             time.sleep(0.1)
     finally:
         stop.set()
+        killer.join()
+        pool.shutdown()
         server.stop()
     print(f"kills: {server.kills}; at kill time: {dict(seen)}")
-    _check(store, run_ids, tmp_path, server.kills)
+    assert server.kills == sum(KILLS.values())
+    assert seen["first_run"] >= 1 and seen["resume"] >= 1  # kills landed in both phases
+    repeats = _check(store, run_ids, tmp_path, server.kills)
+    assert repeats >= 1  # some kill landed after a tool ran and before it was recorded
     store.close()
 
 
-def _check(store: Any, run_ids: list[str], tmp: Path, kills: int) -> None:
+def _check(store: Any, run_ids: list[str], tmp: Path, kills: int) -> int:
     assert sorted(store.list_runs()) == run_ids  # none lost, none doubled
     assert sorted(store.list_runs("ok")) == run_ids  # every run finished
     calls = [json.loads(line) for line in (tmp / "calls.jsonl").read_text().splitlines()]
@@ -168,3 +181,4 @@ def _check(store: Any, run_ids: list[str], tmp: Path, kills: int) -> None:
         assert result == {"request": 7, "approved": True, "by": run_id, "email": f"msg-{key}"}
     print(f"tool executions: {len(starts)}, repeated in-flight calls: {repeats}, "
           f"emails sent twice (same key): {sum(n > 1 for n in sent.values())}")
+    return repeats

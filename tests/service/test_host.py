@@ -107,7 +107,7 @@ def test_cancel_run_and_cancel_op(store_url: str, tools: Tools) -> None:
     host.cancel_op(op2, wait=True)
     final = host.wait(second, 10)
     assert final["status"] == "ok" and final["result"]["by"] == "timeout"  # handled the error
-    assert host.store.get_op(op2).outcome["error"]["code"] == "cancelled"
+    assert host.store.get_op(op2).outcome["error"]["code"] == "op_cancelled"
     host.close()
 
 

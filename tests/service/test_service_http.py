@@ -175,3 +175,37 @@ def test_serve_cli_refuses_without_credentials(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2 and "refusing to start" in proc.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses listening on ``port``, from /proc/net/tcp (IPv4, state 0A = LISTEN)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
+
+
+def test_serve_cli_insecure_binds_loopback_only(tmp_path: Path) -> None:
+    from ._server import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "ptclisp", "serve", "examples.serve_app:host",
+                             "--insecure", "--host", "0.0.0.0", "--port", str(port),
+                             "--store", f"sqlite:///{tmp_path / 'x.db'}"], cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/inbox", timeout=1).json() == {"ops": []}
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert _listening_addresses(port) == {"127.0.0.1"}
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert "--insecure binds 127.0.0.1 only" in err and "INSECURE mode" in err
