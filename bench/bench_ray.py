@@ -118,9 +118,10 @@ def run_scenario(store_url: str, *, nodes: int, runs: int, log: str, lease_s: fl
                  workers: int = 8, delay_s: float = 0.005,
                  on_progress: Callable[[int, Any, list[Any]], None] | None = None,
                  after: Callable[[Any, list[Any]], None] | None = None,
+                 batch: int | None = None,
                  timeout_s: float = 150.0) -> dict[str, Any]:
     """Submit ``runs`` runs through two fronts, deliver every op by webhook (alternating
-    fronts), until all are finished. ``on_progress(finished, cluster, hosts)`` is called every
+    fronts; at most ``batch`` per round), until all are finished. ``on_progress(finished, cluster, hosts)`` is called every
     loop (the test kills a node from it). Returns counts and timings."""
     import httpx
 
@@ -166,7 +167,7 @@ def run_scenario(store_url: str, *, nodes: int, runs: int, log: str, lease_s: fl
                 if finished == runs:
                     break
                 ops = client.get(next(urls) + "/inbox").json()["ops"]
-                fresh = [op for op in ops if op["op_id"] not in delivered]
+                fresh = [op for op in ops if op["op_id"] not in delivered][:batch]
                 delivered.update(op["op_id"] for op in fresh)
                 statuses = list(pool.map(deliver, fresh))
                 assert all(s in (200, 409) for s in statuses), statuses

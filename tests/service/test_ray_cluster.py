@@ -70,12 +70,14 @@ def test_node_killed_midway(postgres: Any, tmp_path: Path) -> None:
                       recorded=_recorded_after_death(store_url, log, worker.node_id))
 
     out = bench_ray.run_scenario(store_url, nodes=2, runs=RUNS, log=str(log), lease_s=2.0,
-                                 delay_s=0.02, on_progress=kill_midway,
+                                 delay_s=0.02, on_progress=kill_midway, batch=10,
                                  after=lambda c, hosts: traced.update(_traced_run(hosts),
                                                                       **_budget_runs(hosts)))
     print(f"result: {out['finished']}/{RUNS} in {out['elapsed_s']:.1f} s; killed at "
           f"{killed.get('at')} finished, the node held {len(killed.get('leased', []))} leases")
     assert killed, "the node was never killed"
+    assert killed["leased"], "the node held no run when it was killed"
+    assert RUNS * 0.25 <= killed["at"] <= RUNS * 0.75, killed["at"]  # mid-way
     assert out["finished"] == RUNS  # every run finished
     assert set(out["submit_codes"]) == {202}
     _check_tools(log, store_url, killed)
@@ -273,7 +275,8 @@ def _check_trace(spans: Path, traced: dict[str, Any]) -> None:
     """The run's spans, made on the workers, are children of the submitting span."""
     rows = [json.loads(x) for x in spans.read_text().splitlines() if x.strip()]
     mine = [r for r in rows if r["trace_id"] == traced["trace_id"]]
-    runs = [r for r in mine if r["name"] == "subagent.run"]
+    runs = [r for r in mine if r["name"] == "invoke_agent approval"]
     assert len(runs) >= 2, mine  # the first drive and the resume, both under the client span
     assert all(r["parent_id"] == traced["span_id"] for r in runs), runs
-    assert any(r["name"] == "tool.call" for r in mine), mine
+    assert {"execute_tool get-request", "execute_tool send-email"} <= {r["name"] for r in mine}
+    assert all(r["pid"] != os.getpid() for r in mine)  # made on the workers
