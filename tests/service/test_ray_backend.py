@@ -77,3 +77,10 @@ def test_serve_ray_flag_needs_an_address() -> None:
                            "--insecure", "--ray"], cwd=ROOT, capture_output=True, text=True,
                           check=False, timeout=60)
     assert proc.returncode == 2 and "--ray" in proc.stderr
+
+
+def test_serve_ray_workers_must_be_positive() -> None:
+    proc = subprocess.run([sys.executable, "-m", "ptclisp", "serve", "examples.serve_app:host",
+                           "--insecure", "--ray", "auto", "--ray-workers", "0"], cwd=ROOT,
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert proc.returncode == 2 and "workers_per_node" in proc.stderr, proc.stderr
