@@ -220,3 +220,23 @@ def analyze_comment(form: models.Expression, env: Env, tail: bool) -> A.Node:
     # (comment ...) -- ignored, evaluates to nil
     return node(A.Const, form, None)
 
+
+
+@special("when-first")
+def analyze_when_first(form: models.Expression, env: Env, tail: bool) -> A.Node:
+    """``(when-first [x coll] body)``: body with x bound to (first coll) when (seq coll)."""
+    usage = "(when-first [x coll] body)"
+    if len(form) < 2 or not isinstance(form[1], models.List) or len(form[1]) != 2:
+        raise error("invalid_form", "when-first needs a binding vector with one pattern and value",
+                    form, f"write {usage}")
+    from .._core import BUILTINS
+
+    pattern, expr = form[1]
+    slot = env.alloc()
+    temp = node(A.Local, pattern, slot, " seq")
+    first = node(A.Call, form, node(A.Const, form, BUILTINS["first"]), (temp,))
+    binds, inner = destructure(pattern, first, env)
+    then = node(A.Let, form, tuple(binds), analyze_body(form[2:], inner, tail, form))
+    seq = node(A.Call, form, node(A.Const, form, BUILTINS["seq"]), (analyze(expr, env),))
+    return node(A.Let, form, (node(A.Bind, form, slot, seq),),
+                node(A.If, form, temp, then, node(A.Const, form, None)))

@@ -124,7 +124,8 @@ def test_malformed_forms_are_rejected_with_position(source, expected):
 @pytest.mark.parametrize(
     ("source", "code"),
     [
-        ('(.toUpperCase "x")', "invalid_form"),
+        ('(.getClass "x")', "invalid_form"),
+        ('(.invoke "x")', "invalid_form"),
         ('(.__class__ "")', "invalid_form"),
         ('(. "" __class__)', "invalid_form"),
         ("(.. System getProperties)", "invalid_form"),
