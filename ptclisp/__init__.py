@@ -20,6 +20,7 @@ from ._errors import (
 from ._journal import PendingError
 from ._limits import Limits
 from ._pending import PendingStep, deserialize, serialize
+from ._preview import AwaitUse, Definition, Preview, ToolUse, preview
 from ._printer import pr_str
 from ._reader import read_string
 from ._result import Result, ToolCall
@@ -31,7 +32,9 @@ from ._values import Char, Keyword, List, Map, Set, Symbol, Vector
 
 __all__ = [
     "AnalysisError",
+    "AwaitUse",
     "Char",
+    "Definition",
     "EvalError",
     "InternalError",
     "Keyword",
@@ -42,6 +45,7 @@ __all__ = [
     "PendingError",
     "PendingStep",
     "PendingStore",
+    "Preview",
     "PtclispError",
     "ReadError",
     "Result",
@@ -50,11 +54,13 @@ __all__ = [
     "Symbol",
     "Tool",
     "ToolCall",
+    "ToolUse",
     "ToolError",
     "ToolRegistry",
     "Vector",
     "deserialize",
     "pr_str",
+    "preview",
     "read_string",
     "resume",
     "resume_stored",
