@@ -49,12 +49,15 @@ def _this_string(name: str, s: Any) -> str:
                hint=f"convert with (str x) first{', or use ' + _CLOJURE_WAY[name] if name in _CLOJURE_WAY else ''}")
 
 
-def _text_arg(name: str, x: Any) -> str:
-    """A CharSequence argument (a char is accepted where Java has a char overload)."""
+def _text_arg(name: str, x: Any, chars: bool = False) -> str:
+    """A CharSequence argument; a char only where Java has a char overload (``chars``)."""
     if type(x) is str:
         return x  # type: ignore[no-any-return]
-    if type(x) is Char:
+    if type(x) is Char and chars:
         return x.ch  # type: ignore[no-any-return]
+    if type(x) is Char:
+        type_error(f"{name}: no overload takes a character here (Java wants a string)",
+                   hint="pass a string: \"a\" instead of \\a")
     if x is None:
         raise EvalError(f"{name}: argument is nil (Java NullPointerException)", code="type_error",
                         hint="check for nil before calling the method")
@@ -95,7 +98,17 @@ def index_of(s: Any, x: Any, start: Any = None) -> int:
     if _is_list(s):
         return next((i for i, y in enumerate(_items(s)) if equals(x, y)), -1)
     s = _this_string(".indexOf", s)
-    return s.find(_text_arg(".indexOf", x), max(0, _from_index(".indexOf", start, 0)))
+    needle = _needle(".indexOf", x)
+    from_index = max(0, _from_index(".indexOf", start, 0))
+    return -1 if needle is None else s.find(needle, from_index)
+
+
+def _needle(name: str, x: Any) -> str | None:
+    """indexOf's argument: a string, or an integer code point (``(int \\a)``); None for a code
+    point that cannot occur."""
+    if type(x) is int:
+        return chr(x) if 0 <= x <= 0x10FFFF else None
+    return _text_arg(name, x)
 
 
 @_method(".lastIndexOf", "([s x] [s x from])",
@@ -105,9 +118,9 @@ def last_index_of(s: Any, x: Any, start: Any = None) -> int:
         found = [i for i, y in enumerate(_items(s)) if equals(x, y)]
         return found[-1] if found else -1
     s = _this_string(".lastIndexOf", s)
-    needle = _text_arg(".lastIndexOf", x)
+    needle = _needle(".lastIndexOf", x)
     limit = _from_index(".lastIndexOf", start, len(s))
-    if limit < 0:
+    if limit < 0 or needle is None:
         return -1
     return s.rfind(needle, 0, min(len(s), limit) + len(needle))
 
@@ -188,7 +201,8 @@ def char_at(s: Any, index: Any) -> Char:
          "s with every target (string or char, literal) replaced by replacement.")
 def replace(s: Any, target: Any, replacement: Any) -> str:
     s = _this_string(".replace", s)
-    old, new = _text_arg(".replace", target), _text_arg(".replace", replacement)
+    old = _text_arg(".replace", target, chars=True)
+    new = _text_arg(".replace", replacement, chars=True)
     if type(target) is not type(replacement) and Char in (type(target), type(replacement)):
         type_error(".replace: target and replacement must both be characters or both strings")
     hits = s.count(old) if old else len(s) + 1
@@ -299,7 +313,8 @@ def _coll(name: str, x: Any) -> Any:
 def is_empty(x: Any) -> bool:
     if type(x) is str:
         return not x
-    return not _items(_coll(".isEmpty", x)) if _is_list(x) else not x
+    coll = _coll(".isEmpty", x)
+    return not (_items(coll) if _is_list(coll) else coll)
 
 
 @_method(".size", "([coll])", "Number of items of a collection.")

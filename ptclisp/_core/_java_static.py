@@ -525,10 +525,11 @@ def char_to_string(c: Any) -> str:
     return _code_point("Character/toString", c)
 
 
-@_java("String/valueOf", "([x])", "x as text, as Java's toString (nil is \"null\").")
+@_java("String/valueOf", "([x])", "x as text, as Java's toString (an error for nil).")
 def string_value_of(x: Any) -> str:
-    if x is None:
-        return "null"
+    if x is None:  # Java picks valueOf(char[]): NullPointerException
+        raise EvalError("String/valueOf: argument is nil", code="type_error",
+                        hint="use (str x), which gives \"\" for nil")
     if type(x) is float:
         return double_to_string(x)
     return charge_str(str_of(x))

@@ -58,11 +58,7 @@ for _name, _test, _doc in (
 
 
 def _bit_index(fname: str, n: Any) -> int:
-    n = _integer(fname, n)
-    if not 0 <= n < 64:
-        raise EvalError(f"{fname}: bit index must be 0..63, got {n}", code="invalid_args",
-                        hint="bits are numbered 0 to 63 as in a 64-bit long")
-    return n
+    return _integer(fname, n) & 63  # as Java's long shifts: only the low 6 bits count
 
 
 def _wrap64(n: int) -> int:

@@ -177,6 +177,8 @@ def min_(x: Any, *more: Any) -> Any:
 
 @builtin("abs", "Math/abs", arglists="([x])", doc="Absolute value.", category="arithmetic")
 def abs_(x: Any) -> Any:
+    if x == _LONG_MIN and type(x) is int:
+        return x  # Java's Math/abs overflows here (Clojure's abs calls it)
     return abs(_check("abs", x))
 
 
