@@ -307,7 +307,8 @@ class _Walker:
             n = stack.pop()
             if type(n) is A.ToolCall or type(n) is A.ToolRef:
                 found[n.name] = None  # type: ignore[attr-defined]
-            elif type(n) is A.Local:
+                continue  # its arguments are not what is awaited
+            if type(n) is A.Local:
                 found.update(dict.fromkeys(self.slot_tools.get((ctx.frame, n.slot), ())))  # type: ignore[attr-defined]
             elif type(n) is A.Global:
                 found.update(dict.fromkeys(self.global_tools.get(n.name, ())))  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ answer as Clojure does for every value ptclisp can hold. Map entries are ``[k v]
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -210,13 +211,18 @@ _ranged("byte", -128, 127)
 _ranged("short", -32768, 32767)
 
 
+_BIGINT_TEXT = re.compile(r"[+-]?[0-9]{1,4000}")
+
+
 @builtin("bigint", "biginteger", arglists="([x])",
-         doc="x as an integer (integers have arbitrary size).", category="arithmetic")
+         doc="x as an integer (integers have arbitrary size; a string is parsed).",
+         category="arithmetic")
 def bigint(x: Any) -> int:
     from ._numbers import to_int
 
     if type(x) is str:
-        from ._java_static import parse_long
-
-        return int(x) if x.lstrip("+-").isdigit() and len(x) < 5000 else parse_long(x)
+        if _BIGINT_TEXT.fullmatch(x) is None:
+            raise EvalError(f'bigint: for input string: "{x[:40]}"', code="invalid_args",
+                            hint="pass decimal digits (at most 4000)")
+        return int(x)
     return to_int(x)
