@@ -240,3 +240,32 @@ def analyze_when_first(form: models.Expression, env: Env, tail: bool) -> A.Node:
     seq = node(A.Call, form, node(A.Const, form, BUILTINS["seq"]), (analyze(expr, env),))
     return node(A.Let, form, (node(A.Bind, form, slot, seq),),
                 node(A.If, form, temp, then, node(A.Const, form, None)))
+
+
+@special("assert")
+def analyze_assert(form: models.Expression, env: Env, tail: bool) -> A.Node:
+    """``(assert x)`` / ``(assert x message)``: an ``assertion_failed`` error when x is falsy."""
+    _arity(form, 1, 2, "(assert test) or (assert test \"message\")")
+    from .._printer import pr_str
+    from .._reader_values import form_to_value
+
+    try:
+        shown = pr_str(form_to_value(form[1]))
+    except Exception:  # noqa: BLE001 - only for the message
+        shown = "the test"
+    message = analyze(form[2], env) if len(form) == 3 else node(A.Const, form, None)
+    fail = node(A.Call, form, node(A.Const, form, _assert_failed),
+                (node(A.Const, form, shown), message))
+    return node(A.If, form, analyze(form[1], env), node(A.Const, form, None), fail)
+
+
+def _assert_failed(shown: str, message: object) -> None:
+    from .._errors import EvalError
+    from .._values import to_python
+
+    text = f"Assert failed: {shown}"
+    if message is not None:
+        text = f"Assert failed: {message if isinstance(message, str) else to_python(message)}" \
+               f"\n{shown}"
+    raise EvalError(text, code="assertion_failed",
+                    hint="the program's own (assert ...) did not hold: check the data first")

@@ -226,3 +226,29 @@ def bigint(x: Any) -> int:
                             hint="pass decimal digits (at most 4000)")
         return int(x)
     return to_int(x)
+
+
+@builtin("memoize", arglists="([f])",
+         doc="A function like f that caches its result for each argument list.", category="functions")
+def memoize(f: Any) -> Callable[..., Any]:
+    cache: dict[tuple[Any, ...], Any] = {}
+
+    def memoized(*args: Any) -> Any:
+        try:
+            return cache[args]
+        except KeyError:
+            pass
+        except TypeError:  # an argument that cannot be a key: call through
+            return f(*args)
+        value = cache[args] = f(*args)
+        current_meter().alloc(64 + 8 * len(args))
+        return value
+
+    return memoized
+
+
+@builtin("replicate", arglists="([n x])", doc="Deprecated: (repeat n x).", category="sequences")
+def replicate(n: Any, x: Any) -> Any:
+    from ._generators import repeat
+
+    return repeat(n, x)
