@@ -195,3 +195,15 @@ def test_random_text_never_escapes_with_anything_but_a_ptclisp_error(text: str) 
         preview(text)
     except PtclispError:
         pass
+
+
+def test_the_example_prints_the_summary() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "examples" / "preview_effects.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("calls get-customer at most once, then may call charge-card")
+    assert first.endswith("then calls notify any number of times")
