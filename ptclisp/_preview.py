@@ -18,9 +18,9 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from . import _ast as A
+from ._analyzer import ast as A
 from ._errors import LimitExceeded
-from ._values import Keyword, Map, Set, Symbol, Vector, to_python
+from ._values.types import Keyword, Map, Set, Symbol, Vector, to_python
 
 __all__ = ["AwaitUse", "Definition", "Preview", "ToolUse", "preview"]
 

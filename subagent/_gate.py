@@ -24,10 +24,9 @@ from typing import Any
 
 from opentelemetry.trace import Span
 
-from ._ptc import Tool
-from ptclisp._errors import PtclispError, ToolError, error_from_dict
-from ptclisp._values import from_python
+from ptclisp import PtclispError, ToolError, error_from_dict, from_python
 
+from ._ptc import Tool
 from ._step import ToolCallRecord
 from ._telemetry import Telemetry, mark_error, set_attributes
 
@@ -90,7 +89,7 @@ class ToolGate:
         tool, args = self.tools.get(entry["tool"]), entry["args"]
         if tool is None or not isinstance(args, dict):
             return args
-        return tool._snake_keys(args)
+        return tool.snake_keys(args)
 
     def replayed_now(self) -> bool:
         """Whether this thread's latest call was answered from the replay."""
@@ -185,12 +184,12 @@ class _GatedTool(Tool):
     """The agent's tool: its parameters decide the kebab→snake mapping of argument keys (the
     wrapper's own ``**args`` has none), so ``{:customer-id 7}`` validates as in ptclisp.run."""
 
-    def _snake_keys(self, args: dict[str, Any]) -> dict[str, Any]:
+    def validate(self, args: dict[str, Any]) -> dict[str, Any]:
         if self.original is not None:
-            return self.original._snake_keys(args)
-        return super()._snake_keys(args)
+            return self.original.validate(args)
+        return super().validate(args)
 
-    @property  # type: ignore[override]
+    @property
     def is_async(self) -> bool:
         return self._declared_async and not (self.gate is not None and self.gate.replayed_now())
 

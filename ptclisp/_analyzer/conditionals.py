@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hy import models
 
-from .. import _ast as A
+from . import ast as A
 from ._dispatch import analyze, analyze_body, node, special
 from ._env import Env, error
 from .bindings import destructure
@@ -87,7 +87,7 @@ def analyze_cond(form: models.Expression, env: Env, tail: bool) -> A.Node:
 @special("case")
 def analyze_case(form: models.Expression, env: Env, tail: bool) -> A.Node:
     # (case expr const result ... default?) -- (a b) groups several constants
-    from .._reader import form_to_value
+    from .._reader.reader import form_to_value
 
     _arity(form, 1, None, "(case x :a 1 :b 2 default)")
     clauses = list(form[2:])
@@ -200,7 +200,7 @@ def _junction(cls: type[A.Node], form: models.Expression, env: Env, tail: bool) 
 @special("quote")
 def analyze_quote(form: models.Expression, env: Env, tail: bool) -> A.Node:
     # (quote form) / 'form
-    from .._reader import form_to_value
+    from .._reader.reader import form_to_value
 
     _arity(form, 1, 1, "'x or (quote x)")
     return node(A.Const, form, form_to_value(form[1]))
@@ -246,8 +246,8 @@ def analyze_when_first(form: models.Expression, env: Env, tail: bool) -> A.Node:
 def analyze_assert(form: models.Expression, env: Env, tail: bool) -> A.Node:
     """``(assert x)`` / ``(assert x message)``: an ``assertion_failed`` error when x is falsy."""
     _arity(form, 1, 2, "(assert test) or (assert test \"message\")")
-    from .._printer import pr_str
-    from .._reader_values import form_to_value
+    from .._values.printer import pr_str
+    from .._reader.literals import form_to_value
 
     try:
         shown = pr_str(form_to_value(form[1]))
@@ -261,7 +261,7 @@ def analyze_assert(form: models.Expression, env: Env, tail: bool) -> A.Node:
 
 def _assert_failed(shown: str, message: object) -> None:
     from .._errors import EvalError
-    from .._values import to_python
+    from .._values.types import to_python
 
     text = f"Assert failed: {shown}"
     if message is not None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from .._errors import EvalError
 from .._limits import current_meter
-from .._values import Char, LazySeq, List, Map, Regex, Set, Vector, equals
+from .._values.types import Char, LazySeq, List, Map, Regex, Set, Vector, equals
 from ._registry import builtin
 from ._support import char, type_error, type_name
 from ._text import charge_str, str_of
@@ -174,7 +174,7 @@ _two_strings(".matches", "True if the regex (string) matches the whole of s.",
 
 
 def _fullmatch(rx: str, s: str) -> bool:
-    from .._regex import compile_regex, fullmatch
+    from .._values.regex import compile_regex, fullmatch
 
     return fullmatch(compile_regex(rx), s) is not None
 
@@ -212,7 +212,7 @@ def replace(s: Any, target: Any, replacement: Any) -> str:
 
 def _regex_replace(name: str, count: int) -> Callable[..., str]:
     def method(s: Any, regex: Any, replacement: Any) -> str:
-        from .._regex import compile_regex
+        from .._values.regex import compile_regex
         from ._regexes import _replace
 
         rx = _text_arg(name, regex)
@@ -233,7 +233,7 @@ _method(".replaceFirst", "([s regex replacement])",
 @_method(".split", "([s regex] [s regex limit])",
          "Vector of the parts of s between matches of the regex (Java String.split).")
 def split(s: Any, regex: Any, limit: Any = 0) -> Vector:
-    from .._regex import compile_regex
+    from .._values.regex import compile_regex
     from ._strings import java_split
 
     s = _this_string(".split", s)

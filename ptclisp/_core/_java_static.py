@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._errors import EvalError
-from .._values import Char
+from .._values.types import Char
 from ._numbers import compare_values
 from ._registry import builtin
 from ._support import char, type_error, type_name

@@ -13,7 +13,7 @@ from typing import Any
 
 from .._errors import EvalError
 from .._limits import current_meter
-from .._values import Keyword, LazySeq, Symbol, Vector
+from .._values.types import Keyword, LazySeq, Symbol, Vector
 from ._numbers import _integer
 from ._registry import builtin
 from ._support import Reduced, truthy

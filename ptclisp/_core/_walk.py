@@ -12,7 +12,7 @@ from typing import Any
 
 from .._errors import EvalError
 from .._limits import current_meter
-from .._values import Keyword, LazySeq, List, Map, Set, Vector
+from .._values.types import Keyword, LazySeq, List, Map, Set, Vector
 from ._registry import builtin
 from ._support import charge_items, type_name
 

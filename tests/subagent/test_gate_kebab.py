@@ -8,7 +8,7 @@ import pydantic
 
 import ptclisp
 from ptclisp import Tool
-from subagent import ScriptedLLM, SubAgent
+from ptclisp.subagent import ScriptedLLM, SubAgent
 
 
 def clj(program: str) -> str:

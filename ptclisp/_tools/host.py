@@ -34,37 +34,17 @@ from typing import Any
 
 import msgpack
 
-from ._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_from_dict
-from ._journal import Journal, PendingError
-from ._limits import current_meter
-from ._result import ToolCall
-from ._tools import Tool
-from ._values import LazySeq, List, Map, Vector, from_python, to_python
+from .._async.journal import Journal, PendingError
+from .._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_from_dict
+from .._limits import current_meter
+from .._result import ToolCall
+from .._values.types import LazySeq, List, Map, OpHandle, Vector, from_python, to_python
+from .registry import Tool
 
 __all__ = ["OpHandle", "Suspend", "ToolHost", "diverged"]
 
 
-class OpHandle:
-    """The value an async tool call returns: a reference to a pending operation."""
-
-    __slots__ = ("op_id", "tool")
-
-    def __init__(self, op_id: str, tool: str) -> None:
-        self.op_id, self.tool = op_id, tool
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is OpHandle and other.op_id == self.op_id
-
-    def __hash__(self) -> int:
-        return hash(("op", self.op_id))
-
-    def __repr__(self) -> str:
-        return f'#op["{self.op_id}"]'
-
-    __pr_str__ = __repr__
-
-
-class Suspend(BaseException):  # noqa: N818 - a control-flow signal, not an error
+class Suspend(BaseException):
     """Raised by ``await`` when a result is not known yet; unwinds the whole run.
 
     A ``BaseException`` so that no ``catch``/``except Exception`` in the evaluator or a builtin
@@ -343,7 +323,7 @@ def _host_args(name: str, args: Any) -> dict[str, Any]:
             hint=f"call it as (tool/{name} {{:key value}})",
         )
     try:
-        return to_python(args)  # type: ignore[no-any-return]
+        return to_python(args)
     except TypeError as exc:
         raise ToolError(
             f"cannot pass the arguments to tool/{name}: {exc}",

@@ -12,13 +12,13 @@ import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import _ast as A
-from ._errors import PtclispError
-from ._eval_errors import convert_exception
-from ._values import Keyword, Map
+from .._analyzer import ast as A
+from .._errors import PtclispError
+from .._values.types import Keyword, Map
+from .exceptions import convert_exception
 
 if TYPE_CHECKING:
-    from ._compiler import Compiler, Ev
+    from .compiler import Compiler, Ev
 
 __all__ = ["compile_call", "positioned", "positioned_dynamic", "tool_caller"]
 
@@ -85,7 +85,10 @@ Slow = Callable[..., Any]
 
 
 def positioned(fn: Any, name: str, node: A.Node) -> Slow:
-    """Call ``fn`` (a builtin, a constant) on evaluated arguments; errors get the call's position."""
+    """Call ``fn`` (a builtin, a constant) on evaluated arguments.
+
+    Errors get the call's position.
+    """
     line, column = node.line, node.column
 
     def call(*values: Any) -> Any:

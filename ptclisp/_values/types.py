@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "EMPTY_LIST",
@@ -39,6 +39,7 @@ __all__ = [
     "LazySeq",
     "List",
     "Map",
+    "OpHandle",
     "Regex",
     "Set",
     "Symbol",
@@ -54,8 +55,8 @@ __all__ = [
 class Keyword:
     """``:name`` or ``:ns/name``. Interned, so identity is equality. Callable as a map lookup."""
 
-    __slots__ = ("ns", "name", "__weakref__")
-    _table: dict[tuple[str | None, str], Keyword] = {}
+    __slots__ = ("__weakref__", "name", "ns")
+    _table: ClassVar[dict[tuple[str | None, str], Keyword]] = {}
 
     ns: str | None
     name: str
@@ -105,7 +106,7 @@ class Keyword:
 class Symbol:
     """A quoted symbol value, ``'foo`` or ``'ns/foo``."""
 
-    __slots__ = ("ns", "name")
+    __slots__ = ("name", "ns")
 
     def __init__(self, name: str, ns: str | None = None) -> None:
         self.ns, self.name = ns, name
@@ -153,7 +154,7 @@ class Char:
         return "\\" + self.ch
 
 
-class Vector(tuple):  # type: ignore[type-arg]
+class Vector(tuple):
     """``[a b c]``. Callable with an index."""
 
     __slots__ = ()
@@ -163,7 +164,7 @@ class Vector(tuple):  # type: ignore[type-arg]
             return self[index]
         if default:
             return default[0]
-        from ._errors import EvalError
+        from .._errors import EvalError
 
         raise EvalError(
             f"index {index!r} out of bounds for vector of {len(self)}",
@@ -175,7 +176,7 @@ class Vector(tuple):  # type: ignore[type-arg]
         return "[" + " ".join(map(repr, self)) + "]"
 
 
-class List(tuple):  # type: ignore[type-arg]
+class List(tuple):
     """``(a b c)``: a list or a realised sequence."""
 
     __slots__ = ()
@@ -184,10 +185,11 @@ class List(tuple):  # type: ignore[type-arg]
         return "(" + " ".join(map(repr, self)) + ")"
 
 
-class Map(dict):  # type: ignore[type-arg]
+class Map(dict):
     """``{:a 1}``. Insertion-ordered; never mutated once built. Callable as a lookup."""
 
     __slots__ = ("_hash",)
+    _hash: int
 
     def __call__(self, key: Any, default: Any = None) -> Any:
         return self.get(key, default)
@@ -203,7 +205,7 @@ class Map(dict):  # type: ignore[type-arg]
         return "{" + ", ".join(f"{k!r} {v!r}" for k, v in self.items()) + "}"
 
 
-class Set(frozenset):  # type: ignore[type-arg]
+class Set(frozenset):
     """``#{1 2}``. Callable as a membership test returning the element.
 
     Iterates in a canonical order (see ``canonical_key``), not Python's hash order: string hashes
@@ -236,7 +238,7 @@ class LazySeq:
     step or memory limit, never hangs the host.
     """
 
-    __slots__ = ("_source", "_cache")
+    __slots__ = ("_cache", "_source")
     created = 0
     """How many lazy seqs were ever made: a run that made none has nothing to realize."""
 
@@ -374,7 +376,7 @@ def equals(a: Any, b: Any) -> bool:
         return True
     ta, tb = type(a), type(b)
     if ta is tb and ta in _ATOMIC:
-        return a == b  # type: ignore[no-any-return]
+        return a == b
     if isinstance(a, _SEQUENTIAL) and isinstance(b, _SEQUENTIAL):
         xs, ys = _as_tuple(a), _as_tuple(b)
         return len(xs) == len(ys) and all(map(equals, xs, ys))
@@ -387,7 +389,7 @@ def equals(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(x in b for x in a)
     if ta in _NUMERIC or tb in _NUMERIC or ta is bool or tb is bool:
         return False  # mixed int/float/bool never equal under =
-    return ta is tb and a == b  # type: ignore[no-any-return]
+    return ta is tb and a == b
 
 
 _ATOMIC = frozenset({int, float, str, bool, type(None), Keyword, Char, Symbol})
@@ -395,7 +397,7 @@ _NUMERIC = frozenset({int, float})
 
 
 def _as_tuple(seq: Any) -> tuple[Any, ...]:
-    return seq.realized() if isinstance(seq, LazySeq) else seq  # type: ignore[no-any-return]
+    return seq.realized() if isinstance(seq, LazySeq) else seq
 
 
 # ---------------------------------------------------------------- host data conversion
@@ -474,10 +476,30 @@ def _key_to_python(key: Any) -> str:
     if type(key) is str:
         return key
     if type(key) in (Keyword, Symbol):
-        return key.qualified  # type: ignore[no-any-return]
+        return key.qualified
     converted = to_python(key)
     return converted if type(converted) is str else repr(key)
 
 
 def _type_name(value: Any) -> str:
     return "function" if callable(value) else type(value).__name__
+
+
+class OpHandle:
+    """The value an async tool call returns: a reference to a pending operation."""
+
+    __slots__ = ("op_id", "tool")
+
+    def __init__(self, op_id: str, tool: str) -> None:
+        self.op_id, self.tool = op_id, tool
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is OpHandle and other.op_id == self.op_id
+
+    def __hash__(self) -> int:
+        return hash(("op", self.op_id))
+
+    def __repr__(self) -> str:
+        return f'#op["{self.op_id}"]'
+
+    __pr_str__ = __repr__

@@ -20,9 +20,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ._codec import OpaqueFunction
-from ._limits import Meter, current_meter
-from ._values import Char, Keyword, LazySeq, List, Regex, Symbol, Vector
+from .._limits import Meter, current_meter
+from .codec import OpaqueFunction
+from .types import Char, Keyword, LazySeq, List, Regex, Symbol, Vector
 
 __all__ = ["float_str", "pr_str", "print_str", "str_value"]
 
@@ -41,15 +41,15 @@ def str_value(value: Any) -> str:
     """Clojure ``(str value)`` for one value: nil → "", strings and chars raw, else printed."""
     t = type(value)
     if t is str:
-        return value  # type: ignore[no-any-return]
+        return value
     if value is None:
         return ""
     if t is Char:
-        return value.ch  # type: ignore[no-any-return]
+        return value.ch
     if t is float:
         return float_str(value, readably=False)
     if t is Regex:
-        return value.source  # type: ignore[no-any-return]
+        return value.source
     return _render(value, readably=True)
 
 
@@ -172,7 +172,7 @@ def _render(value: Any, readably: bool) -> str:
     atoms = _READABLE_ATOMS if readably else _RAW_ATOMS
     atom = atoms.get(type(value))
     if atom is not None:
-        return atom(value)  # type: ignore[no-any-return]
+        return atom(value)
     meter = _current_meter()
     try:
         return _render_shallow(value, atoms, meter, 0)
@@ -197,7 +197,7 @@ def _render_shallow(value: Any, atoms: dict[type, Any], meter: Meter | None, dep
     t = type(value)
     atom = atoms.get(t)
     if atom is not None:
-        return atom(value)  # type: ignore[no-any-return]
+        return atom(value)
     if depth > _FAST_DEPTH:
         raise _TooDeep
     if t is Vector or t is list:
@@ -249,6 +249,7 @@ def _render_deep(value: Any, atoms: dict[type, Any], meter: Meter | None) -> str
     while stack:
         item = stack.pop()
         t = type(item)
+        text: str | None
         if t is str:
             out.append(item)
             continue
@@ -297,7 +298,7 @@ def _render_children(items: Any, atoms: dict[type, Any], meter: Meter | None) ->
 
 
 def _all_text(parts: list[Any]) -> bool:
-    for p in parts:
+    for p in parts:  # noqa: SIM110 - hot path: a loop beats all() over a generator
         if type(p) is not str:
             return False
     return True
@@ -310,7 +311,8 @@ def _open_sequence(
     parts = _render_children(items, atoms, meter)
     if _all_text(parts):
         return opener + " ".join(parts) + closer
-    pending, text = [], opener  # runs of text are merged: fewer items on the stack
+    pending: list[Any] = []
+    text = opener  # runs of text are merged: fewer items on the stack
     for i, part in enumerate(parts):
         if i:
             text += " "
@@ -332,7 +334,8 @@ def _open_map(
     values = _render_children(list(mapping.values()), atoms, meter)
     if _all_text(keys) and _all_text(values):
         return "{" + ", ".join([k + " " + v for k, v in zip(keys, values)]) + "}"
-    pending, text = [], "{"
+    pending: list[Any] = []
+    text = "{"
     for i, (key, value) in enumerate(zip(keys, values)):
         if i:
             text += ", "
@@ -387,12 +390,12 @@ def _all_numbers(items: Any) -> bool:
 
 def _other_str(item: Any) -> str:
     if type(item) is OpaqueFunction:
-        return item.printed  # type: ignore[no-any-return]
+        return item.printed
     if callable(item):
         return _function_str(item)
     custom = getattr(item, "__pr_str__", None)  # op handles print as #op["id"] (ptclisp._host)
     if custom is not None:
-        return custom()  # type: ignore[no-any-return]
+        return custom()
     return f"#object[{type(item).__name__}]"
 
 
