@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import ptclisp  # noqa: E402
+import ptclisp
 
 PROGRAM = """
 (def customer (tool/get-customer {:id 42}))

@@ -205,9 +205,10 @@ class _Walker:
             node, ctx = stack.pop()
             stack.extend(reversed(list(self._visit(node, ctx))))
         invocations = self._invocations()
+        effects: list[tuple[ToolUse | AwaitUse, str | None]] = [*self.sites, *self.awaits]
         final: dict[int, ToolUse | AwaitUse] = {
             id(u): dataclasses.replace(u, max_calls=_mul(u.max_calls, invocations.get(s, 0)))
-            for u, s in [*self.sites, *self.awaits]}
+            for u, s in effects}
         tools = tuple(final[id(u)] for u, _ in self.sites)
         awaits = tuple(final[id(a)] for a, _ in self.awaits)
         sequence = tuple(final[id(e)] for e in self.sequence)
@@ -222,10 +223,8 @@ class _Walker:
             self.awaits.append((node.use, ctx.scope))  # type: ignore[attr-defined]
             self.sequence.append(node.use)  # type: ignore[attr-defined]
             return
-        if t is A.ToolCall:
-            self._site(node.name, node, ctx)  # type: ignore[attr-defined]
-        elif t is A.ToolRef:
-            self._site(node.name, node, ctx)  # type: ignore[attr-defined]
+        if isinstance(node, (A.ToolCall, A.ToolRef)):
+            self._site(node.name, node, ctx)
         elif t is A.DataRef:
             self.data[node.name] = None  # type: ignore[attr-defined]
         elif t is A.Global:
@@ -306,12 +305,12 @@ class _Walker:
             budget -= 1
             n = stack.pop()
             if type(n) is A.ToolCall or type(n) is A.ToolRef:
-                found[n.name] = None  # type: ignore[attr-defined]
+                found[n.name] = None
                 continue  # its arguments are not what is awaited
             if type(n) is A.Local:
-                found.update(dict.fromkeys(self.slot_tools.get((ctx.frame, n.slot), ())))  # type: ignore[attr-defined]
+                found.update(dict.fromkeys(self.slot_tools.get((ctx.frame, n.slot), ())))
             elif type(n) is A.Global:
-                found.update(dict.fromkeys(self.global_tools.get(n.name, ())))  # type: ignore[attr-defined]
+                found.update(dict.fromkeys(self.global_tools.get(n.name, ())))
             stack.extend(reversed([c for c, _ in _children(n, ctx)]))
         return tuple(found)
 
@@ -337,7 +336,8 @@ class _Walker:
     def _invocations(self) -> dict[str | None, Count]:
         """How many times each scope (defn) may run from the top level, through the call graph:
         strongly connected components (recursion) that are reached run any number of times."""
-        graph = {s: [c for c, _ in es if c in self.edges] for s, es in self.edges.items()}
+        graph: dict[str | None, list[str | None]] = {
+            s: [c for c, _ in es if c in self.edges] for s, es in self.edges.items()}
         counts: dict[str | None, Count] = dict.fromkeys(self.edges, 0)
         counts[None] = 1
         for component in reversed(_tarjan(graph)):  # callers before callees
@@ -412,12 +412,12 @@ def _branching_children(node: A.Node, ctx: _Ctx) -> Iterator[tuple[A.Node, _Ctx]
         for test, result, _arrow in node.clauses:
             yield test, branch
             yield result, branch
-    if node.default is not None:  # type: ignore[attr-defined]
-        yield node.default, branch  # type: ignore[attr-defined]
+    if node.default is not None:
+        yield node.default, branch
 
 
 def _generic_children(node: A.Node, ctx: _Ctx) -> Iterator[tuple[A.Node, _Ctx]]:
-    for field in dataclasses.fields(node):  # type: ignore[arg-type]
+    for field in dataclasses.fields(node):
         if field.name in ("line", "column"):
             continue
         value = getattr(node, field.name)
@@ -489,7 +489,7 @@ def _literal(node: A.Node, depth: int = 0) -> Any:
 
 def _key_name(key: Any) -> str:
     if type(key) is Keyword or type(key) is Symbol:
-        return key.qualified  # type: ignore[no-any-return]
+        return key.qualified
     return key if type(key) is str else repr(key)
 
 

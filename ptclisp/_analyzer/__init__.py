@@ -60,7 +60,8 @@ def _top_level_defs(forms: Sequence[object]) -> set[str]:
         form = stack.pop()
         if isinstance(form, models.Expression) and len(form) >= 2:
             head, name = form[0], form[1]
-            if isinstance(head, models.Symbol) and str(head) in ("def", "defn", "defn-", "defonce") \
+            definer = ("def", "defn", "defn-", "defonce")
+            if isinstance(head, models.Symbol) and str(head) in definer \
                     and isinstance(name, models.Symbol):
                 found.add(str(name))
             if isinstance(head, models.Symbol) and str(head) == "declare":

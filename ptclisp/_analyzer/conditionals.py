@@ -246,12 +246,12 @@ def analyze_when_first(form: models.Expression, env: Env, tail: bool) -> A.Node:
 def analyze_assert(form: models.Expression, env: Env, tail: bool) -> A.Node:
     """``(assert x)`` / ``(assert x message)``: an ``assertion_failed`` error when x is falsy."""
     _arity(form, 1, 2, "(assert test) or (assert test \"message\")")
-    from .._values.printer import pr_str
     from .._reader.literals import form_to_value
+    from .._values.printer import pr_str
 
     try:
         shown = pr_str(form_to_value(form[1]))
-    except Exception:  # noqa: BLE001 - only for the message
+    except Exception:
         shown = "the test"
     message = analyze(form[2], env) if len(form) == 3 else node(A.Const, form, None)
     fail = node(A.Call, form, node(A.Const, form, _assert_failed),
@@ -265,7 +265,7 @@ def _assert_failed(shown: str, message: object) -> None:
 
     text = f"Assert failed: {shown}"
     if message is not None:
-        text = f"Assert failed: {message if isinstance(message, str) else to_python(message)}" \
-               f"\n{shown}"
+        said = message if isinstance(message, str) else to_python(message)
+        text = f"Assert failed: {said}\n{shown}"
     raise EvalError(text, code="assertion_failed",
                     hint="the program's own (assert ...) did not hold: check the data first")

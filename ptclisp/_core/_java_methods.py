@@ -42,19 +42,20 @@ def _receiver_nil(name: str) -> EvalError:
 
 def _this_string(name: str, s: Any) -> str:
     if type(s) is str:
-        return s  # type: ignore[no-any-return]
+        return s
     if s is None:
         raise _receiver_nil(name)
+    way = f", or use {_CLOJURE_WAY[name]}" if name in _CLOJURE_WAY else ""
     type_error(f"{name}: no such method on {type_name(s)} (only on strings)",
-               hint=f"convert with (str x) first{', or use ' + _CLOJURE_WAY[name] if name in _CLOJURE_WAY else ''}")
+               hint=f"convert with (str x) first{way}")
 
 
 def _text_arg(name: str, x: Any, chars: bool = False) -> str:
     """A CharSequence argument; a char only where Java has a char overload (``chars``)."""
     if type(x) is str:
-        return x  # type: ignore[no-any-return]
+        return x
     if type(x) is Char and chars:
-        return x.ch  # type: ignore[no-any-return]
+        return x.ch
     if type(x) is Char:
         type_error(f"{name}: no overload takes a character here (Java wants a string)",
                    hint="pass a string: \"a\" instead of \\a")
@@ -66,7 +67,7 @@ def _text_arg(name: str, x: Any, chars: bool = False) -> str:
 
 def _int_arg(name: str, x: Any) -> int:
     if type(x) is int:
-        return x  # type: ignore[no-any-return]
+        return x
     type_error(f"{name}: expected an integer index, got {type_name(x)}")
 
 
@@ -93,7 +94,8 @@ def _from_index(name: str, start: Any, default: int) -> int:
 
 
 @_method(".indexOf", "([s x] [s x from])",
-         "Index of the first x (string or char) in s at or after from, or -1; on a vector, of the item.")
+         "Index of the first x (a string or code point) in s at or after from, or -1; "
+         "on a vector, of the item.")
 def index_of(s: Any, x: Any, start: Any = None) -> int:
     if _is_list(s):
         return next((i for i, y in enumerate(_items(s)) if equals(x, y)), -1)
@@ -148,8 +150,12 @@ _string_fn(".trim", "s without leading and trailing characters <= space (Java tr
 _string_fn(".strip", "s without leading and trailing whitespace.", str.strip)
 _string_fn(".isBlank", "True if s is empty or only whitespace.", lambda s: not s.strip(), False)
 _string_fn(".length", "Number of characters of s.", len, False)
-_string_fn(".toCharArray", "The characters of s (a vector).",
-           lambda s: (current_meter().alloc_items(len(s)), Vector(map(char, s)))[1], False)
+def _chars(s: str) -> Vector:
+    current_meter().alloc_items(len(s))
+    return Vector(map(char, s))
+
+
+_string_fn(".toCharArray", "The characters of s (a vector).", _chars, False)
 
 
 def _two_strings(name: str, doc: str, fn: Callable[[str, str], bool]) -> None:
@@ -159,7 +165,8 @@ def _two_strings(name: str, doc: str, fn: Callable[[str, str], bool]) -> None:
     _method(name, "([s x])", doc)(method)
 
 
-@_method(".startsWith", "([s prefix] [s prefix offset])", "True if s starts with prefix (at offset).")
+@_method(".startsWith", "([s prefix] [s prefix offset])",
+         "True if s starts with prefix (at offset).")
 def starts_with(s: Any, prefix: Any, offset: Any = 0) -> bool:
     s = _this_string(".startsWith", s)
     at = _int_arg(".startsWith", offset)
@@ -297,7 +304,7 @@ def _is_list(x: Any) -> bool:
 
 
 def _items(x: Any) -> tuple[Any, ...]:
-    return x.realized() if type(x) is LazySeq else x  # type: ignore[no-any-return]
+    return x.realized() if type(x) is LazySeq else x
 
 
 def _coll(name: str, x: Any) -> Any:
@@ -323,7 +330,8 @@ def size(coll: Any) -> int:
     return len(_items(coll)) if _is_list(coll) else len(coll)
 
 
-@_method(".get", "([coll key])", "Item at index of a vector/list (an error out of range), value at key of a map.")
+@_method(".get", "([coll key])",
+         "Item at index of a vector/list (an error out of range), value at key of a map.")
 def get(coll: Any, key: Any) -> Any:
     coll = _coll(".get", coll)
     if type(coll) is Map:
@@ -347,7 +355,7 @@ def contains_key(m: Any, key: Any) -> bool:
 
 def _entry(name: str, e: Any) -> Vector:
     if type(e) is Vector and len(e) == 2:
-        return e  # type: ignore[no-any-return]
+        return e
     if e is None:
         raise _receiver_nil(name)
     type_error(f"{name}: expected a map entry, got {type_name(e)}", hint="use (key e) / (val e)")

@@ -108,7 +108,7 @@ def _long(fname: str, x: Any, lo: int = _LONG_MIN, hi: int = _LONG_MAX) -> int:
     if not lo <= x <= hi:
         raise EvalError(f"{fname}: value out of range: {x}", code="invalid_args",
                         hint="the Java method takes a 64-bit long (32-bit for Integer/*)")
-    return x  # type: ignore[no-any-return]
+    return x
 
 
 def _int32(fname: str, x: Any) -> int:
@@ -117,7 +117,7 @@ def _int32(fname: str, x: Any) -> int:
 
 def _string(fname: str, s: Any) -> str:
     if type(s) is str:
-        return s  # type: ignore[no-any-return]
+        return s
     if s is None:
         raise EvalError(f"{fname}: argument is nil", code="type_error",
                         hint="Java throws NullPointerException here: check for nil first")
@@ -274,8 +274,8 @@ def parse_double(s: Any) -> float:
     return _parse_double("Double/parseDouble", s)
 
 
-@_java("Double/valueOf", "([x])", "A string parsed as by Double/parseDouble, or a number as a float.",
-       "Float/valueOf")
+@_java("Double/valueOf", "([x])",
+       "A string parsed as by Double/parseDouble, or a number as a float.", "Float/valueOf")
 def double_value_of(x: Any) -> float:
     if type(x) is str:
         return _parse_double("Double/valueOf", x)
@@ -357,7 +357,8 @@ def _parse_integer(name: str, s: Any, radix: Any, lo: int, hi: int) -> int:
 
 
 @_java("Long/parseLong", "([s] [s radix])",
-       "The integer written in s (Java); an error if it is not one or not 64-bit (parse-long gives nil).")
+       "The integer written in s (Java); an error if it is not one or not 64-bit "
+       "(parse-long gives nil).")
 def parse_long(s: Any, radix: Any = 10) -> int:
     return _parse_integer("Long/parseLong", s, radix, _LONG_MIN, _LONG_MAX)
 
@@ -406,7 +407,8 @@ def _int_family(cls: str, check: Callable[[str, Any], int], bits: int) -> None:
     _java(f"{cls}/toString", "([x] [x radix])", "x as text (in base radix).")(to_string)
     for suffix, shift in (("toBinaryString", 1), ("toHexString", 4), ("toOctalString", 3)):
         name = f"{cls}/{suffix}"
-        _java(name, "([x])", f"x as unsigned base-{1 << shift} text ({bits}-bit two's complement).")(
+        doc = f"x as unsigned base-{1 << shift} text ({bits}-bit two's complement)."
+        _java(name, "([x])", doc)(
             (lambda nm, sh: lambda x: _unsigned(check(nm, x), bits, sh))(name, shift))
     _java(f"{cls}/compare", "([x y])", "-1, 0 or 1 as x is less than, equal to or greater than y.")(
         lambda x, y: compare_values(check(f"{cls}/compare", x), check(f"{cls}/compare", y)))
@@ -442,7 +444,7 @@ def parse_boolean(s: Any) -> bool:
 @_java("Boolean/valueOf", "([x])", "A boolean as itself, a string as by Boolean/parseBoolean.")
 def boolean_value_of(x: Any) -> bool:
     if type(x) is bool:
-        return x  # type: ignore[no-any-return]
+        return x
     return parse_boolean(x)
 
 
@@ -455,7 +457,7 @@ def boolean_to_string(b: Any) -> str:
 
 def _code_point(name: str, c: Any) -> str:
     if type(c) is Char:
-        return c.ch  # type: ignore[no-any-return]
+        return c.ch
     if type(c) is int and 0 <= c <= 0x10FFFF:
         return chr(c)
     type_error(f"{name}: expected a character, got {type_name(c)}",
@@ -535,7 +537,8 @@ def string_value_of(x: Any) -> str:
     return charge_str(str_of(x))
 
 
-@_java("String/join", "([separator strings])", "The strings joined with separator (Java: strings only).")
+@_java("String/join", "([separator strings])",
+       "The strings joined with separator (Java: strings only).")
 def string_join(sep: Any, strings: Any) -> str:
     from ._support import items
 

@@ -89,7 +89,8 @@ def bit_and_not(x: Any, y: Any, *more: Any) -> int:
 
 
 @builtin("unsigned-bit-shift-right", arglists="([x n])",
-         doc="Logical shift of the 64-bit x right by n bits (zeros shifted in).", category="arithmetic")
+         doc="Logical shift of the 64-bit x right by n bits (zeros shifted in).",
+         category="arithmetic")
 def unsigned_bit_shift_right(x: Any, n: Any) -> int:
     shift = _integer("unsigned-bit-shift-right", n) & 63
     return _wrap64((_integer("unsigned-bit-shift-right", x) & (2**64 - 1)) >> shift)
@@ -119,13 +120,14 @@ for _name, _op, _arity in (
 
 
 @builtin("bounded-count", arglists="([n coll])",
-         doc="The count of coll if counted, else of at most its first n items.", category="collections")
+         doc="The count of coll if counted, else of at most its first n items.",
+         category="collections")
 def bounded_count(n: Any, coll: Any) -> int:
     from ._seqs import count
 
     limit = _integer("bounded-count", n)
     if type(coll) is not LazySeq:
-        return count(coll)  # type: ignore[no-any-return]
+        return count(coll)
     seen = 0
     meter = current_meter()
     for _ in coll:
@@ -136,7 +138,8 @@ def bounded_count(n: Any, coll: Any) -> int:
     return seen
 
 
-@builtin("unreduced", arglists="([x])", doc="The value inside a reduced, else x.", category="sequences")
+@builtin("unreduced", arglists="([x])", doc="The value inside a reduced, else x.",
+         category="sequences")
 def unreduced(x: Any) -> Any:
     return x.value if type(x) is Reduced else x
 
@@ -148,7 +151,8 @@ def ensure_reduced(x: Any) -> Reduced:
 
 
 @builtin("completing", arglists="([f] [f cf])",
-         doc="A reducing function from f, whose 1-argument (completion) arity is cf (default identity).",
+         doc="A reducing function from f whose 1-argument (completion) arity is cf "
+             "(default identity).",
          category="sequences")
 def completing(f: Any, cf: Any = None) -> Callable[..., Any]:
     def rf(*args: Any) -> Any:
@@ -174,7 +178,8 @@ def comparator(pred: Any) -> Callable[[Any, Any], int]:
 
 
 @builtin("trampoline", arglists="([f & args])",
-         doc="Calls f with args, then calls each function it returns with no args, until a non-function.",
+         doc="Calls f with args, then each function it returns with no args, until a "
+             "non-function.",
          category="functions")
 def trampoline(f: Any, *args: Any) -> Any:
     from ._predicates import fn_p
@@ -229,7 +234,8 @@ def bigint(x: Any) -> int:
 
 
 @builtin("memoize", arglists="([f])",
-         doc="A function like f that caches its result for each argument list.", category="functions")
+         doc="A function like f that caches its result for each argument list.",
+         category="functions")
 def memoize(f: Any) -> Callable[..., Any]:
     cache: dict[tuple[Any, ...], Any] = {}
 

@@ -96,7 +96,7 @@ def _replacer(smap: Any) -> Fn:
 
     def replace(x: Any) -> Any:
         try:
-            return smap[x] if x in smap else x
+            return smap.get(x, x)
         except TypeError:  # unhashable: cannot be a key
             return x
 

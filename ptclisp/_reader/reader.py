@@ -19,6 +19,7 @@ other ``#tag`` is a ``ReadError``.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from bisect import bisect_right
@@ -503,10 +504,8 @@ def _value_key(form: Any) -> Any:
         key = ("num", form.real)
     else:
         key = (type(form).__name__, form)
-    try:
+    with contextlib.suppress(AttributeError):
         form._vkey = key
-    except AttributeError:
-        pass
     return key
 
 
