@@ -79,7 +79,15 @@ def resolve_symbol(form: models.Symbol, env: Env) -> A.Node:
         return A.Builtin(name, line=line, column=column)
     if name in root.run_names:
         return A.RunFn(name, line=line, column=column)
+    short = name[len(_JAVA_LANG):] if name.startswith(_JAVA_LANG) else ""
+    if short in STATIC_FIELDS:  # java.lang.Math/PI is Math/PI
+        return A.Const(STATIC_FIELDS[short], line=line, column=column)
+    if "/" in short and short in root.builtins:
+        return A.Builtin(short, line=line, column=column)
     raise unbound(form, env)
+
+
+_JAVA_LANG = "java.lang."
 
 
 def _fields(local: A.Node) -> tuple[object, ...]:

@@ -68,20 +68,27 @@ _WHITELIST_HINT = ("only pure java.lang statics are available (Math, Double, Flo
 
 def refusal(name: str) -> tuple[str, str] | None:
     """(message, hint) for a refused Java-shaped or nondeterministic name, else None."""
-    if name in _REFUSED_NAMES:
-        return f"{name} is not available in ptclisp", _REFUSED_NAMES[name]
+    bare = name.removeprefix("java.lang.")
+    if bare in _REFUSED_NAMES:
+        return f"{name} is not available in ptclisp", _REFUSED_NAMES[bare]
     ns, slash, member = name.partition("/")
     if not slash or not member:
         ns = name.rstrip(".")
     cls = ns.rpartition(".")[2]
     if cls in _REFUSED_CLASSES or ns.startswith(("java.time", "java.util.Date", "java.io",
                                                  "java.nio", "java.lang.System")):
-        return f"{name} is not available in ptclisp", _REFUSED_CLASSES.get(cls, _CLOCK_HINT
-                                                                             if "time" in ns
-                                                                             else _ENV_HINT)
+        return f"{name} is not available in ptclisp", _refusal_hint(ns, cls, member)
     if slash and member and cls[:1].isupper():
         return f"{name} is not in ptclisp's Java whitelist", _WHITELIST_HINT
     return None
+
+
+def _refusal_hint(ns: str, cls: str, member: str) -> str:
+    if cls == "System":
+        return _CLOCK_HINT if member in ("currentTimeMillis", "nanoTime") else _ENV_HINT
+    if cls in _REFUSED_CLASSES:
+        return _REFUSED_CLASSES[cls]
+    return _CLOCK_HINT if "time" in ns or "Date" in ns else _ENV_HINT
 
 
 # ---------------------------------------------------------------- argument helpers

@@ -80,6 +80,13 @@ def test_a_wrong_receiver_names_the_core_function() -> None:
     assert "nil" in nil.message and "NullPointerException" in nil.message
 
 
+def test_java_lang_prefix_names_the_same_whitelist() -> None:
+    assert value("[(java.lang.Math/abs -1) java.lang.Long/MAX_VALUE]") == (1, 2**63 - 1)
+    assert "randomness" in error("(java.lang.Math/random)").hint
+    assert "environment" in error("(java.lang.System/exit 0)").hint
+    assert "clock" in error("(System/nanoTime)").hint
+
+
 def test_static_fields_are_constants_and_not_callable() -> None:
     assert value("Long/MAX_VALUE") == 2**63 - 1 and value("Integer/MIN_VALUE") == -(2**31)
     assert math.isnan(value("Double/NaN")) and value("Double/POSITIVE_INFINITY") == math.inf
