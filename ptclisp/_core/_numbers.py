@@ -405,7 +405,8 @@ def round_(x: Any) -> int:
         return 0
     if not math.isfinite(x):
         return _LONG_MAX if x > 0 else _LONG_MIN  # Java saturates at the long range
-    return max(_LONG_MIN, min(_LONG_MAX, math.floor(x + 0.5)))
+    down = math.floor(x)  # x - down is exact: no rounding error at 0.49999999999999994
+    return max(_LONG_MIN, min(_LONG_MAX, down + 1 if x - down >= 0.5 else down))
 
 
 @builtin("Math/sqrt", "sqrt", "clojure.math/sqrt", arglists="([x])",
