@@ -142,3 +142,31 @@ def test_duplicate_check_of_a_huge_literal_stays_linear() -> None:
     assert time.monotonic() - started < 20.0
     dup = run(f"(count #{{{items} {{:v [7 7] :k 7}}}})")
     assert dup.status == "error" and dup.error.code == "parse_error"
+
+
+_NEW = sorted([
+    "clojure.walk/walk", "clojure.walk/prewalk", "clojure.walk/postwalk",
+    "clojure.walk/keywordize-keys", "clojure.walk/stringify-keys", "clojure.walk/prewalk-replace",
+    "clojure.walk/postwalk-replace", "decimal?", "ratio?", "rational?", "indexed?", "reversible?",
+    "sorted?", "map-entry?", "bit-set", "bit-clear", "bit-flip", "bit-and-not", "bit-test",
+    "unsigned-bit-shift-right", "unchecked-add", "unchecked-multiply", "unchecked-negate",
+    "bounded-count", "unreduced", "ensure-reduced", "completing", "comparator", "trampoline",
+    "num", "byte", "short", "bigint", "memoize", "replicate", "ident?", "qualified-keyword?",
+])
+
+
+@settings(max_examples=80)
+@given(st.sampled_from(_NEW),
+       st.lists(st.one_of(st.none(), st.integers(-(2**70), 2**70), st.floats(),
+                          st.text(max_size=6), st.booleans(), JSON), max_size=3))
+def test_new_builtins_on_junk_end_with_a_coded_result(name: str, args: list[Any]) -> None:
+    result = run(f"(apply {name} data/args)", data={"args": args}, limits=SMALL)
+    if result.status == "error":
+        assert result.error.code != "internal_error", (name, args, result.error)
+
+
+def test_replicate_and_memoize_are_charged() -> None:
+    assert run("(count (replicate 100000000 1))", limits=SMALL).error.code in (
+        "memory_limit", "step_limit")
+    memo = run("(let [f (memoize inc)] (reduce + (map f (range 100000))))", limits=SMALL)
+    assert memo.status == "error" and memo.error.code in ("memory_limit", "step_limit")
