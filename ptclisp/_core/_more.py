@@ -16,7 +16,7 @@ from .._limits import current_meter
 from .._values.types import Keyword, LazySeq, Symbol, Vector
 from ._numbers import _integer
 from ._registry import builtin
-from ._support import Reduced, truthy
+from ._support import Reduced, truthy, type_name
 
 __all__: list[str] = []
 
@@ -258,3 +258,58 @@ def replicate(n: Any, x: Any) -> Any:
     from ._generators import repeat
 
     return repeat(n, x)
+
+
+@builtin("eduction", arglists="([xform* coll])",
+         doc="The items of coll passed through the transducers (applied left to right).",
+         category="sequences")
+def eduction(*args: Any) -> Any:
+    from ._functions import comp
+    from ._transducers import sequence
+
+    if not args:
+        raise EvalError("eduction: expected transducers and a collection", code="arity_error")
+    *xforms, coll = args
+    if not xforms:
+        return sequence(coll)
+    return sequence(comp(*xforms) if len(xforms) > 1 else xforms[0], coll)
+
+
+_ITERATION_KEYS = {"somef", "vf", "kf", "initk"}
+
+
+@builtin("iteration", arglists="([step & {:keys [somef vf kf initk]}])",
+         doc="Lazy seq of (vf ret) for ret = (step k), k from initk then (kf ret), while "
+             "(somef ret) and k is not nil: paginated APIs.", category="sequences")
+def iteration(step: Any, *options: Any) -> LazySeq:
+    if len(options) % 2:
+        raise EvalError("iteration: options come in :key value pairs", code="invalid_args",
+                        hint="write (iteration step :kf :next-page :vf :items :initk 0)")
+    opts = {}
+    for key, value in zip(options[::2], options[1::2]):
+        name = key.name if type(key) is Keyword else None
+        if name not in _ITERATION_KEYS:
+            raise EvalError(f"iteration: unknown option {key!r}", code="invalid_args",
+                            hint="the options are :somef :vf :kf :initk")
+        opts[name] = value
+    for name, fn in (("step", step), *((k, opts.get(k)) for k in ("somef", "vf", "kf"))):
+        if (fn is not None and not callable(fn)) or (name == "step" and fn is None):
+            raise EvalError(f"iteration: {name} must be a function, got {type_name(fn)}",
+                            code="type_error", hint="pass functions or keywords")
+    somef = opts.get("somef") or (lambda r: r is not None)
+    vf = opts.get("vf") or (lambda r: r)
+    kf = opts.get("kf") or (lambda r: r)
+    return LazySeq(_iterate_pages(step, somef, vf, kf, opts.get("initk")))
+
+
+def _iterate_pages(step: Any, somef: Any, vf: Any, kf: Any, k: Any) -> Any:
+    meter = current_meter()
+    ret = step(k)
+    while truthy(somef(ret)):
+        meter.tick()
+        meter.alloc(8)
+        yield vf(ret)
+        k = kf(ret)
+        if k is None:
+            return
+        ret = step(k)

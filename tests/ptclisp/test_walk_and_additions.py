@@ -152,6 +152,7 @@ _NEW = sorted([
     "unsigned-bit-shift-right", "unchecked-add", "unchecked-multiply", "unchecked-negate",
     "bounded-count", "unreduced", "ensure-reduced", "completing", "comparator", "trampoline",
     "num", "byte", "short", "bigint", "memoize", "replicate", "ident?", "qualified-keyword?",
+    "eduction", "iteration",
 ])
 
 
@@ -170,3 +171,11 @@ def test_replicate_and_memoize_are_charged() -> None:
         "memory_limit", "step_limit")
     memo = run("(let [f (memoize inc)] (reduce + (map f (range 100000))))", limits=SMALL)
     assert memo.status == "error" and memo.error.code in ("memory_limit", "step_limit")
+
+
+def test_iteration_is_lazy_and_metered() -> None:
+    endless = run("(count (iteration inc :initk 0))", limits=SMALL)
+    assert endless.status == "error" and endless.error.code in ("step_limit", "memory_limit")
+    assert run("(vec (take 2 (iteration inc :initk 0)))").value == (1, 2)
+    odd = run("(iteration inc :initk)")
+    assert odd.status == "error" and odd.error.code == "invalid_args"
