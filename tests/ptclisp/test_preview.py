@@ -64,6 +64,8 @@ def test_the_approval_example() -> None:
     ("(defn never [] (tool/a {}))", "a", 0),
     ("(let [h (fn [] (tool/a {}))] (h))", "a", None),
     ("(-> {:x 1} (tool/a))", "a", 1),
+    ("(take 2 (lazy-seq [(tool/a {})]))", "a", None),
+    ("(lazy-cat [(tool/a {})] [(tool/a {})])", "a", None),
 ])
 def test_call_bounds(source: str, tool: str, bound: int | None) -> None:
     assert preview(source).max_calls(tool) == bound

@@ -179,3 +179,15 @@ def test_iteration_is_lazy_and_metered() -> None:
     assert run("(vec (take 2 (iteration inc :initk 0)))").value == (1, 2)
     odd = run("(iteration inc :initk)")
     assert odd.status == "error" and odd.error.code == "invalid_args"
+
+
+def test_lazy_seq_runs_its_body_once_when_realised_and_is_bounded() -> None:
+    once = run("(let [x (lazy-seq (println \"ran\") [1])] [(count x) (count x)])")
+    assert once.value == (1, 1) and once.output == "ran\n"
+    never = run("(do (lazy-seq (println \"ran\") [1]) :done)")
+    assert never.value == ptclisp.Keyword("done") and never.output == ""
+    endless = run("(defn nums [n] (lazy-seq (cons n (nums (inc n))))) (count (nums 0))")
+    assert endless.status == "error" and endless.error.code in ("depth_limit", "step_limit")
+    fast = run("(count (lazy-cat (range 100000) (range 100000)))", limits=SMALL)
+    assert fast.status == "error" or fast.value == 200_000
+    assert run("(lazy-seq)").value == ()
