@@ -313,3 +313,33 @@ def _iterate_pages(step: Any, somef: Any, vf: Any, kf: Any, k: Any) -> Any:
         if k is None:
             return
         ret = step(k)
+
+
+class _Halted:
+    """The value halt-when stops a reduction with, unwrapped by its completion step."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+@builtin("halt-when", arglists="([pred] [pred retf])",
+         doc="Transducer ending the reduction at the first input for which pred is truthy; the "
+             "result is that input, or (retf result input).", category="sequences")
+def halt_when(pred: Any, retf: Any = None) -> Callable[[Any], Any]:
+    def transducer(rf: Any) -> Callable[..., Any]:
+        def step(*args: Any) -> Any:
+            if not args:
+                return rf()
+            if len(args) == 1:
+                result = args[0]
+                return result.value if type(result) is _Halted else rf(result)
+            result, x = args
+            if truthy(pred(x)):
+                return Reduced(_Halted(x if retf is None else retf(rf(result), x)))
+            return rf(result, x)
+
+        return step
+
+    return transducer

@@ -152,7 +152,7 @@ _NEW = sorted([
     "unsigned-bit-shift-right", "unchecked-add", "unchecked-multiply", "unchecked-negate",
     "bounded-count", "unreduced", "ensure-reduced", "completing", "comparator", "trampoline",
     "num", "byte", "short", "bigint", "memoize", "replicate", "ident?", "qualified-keyword?",
-    "eduction", "iteration",
+    "eduction", "iteration", "halt-when",
 ])
 
 
@@ -191,3 +191,10 @@ def test_lazy_seq_runs_its_body_once_when_realised_and_is_bounded() -> None:
     fast = run("(count (lazy-cat (range 100000) (range 100000)))", limits=SMALL)
     assert fast.status == "error" or fast.value == 200_000
     assert run("(lazy-seq)").value == ()
+
+
+def test_halt_when_in_a_sequence_is_a_clear_error() -> None:
+    result = run("(sequence (halt-when odd?) [2 3])")
+    assert result.status == "error" and result.error.code == "invalid_args"
+    assert "into" in result.error.hint
+    assert run("(into [] (halt-when odd?) (range))", limits=SMALL).value == 1
