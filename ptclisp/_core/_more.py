@@ -343,3 +343,20 @@ def halt_when(pred: Any, retf: Any = None) -> Callable[[Any], Any]:
         return step
 
     return transducer
+
+
+@builtin("sorted-set", arglists="([& keys])",
+         doc="A set of the arguments; ptclisp's sets always iterate in sorted order.",
+         category="sets")
+def sorted_set(*keys: Any) -> Any:
+    from ._building import hash_set
+
+    for k in keys[1:]:
+        _same_kind("sorted-set", keys[0], k)
+    return hash_set(*keys)
+
+
+def _same_kind(fname: str, a: Any, b: Any) -> None:
+    from ._numbers import compare_values
+
+    compare_values(a, b)  # raises type_error for values Clojure's compare cannot order

@@ -152,7 +152,7 @@ _NEW = sorted([
     "unsigned-bit-shift-right", "unchecked-add", "unchecked-multiply", "unchecked-negate",
     "bounded-count", "unreduced", "ensure-reduced", "completing", "comparator", "trampoline",
     "num", "byte", "short", "bigint", "memoize", "replicate", "ident?", "qualified-keyword?",
-    "eduction", "iteration", "halt-when",
+    "eduction", "iteration", "halt-when", "sorted-set",
 ])
 
 
