@@ -562,3 +562,35 @@ def string_join(sep: Any, strings: Any) -> str:
     return sep.join(parts)
 
 
+
+
+# ---------------------------------------------------------------- constructors of values
+
+@_java("Integer.", "([x])", "(Integer. \"5\") is (Integer/valueOf \"5\") (Java's deprecated "
+       "constructor).")
+def integer_new(x: Any) -> int:
+    return int_value_of(x)
+
+
+@_java("Long.", "([x])", "(Long. \"5\") is (Long/valueOf \"5\").")
+def long_new(x: Any) -> int:
+    return long_value_of(x)
+
+
+@_java("Double.", "([x])", "(Double. \"1.5\") is (Double/valueOf \"1.5\").")
+def double_new(x: Any) -> float:
+    return double_value_of(x)
+
+
+@_java("Boolean.", "([x])", "(Boolean. \"true\") is (Boolean/valueOf \"true\").")
+def boolean_new(x: Any) -> bool:
+    return boolean_value_of(x)
+
+
+@_java("String.", "([] [s])", "(String.) is \"\", (String. s) is the string s.")
+def string_new(*args: Any) -> str:
+    if not args:
+        return ""
+    if len(args) == 1:
+        return _string("String.", args[0])
+    raise EvalError(f"String.: expected 0 or 1 arguments, got {len(args)}", code="arity_error")
