@@ -5,9 +5,11 @@ import ptclisp
 PUBLIC = [
     "AnalysisError",
     "AwaitUse",
+    "CancelToken",
     "Char",
     "Definition",
     "EvalError",
+    "HostInputError",
     "InternalError",
     "Keyword",
     "LimitExceeded",
