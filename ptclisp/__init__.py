@@ -24,6 +24,7 @@ from ._errors import (
     error_from_dict,
 )
 from ._limits import CancelToken, Limits
+from ._preview import AwaitUse, Definition, Preview, ToolUse, preview
 from ._reader.reader import read_string
 from ._result import Result, ToolCall
 from ._run import run
@@ -34,8 +35,10 @@ from ._values.types import Char, Keyword, List, Map, Set, Symbol, Vector, from_p
 
 __all__ = [
     "AnalysisError",
+    "AwaitUse",
     "CancelToken",
     "Char",
+    "Definition",
     "EvalError",
     "HostInputError",
     "InternalError",
@@ -47,6 +50,7 @@ __all__ = [
     "PendingError",
     "PendingStep",
     "PendingStore",
+    "Preview",
     "PtclispError",
     "ReadError",
     "Result",
@@ -59,12 +63,14 @@ __all__ = [
     "ToolCall",
     "ToolError",
     "ToolRegistry",
+    "ToolUse",
     "Vector",
     "deserialize",
     "error_from_dict",
     "from_python",
     "parse_signature",
     "pr_str",
+    "preview",
     "read_string",
     "resume",
     "resume_stored",
