@@ -2,9 +2,9 @@
 
 Most fns in LLM-written programs are small keys and predicates handed to ``filter``, ``map``,
 ``sort-by`` or ``group-by``: ``#(= (:status %) "paid")``, ``(fn [o] (* (:qty o) (:price o)))``.
-The closure compiler pays a Python call per AST node for them. When a fn has one fixed arity,
-no destructuring, and a body made only of the nodes below, its body becomes *one Python
-expression* instead, and the builtins that loop run it inlined in a loop (a *kernel*, compiled
+The closure compiler pays a Python call per AST node for them. When a fn has one fixed arity
+(its parameters' destructuring read as a ``let``) and a body made only of the nodes below,
+its body becomes *one Python expression* instead, and the builtins that loop run it inlined in a loop (a *kernel*, compiled
 when a builtin first loops over ``KERNEL_MIN_ITEMS`` items with the fn — see ``KernelSource``):
 
     constants, parameters, ``let`` locals, captured values, globals, ``data/...``
@@ -123,7 +123,7 @@ def kernel_source(compiler: Compiler, node: A.Fn, captured: list[Any]) -> Kernel
     if compiler.source_fns == "never" or len(node.arities) != 1:
         return None
     arity = node.arities[0]
-    if arity.variadic or arity.prologue or arity.nparams not in (1, 2):
+    if arity.variadic or arity.nparams not in (1, 2):
         return None
     return KernelSource(node, compiler, captured)
 
@@ -194,15 +194,25 @@ def _make_plan(node: A.Fn | A.For) -> _Plan | None:
     if len(node.arities) != 1:
         return None
     arity = node.arities[0]
-    if arity.variadic or arity.prologue:
+    if arity.variadic:
         return None
     emitter = Emitter(node)
+    whole = _with_prologue(arity)
     try:
-        body = emitter.expr(arity.body)
-        fast = emitter.fast_variant(arity.body) if arity.nparams == 1 else None
+        body = emitter.expr(whole)
+        fast = emitter.fast_variant(whole) if arity.nparams == 1 else None
     except (NotExpression, RecursionError):
         return None
     return _Plan(emitter, body, fast)
+
+
+def _with_prologue(arity: A.Arity) -> A.Node:
+    """The body, preceded by the parameters' destructuring as a ``let``: the closure runs the
+    prologue's binds into their slots before the body, charging nothing, exactly as a ``let``
+    does, so ``(fn [{:keys [a b] :as o}] ...)`` compiles like ``(fn [p] (let [...] ...))``."""
+    if not arity.prologue:
+        return arity.body
+    return A.Let(arity.prologue, arity.body, line=arity.line, column=arity.column)
 
 
 def _make_for_plan(node: A.For) -> _Plan | None:

@@ -120,7 +120,14 @@ class Signature:
 
     def input_model(self) -> type[pydantic.BaseModel]:
         """A pydantic model of the parameters (keys are the names as written)."""
-        return _input_model(self)
+        hit = _MODEL_OF_ID.get(id(self))
+        if hit is not None and hit[0] is self:  # no recursive hash of the signature per call
+            return hit[1]
+        model = _input_model(self)
+        if len(_MODEL_OF_ID) >= 512:
+            _MODEL_OF_ID.clear()
+        _MODEL_OF_ID[id(self)] = (self, model)
+        return model
 
     def output_model(self) -> type[pydantic.RootModel[Any]]:
         """A pydantic root model of the return type."""
@@ -375,6 +382,11 @@ def _py_name(name: str, index: int) -> str:
 
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[\W_]+", name) if part)
+
+
+_MODEL_OF_ID: dict[int, tuple[Signature, type[pydantic.BaseModel]]] = {}
+"""Input models by the signature object's identity (the entry holds the object, so its id is
+not reused while cached)."""
 
 
 @functools.lru_cache(maxsize=512)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
+from itertools import chain, repeat
 from typing import Any
 
 __all__ = [
@@ -417,6 +418,9 @@ def from_python(obj: Any) -> Any:
             }
         )
     if t is list:
+        records = _flat_records(obj)
+        if records is not None:
+            return records
         atoms = _JSON_ATOMS
         return Vector([x if type(x) in atoms else from_python(x) for x in obj])
     if isinstance(obj, dict):
@@ -431,6 +435,31 @@ def from_python(obj: Any) -> Any:
         return from_python(dataclasses.asdict(obj))
     raise TypeError(f"cannot convert {type(obj).__name__} to a ptclisp value")
 
+
+def _flat_records(obj: list[Any]) -> Vector | None:
+    """A list of flat dicts sharing one key order (the usual tool result: rows of a table), or
+    ``None``. Every check and the building run in C (``map``/``zip``): the keys are converted
+    once for the whole list instead of once per key per row. Same values as the general path."""
+    if len(obj) < 2 or type(obj[0]) is not dict:
+        return None
+    first = obj[0]
+    if not _all_dicts(map(type, obj)) or len(set(map(tuple, obj))) != 1:
+        return None
+    if not _STR_ONLY.issuperset(map(type, first)):
+        return None
+    if not _JSON_ATOMS.issuperset(map(type, chain.from_iterable(map(_dict_values, obj)))):
+        return None
+    keys = tuple(map(_keyword_of_key, first))
+    return Vector(map(Map, map(zip, repeat(keys), map(_dict_values, obj))))
+
+
+def _all_dicts(types: Iterator[type]) -> bool:
+    return _DICT_ONLY.issuperset(types)
+
+
+_DICT_ONLY = frozenset({dict})
+_STR_ONLY = frozenset({str})
+_dict_values = dict.values
 
 _KEYWORD_OF_STR: dict[str, Keyword] = {}
 

@@ -65,6 +65,12 @@ _USES = [
     "(let [n 2] (vec (for [x {items} :when (= n 2)] (list n {body}))))",
     "(let [n 2] ((fn [] (for [x {items}] [n {body}]))))",
     "(reduce (fn [acc x] (if (= acc 1) (reduced [x]) {body})) {items})",
+    # parameters destructured (the prologue is compiled as a let)
+    "(mapv (fn [{{:keys [a b] :as x}}] [a b {body}]) {items})",
+    "(vec (filter (fn [{{a :a :or {{a 5}} :as x}}] (and a {body})) {items}))",
+    "(defn g [{{:keys [a]}} x] [a {body}]) (mapv #(g % %) {items})",
+    "(mapv (fn [[p q :as x]] [p q {body}]) {items})",
+    "(reduce (fn [acc {{:keys [a] :as x}}] [acc a {body}]) nil {items})",
 ]
 
 
@@ -101,6 +107,25 @@ def test_kernel_batches_agree_with_closures(body: str, n: int) -> None:
               f"[(count (filter (fn [x] {body}) xs)) (mapv (fn [x] {body}) xs) "
               f"(count (for [x xs :when {body}] x))])")
     _same(_run(source, source_fns=True), _run(source, source_fns=False))
+
+
+@settings(max_examples=30, deadline=None)
+@given(body=bodies, n=st.integers(1_000, 5_000))
+def test_destructuring_kernels_agree_with_closures(body: str, n: int) -> None:
+    """Destructuring fns over tables long enough for kernels (tiered compile, as runs do)."""
+    source = (f"(let [xs (mapv (fn [i] (if (zero? (mod i 7)) i {{:a i :b (str i)}})) "
+              f"(range {n}))] [(mapv (fn [{{:keys [a b] :as x}}] [a {body}]) xs) "
+              f"(count (filter (fn [{{:keys [a]}}] (and a (odd? a))) xs))])")
+    _same(_run(source, source_fns=True), _run(source, source_fns=False))
+
+
+def test_destructuring_fns_take_the_source_path() -> None:
+    for fn_text in ["(fn [{:keys [a b] :as o}] (assoc o :s (+ a b)))",
+                    "(fn [[a b]] (* a b))", "(fn [acc {:keys [v]}] (+ acc v))"]:
+        fn = _run(fn_text, source_fns=True).value
+        assert fn.__code__.co_filename.startswith("<ptclisp fn"), fn_text
+        kind = "fold" if fn_text.startswith("(fn [acc") else "each"
+        assert fn.ptclisp_kernels.kernel(kind, 0) is not None, fn_text
 
 
 def test_generated_bodies_take_the_source_path() -> None:

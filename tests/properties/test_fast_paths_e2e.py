@@ -1,0 +1,56 @@
+"""Issue 15's fast paths give the same values as the plain paths (hypothesis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ptclisp._values import types as T
+
+atoms = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                  st.text(max_size=5))
+keys = st.sampled_from(["a", "b", "ns/c", "d", "/", "x/", "e f"])
+values = st.one_of(atoms, st.lists(atoms, max_size=2), st.dictionaries(keys, atoms, max_size=2))
+
+
+def plain(obj: Any) -> Any:
+    saved = T._flat_records
+    T._flat_records = lambda _: None  # type: ignore[assignment]
+    try:
+        return T.from_python(obj)
+    finally:
+        T._flat_records = saved  # type: ignore[assignment]
+
+
+def same(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(map(same, a, b))
+    return a == b
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(keys, max_size=4, unique=True), st.lists(st.lists(values, min_size=4,
+                                                                   max_size=4), max_size=6))
+def test_rows_of_one_shape_convert_as_the_plain_path(columns: list[str],
+                                                     rows: list[list[Any]]) -> None:
+    records = [dict(zip(columns, row)) for row in rows]
+    assert same(T.from_python(records), plain(records))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.dictionaries(keys, values, max_size=3), atoms), max_size=5))
+def test_mixed_lists_convert_as_the_plain_path(items: list[Any]) -> None:
+    assert same(T.from_python(items), plain(items))
+
+
+def test_records_with_a_non_string_key_or_unconvertible_value() -> None:
+    assert same(T.from_python([{1: "a"}, {1: "b"}]), plain([{1: "a"}, {1: "b"}]))
+    with pytest.raises(TypeError):
+        T.from_python([{"a": object()}, {"a": 1}])
