@@ -23,6 +23,7 @@ from ._errors import (
     error_from_dict,
 )
 from ._limits import Limits
+from ._program import CompiledProgram, compile
 from ._reader.reader import read_string
 from ._result import Result, ToolCall
 from ._run import run
@@ -34,6 +35,7 @@ from ._values.types import Char, Keyword, List, Map, Set, Symbol, Vector, from_p
 __all__ = [
     "AnalysisError",
     "Char",
+    "CompiledProgram",
     "EvalError",
     "InternalError",
     "Keyword",
@@ -57,6 +59,7 @@ __all__ = [
     "ToolError",
     "ToolRegistry",
     "Vector",
+    "compile",
     "deserialize",
     "error_from_dict",
     "from_python",

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._analyzer.ast import Program
 from ._compiler.context import FailSignal, Namespace, ParallelMap, ReturnSignal, sequential_map
-from ._errors import EvalError, InternalError, LimitExceeded, PtclispError
+from ._errors import EvalError, InternalError, LimitExceeded, PtclispError, ReadError
 from ._limits import Limits, Meter, use_meter
 from ._result import Result
 from ._values.types import Char, Keyword, LazySeq, List, Map, Vector, from_python
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 _ATOMS = frozenset({int, float, str, bool, type(None), Keyword, Char})
 
-__all__ = ["Completion", "execute", "load", "realize", "run"]
+__all__ = ["Completion", "Reusable", "execute", "load", "realize", "run", "run_loaded"]
 
 _DEFAULT_LIMITS = Limits()
 _CACHE_SIZE = 256
@@ -73,6 +73,9 @@ def load(source: str, known_globals: Collection[str] = ()) -> Program:
 
     ``known_globals`` are names already defined in the namespace the program will run in.
     """
+    if not isinstance(source, str):  # before hashing it: a list would be an internal error
+        raise ReadError(f"source must be text, not {type(source).__name__}",
+                        hint="pass the program as one string of ptclisp source")
     key = (source, frozenset(known_globals))
     with _cache_lock:
         program = _cache.get(key)
@@ -110,6 +113,7 @@ def execute(
     namespace: Namespace | None = None,
     output: list[str] | None = None,
     parallel_map: ParallelMap | None = None,
+    code: Callable[[], Any] | None = None,
 ) -> Completion:
     """Evaluate an analyzed ``program``.
 
@@ -121,11 +125,14 @@ def execute(
     - ``output``: printed text is appended here as it happens (so it survives an error).
     - ``parallel_map(fn, items, max_concurrency) -> list`` runs ``pmap``/``pcalls``.
 
+    - ``code``: ``program`` already compiled against ``namespace`` (``compile_program``), for
+      re-running it in that namespace (``CompiledProgram`` does, with a cleared namespace).
+
     Raises ``PtclispError`` for program errors and limit breaches, and lets ``Suspend`` (and any
     other ``BaseException``) through untouched.
     """
     depth = meter.limits.max_depth
-    args = (program, host, data, meter, namespace, output, parallel_map)
+    args = (program, host, data, meter, namespace, output, parallel_map, code)
     if depth <= _IN_THREAD_DEPTH:
         _ensure_recursion_limit(_SAFE_FRAMES)
         return _execute(*args)
@@ -140,15 +147,17 @@ def _execute(
     namespace: Namespace | None,
     output: list[str] | None,
     parallel_map: ParallelMap | None,
+    code: Callable[[], Any] | None = None,
 ) -> Completion:
-    from ._compiler.compiler import compile_program
-
     ns = namespace if namespace is not None else Namespace()
     ctx = ns.context
     ctx.meter, ctx.host, ctx.data = meter, host, data
     ctx.output = output if output is not None else []
     ctx.parallel_map = parallel_map or sequential_map
-    code = compile_program(program, ns)
+    if code is None:
+        from ._compiler.compiler import compile_program
+
+        code = compile_program(program, ns)
     # Without lazy seqs made in this run, or inherited through a namespace, the value is final.
     lazy_before = LazySeq.created
     with use_meter(meter):
@@ -271,22 +280,71 @@ def run(
     one call at a time, with the same results. ``start``/``resume`` always run them in order:
     a replay must meet the tool calls in the order of the first run.
     """
+    return run_loaded(source, None, tools=tools, data=data, limits=limits, host=host,
+                      parallel_map=parallel_map)
+
+
+class Reusable:
+    """Where a ``CompiledProgram`` keeps compiled code between runs: ``take`` a namespace and
+    the program compiled against it (compiling when none is free), ``give`` it back cleared."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self._free: list[tuple[Namespace, Callable[[], Any]]] = []
+
+    def take(self) -> tuple[Namespace, Callable[[], Any]]:
+        try:
+            return self._free.pop()  # atomic: concurrent runs never share a namespace
+        except IndexError:
+            from ._compiler.compiler import compile_program
+
+            ns = Namespace()
+            return ns, compile_program(self.program, ns)
+
+    def give(self, ns: Namespace, code: Callable[[], Any]) -> None:
+        ns.clear()  # nothing of one run is visible to the next
+        ns.history.clear()
+        ctx = ns.context
+        ctx.meter, ctx.host, ctx.data, ctx.output = None, None, {}, []
+        if len(self._free) < 4:
+            self._free.append((ns, code))
+
+
+def run_loaded(
+    source: str,
+    program: Program | None,
+    *,
+    tools: Mapping[str, Callable[..., Any] | Tool] | None = None,
+    data: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
+    host: ToolHost | None = None,
+    parallel_map: ParallelMap | None = None,
+    reusable: Reusable | None = None,
+) -> Result | PendingStep:
+    """``run`` of ``source``, analyzed already when ``program`` is given, on code compiled by
+    an earlier run of the program (``reusable``; looked up for a ``source`` it loads) in a
+    cleared namespace."""
     started = time.perf_counter()
     limits = limits if limits is not None else _DEFAULT_LIMITS
     if host is None:
-        from ._tools.host import ToolHost
-
-        host = ToolHost(tools)
+        host = _tool_host()(tools)
     meter = Meter(limits)
     output: list[str] = []
     status: str = "error"
     value: Any = None
     returned = False
     error: PtclispError | None = None
+    reused = None
     try:
-        program = load(source)
+        if program is None:
+            program = load(source)
+            reusable = _reusable_for(program)
+        if reusable is not None:
+            reused = reusable.take()
         completion = execute(program, host=host, data=_convert_data(data), meter=meter,
-                             output=output, parallel_map=parallel_map)
+                             output=output, parallel_map=parallel_map,
+                             namespace=reused[0] if reused else None,
+                             code=reused[1] if reused else None)
         status, value, returned = completion.status, completion.value, completion.returned
     except PtclispError as exc:
         error = exc
@@ -302,6 +360,9 @@ def run(
                                 steps=meter.steps, output="".join(output))
         else:
             error = _unexpected(exc)
+    finally:
+        if reused is not None and reusable is not None:
+            reusable.give(*reused)
     return Result(
         status=status,  # type: ignore[arg-type]
         value=value,
@@ -313,6 +374,34 @@ def run(
         duration_s=time.perf_counter() - started,
         error=error,
     )
+
+
+def _reusable_for(program: Program) -> Reusable:
+    """The compiled code kept for a loaded program (as long as the program is cached)."""
+    found = _reusables.get(id(program))
+    if found is not None and found.program is program:
+        return found
+    if len(_reusables) >= 2 * _CACHE_SIZE:
+        _reusables.clear()
+    made = _reusables[id(program)] = Reusable(program)
+    return made
+
+
+_reusables: dict[int, Reusable] = {}
+"""id(program) → its ``Reusable`` (which holds the program: the id is not reused meanwhile)."""
+
+
+def _tool_host() -> type[ToolHost]:
+    """``ToolHost``, imported once (a function-level import costs ~1 us per run)."""
+    global _TOOL_HOST
+    if _TOOL_HOST is None:
+        from ._tools.host import ToolHost
+
+        _TOOL_HOST = ToolHost
+    return _TOOL_HOST
+
+
+_TOOL_HOST: type[ToolHost] | None = None
 
 
 def _convert_data(data: Mapping[str, Any] | None) -> Mapping[str, Any]:

@@ -5,6 +5,7 @@ import ptclisp
 PUBLIC = [
     "AnalysisError",
     "Char",
+    "CompiledProgram",
     "EvalError",
     "InternalError",
     "Keyword",
@@ -22,6 +23,7 @@ PUBLIC = [
     "ToolCall",
     "ToolError",
     "Vector",
+    "compile",
     "error_from_dict",
     "from_python",
     "parse_signature",
