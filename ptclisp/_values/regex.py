@@ -37,6 +37,7 @@ __all__ = [
     "fullmatch",
     "search",
     "sub",
+    "sub_literal",
 ]
 
 _CACHE: dict[str, Regex] = {}
@@ -226,3 +227,33 @@ def finditer(rx: Regex, text: str) -> list[Any]:
 def sub(rx: Regex, repl: Callable[[Any], str], text: str, count: int = 0) -> str:
     """``text`` with matches replaced by ``repl(match)`` (at most ``count`` if non-zero)."""
     return _run(rx.pattern.sub, text, repl, text, count)
+
+
+def sub_literal(rx: Regex, literal: str, text: str, count: int,
+                exact: Callable[[Any], str]) -> str:
+    """``sub`` with the same ``literal`` for every match, without a Python call per match.
+
+    ``exact`` is the charging replacement (``literal`` for a match, charging one step and
+    ``len(literal)`` bytes): when the matches' charges cannot reach a limit (fuel left in the
+    current chunk, memory under the limit) they are made in one go — the same steps and bytes
+    — else the substitution runs again through ``exact``, which stops where a limit is hit.
+    """
+    budget = _budget(text)
+    meter = current_meter()
+    template = literal.replace("\\", "\\\\")  # the engine reads backslashes in a template
+    try:
+        if budget is None:
+            result, n = rx.pattern.subn(template, text, count)
+        else:
+            result, n = rx.pattern.subn(template, text, count, timeout=budget)
+        size = n * len(literal)
+        if n <= meter.fuel and meter.memory + size <= meter.limits.max_memory:
+            meter.fuel -= n
+            meter.memory += size
+            return str(result)
+        if budget is None:
+            return str(rx.pattern.sub(exact, text, count))
+        left = max(0.001, meter.deadline - time.monotonic())
+        return str(rx.pattern.sub(exact, text, count, timeout=left))
+    except TimeoutError:
+        raise _timed_out() from None

@@ -54,3 +54,46 @@ def test_records_with_a_non_string_key_or_unconvertible_value() -> None:
     assert same(T.from_python([{1: "a"}, {1: "b"}]), plain([{1: "a"}, {1: "b"}]))
     with pytest.raises(TypeError):
         T.from_python([{"a": object()}, {"a": 1}])
+
+
+# ---------------------------------------------------------------- regex literal replacement
+
+_PATTERNS = st.sampled_from([r"[^a-z]", r"\s+", r"a", r"(b)", r"x*", r"[aeiou]+", r"$", r"\d"])
+_LITERALS = st.sampled_from(["", "-", "\\\\", "\\\\$", "ab", "\\\\1", "$$".replace("$", "\\\\$")])
+_TEXT = st.text(alphabet="ab xyz,.1\\$AE", max_size=40)
+
+
+def _replace_run(source: str, steps: int, memory: int, exact: bool) -> Any:
+    import ptclisp
+    from ptclisp._values import regex as R
+
+    saved = R.sub_literal
+
+    def always_exact(rx: Any, literal: str, text: str, count: int, exact_fn: Any) -> str:
+        return str(R.sub(rx, exact_fn, text, count))
+
+    if exact:
+        R.sub_literal = always_exact  # type: ignore[assignment]
+    try:
+        return ptclisp.run(source, limits=ptclisp.Limits(max_steps=steps, max_memory=memory))
+    finally:
+        R.sub_literal = saved  # type: ignore[assignment]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=_PATTERNS, literal=_LITERALS, texts=st.lists(_TEXT, min_size=1, max_size=30),
+       steps=st.integers(5, 400), memory=st.integers(200, 6000),
+       fn=st.sampled_from(["str/replace", "str/replace-first"]))
+def test_literal_regex_replacement_charges_as_match_by_match(
+        pattern: str, literal: str, texts: list[str], steps: int, memory: int, fn: str) -> None:
+    import json
+
+    import ptclisp
+
+    words = " ".join(json.dumps(t) for t in texts)
+    source = f'(mapv #({fn} % #"{pattern}" "{literal}") [{words}])'
+    fast = _replace_run(source, steps, memory, exact=False)
+    slow = _replace_run(source, steps, memory, exact=True)
+    assert (fast.status, fast.steps, fast.memory) == (slow.status, slow.steps, slow.memory)
+    assert ptclisp.pr_str(fast.value) == ptclisp.pr_str(slow.value)
+    assert (fast.error and fast.error.to_dict()) == (slow.error and slow.error.to_dict())
