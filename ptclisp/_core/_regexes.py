@@ -69,25 +69,28 @@ def re_seq(rx: Any, s: Any) -> Any:
 
 
 _Parts = tuple[tuple[bool, Any], ...]
-_TEMPLATES: dict[tuple[Regex, str], _Parts] = {}
-"""Parsed replacement templates by (regex, template): a loop replacing in every word parses
-its template once, not per call (only templates that parsed are kept)."""
+_TEMPLATES: dict[tuple[str, str], tuple[_Parts, str | None]] = {}
+"""Parsed replacement templates by (regex source, template) — a Regex is its source — with the
+text of a template without group references: a loop replacing in every word parses its
+template once, not per call (only templates that parsed are kept)."""
 
 
-def _template(rx: Regex, template: str) -> _Parts:
-    key = (rx, template)
-    parts = _TEMPLATES.get(key)
-    if parts is None:
+def _template(rx: Regex, template: str) -> tuple[_Parts, str | None]:
+    key = (rx.source, template)
+    found = _TEMPLATES.get(key)
+    if found is None:
         parts = _parse_template(rx, template)
+        literal = None if any(is_group for is_group, _ in parts) else "".join(
+            p for _, p in parts)
         if len(_TEMPLATES) >= 512:
             _TEMPLATES.clear()
-        _TEMPLATES[key] = parts
-    return parts
+        found = _TEMPLATES[key] = (parts, literal)
+    return found
 
 
 def _java_replacement(rx: Regex, template: str) -> Callable[[Any], str]:
     """A Java Matcher replacement string ($1, ${name}, \\$ escapes) as a match → text function."""
-    return _expander(_template(rx, template))
+    return _expander(_template(rx, template)[0])
 
 
 def _expander(parts: _Parts) -> Callable[[Any], str]:
@@ -170,11 +173,9 @@ def _replace(fname: str, s: Any, match: Any, replacement: Any, count: int) -> st
     if tm is not Regex:
         type_error(f"{fname}: match must be a string, character or regex, got {type_name(match)}")
     if type(replacement) is str:
-        parts = _template(match, replacement)
-        if not any(is_group for is_group, _ in parts):  # a literal: the engine substitutes it
-            text = "".join(p for _, p in parts)
-            exact = _charged(lambda m: text)
-            return charge_str(_regex.sub_literal(match, text, s, count, exact))
+        parts, literal = _template(match, replacement)
+        if literal is not None:  # no group reference: the engine substitutes it
+            return charge_str(_regex.sub_literal(match, literal, s, count))
         repl = _expander(parts)
     elif callable(replacement) and type(replacement) is not Char:
         def repl(m: Any) -> str:

@@ -229,17 +229,22 @@ def sub(rx: Regex, repl: Callable[[Any], str], text: str, count: int = 0) -> str
     return _run(rx.pattern.sub, text, repl, text, count)
 
 
-def sub_literal(rx: Regex, literal: str, text: str, count: int,
-                exact: Callable[[Any], str]) -> str:
+def sub_literal(rx: Regex, literal: str, text: str, count: int) -> str:
     """``sub`` with the same ``literal`` for every match, without a Python call per match.
 
-    ``exact`` is the charging replacement (``literal`` for a match, charging one step and
-    ``len(literal)`` bytes): when the matches' charges cannot reach a limit (fuel left in the
-    current chunk, memory under the limit) they are made in one go — the same steps and bytes
-    — else the substitution runs again through ``exact``, which stops where a limit is hit.
+    Each match is charged one step and ``len(literal)`` bytes, as a replacement function
+    would be: when these charges cannot reach a limit (fuel left in the current chunk, memory
+    under the limit) they are made in one go — the same steps and bytes — else the
+    substitution runs again through ``exact``, charging match by match, stopping where a limit
+    is hit.
     """
     budget = _budget(text)
     meter = current_meter()
+
+    def exact(m: Any) -> str:
+        meter.tick()
+        meter.alloc(len(literal))
+        return literal
     template = literal.replace("\\", "\\\\")  # the engine reads backslashes in a template
     try:
         if budget is None:

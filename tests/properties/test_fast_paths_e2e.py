@@ -69,8 +69,11 @@ def _replace_run(source: str, steps: int, memory: int, exact: bool) -> Any:
 
     saved = R.sub_literal
 
-    def always_exact(rx: Any, literal: str, text: str, count: int, exact_fn: Any) -> str:
-        return str(R.sub(rx, exact_fn, text, count))
+    from ptclisp._core import _regexes
+
+    def always_exact(rx: Any, literal: str, text: str, count: int) -> str:
+        # the replacement function replace used before the fast path, charging per match
+        return str(R.sub(rx, _regexes._charged(lambda m: literal), text, count))
 
     if exact:
         R.sub_literal = always_exact  # type: ignore[assignment]
