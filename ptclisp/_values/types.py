@@ -475,6 +475,12 @@ def _keyword_of_key(key: Any) -> Any:
     return found
 
 
+def keyword_of_str(text: str) -> Keyword:
+    """``Keyword.parse(text)`` (``""`` → ``:``), cached for the strings seen most."""
+    found = _KEYWORD_OF_STR.get(text)
+    return found if found is not None else _keyword_of_key(text)
+
+
 _PASS_THROUGH = frozenset(
     {int, float, str, bool, type(None), Keyword, Char, Symbol, Vector, List, Map, Set, Regex}
 )
