@@ -18,6 +18,7 @@ never a wrong result.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import hmac
@@ -29,6 +30,7 @@ import msgpack
 
 from .._limits import Limits
 from .._values import codec as _codec
+from .._values.types import bulk
 from .journal import Journal, PendingError
 
 __all__ = [
@@ -134,6 +136,10 @@ class PendingStep:
 # ---------------------------------------------------------------- bytes
 
 
+_BULK_BYTES = 1 << 16
+"""Bodies at least this big are decoded with the garbage collector paused (``bulk``)."""
+
+
 def serialize(step: PendingStep, *, key: bytes | None = None) -> bytes:
     """The step as bytes (msgpack + checksum; an HMAC when ``key`` is given)."""
     try:
@@ -171,13 +177,14 @@ def deserialize(
         )
     body = blob[_HEADER.size :]
     _check_digest(version, kind, body, digest, key)
-    try:
-        data = msgpack.unpackb(body, raw=False, strict_map_key=False)
-    except Exception as exc:  # msgpack raises several types for bad input
-        raise _corrupt(f"undecodable pending step body: {exc}") from None
-    if not isinstance(data, dict) or data.get("version") != version:
-        raise _corrupt("pending step body does not match its header")
-    step = PendingStep.from_dict(data)
+    with bulk if len(body) >= _BULK_BYTES else contextlib.nullcontext():
+        try:
+            data = msgpack.unpackb(body, raw=False, strict_map_key=False)
+        except Exception as exc:  # msgpack raises several types for bad input
+            raise _corrupt(f"undecodable pending step body: {exc}") from None
+        if not isinstance(data, dict) or data.get("version") != version:
+            raise _corrupt("pending step body does not match its header")
+        step = PendingStep.from_dict(data)
     if step.program_hash != program_hash(step.source):
         raise PendingError(
             "the pending step's program does not match its recorded hash",

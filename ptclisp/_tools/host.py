@@ -24,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import dataclasses
 import difflib
+import functools
 import inspect
 import threading
 import time
@@ -187,10 +189,11 @@ class ToolHost:
 
     def _answer(self, entry: dict[str, Any]) -> Any:
         """A journal entry → what the program sees (recorded in ``calls`` as it goes)."""
-        call = ToolCall(
+        record = ToolCall if "raw" in entry else _ReplayedCall  # converts its result when read
+        call = record(
             name=entry["tool"],
             args=entry["args"],
-            result=self._call_result(entry),
+            result=entry["raw"] if "raw" in entry else functools.partial(self._call_result, entry),
             error=entry["error"],
             duration_s=entry.get("duration_s", 0.0),
             op_id=entry["op_id"],
@@ -295,6 +298,40 @@ class ToolHost:
     def pending_ops(self) -> dict[str, dict[str, Any]]:
         """``{op_id: {"tool", "args"}}`` of started ops without a delivered result."""
         return self.journal.pending_ops()
+
+
+class _ReplayedCall(ToolCall):
+    """The record of a call answered from the journal: its ``result`` (host data converted
+    back from the journaled value — 10,000 records take milliseconds) is converted when first
+    read, not on every resume; constructed with ``result`` = the converting function."""
+
+    @property  # type: ignore[override]
+    def result(self) -> Any:
+        convert = self.__dict__.get("_convert")
+        if convert is not None:
+            self.__dict__["_result"] = convert()
+            del self.__dict__["_convert"]
+        return self.__dict__.get("_result")
+
+    @result.setter
+    def result(self, value: Any) -> None:
+        if isinstance(value, functools.partial):  # from _answer: convert on demand
+            self.__dict__["_convert"] = value
+        else:
+            self.__dict__.pop("_convert", None)
+            self.__dict__["_result"] = value
+
+    def plain(self) -> ToolCall:
+        return ToolCall(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ToolCall) and self.plain() == (
+            other.plain() if isinstance(other, _ReplayedCall) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # as the dataclass's
+
+    def __reduce__(self) -> Any:  # crosses processes as a plain record
+        return self.plain().__reduce__()
 
 
 def diverged(message: str) -> PendingError:
