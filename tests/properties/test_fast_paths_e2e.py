@@ -100,3 +100,45 @@ def test_literal_regex_replacement_charges_as_match_by_match(
     assert (fast.status, fast.steps, fast.memory) == (slow.status, slow.steps, slow.memory)
     assert ptclisp.pr_str(fast.value) == ptclisp.pr_str(slow.value)
     assert (fast.error and fast.error.to_dict()) == (slow.error and slow.error.to_dict())
+
+
+# ---------------------------------------------------------------- typed tool arguments
+
+_SIGNATURES = ["(i :int) -> :any", "(q :string, limit :int?) -> :any",
+               "(x :float, flag :bool?, name :string) -> :any", "() -> :any"]
+_ARG_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 2**70), st.floats(),
+                        st.text(max_size=3), st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(sig=st.sampled_from(_SIGNATURES),
+       args=st.dictionaries(st.sampled_from(["i", "q", "limit", "x", "flag", "name", "extra"]),
+                            _ARG_VALUES, max_size=4))
+def test_simple_signatures_check_arguments_as_the_model(sig: str, args: dict[str, Any]) -> None:
+    import math
+
+    from ptclisp import PtclispError, parse_signature
+    from ptclisp._tools import signature as S
+
+    signature = parse_signature(sig)
+
+    def outcome(fast: bool) -> Any:
+        saved = S._simple_params
+        if not fast:
+            S._simple_params = lambda _: None  # type: ignore[assignment]
+        try:
+            return ("ok", signature.validate_args(dict(args)))
+        except PtclispError as exc:
+            return ("error", exc.to_dict())
+        finally:
+            S._simple_params = saved  # type: ignore[assignment]
+
+    fast, slow = outcome(True), outcome(False)
+    if fast[0] == "ok" and slow[0] == "ok":
+        assert fast[1].keys() == slow[1].keys()
+        for k in fast[1]:
+            a, b = fast[1][k], slow[1][k]
+            assert type(a) is type(b)
+            assert a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b))
+    else:
+        assert fast == slow
