@@ -354,15 +354,24 @@ def big_journal_resume() -> Row:
 
 
 def subagent_level() -> list[Row]:
-    try:
-        from approval_agents import CHILD_TURN, PARENT_TURN_1, PARENT_TURN_2, build  # noqa: F401
+    """Bytes a nested subagent level adds to the parent's step beyond its journal: the child's
+    step as the parent keeps it (msgpack) minus the child's journal."""
+    import msgpack
 
-        from ptclisp.subagent import ScriptedLLM
-    except ImportError:
-        return []
+    sys.path.insert(0, str(ROOT / "tests" / "subagent"))
+    from approval_agents import CHILD_TURN, PARENT_TURN_1, PARENT_TURN_2, build
+
+    from ptclisp.subagent import ScriptedLLM
+
     pending = build().run(llm=ScriptedLLM([PARENT_TURN_1, CHILD_TURN, PARENT_TURN_2]))
+    assert isinstance(pending, ptclisp.PendingStep)
     size = len(ptclisp.serialize(pending))
-    return [(f"parent+child PendingStep serialized: {size:,} bytes", 0.0, None, "level <= 3 KB")]
+    (child,) = pending.host_state["subagent"]["children"].values()
+    level = len(msgpack.packb(child["pending"], use_bin_type=True))
+    journal = len(msgpack.packb(child["pending"]["journal"], use_bin_type=True))
+    return [(f"parent+child PendingStep serialized: {size:,} bytes; the child level "
+             f"{level:,} bytes, {level - journal:,} beyond its journal", 0.0, None,
+             "level <= 3 KB beyond its journal")]
 
 
 # ---------------------------------------------------------------- output

@@ -88,6 +88,7 @@ class Loop:
 
     def resume(self, pending: PendingStep, op_id: str, result: Any, error: Any) -> Outcome:
         started = time.perf_counter()
+        self.state.restore_system_prompt(self._system_prompt())
         with self._run_span(resumed=True) as span:
             turn = self.state.open_turn
             if turn is None:
@@ -230,7 +231,7 @@ class Loop:
                        llm__output_tokens=usage.output_tokens)
         if isinstance(outcome, PendingStep):
             set_attributes(span, subagent__status="pending")
-            outcome.host_state = self.state.to_host_state()
+            outcome.host_state = self.state.to_host_state(self._system_prompt())
             return outcome
         outcome.duration_s = self.state.elapsed_s
         set_attributes(span, subagent__status=outcome.status)
