@@ -17,7 +17,6 @@ import datetime
 import itertools
 import math
 import re
-import string
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -259,7 +258,7 @@ def native_realistic() -> dict[str, Any]:
         by_region[o["region"]].append(o)
     regions = [{"region": r, "total": t} for r, os in by_region.items()
                if (t := sum(o["eur"] for o in os)) > 1000]
-    return {"top": ["%s: %.2f EUR over %d orders" % (s["name"], s["total"], s["orders"])
+    return {"top": [f"{s['name']}: {s['total']:.2f} EUR over {s['orders']} orders"
                     for s in top],
             "regions": sorted(regions, key=lambda r: r["region"]), "count": len(priced)}
 
@@ -369,9 +368,9 @@ def subagent_level() -> list[Row]:
     (child,) = pending.host_state["subagent"]["children"].values()
     level = len(msgpack.packb(child["pending"], use_bin_type=True))
     journal = len(msgpack.packb(child["pending"]["journal"], use_bin_type=True))
-    return [(f"parent+child PendingStep serialized: {size:,} bytes; the child level "
-             f"{level:,} bytes, {level - journal:,} beyond its journal", 0.0, None,
-             "level <= 3 KB beyond its journal")]
+    text = (f"parent+child PendingStep serialized: {size:,} bytes; the child level "
+            f"{level:,} bytes, {level - journal:,} beyond its journal")
+    return [(text, 0.0, None, "level <= 3 KB beyond its journal")]
 
 
 # ---------------------------------------------------------------- output

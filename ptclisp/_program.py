@@ -81,7 +81,7 @@ class CompiledProgram:
         return f"CompiledProgram({text!r})"
 
 
-def compile(source: str) -> CompiledProgram:  # noqa: A001 - the public name, like re.compile
+def compile(source: str) -> CompiledProgram:  # the public name, like re.compile
     """Read and analyze ``source`` once; returns a ``CompiledProgram`` to ``run``/``start``.
 
     Raises ``ReadError`` (``parse_error``...) or ``AnalysisError`` (``unbound_symbol``...) for

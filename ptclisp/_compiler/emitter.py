@@ -145,7 +145,7 @@ class Emitter:
             "            m.depth -= 1",
             "            return r",
         ]
-        return lines + ["        c0 = fn"] if named and self.fn.named else lines
+        return [*lines, "        c0 = fn"] if named and self.fn.named else lines
 
     @staticmethod
     def _fold_lines(body: Code) -> list[str]:

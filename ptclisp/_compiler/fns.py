@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from .._analyzer import ast as A
 from .._errors import EvalError
 from .._values.types import List
-from .rt import RECUR
 from . import source as _source
+from .rt import RECUR
 from .source import compile_source_fn, hot_source, kernel_source
 
 if TYPE_CHECKING:

@@ -4,8 +4,9 @@ Most fns in LLM-written programs are small keys and predicates handed to ``filte
 ``sort-by`` or ``group-by``: ``#(= (:status %) "paid")``, ``(fn [o] (* (:qty o) (:price o)))``.
 The closure compiler pays a Python call per AST node for them. When a fn has one fixed arity
 (its parameters' destructuring read as a ``let``) and a body made only of the nodes below,
-its body becomes *one Python expression* instead, and the builtins that loop run it inlined in a loop (a *kernel*, compiled
-when a builtin first loops over ``KERNEL_MIN_ITEMS`` items with the fn — see ``KernelSource``):
+its body becomes *one Python expression* instead, and the builtins that loop run it inlined
+in a loop (a *kernel*, compiled when a builtin first loops over ``KERNEL_MIN_ITEMS`` items
+with the fn — see ``KernelSource``):
 
     constants, parameters, ``let`` locals, captured values, globals, ``data/...``
     if / and / or / do / let, vector, map and set literals

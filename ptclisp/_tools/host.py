@@ -305,7 +305,7 @@ class _ReplayedCall(ToolCall):
     back from the journaled value — 10,000 records take milliseconds) is converted when first
     read, not on every resume; constructed with ``result`` = the converting function."""
 
-    @property  # type: ignore[override]
+    @property
     def result(self) -> Any:
         convert = self.__dict__.get("_convert")
         if convert is not None:

@@ -129,8 +129,8 @@ def _run_hot(source: str, hot_calls: int) -> ptclisp.Result:
 
 _HOT_USES = [*_USES,
              "(defn h [x n] (if (< n 1) {body} (h x (dec n)))) (mapv #(h % 3) {items})",
-             "(defn h [x] (if (number? x) (if (< x 3) (h (inc x)) {body}) {body})) "
-             "(mapv h {items})",
+             ("(defn h [x] (if (number? x) (if (< x 3) (h (inc x)) {body}) {body})) "
+              "(mapv h {items})"),
              "(let [k (fn [x] {body})] [(k 1) (k :a) (mapv k {items}) (= k k)])"]
 
 
