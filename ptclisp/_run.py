@@ -154,6 +154,8 @@ def _execute(
     ctx.meter, ctx.host, ctx.data = meter, host, data
     ctx.output = output if output is not None else []
     ctx.parallel_map = parallel_map or sequential_map
+    ctx.form_hook = getattr(host, "form_hook", None)  # a ToolHost marks forms for checkpoints
+    ctx.first_form = getattr(host, "first_form", 0)
     if code is None:
         from ._compiler.compiler import compile_program
 
@@ -306,6 +308,7 @@ class Reusable:
         ns.history.clear()
         ctx = ns.context
         ctx.meter, ctx.host, ctx.data, ctx.output = None, None, {}, []
+        ctx.form_hook, ctx.first_form = None, 0
         if len(self._free) < 4:
             self._free.append((ns, code))
 
@@ -320,10 +323,12 @@ def run_loaded(
     host: ToolHost | None = None,
     parallel_map: ParallelMap | None = None,
     reusable: Reusable | None = None,
+    checkpoint: dict[str, Any] | None = None,
 ) -> Result | PendingStep:
     """``run`` of ``source``, analyzed already when ``program`` is given, on code compiled by
     an earlier run of the program (``reusable``; looked up for a ``source`` it loads) in a
-    cleared namespace."""
+    cleared namespace. ``checkpoint``: the namespace, meter and output to resume from (the
+    host skips the forms before it; ``_async.checkpoint``)."""
     started = time.perf_counter()
     limits = limits if limits is not None else _DEFAULT_LIMITS
     if host is None:
@@ -341,6 +346,11 @@ def run_loaded(
             reusable = _reusable_for(program)
         if reusable is not None:
             reused = reusable.take()
+        if checkpoint is not None and reused is not None:
+            from ._async.checkpoint import restore
+
+            meter = restore(checkpoint, program, limits, reused[0])
+            output.append(checkpoint["output"])
         completion = execute(program, host=host, data=_convert_data(data), meter=meter,
                              output=output, parallel_map=parallel_map,
                              namespace=reused[0] if reused else None,
@@ -356,8 +366,12 @@ def run_loaded(
         if isinstance(exc, Suspend):
             from ._async.resume import pending_step  # lead's decision: run() may return a step
 
+            from ._async.checkpoint import make_checkpoint
+
+            marked = make_checkpoint(program, getattr(host, "mark", None), output) \
+                if program is not None else None
             return pending_step(source, data=data, limits=limits, host=host,
-                                steps=meter.steps, output="".join(output))
+                                steps=meter.steps, output="".join(output), checkpoint=marked)
         else:
             error = _unexpected(exc)
     finally:

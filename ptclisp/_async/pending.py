@@ -31,6 +31,7 @@ import msgpack
 from .._limits import Limits
 from .._values import codec as _codec
 from .._values.types import bulk
+from .checkpoint import decode_checkpoint, encode_checkpoint
 from .journal import Journal, PendingError
 
 __all__ = [
@@ -73,6 +74,9 @@ class PendingStep:
     """An optional immediate answer for the caller while the ops run (a ptclisp value)."""
     step_id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
     program_hash: str = ""
+    checkpoint: dict[str, Any] | None = None
+    """The state at the start of the top-level form the run suspended in, so a resume skips
+    the forms before it (``_async.checkpoint``); None: a resume replays from the top."""
     version: int = FORMAT_VERSION
 
     status: Literal["pending"] = dataclasses.field(default="pending", init=False)
@@ -105,6 +109,7 @@ class PendingStep:
             "steps_spent": self.steps_spent,
             "host_state": self.host_state,
             "response": _codec.encode(self.response),
+            "checkpoint": encode_checkpoint(self.checkpoint),
         }
 
     @classmethod
@@ -126,6 +131,7 @@ class PendingStep:
                 step_id=_typed(body["step_id"], str),
                 program_hash=_typed(body["program_hash"], str),
                 version=_typed(body["version"], int),
+                checkpoint=decode_checkpoint(body.get("checkpoint")),
             )
         except PendingError:
             raise

@@ -90,6 +90,38 @@ class ToolHost:
         self._awaits = 0
         self._replaying = bool(self.journal.calls or self.journal.awaits_done)
         self._live_since = time.monotonic()
+        self.first_form = 0
+        """The top-level form the run starts at (set when resuming from a checkpoint)."""
+        self.mark: tuple[Any, ...] | None = None
+        """The state at the start of the latest top-level form (``mark_form``)."""
+        self.form_hook: Callable[[int, Any, Any], None] | None = (
+            self.mark_form if self._replaying or _has_async(self.tools) else None)
+        """Set when the run may suspend: marks each top-level form for a checkpoint."""
+
+    # ------------------------------------------------------------ checkpoints
+
+    def mark_form(self, index: int, ns: dict[str, Any], ctx: Any) -> None:
+        """Top-level form ``index`` starts: remember what a resume would restore to skip the
+        forms before it (see ``_async.checkpoint``)."""
+        meter = ctx.meter
+        self.mark = (index, dict(ns), meter.steps, meter.memory, meter.tool_calls,
+                     meter.output, len(ctx.output), len(self.journal.calls) - self._unreplayed,
+                     self._awaits)
+
+    def skip_replayed(self, calls: int, awaits: int) -> None:
+        """Count the first ``calls`` journaled calls and ``awaits`` awaits as replayed (a
+        resume from a checkpoint does not run the forms that made them), recording them."""
+        for entry in self.journal.calls[:calls]:
+            queue = self._replay.get(_key(entry["tool"], entry["args"]))
+            if not queue or queue[0] >= calls:
+                raise diverged("the checkpoint does not match the journal")
+            queue.popleft()
+            self.calls.append(_ReplayedCall(
+                name=entry["tool"], args=entry["args"],
+                result=functools.partial(self._call_result, entry), error=entry["error"],
+                duration_s=entry.get("duration_s", 0.0), op_id=entry["op_id"]))
+        self._unreplayed -= calls
+        self._awaits = awaits
 
     # ------------------------------------------------------------ tool calls
 
@@ -332,6 +364,10 @@ class _ReplayedCall(ToolCall):
 
     def __reduce__(self) -> Any:  # crosses processes as a plain record
         return self.plain().__reduce__()
+
+
+def _has_async(tools: Mapping[str, Any]) -> bool:
+    return any(isinstance(t, Tool) and t.is_async for t in tools.values())
 
 
 def diverged(message: str) -> PendingError:
