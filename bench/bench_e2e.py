@@ -289,8 +289,13 @@ def trivial() -> list[Row]:
 # ---------------------------------------------------------------- resume
 
 def await_program(k: int) -> str:
-    forms = [f"(def r{i} (await (tool/slow {{:i {i}}})))\n(def s{i} (+ (:v r{i}) {i}))"
-             for i in range(k)]
+    """k awaits, each in its own top-level form, with some work between them (a sum over 100
+    numbers) and a fn defined up front."""
+    forms = ["(defn scale [x n] (* x n))"]
+    forms += [f"(def r{i} (await (tool/slow {{:i {i}}})))\n"
+              f"(def s{i} (+ (:v r{i}) {i} (- (reduce + (map #(scale % (:v r{i})) (range 100))) "
+              f"4950)))"
+              for i in range(k)]
     return "\n".join(forms) + "\n" + "(+ " + " ".join(f"s{i}" for i in range(k)) + ")"
 
 

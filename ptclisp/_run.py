@@ -349,7 +349,7 @@ def run_loaded(
         if checkpoint is not None and reused is not None:
             from ._async.checkpoint import restore
 
-            meter = restore(checkpoint, program, limits, reused[0])
+            meter = restore(checkpoint, program, limits, reused[0], host.journal)
             output.append(checkpoint["output"])
         completion = execute(program, host=host, data=_convert_data(data), meter=meter,
                              output=output, parallel_map=parallel_map,
@@ -368,8 +368,8 @@ def run_loaded(
 
             from ._async.checkpoint import make_checkpoint
 
-            marked = make_checkpoint(program, getattr(host, "mark", None), output) \
-                if program is not None else None
+            marked = make_checkpoint(program, getattr(host, "mark", None), output,
+                                     host.journal) if program is not None else None
             return pending_step(source, data=data, limits=limits, host=host,
                                 steps=meter.steps, output="".join(output), checkpoint=marked)
         else:

@@ -12,6 +12,8 @@ checkpoint is the state at the start of the top-level form the run suspended in:
                 these: the meter is deterministic)
     output      what the program had printed
     calls, awaits   journaled calls and completed awaits of the skipped forms
+    refs        namespace values that are a journaled tool result or op result, by reference
+                (``[call index]`` or ``op id``): a 10,000-record tool result is stored once
 
 A run takes a checkpoint only when the namespace can be rebuilt exactly that way: every value
 plain data, or a fn whose name only top-level fn definitions ever define. Otherwise the step has
@@ -26,7 +28,7 @@ from typing import Any
 from .._analyzer import ast as A
 from .._values import codec as _codec
 from .._values.types import Char, Keyword, List, Map, OpHandle, Regex, Set, Symbol, Vector
-from .journal import PendingError
+from .journal import Journal, PendingError
 
 __all__ = ["decode_checkpoint", "encode_checkpoint", "make_checkpoint", "restore"]
 
@@ -35,26 +37,45 @@ _COLLS = frozenset({Vector, List, Set})
 _INTS = ("form", "steps", "memory", "tool_calls", "printed", "calls", "awaits")
 
 
-def make_checkpoint(program: A.Program, mark: tuple[Any, ...] | None,
-                    output: list[str]) -> dict[str, Any] | None:
+def make_checkpoint(program: A.Program, mark: tuple[Any, ...] | None, output: list[str],
+                    journal: Journal) -> dict[str, Any] | None:
     """The checkpoint of a run that suspended after ``mark`` (``ToolHost.mark_form``), or
     None when the forms before it cannot be skipped exactly."""
     if mark is None or mark[0] == 0:
         return None
     index, names, steps, memory, tool_calls, printed, items, calls, awaits = mark
     fn_forms, fn_names, other_names = _definitions(program, index)
+    journaled = _journaled(journal)
     values: dict[str, Any] = {}
+    refs: dict[str, Any] = {}
     for name, value in names.items():
-        if _plain(value, 0):
+        ref = journaled.get(id(value)) if type(value) not in _ATOMS else None
+        if ref is not None:
+            refs[name] = ref
+        elif _plain(value, 0):
             values[name] = value
         elif not (callable(value) and name in fn_names and name not in other_names):
             return None
-    return {"form": index, "values": values, "fn_forms": fn_forms, "steps": steps,
-            "memory": memory, "tool_calls": tool_calls, "printed": printed,
+    return {"form": index, "values": values, "refs": refs, "fn_forms": fn_forms,
+            "steps": steps, "memory": memory, "tool_calls": tool_calls, "printed": printed,
             "output": "".join(output[:items]), "calls": calls, "awaits": awaits}
 
 
-def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any) -> Any:
+def _journaled(journal: Journal) -> dict[int, Any]:
+    """id(value) → its reference, for the journal's tool results and op results (immutable
+    ptclisp values the journal holds, so their ids stay theirs)."""
+    found: dict[int, Any] = {}
+    for i, call in enumerate(journal.calls):
+        if call.get("error") is None and call.get("op_id") is None:
+            found.setdefault(id(call["value"]), [i])
+    for op_id, outcome in journal.op_results.items():
+        if outcome.get("error") is None:
+            found.setdefault(id(outcome.get("value")), op_id)
+    return found
+
+
+def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any,
+            journal: Journal) -> Any:
     """Rebuild the namespace ``ns`` of ``checkpoint`` (re-running its fn definitions under a
     throwaway meter); returns the run's meter, charged as at the checkpoint."""
     from .._compiler.compiler import compile_program
@@ -72,10 +93,22 @@ def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any
         with use_meter(ctx.meter):
             compile_program(fns, ns)()
     ns.update(checkpoint["values"])
+    for name, ref in checkpoint["refs"].items():
+        ns[name] = _resolve(ref, journal)
     meter = Meter(limits, steps_spent=checkpoint["steps"])
     meter.memory, meter.tool_calls = checkpoint["memory"], checkpoint["tool_calls"]
     meter.output = checkpoint["printed"]
     return meter
+
+
+def _resolve(ref: Any, journal: Journal) -> Any:
+    if isinstance(ref, list) and len(ref) == 1 and type(ref[0]) is int and \
+            0 <= ref[0] < len(journal.calls) and journal.calls[ref[0]].get("error") is None:
+        return journal.calls[ref[0]]["value"]
+    if isinstance(ref, str) and ref in journal.op_results and \
+            journal.op_results[ref].get("error") is None:
+        return journal.op_results[ref].get("value")
+    raise _corrupt("its checkpoint refers to a result the journal does not hold")
 
 
 def encode_checkpoint(checkpoint: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -90,7 +123,8 @@ def decode_checkpoint(body: Any) -> dict[str, Any] | None:
     if body is None:
         return None
     try:
-        if not isinstance(body, dict) or set(body) != {*_INTS, "values", "fn_forms", "output"}:
+        if not isinstance(body, dict) or \
+                set(body) != {*_INTS, "values", "refs", "fn_forms", "output"}:
             raise TypeError("unexpected fields")
         for field in _INTS:
             if type(body[field]) is not int or body[field] < 0:
@@ -99,6 +133,10 @@ def decode_checkpoint(body: Any) -> dict[str, Any] | None:
                 not isinstance(body["fn_forms"], list) or \
                 any(type(i) is not int or i < 0 for i in body["fn_forms"]):
             raise TypeError("malformed output, values or fn_forms")
+        if not isinstance(body["refs"], dict) or not all(
+                isinstance(k, str) and (isinstance(r, str) or isinstance(r, list))
+                for k, r in body["refs"].items()):
+            raise TypeError("malformed refs")
         values = {}
         for name, value in body["values"].items():
             if not isinstance(name, str):

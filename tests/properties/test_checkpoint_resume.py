@@ -21,6 +21,8 @@ _FORMS = [
     "(def r{i} (await (tool/slow {{:i {i}}})))",
     "(def h{i} (tool/slow {{:i {i}}}))",
     "(def w{i} (:v (tool/fetch {{:i {i}}})))",
+    "(def t{i} (tool/fetch {{:i {i}}}))",
+    "(def u{i} (await (tool/slow {{:i {i}}})))\n(def uu{i} u{i})",
     "(println \"form\" {i})",
     "(def z{i} (let [t (await (tool/slow {{:i {i}}}))] (println :got t) t))",
     "(do (def d{i} {i}) (await (tool/slow {{:i {i}}})))",
@@ -117,7 +119,8 @@ def test_no_checkpoint_when_the_namespace_cannot_be_rebuilt() -> None:
 
 @pytest.mark.parametrize("damage", [
     {"form": -1}, {"form": "1"}, {"values": []}, {"fn_forms": [5]}, {"extra": 1},
-    {"values": {"a": {"~nope": 1}}}, {"output": 3}, {"calls": 99}])
+    {"values": {"a": {"~nope": 1}}}, {"output": 3}, {"calls": 99}, {"refs": {"a": [99]}},
+    {"refs": {"a": "no-such-op"}}, {"refs": []}, {"refs": {"a": 5}}])
 def test_a_damaged_checkpoint_is_refused(damage: dict[str, Any]) -> None:
     from ptclisp._async import pending as P
 
