@@ -364,9 +364,8 @@ def run_loaded(
         from ._tools.host import Suspend
 
         if isinstance(exc, Suspend):
-            from ._async.resume import pending_step  # lead's decision: run() may return a step
-
             from ._async.checkpoint import make_checkpoint
+            from ._async.resume import pending_step  # lead's decision: run() may return a step
 
             marked = make_checkpoint(program, getattr(host, "mark", None), output,
                                      host.journal) if program is not None else None

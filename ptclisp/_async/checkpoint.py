@@ -134,7 +134,7 @@ def decode_checkpoint(body: Any) -> dict[str, Any] | None:
                 any(type(i) is not int or i < 0 for i in body["fn_forms"]):
             raise TypeError("malformed output, values or fn_forms")
         if not isinstance(body["refs"], dict) or not all(
-                isinstance(k, str) and (isinstance(r, str) or isinstance(r, list))
+                isinstance(k, str) and isinstance(r, (str, list))
                 for k, r in body["refs"].items()):
             raise TypeError("malformed refs")
         values = {}

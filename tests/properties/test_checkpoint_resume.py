@@ -94,8 +94,8 @@ def test_checkpointed_resume_equals_full_replay(choices: list[int], serialize: b
 
 
 def test_checkpoints_are_taken_and_skip_forms() -> None:
-    source = "(defn f [x] (* 2 x))\n(def a (await (tool/slow {:i 1})))\n(def b (f (:x a)))\n" \
-             "(def c (await (tool/slow {:i 2})))\n[b (:x c) (f 5)]"
+    source = ("(defn f [x] (* 2 x))\n(def a (await (tool/slow {:i 1})))\n(def b (f (:x a)))\n"
+              "(def c (await (tool/slow {:i 2})))\n[b (:x c) (f 5)]")
     tools = _tools()
     step = ptclisp.start(source, tools=tools)
     assert isinstance(step, PendingStep) and step.checkpoint is not None
