@@ -30,7 +30,7 @@ import gc
 import threading
 from collections.abc import Iterable, Iterator
 from itertools import chain, repeat
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "EMPTY_LIST",
@@ -61,7 +61,7 @@ class Keyword:
     """``:name`` or ``:ns/name``. Interned, so identity is equality. Callable as a map lookup."""
 
     __slots__ = ("__weakref__", "name", "ns")
-    _table: dict[tuple[str | None, str], Keyword] = {}
+    _table: ClassVar[dict[tuple[str | None, str], Keyword]] = {}
 
     ns: str | None
     name: str
