@@ -290,9 +290,13 @@ class Reusable:
     """Where a ``CompiledProgram`` keeps compiled code between runs: ``take`` a namespace and
     the program compiled against it (compiling when none is free), ``give`` it back cleared."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, *, keep_first: bool = True) -> None:
         self.program = program
         self._free: list[tuple[Namespace, Callable[[], Any]]] = []
+        self._keep = keep_first
+        """Keep the code of the next run given back. ``run`` keeps none of a text's first
+        run: most texts an agent sends run once, and holding their code costs more (memory,
+        garbage-collector work) than compiling the few that run again."""
 
     def take(self) -> tuple[Namespace, Callable[[], Any]]:
         try:
@@ -304,6 +308,9 @@ class Reusable:
             return ns, compile_program(self.program, ns)
 
     def give(self, ns: Namespace, code: Callable[[], Any]) -> None:
+        if not self._keep:
+            self._keep = True
+            return
         ns.clear()  # nothing of one run is visible to the next
         ns.history.clear()
         ctx = ns.context
@@ -394,12 +401,13 @@ def _reusable_for(program: Program) -> Reusable:
     found = _reusables.get(id(program))
     if found is not None and found.program is program:
         return found
-    if len(_reusables) >= 2 * _CACHE_SIZE:
+    if len(_reusables) >= _REUSABLES:
         _reusables.clear()
-    made = _reusables[id(program)] = Reusable(program)
+    made = _reusables[id(program)] = Reusable(program, keep_first=False)
     return made
 
 
+_REUSABLES = 64
 _reusables: dict[int, Reusable] = {}
 """id(program) → its ``Reusable`` (which holds the program: the id is not reused meanwhile)."""
 
