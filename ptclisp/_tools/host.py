@@ -81,11 +81,10 @@ class ToolHost:
         self.awaiting: tuple[str, ...] = ()
         """The op ids of the last ``Suspend``."""
         self._lock = threading.Lock()
-        self._replay: dict[tuple[str, bytes], collections.deque[int]] = collections.defaultdict(
-            collections.deque
-        )
-        for index, entry in enumerate(self.journal.calls):
-            self._replay[_key(entry["tool"], entry["args"])].append(index)
+        self._replay: dict[tuple[str, bytes], collections.deque[int]] | None = None
+        """Journal indexes by (tool, packed args), built at the first replayed call."""
+        self._skipped = 0
+        """Journal entries counted as replayed by a checkpoint (``skip_replayed``)."""
         self._unreplayed = len(self.journal.calls)
         self._awaits = 0
         self._replaying = bool(self.journal.calls or self.journal.awaits_done)
@@ -111,11 +110,10 @@ class ToolHost:
     def skip_replayed(self, calls: int, awaits: int) -> None:
         """Count the first ``calls`` journaled calls and ``awaits`` awaits as replayed (a
         resume from a checkpoint does not run the forms that made them), recording them."""
+        if self._replay is not None or self._skipped or calls > self._unreplayed:
+            raise diverged("the checkpoint does not match the journal")
+        self._skipped = calls
         for entry in self.journal.calls[:calls]:
-            queue = self._replay.get(_key(entry["tool"], entry["args"]))
-            if not queue or queue[0] >= calls:
-                raise diverged("the checkpoint does not match the journal")
-            queue.popleft()
             self.calls.append(_ReplayedCall(
                 name=entry["tool"], args=entry["args"],
                 result=functools.partial(self._call_result, entry), error=entry["error"],
@@ -131,6 +129,8 @@ class ToolHost:
         host_args = _host_args(name, args)
         if self._unreplayed:  # a resumed run: answer from the journal if it is there
             with self._lock:
+                if self._replay is None:
+                    self._replay = self._replay_index()
                 queue = self._replay.get(_key(name, host_args))
                 index = queue.popleft() if queue else None
                 if index is not None:
@@ -143,6 +143,15 @@ class ToolHost:
         with self._lock:
             self.journal.calls.append(entry)
         return self._answer(entry)
+
+    def _replay_index(self) -> dict[tuple[str, bytes], collections.deque[int]]:
+        """Journal indexes of the calls still to replay, by (tool, packed arguments)."""
+        index: dict[tuple[str, bytes], collections.deque[int]] = collections.defaultdict(
+            collections.deque)
+        for i in range(self._skipped, len(self.journal.calls)):
+            entry = self.journal.calls[i]
+            index[_key(entry["tool"], entry["args"])].append(i)
+        return index
 
     def _execute(self, name: str, host_args: dict[str, Any]) -> dict[str, Any]:
         """Run a tool for real (once per journal): returns the journal entry."""
