@@ -238,14 +238,10 @@ def sub_literal(rx: Regex, literal: str, text: str, count: int) -> str:
     substitution runs again through ``exact``, charging match by match, stopping where a limit
     is hit.
     """
-    budget = _budget(text)
-    meter = current_meter()
-
-    def exact(m: Any) -> str:
-        meter.tick()
-        meter.alloc(len(literal))
-        return literal
-    template = literal.replace("\\", "\\\\")  # the engine reads backslashes in a template
+    meter = current_meter()  # inside a run only, as the per-match charging callback
+    meter.tick(1 + (len(text) >> 6))  # the scan, as _budget charges it
+    budget = max(0.001, meter.deadline - time.monotonic()) if HAS_TIMEOUT else None
+    template = literal.replace("\\", "\\\\") if "\\" in literal else literal  # engine escapes
     try:
         if budget is None:
             result, n = rx.pattern.subn(template, text, count)
@@ -256,6 +252,12 @@ def sub_literal(rx: Regex, literal: str, text: str, count: int) -> str:
             meter.fuel -= n
             meter.memory += size
             return str(result)
+
+        def exact(m: Any) -> str:
+            meter.tick()
+            meter.alloc(len(literal))
+            return literal
+
         if budget is None:
             return str(rx.pattern.sub(exact, text, count))
         left = max(0.001, meter.deadline - time.monotonic())
