@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._analyzer.ast import Program
 from ._compiler.context import ParallelMap
-from ._limits import Limits
+from ._limits import CancelToken, Limits
 from ._result import Result
 from ._run import Reusable, load, run_loaded
 
@@ -55,10 +55,11 @@ class CompiledProgram:
         data: Mapping[str, Any] | None = None,
         limits: Limits | None = None,
         parallel_map: ParallelMap | None = None,
+        cancel: CancelToken | None = None,
     ) -> Result | PendingStep:
         """``ptclisp.run(self.source, ...)``, without reading and analyzing the text again."""
         return run_loaded(self.source, self._program, tools=tools, data=data, limits=limits,
-                          parallel_map=parallel_map, reusable=self._reusable)
+                          parallel_map=parallel_map, reusable=self._reusable, cancel=cancel)
 
     def start(
         self,
@@ -67,14 +68,17 @@ class CompiledProgram:
         data: Mapping[str, Any] | None = None,
         limits: Limits | None = None,
         host_state: dict[str, Any] | None = None,
+        cancel: CancelToken | None = None,
     ) -> Result | PendingStep:
         """``ptclisp.start(self.source, ...)``: a ``Result``, or a ``PendingStep`` to
         ``ptclisp.resume`` when the program awaits an operation that has not finished."""
+        from ._host_input import check_tools
         from ._tools.host import ToolHost
 
+        tools = check_tools(tools)
         host = ToolHost(tools, host_state=host_state)
         return run_loaded(self.source, self._program, tools=tools, data=data, limits=limits,
-                          host=host, reusable=self._reusable)
+                          host=host, reusable=self._reusable, cancel=cancel)
 
     def __repr__(self) -> str:
         text = self.source if len(self.source) <= 60 else self.source[:57] + "..."

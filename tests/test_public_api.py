@@ -4,9 +4,11 @@ import ptclisp
 
 PUBLIC = [
     "AnalysisError",
+    "CancelToken",
     "Char",
     "CompiledProgram",
     "EvalError",
+    "HostInputError",
     "InternalError",
     "Keyword",
     "LimitExceeded",

@@ -75,7 +75,7 @@ def _journaled(journal: Journal) -> dict[int, Any]:
 
 
 def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any,
-            journal: Journal) -> Any:
+            journal: Journal, cancel: Any = None) -> Any:
     """Rebuild the namespace ``ns`` of ``checkpoint`` (re-running its fn definitions under a
     throwaway meter); returns the run's meter, charged as at the checkpoint."""
     from .._compiler.compiler import compile_program
@@ -95,7 +95,7 @@ def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any
     ns.update(checkpoint["values"])
     for name, ref in checkpoint["refs"].items():
         ns[name] = _resolve(ref, journal)
-    meter = Meter(limits, steps_spent=checkpoint["steps"])
+    meter = Meter(limits, steps_spent=checkpoint["steps"], cancel=cancel)
     meter.memory, meter.tool_calls = checkpoint["memory"], checkpoint["tool_calls"]
     meter.output = checkpoint["printed"]
     return meter
