@@ -186,8 +186,7 @@ class AgentHost:
 
     def status(self, run_id: str) -> dict[str, Any]:
         """``{"run_id", "status", "result"?, "error"?, "pending_ops": [...]}``."""
-        ops = self.store.run_ops(run_id)  # ops first: an op is done only once the run moved on
-        run = self.store.get_run(run_id)
+        run, ops = self.store.snapshot(run_id)  # one snapshot: never a run without its ops
         status = run.status
         if status == "pending" and any(op.state == "delivered" for op in ops):
             status = "running"

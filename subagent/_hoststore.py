@@ -116,6 +116,7 @@ class HostStore(Protocol):
     def deliver(self, op_id: str, outcome: dict[str, Any]) -> Delivery: ...
     def get_op(self, op_id: str) -> OpRecord: ...
     def run_ops(self, run_id: str) -> list[OpRecord]: ...
+    def snapshot(self, run_id: str) -> tuple[RunRecord, list[OpRecord]]: ...
     def inbox(self) -> list[OpRecord]: ...
     def next_delivered(self, run_id: str) -> OpRecord | None: ...
     def cancel_run(self, run_id: str) -> str: ...
@@ -192,6 +193,7 @@ class _SQLHostStore:
     """The protocol in portable SQL; subclasses supply connections and row locking."""
 
     lock_suffix = ""
+    snapshot_sql = ""
 
     # ------------------------------------------------------------ plumbing (subclasses)
 
@@ -363,6 +365,20 @@ class _SQLHostStore:
             raise _unknown_op(op_id)
         return _op_record(row)
 
+    def snapshot(self, run_id: str) -> tuple[RunRecord, list[OpRecord]]:
+        """The run and its ops as of one instant (one read transaction, one snapshot)."""
+        with self._tx(write=False) as tx:
+            if self.snapshot_sql:
+                tx.execute(self.snapshot_sql)
+            row = tx.one(f"SELECT {_RUN_COLUMNS} FROM ptclisp_host_runs WHERE run_id = ?",
+                         (run_id,))
+            ops = tx.all(f"SELECT {_OP_COLUMNS} FROM ptclisp_host_ops WHERE run_id = ? "
+                         "ORDER BY since, op_id", (run_id,))
+        if row is None:
+            raise HostStoreError(f"no run {run_id!r}", code="unknown_run",
+                                 hint="check the run id (GET /runs/{run_id})")
+        return _run_record(row), [_op_record(r) for r in ops]
+
     def run_ops(self, run_id: str) -> list[OpRecord]:
         with self._tx(write=False) as tx:
             rows = tx.all(f"SELECT {_OP_COLUMNS} FROM ptclisp_host_ops WHERE run_id = ? "
@@ -469,6 +485,7 @@ class PostgresHostStore(_SQLHostStore):
     thread; row locks (``FOR UPDATE``) serialize the writes of one run."""
 
     lock_suffix = " FOR UPDATE"
+    snapshot_sql = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
 
     def __init__(self, conninfo: str) -> None:
         try:

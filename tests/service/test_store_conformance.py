@@ -160,3 +160,12 @@ def test_concurrent_deliveries_and_leases_have_one_winner(store_url: str) -> Non
     assert sorted(results) == [False] * 7 + [True]
     assert sorted(leases) == [False] * 7 + [True]
     setup.close()
+
+
+def test_snapshot_reads_a_run_and_its_ops_together(store: HostStore) -> None:
+    _suspended(store, "r1", _op("op-a", "r1"))
+    run, ops = store.snapshot("r1")
+    assert run.status == "pending" and [o.op_id for o in ops] == ["op-a"]
+    with pytest.raises(HostStoreError) as err:
+        store.snapshot("nope")
+    assert err.value.code == "unknown_run"
