@@ -8,11 +8,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import ptclisp
+from ptclisp.host import Runner, resume_on, start_on
 
 from ._process import ProcessPool
 from ._wasm import WasmSandbox
 
-__all__ = ["TIERS", "Tier", "default_pool", "default_wasm", "run"]
+__all__ = ["TIERS", "Tier", "default_pool", "default_wasm", "resume", "run", "runner", "start"]
 
 Tier = Literal["inproc", "process", "wasm"]
 TIERS: tuple[Tier, ...] = ("inproc", "process", "wasm")
@@ -67,8 +68,53 @@ def run(
     """
     if tier == "inproc":
         return ptclisp.run(source, tools=tools, data=data, limits=limits)
+    if tier in TIERS and any(isinstance(t, ptclisp.Tool) and t.is_async
+                             for t in (tools or {}).values()):
+        return start(source, tools=tools, data=data, limits=limits, tier=tier)
     if tier == "process":
         return default_pool().run(source, tools=tools, data=data, limits=limits)
     if tier == "wasm":
         return default_wasm().run(source, tools=tools, data=data, limits=limits)
     raise ValueError(f"unknown sandbox tier {tier!r}: expected one of {', '.join(TIERS)}")
+
+
+def runner(tier: Tier) -> Runner | None:
+    """Where ``start``/``resume`` execute a program of ``tier`` (``None``: in this process)."""
+    if tier == "inproc":
+        return None
+    if tier == "process":
+        return default_pool().execute
+    if tier == "wasm":
+        return default_wasm().execute
+    raise ValueError(f"unknown sandbox tier {tier!r}: expected one of {', '.join(TIERS)}")
+
+
+def start(
+    source: str,
+    *,
+    tools: Mapping[str, Callable[..., Any] | ptclisp.Tool] | None = None,
+    data: Mapping[str, Any] | None = None,
+    limits: ptclisp.Limits | None = None,
+    host_state: dict[str, Any] | None = None,
+    tier: Tier = "inproc",
+) -> ptclisp.Result | ptclisp.PendingStep:
+    """``ptclisp.start`` in any tier: the same arguments, the same ``Result`` or ``PendingStep``.
+
+    The program runs in the tier's guest; the journal, the tools and the op results stay on the
+    host, so a step started in one tier can be resumed in any other (or in process).
+    """
+    return start_on(runner(tier), source, tools=tools, data=data, limits=limits,
+                    host_state=host_state)
+
+
+def resume(
+    pending: ptclisp.PendingStep,
+    op_id: str,
+    result: Any = None,
+    *,
+    tools: Mapping[str, Callable[..., Any] | ptclisp.Tool] | None = None,
+    error: str | BaseException | Mapping[str, Any] | None = None,
+    tier: Tier = "inproc",
+) -> ptclisp.Result | ptclisp.PendingStep:
+    """``ptclisp.resume`` in any tier: deliver op ``op_id``'s result and continue the run."""
+    return resume_on(runner(tier), pending, op_id, result, tools=tools, error=error)

@@ -28,6 +28,7 @@ from typing import Any
 
 import ptclisp
 from ptclisp import LimitExceeded, ToolError
+from ptclisp.host import ToolHost
 
 from . import _bridge
 from ._cache import exclusive, write_atomically
@@ -167,11 +168,36 @@ class WasmSandbox:
         _hooks: bool = False,
     ) -> ptclisp.Result:
         """Run ``source`` in a fresh wasm store; same contract as ``ptclisp.run``."""
+        request = _bridge.build_request(source, tools, data, limits, _hooks, json_exact)
+        answer = self._call(request, _bridge.ToolBridge(tools, limits, json_exact), limits)
+        return answer if isinstance(answer, ptclisp.Result) else ptclisp.Result.from_dict(answer)
+
+    def execute(
+        self,
+        source: str,
+        *,
+        host: ToolHost,
+        data: Mapping[str, Any] | None = None,
+        limits: ptclisp.Limits | None = None,
+        tools: object = None,
+    ) -> ptclisp.Result | ptclisp.PendingStep:
+        """Run ``source`` in a fresh store with ``host`` (its journal, tools and awaits) kept
+        here: the ``runner`` of ``sandbox.start``/``resume`` (``ptclisp.host.start_on``)."""
+        request = _bridge.build_request(source, host.tools, data, limits, False, json_exact,
+                                        journal=True)
+        answer = self._call(request, _bridge.JournalBridge(host, limits), limits)
+        return _bridge.journal_outcome(answer, source, data, limits, host)
+
+    def _call(
+        self,
+        request: dict[str, Any],
+        bridge: _bridge.ToolBridge | _bridge.JournalBridge,
+        limits: ptclisp.Limits | None,
+    ) -> dict[str, Any] | ptclisp.Result:
         import wasmtime
 
         if self._stop.is_set():
             raise SandboxError("the wasm sandbox is closed")
-        request = _bridge.build_request(source, tools, data, limits, _hooks, json_exact)
         budget = (limits or ptclisp.Limits()).timeout_s + self.grace_s
         store = wasmtime.Store(self._engine)
         store.set_limits(memory_size=self.memory_limit)
@@ -181,7 +207,7 @@ class WasmSandbox:
             instance = self._linker.instantiate(store, self._component)
         run = instance.get_func(store, "run")
         assert run is not None, "the guest component exports run"
-        _state.bridge = _bridge.ToolBridge(tools, limits, json_exact)
+        _state.bridge = bridge
         try:
             answer = run(store, dumps(request))
             run.post_return(store)
@@ -189,7 +215,8 @@ class WasmSandbox:
             return ptclisp.Result(status="error", error=_trap_error(exc))
         finally:
             _state.bridge = None
-        return ptclisp.Result.from_dict(loads(answer))
+        result: dict[str, Any] = loads(answer)
+        return result
 
     def close(self) -> None:
         self._stop.set()

@@ -28,9 +28,13 @@ from .._values.types import from_python
 from .journal import Journal, PendingError
 from .pending import PendingStep
 
-__all__ = ["pending_step", "resume", "start"]
+__all__ = ["Runner", "pending_step", "resume", "resume_on", "start", "start_on"]
 
 Tools = Mapping[str, Callable[..., Any] | Tool] | None
+Runner = Callable[..., "Result | PendingStep"]
+"""``runner(source, *, tools, data, limits, host) -> Result | PendingStep``: where a suspendable
+run executes. ``ptclisp.run`` by default; a sandbox tier runs the program in its guest while
+``host`` (the journal, the tools, the awaits) stays here."""
 
 
 def start(
@@ -42,8 +46,21 @@ def start(
     host_state: dict[str, Any] | None = None,
 ) -> Result | PendingStep:
     """Run ``source``; a ``PendingStep`` if it awaits an op that has not finished."""
+    return start_on(None, source, tools=tools, data=data, limits=limits, host_state=host_state)
+
+
+def start_on(
+    runner: Runner | None,
+    source: str,
+    *,
+    tools: Tools = None,
+    data: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
+    host_state: dict[str, Any] | None = None,
+) -> Result | PendingStep:
+    """``start`` with the program executed by ``runner`` (a sandbox tier); same results."""
     host = ToolHost(tools, host_state=host_state)
-    return _execute(source, tools=tools, data=data, limits=limits, host=host)
+    return _execute(source, tools=tools, data=data, limits=limits, host=host, runner=runner)
 
 
 def resume(
@@ -60,6 +77,19 @@ def resume(
     (its result was already delivered), ``pending_finished`` (this step object was resumed
     before: continue from what that resume returned).
     """
+    return resume_on(None, pending, op_id, result, tools=tools, error=error)
+
+
+def resume_on(
+    runner: Runner | None,
+    pending: PendingStep,
+    op_id: str,
+    result: Any = None,
+    *,
+    tools: Tools = None,
+    error: str | BaseException | Mapping[str, Any] | None = None,
+) -> Result | PendingStep:
+    """``resume`` with the program executed by ``runner`` (a sandbox tier); same results."""
     if not isinstance(pending, PendingStep):
         raise PendingError(
             f"resume needs a PendingStep, got {type(pending).__name__}",
@@ -79,7 +109,8 @@ def resume(
     host = ToolHost(tools, journal=journal, step_id=pending.step_id, host_state=pending.host_state)
     pending._resumed = op_id  # type: ignore[attr-defined]
     return _execute(
-        pending.source, tools=tools, data=pending.data, limits=pending.limits, host=host
+        pending.source, tools=tools, data=pending.data, limits=pending.limits, host=host,
+        runner=runner,
     )
 
 
@@ -116,10 +147,11 @@ def _execute(
     data: Mapping[str, Any] | None,
     limits: Limits | None,
     host: ToolHost,
+    runner: Runner | None = None,
 ) -> Result | PendingStep:
     from .._run import run
 
-    outcome = run(source, tools=tools, data=data, limits=limits, host=host)
+    outcome = (runner or run)(source, tools=tools, data=data, limits=limits, host=host)
     if isinstance(outcome, Result) and host.replaying:  # ended before reaching its await
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")
