@@ -30,6 +30,8 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "sandbox":
+        return _sandbox(args)
     data = _json_arg(parser, args.data, "--data")
     tools = _fixed_tools(_json_arg(parser, args.tools, "--tools"))
     limits = _limits(parser, _json_arg(parser, args.limits, "--limits"))
@@ -51,7 +53,21 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--data", help="JSON object: name -> value, read as data/name")
         p.add_argument("--tools", help="JSON object: tool name -> the value it returns")
         p.add_argument("--limits", help="JSON object of limits, e.g. {\"max_steps\": 10000}")
+    box = sub.add_parser("sandbox", help="sandbox tiers: `warm` does their first-use work now")
+    box.add_argument("action", choices=["warm"])
+    box.add_argument("--tier", action="append", choices=["process", "wasm"],
+                     help="a tier to warm (repeatable; default: both)")
     return parser
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from ptclisp import sandbox
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    sandbox.warm(tuple(args.tier or ("process", "wasm")), progress=say)
+    return 0
 
 
 def _json_arg(parser: argparse.ArgumentParser, text: str | None, flag: str) -> Any:

@@ -8,7 +8,7 @@
 See docs/sandbox.md.
 """
 
-from ._api import TIERS, Tier, default_pool, default_wasm, resume, run, runner, start
+from ._api import TIERS, Tier, default_pool, default_wasm, resume, run, runner, start, warm
 from ._errors import SandboxCrash, SandboxError
 from ._process import ProcessPool
 from ._wasm import WasmSandbox
@@ -28,4 +28,5 @@ __all__ = [
     "run",
     "runner",
     "start",
+    "warm",
 ]

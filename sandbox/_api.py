@@ -13,7 +13,8 @@ from ptclisp.host import Runner, resume_on, start_on
 from ._process import ProcessPool
 from ._wasm import WasmSandbox
 
-__all__ = ["TIERS", "Tier", "default_pool", "default_wasm", "resume", "run", "runner", "start"]
+__all__ = ["TIERS", "Tier", "default_pool", "default_wasm", "resume", "run", "runner", "start",
+           "warm"]
 
 Tier = Literal["inproc", "process", "wasm"]
 TIERS: tuple[Tier, ...] = ("inproc", "process", "wasm")
@@ -32,13 +33,38 @@ def default_pool() -> ProcessPool:
         return _pool
 
 
-def default_wasm() -> WasmSandbox:
-    """The shared wasm sandbox ``run(tier="wasm")`` uses (built/loaded on first use)."""
+def default_wasm(progress: Callable[[str], None] | None = None) -> WasmSandbox:
+    """The shared wasm sandbox ``run(tier="wasm")`` uses (built/loaded on first use, reporting
+    progress to ``progress`` or, by default, the ``ptclisp.sandbox`` logger)."""
     global _wasm
     with _lock:
         if _wasm is None:
-            _wasm = WasmSandbox()
+            _wasm = WasmSandbox(progress=progress)
         return _wasm
+
+
+def warm(
+    tiers: tuple[Tier, ...] = ("process", "wasm"),
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, float]:
+    """Do each tier's first-use work now (a host calls it at start-up; ``ptclisp sandbox warm``
+    on the command line): start the worker pool, build and compile the wasm guest, run one
+    program. Returns seconds per tier."""
+    import time
+
+    say = progress or (lambda message: None)
+    timings: dict[str, float] = {}
+    for tier in tiers:
+        started = time.perf_counter()
+        say(f"warming the {tier} tier")
+        if tier == "wasm":
+            default_wasm(progress)
+        value = run("(+ 1 2)", tier=tier).value
+        if value != 3:
+            raise RuntimeError(f"the {tier} tier answered {value!r} to (+ 1 2)")
+        timings[tier] = time.perf_counter() - started
+        say(f"{tier} ready in {timings[tier]:.1f} s")
+    return timings
 
 
 @atexit.register

@@ -22,7 +22,7 @@ import importlib.metadata
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,13 @@ def load_component(wasm_path: Path, engine: Any = None) -> tuple[Any, Any, dict[
     component = wc.Component.deserialize_file(engine, str(cached))
     timings["load_s"] = time.perf_counter() - started
     return engine, component, timings
+
+
+def _log_progress(message: str) -> None:
+    """First-use progress: a warning on the ``ptclisp.sandbox`` logger (shown by default)."""
+    import logging
+
+    logging.getLogger("ptclisp.sandbox").warning("%s", message)
 
 
 def _call_tool(store: Any, request: str) -> str:
@@ -126,20 +133,27 @@ class WasmSandbox:
         grace_s: float = 1.0,
         tick_s: float = 0.01,
         wasm_path: Path | str | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         import wasmtime
         from wasmtime import component as wc
 
-        from ._wasm_build import build_component
+        from ._wasm_build import build_component, component_path
 
         self.memory_limit = memory_limit
         self.grace_s = grace_s
         self.tick_s = tick_s
+        say = progress or _log_progress
         started = time.perf_counter()
+        if wasm_path is None and not component_path().exists():
+            say("building the wasm guest for these sources (first use: 15-60 s; "
+                "`ptclisp sandbox warm` does it ahead of time)")
         path = Path(wasm_path) if wasm_path is not None else build_component()
         self.wasm_path = path
         """The component this sandbox runs."""
         self.timings: dict[str, float] = {"build_s": time.perf_counter() - started}
+        if not compiled_component_path(path).exists():
+            say("compiling the wasm guest to native code (first use: 5-20 s, then cached)")
         try:
             self._engine, self._component, loaded = load_component(path)
         except wasmtime.WasmtimeError as exc:

@@ -68,6 +68,9 @@ class SubAgent(BaseModel):
     """Extra text appended to the system prompt."""
     result_chars: int = Field(2000, ge=100)
     """Longest printed result fed back to the LLM (longer ones are truncated)."""
+    tier: Literal["inproc", "process", "wasm"] = "inproc"
+    """Where the LLM's programs run (``ptclisp.sandbox`` tiers; docs/sandbox.md, "Which tier"):
+    tools, the journal and awaits always stay in this process."""
 
     _tool_map: dict[str, Tool] | None = PrivateAttr(default=None)
 

@@ -43,7 +43,7 @@ from ._forms import definition_forms
 from ._gate import Hooks, ToolGate
 from ._llm import LLM, LLMResponse
 from ._prompt import expand_placeholders, language_reference, system_prompt
-from ._ptc import PendingStep, Tool, resume, start
+from ._ptc import PendingStep, Tool, resume, run, start
 from ._source import HISTORY_KEYS, TurnSource, compose
 from ._state import RunState
 from ._step import Step, TokenUsage, ToolCallRecord, Turn
@@ -128,7 +128,7 @@ class Loop:
                 gate = self._gate(span, replay=self.state.prelude_calls)
                 began = time.perf_counter()
                 outcome = start(source.text, tools=gate.wrapped(), data=self._data(),
-                                limits=self.agent.limits)
+                                limits=self.agent.limits, tier=self.agent.tier)
                 turn["run_duration_s"] = segment = time.perf_counter() - began
                 final = self._conclude(turn, source, outcome, gate, span, segment)
             if final is not None:
@@ -252,10 +252,8 @@ class Loop:
         candidate = self.state.definitions + new
         gate = ToolGate(self.tools, hooks=Hooks(), telemetry=self.telemetry, span=None,
                         replay=journal, allow_live=False, converted=self.converted)
-        from ptclisp import run
-
         check = run("\n".join(candidate) + "\nnil", tools=gate.wrapped(), data=self._data(),
-                    limits=self.agent.limits)
+                    limits=self.agent.limits, tier=self.agent.tier)
         if check.status == "ok":
             self.state.definitions = candidate
             self.state.prelude_calls = gate.consumed
@@ -285,7 +283,8 @@ class Loop:
                  gate: ToolGate) -> Result | PendingStep:
         """Hand an op result to the program, or to the suspended subagent that awaits it."""
         if op_id in pending.pending_ops and op_id not in self.state.children:
-            return resume(pending, op_id, result, tools=gate.wrapped(), error=error)
+            return resume(pending, op_id, result, tools=gate.wrapped(), error=error,
+                          tier=self.agent.tier)
         for parent_op, info in list(self.state.children.items()):
             child_pending = PendingStep.from_dict(info["pending"])
             if op_id not in external_ops(child_pending):
@@ -300,7 +299,8 @@ class Loop:
             del self.state.children[parent_op]
             self._add_child_usage(child_out)
             value, child_error = _child_outcome(child_tool.name, child_out)
-            return resume(pending, parent_op, value, tools=gate.wrapped(), error=child_error)
+            return resume(pending, parent_op, value, tools=gate.wrapped(), error=child_error,
+                          tier=self.agent.tier)
         known = ", ".join(sorted(external_ops(pending))) or "none"
         raise SubAgentError(f"op {op_id!r} is not awaited by this run", code="pending_unknown_op",
                             hint=f"pending ops: {known}")
@@ -314,7 +314,7 @@ class Loop:
                 return outcome
             done = self.state.finished_children.pop(ready[0])
             outcome = resume(outcome, ready[0], done.get("value"), tools=gate.wrapped(),
-                             error=done.get("error"))
+                             error=done.get("error"), tier=self.agent.tier)
         return outcome
 
     def _run_child(self, tool: Tool, args: dict[str, Any]) -> Any:

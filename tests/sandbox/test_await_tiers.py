@@ -242,3 +242,25 @@ def test_a_forged_op_handle_cannot_deliver_a_result() -> None:
     forged = encode_value(ptclisp.host.OpHandle("call-1", "phone"))
     answer = bridge.answer(AWAIT, {"mode": "one", "values": forged})
     assert answer == {"ok": False, "suspend": ["call-1"]}  # it only waits, never answers
+
+
+# ---------------------------------------------------------------- warming
+
+
+def test_warm_reports_progress_and_readies_each_tier() -> None:
+    said: list[str] = []
+    timings = sandbox.warm(("process", "wasm"), progress=said.append)
+    assert set(timings) == {"process", "wasm"}
+    assert "process ready" in " ".join(said) and "wasm ready" in " ".join(said)
+
+
+def test_the_cli_warms_and_rejects_unknown_tiers() -> None:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "ptclisp", "sandbox", "warm", "--tier",
+                           "process"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "process ready" in done.stderr
+    bad = subprocess.run([sys.executable, "-m", "ptclisp", "sandbox", "warm", "--tier", "vm"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
