@@ -96,7 +96,8 @@ class ToolGate:
 
         gate.__doc__ = tool.description
         wrapped = _GatedTool(tool.name, gate, description=tool.description or tool.name,
-                             signature=tool.signature_text, is_async=tool.is_async)
+                             signature=tool.signature_text, is_async=tool.is_async,
+                             result=tool.result)
         wrapped.gate = self
         return wrapped
 

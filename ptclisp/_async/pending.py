@@ -70,6 +70,13 @@ class PendingStep:
     response: Any = None
     """An optional immediate answer for the caller while the ops run (a ptclisp value)."""
     step_id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+    tools: dict[str, str] = dataclasses.field(default_factory=dict)
+    """The fingerprint (``Tool.fingerprint``) of every tool the run used so far, by name: a
+    resume with a missing or incompatible tool is refused (``pending_registry_mismatch``)."""
+    budget: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The run's budget ledger (``ptclisp.Budget.to_dict()``), carried across resumes."""
+    trace: dict[str, str] = dataclasses.field(default_factory=dict)
+    """The OTel span context of the run this step continues (``traceparent`` form)."""
     program_hash: str = ""
     version: int = FORMAT_VERSION
 
@@ -103,6 +110,9 @@ class PendingStep:
             "steps_spent": self.steps_spent,
             "host_state": self.host_state,
             "response": _codec.encode(self.response),
+            "tools": dict(self.tools),
+            "budget": dict(self.budget),
+            "trace": dict(self.trace),
         }
 
     @classmethod
@@ -122,6 +132,11 @@ class PendingStep:
                 host_state=_typed(body["host_state"], dict),
                 response=_codec.decode(body["response"]),
                 step_id=_typed(body["step_id"], str),
+                tools={_typed(k, str): _typed(v, str)
+                       for k, v in _typed(body.get("tools", {}), dict).items()},
+                budget=_typed(body.get("budget", {}), dict),
+                trace={_typed(k, str): _typed(v, str)
+                       for k, v in _typed(body.get("trace", {}), dict).items()},
                 program_hash=_typed(body["program_hash"], str),
                 version=_typed(body["version"], int),
             )

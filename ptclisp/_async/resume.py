@@ -28,7 +28,7 @@ from .._values.types import from_python
 from .journal import Journal, PendingError
 from .pending import PendingStep
 
-__all__ = ["Runner", "pending_step", "resume", "resume_on", "start", "start_on"]
+__all__ = ["Runner", "check_registry", "fingerprints", "pending_step", "resume", "resume_on", "start", "start_on"]
 
 Tools = Mapping[str, Callable[..., Any] | Tool] | None
 Runner = Callable[..., "Result | PendingStep"]
@@ -97,6 +97,8 @@ def resume_on(
             hint="a Result is final; only a PendingStep can be resumed",
         )
     _check_op(pending, op_id)
+    check_registry(pending, tools)
+    result = _checked_result(pending, op_id, result, tools) if error is None else result
     resumed = getattr(pending, "_resumed", None)
     if resumed is not None:
         raise PendingError(
@@ -127,6 +129,7 @@ def pending_step(
     kwargs: dict[str, Any] = {}
     if host.step_id is not None:
         kwargs["step_id"] = host.step_id
+    kwargs["tools"] = fingerprints(host)
     return PendingStep(
         source=source,
         data={name: from_python(v) for name, v in (data or {}).items()},
@@ -156,6 +159,76 @@ def _execute(
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")
     return outcome
+
+
+def fingerprints(host: ToolHost) -> dict[str, str]:
+    """``{name: fingerprint}`` of every tool the run's journal used (``"callable"`` for a plain
+    function, which declares nothing)."""
+    used = dict.fromkeys(c["tool"] for c in host.journal.calls)
+    prints = {}
+    for name in used:
+        tool = host.tools.get(name)
+        if tool is not None:
+            prints[name] = tool.fingerprint if isinstance(tool, Tool) else "callable"
+    return prints
+
+
+def check_registry(pending: PendingStep, tools: Tools) -> None:
+    """Refuse to resume with a tool missing or changed incompatibly (``pending_registry_mismatch``).
+
+    Adding tools is fine. A changed tool is compatible when it is still sync or async as before,
+    declares the same output and result types, and accepts every argument map the journal holds
+    for it (a new optional parameter, say)."""
+    tools = tools or {}
+    for name, recorded in pending.tools.items():
+        tool = tools.get(name)
+        if tool is None:
+            raise _mismatch(f"tool {name} is used by this pending step but is missing",
+                            f"resume with the tools the run started with (tool/{name}: "
+                            f"{recorded})")
+        now = tool.fingerprint if isinstance(tool, Tool) else "callable"
+        if now != recorded and not _compatible(pending, name, tool, recorded):
+            raise _mismatch(f"tool {name} changed incompatibly since the run started: "
+                            f"{recorded} -> {now}",
+                            f"restore tool/{name} {recorded}, or start the run again")
+
+
+def _compatible(pending: PendingStep, name: str, tool: Callable[..., Any] | Tool,
+                recorded: str) -> bool:
+    if not isinstance(tool, Tool) or recorded == "callable":
+        return False
+    def tail(fingerprint: str) -> str:
+        return fingerprint.split(") -> ", 1)[-1]
+    if tail(tool.fingerprint) != tail(recorded):  # output, async-ness, result type
+        return False
+    for call in pending.journal.calls:
+        if call["tool"] == name:
+            try:
+                tool.validate(call["args"])
+            except PtclispError:
+                return False
+    return True
+
+
+def _mismatch(message: str, hint: str) -> PendingError:
+    return PendingError(message, code="pending_registry_mismatch", hint=hint)
+
+
+def _checked_result(pending: PendingStep, op_id: str, result: Any, tools: Tools) -> Any:
+    """An op result against its async tool's declared ``result`` type (the op stays pending)."""
+    name = pending.journal.started_ops()[op_id]["tool"]
+    tool = (tools or {}).get(name)
+    if not isinstance(tool, Tool):
+        return result
+    try:
+        return tool.check_result(result)
+    except PtclispError as exc:
+        raise PendingError(
+            f"the result for op {op_id!r} (tool/{name}) does not match its declared result "
+            f"type: {exc.message.replace('the return value', 'the result', 1)}",
+            code="pending_invalid_result",
+            hint=f"deliver a result of type {tool.result}; the op is still pending",
+        ) from None
 
 
 def _check_op(pending: PendingStep, op_id: str) -> None:

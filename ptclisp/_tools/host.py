@@ -123,6 +123,8 @@ class ToolHost:
             if isinstance(tool, Tool) and tool.is_async:
                 entry["op_id"] = _op_id(name, raw, self.journal)
             else:
+                if isinstance(tool, Tool):
+                    tool.check_output(raw)
                 entry["value"] = _to_value(name, raw)
                 entry["raw"] = raw
         except ToolError as exc:

@@ -72,16 +72,20 @@ SCENARIOS: dict[str, str] = {
 (let [x (tool/phone {:number "x"}) y (tool/phone {:number "y"})]
   (println "first:" (:said (await-any [x y])))
   (:said (await y)))""",
-    "op_failure_is_a_tool_error": """
-(let [h (tool/phone {:number "fail"})]
-  (try (await h) (catch e (str "caught " (:code (ex-data e)) " " (ex-message e)))))""",
+    "op_failure_after_output": """
+(let [h (tool/phone {:number "fail"}) ok (tool/phone {:number "1"})]
+  (println "said" (:said (await ok)))
+  (await h))""",
     "uncaught_op_failure": '(await (tool/phone {:number "fail"}))',
     "await_plain_values": "[(await 1) (await-all [1 2]) (await-any [3])]",
     "await_a_non_vector": '(await-all 5)',
     "await_any_empty": "(await-any [])",
     "tool_errors_while_live": """
 (let [h (tool/phone {:number "1"}) r (await h)]
-  [(:said r) (try (tool/broken {}) (catch e (ex-message e))) (tool/absent {})])""",
+  (println (:said r))
+  (tool/broken {}))""",
+    "unknown_tool_after_resume": """
+(let [h (tool/phone {:number "1"}) r (await h)] [(:said r) (tool/absent {})])""",
     "fail_after_resume": '(let [r (await (tool/phone {:number "1"}))] (fail (:said r)))',
     "pmap_of_calls": """
 (let [hs (pmap (fn [n] (tool/phone {:number (str n)})) [1 2 3])
@@ -138,6 +142,13 @@ def test_the_scenarios_exercise_suspension_and_errors() -> None:
     assert transcripts["await_any_empty"][-2]["error"]["code"] == "invalid_args"
     assert transcripts["bad_args"][-2]["error"]["code"] == "invalid_args"
     assert transcripts["fail_after_resume"][-2]["status"] == "failed"
+    assert transcripts["op_failure_after_output"][-2]["error"]["code"] == "tool_error"
+    assert transcripts["op_failure_after_output"][-2]["output"] == "said hello 1\n"
+    assert transcripts["tool_errors_while_live"][-2]["error"]["code"] == "tool_error"
+    assert transcripts["unknown_tool_after_resume"][-2]["error"]["code"] == "tool_not_found"
+    for name, transcript in transcripts.items():  # no scenario fails for an unintended reason
+        error = transcript[-2]["error"] or {}
+        assert error.get("code") not in ("unbound_symbol", "invalid_form", "parse_error"), name
 
 
 @pytest.mark.parametrize(("first", "then"), [("process", "wasm"), ("wasm", "inproc"),
