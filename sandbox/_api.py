@@ -59,7 +59,8 @@ def warm(
         say(f"warming the {tier} tier")
         if tier == "wasm":
             default_wasm(progress)
-        value = run("(+ 1 2)", tier=tier).value
+        outcome = run("(+ 1 2)", tier=tier)
+        value = getattr(outcome, "value", None)
         if value != 3:
             raise RuntimeError(f"the {tier} tier answered {value!r} to (+ 1 2)")
         timings[tier] = time.perf_counter() - started

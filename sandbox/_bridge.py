@@ -23,7 +23,7 @@ from ptclisp.host import Meter, ToolHost, encode_value, use_meter
 
 from ._wire import msgpack_exact
 
-__all__ = ["AWAIT", "JournalBridge", "journal_outcome", "ToolBridge", "ToolMap", "build_request"]
+__all__ = ["AWAIT", "JournalBridge", "ToolBridge", "ToolMap", "build_request", "journal_outcome"]
 
 ToolMap = Mapping[str, Callable[[dict], Any] | Tool]
 Exact = Callable[[Any], bool]

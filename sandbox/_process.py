@@ -189,7 +189,9 @@ class ProcessPool:
         try:
             bridge = _bridge.ToolBridge(tools, limits)
             answer, healthy = self._serve(worker, request, bridge, wall_s)
-            return answer if isinstance(answer, ptclisp.Result) else ptclisp.Result.from_dict(answer)
+            if isinstance(answer, ptclisp.Result):
+                return answer
+            return ptclisp.Result.from_dict(answer)
         finally:
             self._release(worker, healthy)
 

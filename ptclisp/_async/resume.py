@@ -28,7 +28,16 @@ from .._values.types import from_python
 from .journal import Journal, PendingError
 from .pending import PendingStep
 
-__all__ = ["Runner", "check_registry", "fingerprints", "pending_step", "resume", "resume_on", "start", "start_on"]
+__all__ = [
+    "Runner",
+    "check_registry",
+    "fingerprints",
+    "pending_step",
+    "resume",
+    "resume_on",
+    "start",
+    "start_on",
+]
 
 Tools = Mapping[str, Callable[..., Any] | Tool] | None
 Runner = Callable[..., "Result | PendingStep"]
@@ -197,6 +206,7 @@ def _compatible(pending: PendingStep, name: str, tool: Callable[..., Any] | Tool
                 recorded: str) -> bool:
     if not isinstance(tool, Tool) or recorded == "callable":
         return False
+
     def tail(fingerprint: str) -> str:
         return fingerprint.split(") -> ", 1)[-1]
     if tail(tool.fingerprint) != tail(recorded):  # output, async-ness, result type

@@ -269,9 +269,9 @@ def test_the_cli_warms_and_rejects_unknown_tiers() -> None:
     import subprocess
 
     done = subprocess.run([sys.executable, "-m", "ptclisp", "sandbox", "warm", "--tier",
-                           "process"], capture_output=True, text=True, timeout=120)
+                           "process"], check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "process ready" in done.stderr
-    bad = subprocess.run([sys.executable, "-m", "ptclisp", "sandbox", "warm", "--tier", "vm"],
+    bad = subprocess.run([sys.executable, "-m", "ptclisp", "sandbox", "warm", "--tier", "vm"], check=False,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
