@@ -8,6 +8,7 @@ See docs/subagent.md.
 """
 
 from ._agent import SubAgent, pending_ops, run
+from ._budget import Budget, Ledger
 from ._anthropic import AnthropicClient
 from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
@@ -20,9 +21,11 @@ from ._step import Step, TokenUsage, ToolCallRecord, Turn
 __all__ = [
     "LLM",
     "AnthropicClient",
+    "Budget",
     "DepthLimitError",
     "LLMError",
     "LLMResponse",
+    "Ledger",
     "OpenAIClient",
     "ScriptedLLM",
     "Step",

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from ptclisp import Limits, Signature, parse_signature
 
+from ._budget import Budget, Ledger
 from ._errors import SubAgentError
 from ._gate import Hooks
 from ._llm import LLM
@@ -68,6 +69,9 @@ class SubAgent(BaseModel):
     """Extra text appended to the system prompt."""
     result_chars: int = Field(2000, ge=100)
     """Longest printed result fed back to the LLM (longer ones are truncated)."""
+    budget: Budget | None = None
+    """One budget for the whole run — wall clock (work only), steps, tool calls, tokens, cost —
+    across turns, resumes and subagents (which draw from it). ``None``: unlimited."""
     tier: Literal["inproc", "process", "wasm"] = "inproc"
     """Where the LLM's programs run (``ptclisp.sandbox`` tiers; docs/sandbox.md, "Which tier"):
     tools, the journal and awaits always stay in this process."""
@@ -155,7 +159,7 @@ class SubAgent(BaseModel):
                                                          **options))
 
     def _run_nested(self, context: dict[str, Any], *, llm: LLM, hooks: Hooks,
-                    telemetry: Telemetry, depth: int) -> Outcome:
+                    telemetry: Telemetry, depth: int, ledger: Ledger | None = None) -> Outcome:
         signature = self.parsed_signature()
         if signature is not None and signature.params is not None:
             try:
@@ -165,11 +169,13 @@ class SubAgent(BaseModel):
                                     f"{getattr(exc, 'message', exc)}", code="invalid_args",
                                     hint=f"the signature is {signature.render()}") from None
         state = RunState(agent=self.name, depth=depth, context=context, budget=self.max_turns)
-        return Loop(self, state, llm, hooks, telemetry).start()
+        owner = ledger is None
+        ledger = ledger if ledger is not None else Ledger(self.budget or Budget())
+        return Loop(self, state, llm, hooks, telemetry, ledger, owner).start()
 
     def _resume_nested(self, pending: PendingStep, op_id: str, result: Any, error: Any, *,
-                       llm: LLM, hooks: Hooks, telemetry: Telemetry, depth: int | None
-                       ) -> Outcome:
+                       llm: LLM, hooks: Hooks, telemetry: Telemetry, depth: int | None,
+                       ledger: Ledger | None = None) -> Outcome:
         if not isinstance(pending, PendingStep):
             raise SubAgentError(f"resume needs a PendingStep, got {type(pending).__name__}",
                                 code="pending_error")
@@ -179,7 +185,12 @@ class SubAgent(BaseModel):
                                 code="pending_error", hint="resume it with the agent that ran it")
         if depth is not None:
             state.depth = depth
-        return Loop(self, state, llm, hooks, telemetry).resume(pending, op_id, result, error)
+        owner = ledger is None
+        if ledger is None:
+            ledger = (Ledger.from_dict(pending.budget) if pending.budget
+                      else Ledger(self.budget or Budget()))
+        loop = Loop(self, state, llm, hooks, telemetry, ledger, owner)
+        return loop.resume(pending, op_id, result, error)
 
     def _llm(self, llm: LLM | None) -> LLM:
         chosen = llm or self.llm

@@ -36,6 +36,7 @@ from opentelemetry.trace import Span
 
 from ptclisp import Result, SignatureMismatch, ToolError, pr_str, to_python
 
+from ._budget import Budget, Ledger
 from ._errors import DepthLimitError, LLMError, SubAgentError
 from ._extract import extract_program
 from ._feedback import NO_PROGRAM, error_feedback, invalid_return_feedback, result_feedback
@@ -61,8 +62,12 @@ class Loop:
     """Drives one run of one agent (a fresh ``Loop`` per ``run``/``resume`` call)."""
 
     def __init__(self, agent: SubAgent, state: RunState, llm: LLM, hooks: Hooks,
-                 telemetry: Telemetry) -> None:
+                 telemetry: Telemetry, ledger: Ledger | None = None, owner: bool = True) -> None:
         self.agent = agent
+        self.ledger = ledger if ledger is not None else Ledger(Budget())
+        """The run's budget ledger (a subagent shares its parent's)."""
+        self.owner = owner
+        """This loop keeps the ledger's wall clock (the root run; a subagent's time is inside)."""
         self.state = state
         self.llm = llm
         self.hooks = hooks
@@ -78,6 +83,8 @@ class Loop:
 
     def start(self) -> Outcome:
         started = time.perf_counter()
+        if self.owner:
+            self.ledger.begin()
         with self._run_span(resumed=False) as span:
             self.state.messages = [
                 {"role": "system", "content": self._system_prompt()},
@@ -88,6 +95,8 @@ class Loop:
 
     def resume(self, pending: PendingStep, op_id: str, result: Any, error: Any) -> Outcome:
         started = time.perf_counter()
+        if self.owner:
+            self.ledger.begin()
         with self._run_span(resumed=True) as span:
             turn = self.state.open_turn
             if turn is None:
@@ -109,6 +118,9 @@ class Loop:
 
     def _drive(self, run_span: Span) -> Outcome:
         while True:
+            spent = self.ledger.exhausted()
+            if spent is not None:
+                return self._finish("error", error=self.ledger.error(spent))
             if len(self.state.turns) >= self.state.budget:
                 return self._finish("error", error=_max_turns(self.state))
             number = len(self.state.turns) + 1
@@ -116,6 +128,9 @@ class Loop:
                 reply = self._ask(span)
                 if isinstance(reply, Step):
                     return reply
+                spent = self.ledger.exhausted()
+                if spent is not None:
+                    return self._finish("error", error=self.ledger.error(spent))
                 turn = _new_turn(number, reply)
                 self.state.messages.append({"role": "assistant", "content": reply.content})
                 program = extract_program(reply.content)
@@ -128,7 +143,8 @@ class Loop:
                 gate = self._gate(span, replay=self.state.prelude_calls)
                 began = time.perf_counter()
                 outcome = start(source.text, tools=gate.wrapped(), data=self._data(),
-                                limits=self.agent.limits, tier=self.agent.tier)
+                                limits=self.ledger.clamp(self.agent.limits),
+                                tier=self.agent.tier)
                 turn["run_duration_s"] = segment = time.perf_counter() - began
                 final = self._conclude(turn, source, outcome, gate, span, segment)
             if final is not None:
@@ -147,6 +163,8 @@ class Loop:
                            llm__duration_s=reply.duration_s, llm__attempts=reply.attempts)
         self.state.add_usage(reply.usage)
         self.state.llm_s += reply.duration_s
+        self.ledger.charge_llm(getattr(self.llm, "model", None), reply.usage.input_tokens,
+                               reply.usage.output_tokens)
         return reply
 
     # ------------------------------------------------------------ concluding a turn
@@ -159,6 +177,7 @@ class Loop:
         if isinstance(outcome, PendingStep):
             return self._suspend(turn, source, outcome, span)
         calls = outcome.tool_calls[len(self.state.prelude_calls):]
+        self.ledger.charge_program(outcome.steps, len(calls))
         turn["tool_calls"] = [_record_of(c) for c in calls]
         turn["output"] = outcome.output
         turn["steps"] = outcome.steps
@@ -224,6 +243,8 @@ class Loop:
 
     def _close(self, span: Span, started: float, outcome: Outcome) -> Outcome:
         self.state.elapsed_s += time.perf_counter() - started
+        if self.owner:
+            self.ledger.pause()
         usage = self.state.token_usage()
         set_attributes(span, subagent__turns=len(self.state.turns),
                        llm__input_tokens=usage.input_tokens,
@@ -231,6 +252,7 @@ class Loop:
         if isinstance(outcome, PendingStep):
             set_attributes(span, subagent__status="pending")
             outcome.host_state = self.state.to_host_state()
+            outcome.budget = self.ledger.to_dict()
             return outcome
         outcome.duration_s = self.state.elapsed_s
         set_attributes(span, subagent__status=outcome.status)
@@ -292,7 +314,8 @@ class Loop:
             child_tool = self.tools[info["tool"]]
             child_out = child_tool.subagent._resume_nested(  # type: ignore[attr-defined]
                 child_pending, op_id, result, error, llm=self._child_llm(child_tool),
-                hooks=self.hooks, telemetry=self.telemetry, depth=self.state.depth + 1)
+                hooks=self.hooks, telemetry=self.telemetry, depth=self.state.depth + 1,
+                ledger=self.ledger)
             if isinstance(child_out, PendingStep):
                 info["pending"] = child_out.to_dict()
                 return pending
@@ -328,7 +351,7 @@ class Loop:
                 hint="do the work in this program instead of calling another agent")
         context = tool.validate(args)
         outcome = child._run_nested(context, llm=self._child_llm(tool), hooks=self.hooks,
-                                    telemetry=self.telemetry, depth=depth)
+                                    telemetry=self.telemetry, depth=depth, ledger=self.ledger)
         if isinstance(outcome, Step):
             self._add_child_usage(outcome)
         if not tool.is_async:
