@@ -32,7 +32,8 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry.trace import Span
+from opentelemetry import trace
+from opentelemetry.trace import Link, Span
 
 from ptclisp import Result, SignatureMismatch, ToolError, pr_str, to_python
 
@@ -49,6 +50,7 @@ from ._source import HISTORY_KEYS, TurnSource, compose
 from ._state import RunState
 from ._step import Step, TokenUsage, ToolCallRecord, Turn
 from ._telemetry import Telemetry, mark_error, set_attributes
+from ._trace import links_to, trace_context
 
 if TYPE_CHECKING:
     from ._agent import SubAgent
@@ -97,7 +99,7 @@ class Loop:
         started = time.perf_counter()
         if self.owner:
             self.ledger.begin()
-        with self._run_span(resumed=True) as span:
+        with self._run_span(resumed=True, links=links_to(pending.trace)) as span:
             turn = self.state.open_turn
             if turn is None:
                 raise SubAgentError("the pending step has no suspended turn", code="pending_error")
@@ -253,6 +255,7 @@ class Loop:
             set_attributes(span, subagent__status="pending")
             outcome.host_state = self.state.to_host_state()
             outcome.budget = self.ledger.to_dict()
+            outcome.trace = trace_context(span)
             return outcome
         outcome.duration_s = self.state.elapsed_s
         set_attributes(span, subagent__status=outcome.status)
@@ -387,8 +390,12 @@ class Loop:
             max_turns=self.agent.max_turns, reference=language_reference(self.agent.reference),
             extra=self.agent.instructions)
 
-    def _run_span(self, resumed: bool) -> Any:
-        return self.telemetry.span("subagent.run", None, subagent__name=self.agent.name,
+    def _run_span(self, resumed: bool, links: list[Link] | None = None) -> Any:
+        parent = None
+        if links and not trace.get_current_span().get_span_context().is_valid:
+            parent = trace.NonRecordingSpan(links[0].context)  # the same trace, days later
+        return self.telemetry.span("subagent.run", parent, links=links or (),
+                                   subagent__name=self.agent.name,
                                    subagent__depth=self.state.depth, subagent__resumed=resumed)
 
 

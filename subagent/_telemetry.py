@@ -14,12 +14,12 @@ Spans go to the tracer provider given to ``SubAgent.run(tracer_provider=...)``, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.trace import Link, Span, Status, StatusCode
 
 __all__ = ["Telemetry"]
 
@@ -34,12 +34,14 @@ class Telemetry:
         self.tracer = (provider or trace.get_tracer_provider()).get_tracer(_SCOPE)
 
     @contextmanager
-    def span(self, name: str, parent: Span | None = None, **attributes: Any) -> Iterator[Span]:
-        """A span under ``parent`` (or the current span); ends when the block does."""
+    def span(self, name: str, parent: Span | None = None, *, links: Sequence[Link] = (),
+             **attributes: Any) -> Iterator[Span]:
+        """A span under ``parent`` (or the current span); ends when the block does. ``links``:
+        spans this one continues (``_trace.links_to``: a resumed run's earlier piece)."""
         context = trace.set_span_in_context(parent) if parent is not None else None
         with self.tracer.start_as_current_span(
             name, context=context, attributes=_clean(attributes), record_exception=False,
-            set_status_on_exception=True,
+            set_status_on_exception=True, links=links,
         ) as span:
             yield span
 
