@@ -12,6 +12,7 @@ from ._budget import Budget, Ledger
 from ._anthropic import AnthropicClient
 from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
+from ._gate import AfterTool, AfterTurn, BeforeTool, BeforeTurn, Refuse
 from ._extract import extract_program
 from ._llm import LLM, LLMResponse, Usage
 from ._openai import OpenAIClient
@@ -20,6 +21,10 @@ from ._step import Step, TokenUsage, ToolCallRecord, Turn
 
 __all__ = [
     "LLM",
+    "AfterTool",
+    "AfterTurn",
+    "BeforeTool",
+    "BeforeTurn",
     "AnthropicClient",
     "Budget",
     "DepthLimitError",
@@ -27,6 +32,7 @@ __all__ = [
     "LLMResponse",
     "Ledger",
     "OpenAIClient",
+    "Refuse",
     "ScriptedLLM",
     "Step",
     "SubAgent",

@@ -24,7 +24,7 @@ from ptclisp import Limits, Signature, parse_signature
 
 from ._budget import Budget, Ledger
 from ._errors import SubAgentError
-from ._gate import Hooks
+from ._gate import AfterTool, AfterTurn, BeforeTool, BeforeTurn, Hooks
 from ._llm import LLM
 from ._loop import Loop
 from ._ptc import PendingStep, Tool
@@ -117,14 +117,23 @@ class SubAgent(BaseModel):
         on_tool_start: Callable[[str, dict[str, Any]], None] | None = None,
         on_tool_end: Callable[[ToolCallRecord], None] | None = None,
         tracer_provider: trace.TracerProvider | None = None,
+        before_turn: BeforeTurn | None = None,
+        after_turn: AfterTurn | None = None,
+        before_tool: BeforeTool | None = None,
+        after_tool: AfterTool | None = None,
     ) -> Step | PendingStep:
         """Run the agent to a ``Step`` (ok, failed or error) or a ``PendingStep``.
 
         ``context`` is the input: ``data/name`` in programs, ``{{name}}`` in the prompt, checked
         against the signature's parameters. Raises only for usage mistakes (``SubAgentError``):
         no LLM, a context that does not match the signature, a placeholder without a value.
+
+        Hooks (docs/subagent.md, "Hooks"): ``before_turn(number, messages)``,
+        ``after_turn(turn)``, ``before_tool(name, args)`` — return ``None``, replacement args,
+        or ``Refuse(reason)`` (the program sees a ``tool_error``) — and ``after_tool(record)``.
         """
-        hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end)
+        hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end, before_turn, after_turn,
+                      before_tool, after_tool)
         return self._run_nested(dict(context or {}), llm=self._llm(llm), hooks=hooks,
                                 telemetry=Telemetry(tracer_provider), depth=0)
 
@@ -145,11 +154,16 @@ class SubAgent(BaseModel):
         on_tool_start: Callable[[str, dict[str, Any]], None] | None = None,
         on_tool_end: Callable[[ToolCallRecord], None] | None = None,
         tracer_provider: trace.TracerProvider | None = None,
+        before_turn: BeforeTurn | None = None,
+        after_turn: AfterTurn | None = None,
+        before_tool: BeforeTool | None = None,
+        after_tool: AfterTool | None = None,
     ) -> Step | PendingStep:
         """Deliver op ``op_id``'s ``result`` (or ``error``) and continue the run — the program,
         then further LLM turns — to a ``Step`` or the next ``PendingStep``. ``op_id`` may belong
-        to a subagent awaited inside this run (see ``pending_ops``)."""
-        hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end)
+        to a subagent awaited inside this run (see ``pending_ops``). Hooks as for ``run``."""
+        hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end, before_turn, after_turn,
+                      before_tool, after_tool)
         return self._resume_nested(pending, op_id, result, error, llm=self._llm(llm), hooks=hooks,
                                    telemetry=Telemetry(tracer_provider), depth=None)
 

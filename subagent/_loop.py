@@ -126,6 +126,8 @@ class Loop:
             if len(self.state.turns) >= self.state.budget:
                 return self._finish("error", error=_max_turns(self.state))
             number = len(self.state.turns) + 1
+            if self.hooks.before_turn is not None:
+                self.hooks.before_turn(number, self.state.messages)
             with self.telemetry.span("subagent.turn", run_span, subagent__turn=number) as span:
                 reply = self._ask(span)
                 if isinstance(reply, Step):
@@ -234,8 +236,11 @@ class Loop:
         self.state.open_turn = None
         if feedback is not None:
             self.state.messages.append({"role": "user", "content": feedback})
-        if self.hooks.on_turn is not None:
-            self.hooks.on_turn(Turn.model_validate(turn))
+        if self.hooks.on_turn is not None or self.hooks.after_turn is not None:
+            record = Turn.model_validate(turn)
+            for hook in (self.hooks.on_turn, self.hooks.after_turn):
+                if hook is not None:
+                    hook(record)
 
     def _finish(self, status: str, *, return_value: Any = None, fail_value: Any = None,
                 error: dict[str, Any] | None = None) -> Step:
