@@ -8,12 +8,12 @@ See docs/subagent.md.
 """
 
 from ._agent import SubAgent, pending_ops, run
-from ._budget import Budget, Ledger
 from ._anthropic import AnthropicClient
+from ._budget import Budget, Ledger
 from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
-from ._gate import AfterTool, AfterTurn, BeforeTool, BeforeTurn, Refuse
 from ._extract import extract_program
+from ._gate import AfterTool, AfterTurn, BeforeTool, BeforeTurn, Refuse
 from ._llm import LLM, LLMResponse, Usage
 from ._openai import OpenAIClient
 from ._scripted import ScriptedLLM
@@ -23,9 +23,9 @@ __all__ = [
     "LLM",
     "AfterTool",
     "AfterTurn",
+    "AnthropicClient",
     "BeforeTool",
     "BeforeTurn",
-    "AnthropicClient",
     "Budget",
     "DepthLimitError",
     "LLMError",

@@ -74,7 +74,7 @@ def test_the_ledger_carries_across_two_resumes_and_counts_the_subagent() -> None
 
 def test_output_tokens_run_out_after_the_second_resume() -> None:
     # 15 output tokens spent before the suspensions; the parent's next turn spends 10 more
-    step, ledgers = drive(Budget(output_tokens=20))
+    step, _ = drive(Budget(output_tokens=20))
     assert step.status == "error"
     assert step.error["code"] == "budget_exhausted" and step.error["budget"] == "output_tokens"
     assert "output_tokens" in step.error["message"] and step.error["hint"]

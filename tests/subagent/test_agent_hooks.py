@@ -112,7 +112,7 @@ def test_before_tool_on_resume_sees_calls_made_after_the_await() -> None:
         """Ask a human."""
         return "q-1"
 
-    paying, sent = agent()
+    paying, _ = agent()
     paying.tools = [*paying.tools, ask]
     llm = ScriptedLLM([clj('(let [a (await (tool/ask {:question "how much?"}))]\n'
                            '  (return (tool/send {:to "bob" :amount (:amount a)})))')])
