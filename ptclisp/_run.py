@@ -268,8 +268,9 @@ def run(
     "pending"``) instead of a ``Result``. ``host`` is for ``ptclisp.start``/``resume`` (a
     prepared ``ToolHost`` carrying a journal). ``parallel_map(fn, items, max_concurrency) -> list``
     runs ``pmap``/``pcalls`` concurrently (e.g. ``runtime.parallel_map``); without it they run
-    one call at a time, with the same results. ``start``/``resume`` always run them in order:
-    a replay must meet the tool calls in the order of the first run.
+    one call at a time, with the same results. The journal records each call at its position
+    in the program (``pmap`` item paths), so a resumed run replays the same results whatever
+    order concurrent calls completed in.
     """
     started = time.perf_counter()
     limits = limits if limits is not None else _DEFAULT_LIMITS

@@ -18,7 +18,7 @@ never from a private module:
 
 from __future__ import annotations
 
-from ._async.resume import Runner, pending_step, resume_on, start_on
+from ._async.resume import ParallelMap, Runner, pending_step, resume_on, start_on
 from ._core import DOCS, BuiltinDoc
 from ._limits import Meter, current_meter, use_meter
 from ._reader.reader import read_forms
@@ -32,6 +32,7 @@ __all__ = [
     "BuiltinDoc",
     "Meter",
     "OpHandle",
+    "ParallelMap",
     "Runner",
     "Suspend",
     "ToolHost",

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import ptclisp
-from ptclisp.host import Runner, resume_on, start_on
+from ptclisp.host import ParallelMap, Runner, resume_on, start_on
 
 from ._process import ProcessPool
 from ._wasm import WasmSandbox
@@ -124,6 +124,7 @@ def start(
     limits: ptclisp.Limits | None = None,
     host_state: dict[str, Any] | None = None,
     tier: Tier = "inproc",
+    parallel_map: ParallelMap | None = None,
 ) -> ptclisp.Result | ptclisp.PendingStep:
     """``ptclisp.start`` in any tier: the same arguments, the same ``Result`` or ``PendingStep``.
 
@@ -131,7 +132,7 @@ def start(
     host, so a step started in one tier can be resumed in any other (or in process).
     """
     return start_on(runner(tier), source, tools=tools, data=data, limits=limits,
-                    host_state=host_state)
+                    host_state=host_state, parallel_map=parallel_map)
 
 
 def resume(
@@ -142,6 +143,8 @@ def resume(
     tools: Mapping[str, Callable[..., Any] | ptclisp.Tool] | None = None,
     error: str | BaseException | Mapping[str, Any] | None = None,
     tier: Tier = "inproc",
+    parallel_map: ParallelMap | None = None,
 ) -> ptclisp.Result | ptclisp.PendingStep:
     """``ptclisp.resume`` in any tier: deliver op ``op_id``'s result and continue the run."""
-    return resume_on(runner(tier), pending, op_id, result, tools=tools, error=error)
+    return resume_on(runner(tier), pending, op_id, result, tools=tools, error=error,
+                     parallel_map=parallel_map)

@@ -129,19 +129,23 @@ class JournalBridge:
         from ptclisp.host import Suspend, decode_value
 
         try:
+            if not isinstance(args, dict) or not isinstance(args.get("at"), str):
+                raise ToolError("malformed request from the guest: no position")
+            self.host.place(args["at"])
             with use_meter(self.meter):
                 if name == AWAIT:
                     value = self._await(args)
                     remaining = self.meter.deadline - time.monotonic()
                     return {"ok": True, "value": encode_value(value), "codec": True,
                             "remaining_s": remaining}  # fmt: skip
-                call_args = decode_value(args) if isinstance(args, (dict, list)) else args
-                value = self.host.call(name, call_args)
+                value = self.host.call(name, decode_value(args.get("args")))
                 return {"ok": True, "value": encode_value(value), "codec": True}
         except Suspend as suspend:
             return {"ok": False, "suspend": list(suspend.op_ids)}
         except PtclispError as exc:
             return {"ok": False, "error": exc.to_dict()}
+        except ValueError as exc:  # a malformed position
+            return _failure(ToolError(f"malformed request from the guest: {exc}"))
         except Exception as exc:  # a fault of the host side: still an answer, never a trap
             return _failure(ToolError(f"tool {name} failed: {type(exc).__name__}: {exc}"))
 

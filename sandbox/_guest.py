@@ -76,7 +76,9 @@ class _RemoteHost(ToolHost):
                 code="invalid_args",
                 hint="tool arguments must be data: maps, vectors, strings, numbers, booleans, nil",
             ) from None
-        return self._value(self._call_tool(name, encoded))
+        at = self.position()
+        self._cursor().next_call()
+        return self._value(self._call_tool(name, {"args": encoded, "at": at}))
 
     def await_(self, value: Any) -> Any:
         if type(value) is not OpHandle:
@@ -94,7 +96,7 @@ class _RemoteHost(ToolHost):
             encoded = encode_value(values)
         except TypeError:  # a lazy seq or a function: the host-side check names the problem
             encoded = encode_value(_plain(values))
-        answer = self._call_tool(AWAIT, {"mode": mode, "values": encoded})
+        answer = self._call_tool(AWAIT, {"mode": mode, "values": encoded, "at": self.position()})
         if "remaining_s" in answer:  # a resumed run's clock restarts after its replay
             current_meter().deadline = _monotonic() + float(answer["remaining_s"])
         return self._value(answer)

@@ -258,6 +258,7 @@ def _journal_to_dict(journal: Journal) -> dict[str, Any]:
                 "error": c["error"],
                 "duration_s": c.get("duration_s", 0.0),
                 "op_id": c["op_id"],
+                **({"pos": c["pos"]} if c.get("pos") is not None else {}),
             }
             for c in journal.calls
         ],
@@ -286,6 +287,7 @@ def _journal_from_dict(body: dict[str, Any]) -> Journal:
                 "error": None if c["error"] is None else _typed(c["error"], dict),
                 "duration_s": float(c["duration_s"]),
                 "op_id": None if op_id is None else _typed(op_id, str),
+                **({} if c.get("pos") is None else {"pos": _typed(c["pos"], str)}),
             }
         )
     results: dict[str, dict[str, Any]] = {}

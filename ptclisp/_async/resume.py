@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._errors import PtclispError, ToolError
+from .._compiler.context import ParallelMap
 from .._limits import Limits
 from .._result import Result
 from .._tools.host import ToolHost, diverged
@@ -29,6 +30,7 @@ from .journal import Journal, PendingError
 from .pending import PendingStep
 
 __all__ = [
+    "ParallelMap",
     "Runner",
     "check_registry",
     "fingerprints",
@@ -53,9 +55,15 @@ def start(
     data: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
     host_state: dict[str, Any] | None = None,
+    parallel_map: ParallelMap | None = None,
 ) -> Result | PendingStep:
-    """Run ``source``; a ``PendingStep`` if it awaits an op that has not finished."""
-    return start_on(None, source, tools=tools, data=data, limits=limits, host_state=host_state)
+    """Run ``source``; a ``PendingStep`` if it awaits an op that has not finished.
+
+    ``parallel_map`` runs ``pmap``/``pcalls`` concurrently (``runtime.parallel_map``): the
+    journal records each call at its position in the program, so a resume replays the same
+    results whatever order the concurrent calls completed in."""
+    return start_on(None, source, tools=tools, data=data, limits=limits, host_state=host_state,
+                    parallel_map=parallel_map)
 
 
 def start_on(
@@ -66,10 +74,12 @@ def start_on(
     data: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
     host_state: dict[str, Any] | None = None,
+    parallel_map: ParallelMap | None = None,
 ) -> Result | PendingStep:
     """``start`` with the program executed by ``runner`` (a sandbox tier); same results."""
     host = ToolHost(tools, host_state=host_state)
-    return _execute(source, tools=tools, data=data, limits=limits, host=host, runner=runner)
+    return _execute(source, tools=tools, data=data, limits=limits, host=host,
+                    runner=_with_parallel(runner, parallel_map))
 
 
 def resume(
@@ -79,6 +89,7 @@ def resume(
     *,
     tools: Tools = None,
     error: str | BaseException | Mapping[str, Any] | None = None,
+    parallel_map: ParallelMap | None = None,
 ) -> Result | PendingStep:
     """Deliver op ``op_id``'s ``result`` (host data) — or its ``error`` — and continue the run.
 
@@ -86,7 +97,8 @@ def resume(
     (its result was already delivered), ``pending_finished`` (this step object was resumed
     before: continue from what that resume returned).
     """
-    return resume_on(None, pending, op_id, result, tools=tools, error=error)
+    return resume_on(None, pending, op_id, result, tools=tools, error=error,
+                     parallel_map=parallel_map)
 
 
 def resume_on(
@@ -97,6 +109,7 @@ def resume_on(
     *,
     tools: Tools = None,
     error: str | BaseException | Mapping[str, Any] | None = None,
+    parallel_map: ParallelMap | None = None,
 ) -> Result | PendingStep:
     """``resume`` with the program executed by ``runner`` (a sandbox tier); same results."""
     if not isinstance(pending, PendingStep):
@@ -121,7 +134,7 @@ def resume_on(
     pending._resumed = op_id  # type: ignore[attr-defined]
     return _execute(
         pending.source, tools=tools, data=pending.data, limits=pending.limits, host=host,
-        runner=runner,
+        runner=_with_parallel(runner, parallel_map),
     )
 
 
@@ -168,6 +181,17 @@ def _execute(
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")
     return outcome
+
+
+def _with_parallel(runner: Runner | None, parallel_map: ParallelMap | None) -> Runner | None:
+    if runner is not None or parallel_map is None:
+        return runner  # a tier's guest runs pmap in its own way (positions are the same)
+    from .._run import run
+
+    def concurrent(source: str, **kwargs: Any) -> Result | PendingStep:
+        return run(source, parallel_map=parallel_map, **kwargs)
+
+    return concurrent
 
 
 def fingerprints(host: ToolHost) -> dict[str, str]:

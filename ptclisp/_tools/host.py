@@ -82,9 +82,18 @@ class ToolHost:
         self._replay: dict[tuple[str, bytes], collections.deque[int]] = collections.defaultdict(
             collections.deque
         )
+        self._at: dict[str, int] = {}
+        """Journal entries by position (``_Cursor``): replay whatever order calls complete in."""
+        self._unreplayed_root = 0
         for index, entry in enumerate(self.journal.calls):
-            self._replay[_key(entry["tool"], entry["args"])].append(index)
+            pos = entry.get("pos")
+            if pos is None:  # a journal written before positions: match by name and arguments
+                self._replay[_key(entry["tool"], entry["args"])].append(index)
+            else:
+                self._at[pos] = index
+            self._unreplayed_root += pos is None or "/" not in pos
         self._unreplayed = len(self.journal.calls)
+        self._local = threading.local()
         self._awaits = 0
         self._replaying = bool(self.journal.calls or self.journal.awaits_done)
         self._live_since = time.monotonic()
@@ -95,20 +104,78 @@ class ToolHost:
         """``(tool/name args)``: the tool's result as a ptclisp value, or an op handle."""
         current_meter().count_tool_call()
         host_args = _host_args(name, args)
+        cursor = self._cursor()
+        pos = cursor.next_call()
         if self._unreplayed:  # a resumed run: answer from the journal if it is there
-            with self._lock:
-                queue = self._replay.get(_key(name, host_args))
-                index = queue.popleft() if queue else None
-                if index is not None:
-                    self._unreplayed -= 1
+            index = self._replayed(pos, name, host_args)
             if index is not None:
                 return self._answer(self.journal.calls[index])
-        if self._replaying:
+        if self._replaying and not cursor.forked:
             raise diverged(f"the replay called tool/{name} with arguments the first run did not")
         entry = self._execute(name, host_args)
+        entry["pos"] = pos
         with self._lock:
             self.journal.calls.append(entry)
         return self._answer(entry)
+
+    def _replayed(self, pos: str, name: str, host_args: dict[str, Any]) -> int | None:
+        """The journal entry answering the call at ``pos`` (checked to be the same call)."""
+        key = _key(name, host_args)
+        with self._lock:
+            index = self._at.pop(pos, None)
+            if index is None:
+                queue = self._replay.get(key)
+                index = queue.popleft() if queue else None
+            if index is None:
+                return None
+            self._unreplayed -= 1
+            self._unreplayed_root -= "/" not in pos
+        entry = self.journal.calls[index]
+        if entry.get("pos") is not None and _key(entry["tool"], entry["args"]) != key:
+            raise diverged(f"the replay called tool/{name} where the first run called "
+                           f"tool/{entry['tool']} (or with other arguments)")
+        return index
+
+    # ------------------------------------------------------------ positions (pmap, pcalls)
+
+    def _cursor(self) -> _Cursor:
+        cursor: _Cursor | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = _Cursor("")
+        return cursor
+
+    def position(self) -> str:
+        """Where this thread's next tool call will be (for a guest that runs the program while
+        this host keeps the journal: it sends its positions, the host ``place``s them)."""
+        cursor = self._cursor()
+        return f"{cursor.path}:{cursor.calls}" if cursor.path else str(cursor.calls)
+
+    def place(self, position: str) -> None:
+        """Make this thread's next call (or await) happen at ``position`` (``position()`` of a
+        remote run). Raises ``ValueError`` for a malformed position."""
+        path, _, count = position.rpartition(":")
+        if not count.isdigit() or len(position) > 4096:
+            raise ValueError(f"malformed journal position {position[:80]!r}")
+        cursor = _Cursor(path, forked="/" in path)
+        cursor.calls = int(count)
+        self._local.cursor = cursor
+
+    def forked(self, fn: Callable[[Any], Any]) -> Callable[[tuple[int, Any]], Any]:
+        """``fn`` for the items of one ``pmap``/``pcalls``, called with ``(index, item)``: each
+        item's calls get positions under the item's own path, so a replay answers every call
+        from its own journal entry whatever order concurrent calls completed in."""
+        base = self._cursor().next_fork()
+
+        def task(pair: tuple[int, Any]) -> Any:
+            index, item = pair
+            previous = getattr(self._local, "cursor", None)
+            self._local.cursor = _Cursor(f"{base}/{index}", forked=True)
+            try:
+                return fn(item)
+            finally:
+                self._local.cursor = previous
+
+        return task
 
     def _execute(self, name: str, host_args: dict[str, Any]) -> dict[str, Any]:
         """Run a tool for real (once per journal): returns the journal entry."""
@@ -225,7 +292,7 @@ class ToolHost:
         outcome = self.journal.op_results.get(value.op_id)
         if outcome is None:
             raise self._suspend((value.op_id,))
-        self._awaits += 1
+        self._awaited((value.op_id,))
         return _outcome_value(outcome)
 
     def await_all(self, values: Any) -> Vector:
@@ -238,7 +305,7 @@ class ToolHost:
         unknown = tuple(h.op_id for h in handles if h.op_id not in self.journal.op_results)
         if unknown:
             raise self._suspend(tuple(dict.fromkeys(unknown)))
-        self._awaits += 1
+        self._awaited(tuple(h.op_id for h in handles))
         return Vector(
             _outcome_value(self.journal.op_results[v.op_id]) if type(v) is OpHandle else v
             for v in items
@@ -260,22 +327,41 @@ class ToolHost:
         wanted = {h.op_id for h in items}
         for op_id, outcome in self.journal.op_results.items():  # delivery order
             if op_id in wanted:
-                self._awaits += 1
+                self._awaited((op_id,))
                 return _outcome_value(outcome)
         raise self._suspend(tuple(dict.fromkeys(h.op_id for h in items)))
 
     def _begin_await(self) -> None:
-        """The await the run last suspended at marks the end of the replay: start the clock."""
+        """The await the run last suspended at marks the end of the replay: start the clock.
+
+        Awaits inside ``pmap`` items run concurrently, so they are not counted: the replay of
+        a run that suspended there ends when an item's await gets the newest delivered result
+        (``_awaited``)."""
+        if self._cursor().forked:
+            return
         if self._replaying and self._awaits >= self.journal.awaits_done:
-            if self._unreplayed:
-                skipped = self._unreplayed
+            if self._unreplayed_root:
+                skipped = self._unreplayed_root
                 raise diverged(f"the replay skipped {skipped} tool call(s) of the first run")
-            self._replaying = False
-            self._live_since = time.monotonic()
-            meter = current_meter()
-            remaining = meter.limits.timeout_s - self.journal.time_spent_s
-            meter.deadline = self._live_since + remaining
-            meter.check_clock()
+            self._go_live()
+
+    def _awaited(self, op_ids: tuple[str, ...]) -> None:
+        if not self._cursor().forked:
+            self._awaits += 1
+        elif self._replaying and self.journal.op_results:
+            newest = next(reversed(self.journal.op_results))
+            if newest in op_ids:
+                with self._lock:
+                    if self._replaying:
+                        self._go_live()
+
+    def _go_live(self) -> None:
+        self._replaying = False
+        self._live_since = time.monotonic()
+        meter = current_meter()
+        remaining = meter.limits.timeout_s - self.journal.time_spent_s
+        meter.deadline = self._live_since + remaining
+        meter.check_clock()
 
     def _suspend(self, op_ids: tuple[str, ...]) -> Suspend:
         self.journal.time_spent_s = self.time_spent_s()
@@ -297,6 +383,28 @@ class ToolHost:
     def pending_ops(self) -> dict[str, dict[str, Any]]:
         """``{op_id: {"tool", "args"}}`` of started ops without a delivered result."""
         return self.journal.pending_ops()
+
+
+class _Cursor:
+    """Where a thread is in the program, for journal positions: ``"3"`` is the root's 4th call,
+    ``"1/2:0"`` the first call of item 2 of the root's 2nd ``pmap``. Deterministic: a position
+    depends only on the program and the tool results, never on timing."""
+
+    __slots__ = ("calls", "forked", "forks", "path")
+
+    def __init__(self, path: str, forked: bool = False) -> None:
+        self.path = path
+        self.forked = forked
+        self.calls = 0
+        self.forks = 0
+
+    def next_call(self) -> str:
+        self.calls += 1
+        return f"{self.path}:{self.calls - 1}" if self.path else str(self.calls - 1)
+
+    def next_fork(self) -> str:
+        self.forks += 1
+        return f"{self.path}>{self.forks - 1}" if self.path else f">{self.forks - 1}"
 
 
 def diverged(message: str) -> PendingError:

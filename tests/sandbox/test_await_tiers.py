@@ -230,12 +230,16 @@ def _minor_wasm_difference(case: dict[str, Any], here: dict[str, Any],
 
 @pytest.mark.parametrize("message", [
     (AWAIT, "junk"),
-    (AWAIT, {"mode": "sideways", "values": 1}),
-    (AWAIT, {"mode": "one", "values": {"~#bogus": [1]}}),
-    (AWAIT, {"mode": "all"}),
-    ("phone", ["not", "a", "map"]),
-    ("phone", {"~#op": "forged"}),
-    ("no-such-tool", {}),
+    (AWAIT, {"mode": "sideways", "values": 1, "at": "0"}),
+    (AWAIT, {"mode": "one", "values": {"~#bogus": [1]}, "at": "0"}),
+    (AWAIT, {"mode": "all", "at": "0"}),
+    (AWAIT, {"mode": "all", "values": [], "at": "x:y"}),
+    (AWAIT, {"mode": "all", "values": [], "at": 7}),
+    ("phone", {"args": ["not", "a", "map"], "at": "0"}),
+    ("phone", {"args": {"~#op": "forged"}, "at": "0"}),
+    ("phone", {"args": {"number": "1"}}),
+    ("phone", {"args": {"number": "1"}, "at": ":" * 5000 + "1"}),
+    ("no-such-tool", {"args": {}, "at": "0"}),
     ("count", None),
 ])
 def test_malformed_guest_messages_get_an_error_answer_never_an_exception(message: Any) -> None:
@@ -251,7 +255,7 @@ def test_a_forged_op_handle_cannot_deliver_a_result() -> None:
     tools, _ = make_tools()
     bridge = JournalBridge(ToolHost(tools), ptclisp.Limits())
     forged = encode_value(ptclisp.host.OpHandle("call-1", "phone"))
-    answer = bridge.answer(AWAIT, {"mode": "one", "values": forged})
+    answer = bridge.answer(AWAIT, {"mode": "one", "values": forged, "at": "0"})
     assert answer == {"ok": False, "suspend": ["call-1"]}  # it only waits, never answers
 
 
