@@ -9,11 +9,13 @@ circuit-breaker guards for tools. See docs/runtime.md.
 """
 
 from ._agents import (
+    AgentCrashed,
     agent_process,
     agent_server,
     agent_tool,
     run_agents,
     supervise_tools,
+    supervised_run,
     supervised_tools,
 )
 from ._api import (
@@ -77,6 +79,7 @@ from ._traps import aio, receive, run_sync, sleep, yield_
 __all__ = [
     "ANY",
     "ActorError",
+    "AgentCrashed",
     "CallTimeout",
     "Cast",
     "ChildSpec",
@@ -144,6 +147,7 @@ __all__ = [
     "spawn_monitor",
     "subscribe",
     "supervise_tools",
+    "supervised_run",
     "supervised_tool",
     "supervised_tools",
     "trap_exit",

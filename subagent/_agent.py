@@ -121,6 +121,7 @@ class SubAgent(BaseModel):
         after_turn: AfterTurn | None = None,
         before_tool: BeforeTool | None = None,
         after_tool: AfterTool | None = None,
+        checkpoint: Callable[[dict[str, Any]], None] | None = None,
     ) -> Step | PendingStep:
         """Run the agent to a ``Step`` (ok, failed or error) or a ``PendingStep``.
 
@@ -131,9 +132,11 @@ class SubAgent(BaseModel):
         Hooks (docs/subagent.md, "Hooks"): ``before_turn(number, messages)``,
         ``after_turn(turn)``, ``before_tool(name, args)`` — return ``None``, replacement args,
         or ``Refuse(reason)`` (the program sees a ``tool_error``) — and ``after_tool(record)``.
+        ``checkpoint(data)`` receives plain data after every turn; ``restart(data)`` continues
+        from it.
         """
         hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end, before_turn, after_turn,
-                      before_tool, after_tool)
+                      before_tool, after_tool, checkpoint)
         return self._run_nested(dict(context or {}), llm=self._llm(llm), hooks=hooks,
                                 telemetry=Telemetry(tracer_provider), depth=0)
 
@@ -171,6 +174,30 @@ class SubAgent(BaseModel):
                       **options: Any) -> Step | PendingStep:
         return await asyncio.to_thread(functools.partial(self.resume, pending, op_id, result,
                                                          **options))
+
+    def restart(self, saved: Mapping[str, Any], /, *, llm: LLM | None = None,
+                tracer_provider: trace.TracerProvider | None = None,
+                **hooks: Any) -> Step | PendingStep:
+        """Continue a run from ``saved`` (what ``run(checkpoint=...)`` last received: the
+        state after a completed turn; ``checkpoint=`` here keeps saving) — the turns done are
+        not redone, their tool calls not re-run; the budget ledger carries on. Used by
+        ``runtime.supervised_run`` to restart a crashed agent process."""
+        if not isinstance(saved, Mapping) or "state" not in saved:
+            raise SubAgentError("not an agent checkpoint", code="pending_corrupt",
+                                hint="pass what the checkpoint callback received")
+        try:
+            state = RunState.from_host_state(dict(saved["state"]))
+        except (TypeError, ValueError) as exc:
+            raise SubAgentError(f"malformed agent checkpoint: {exc}", code="pending_corrupt",
+                                hint="pass what the checkpoint callback received") from None
+        if state.agent != self.name:
+            raise SubAgentError(f"this checkpoint belongs to agent {state.agent!r}",
+                                code="pending_error", hint="restart it with the agent that ran it")
+        ledger = Ledger.from_dict(dict(saved.get("ledger") or
+                                       Ledger(self.budget or Budget()).to_dict()))
+        loop = Loop(self, state, self._llm(llm), Hooks(**hooks), Telemetry(tracer_provider),
+                    ledger, True)
+        return loop.restart()
 
     def _run_nested(self, context: dict[str, Any], *, llm: LLM, hooks: Hooks,
                     telemetry: Telemetry, depth: int, ledger: Ledger | None = None) -> Outcome:

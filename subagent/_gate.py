@@ -68,6 +68,8 @@ class Hooks:
     after_turn: AfterTurn | None = None
     before_tool: BeforeTool | None = None
     after_tool: AfterTool | None = None
+    checkpoint: Callable[[dict[str, Any]], None] | None = None
+    """Receives the run's state after every turn (``SubAgent.restart`` continues from it)."""
 
 
 def call_key(name: str, args: Any) -> str:

@@ -116,6 +116,14 @@ class Loop:
                 final = self._drive(span)
             return self._close(span, started, final)
 
+    def restart(self) -> Outcome:
+        """Continue a run from a turn-boundary checkpoint (after a crash of its process)."""
+        started = time.perf_counter()
+        self.ledger.begin()
+        with self._run_span(resumed=True) as span:
+            set_attributes(span, subagent__restarted=True)
+            return self._close(span, started, self._drive(span))
+
     # ------------------------------------------------------------ the turn loop
 
     def _drive(self, run_span: Span) -> Outcome:
@@ -236,6 +244,9 @@ class Loop:
         self.state.open_turn = None
         if feedback is not None:
             self.state.messages.append({"role": "user", "content": feedback})
+        if self.hooks.checkpoint is not None and self.owner:
+            self.hooks.checkpoint({"state": self.state.to_host_state(),
+                                   "ledger": self.ledger.to_dict()})
         if self.hooks.on_turn is not None or self.hooks.after_turn is not None:
             record = Turn.model_validate(turn)
             for hook in (self.hooks.on_turn, self.hooks.after_turn):

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._errors import PtclispError, ToolError
 from .._compiler.context import ParallelMap
+from .._errors import PtclispError, ToolError
 from .._limits import Limits
 from .._result import Result
 from .._tools.host import ToolHost, diverged
