@@ -170,17 +170,17 @@ def main() -> None:
         "| what | ms | ratio |", "|---|---|---|",
         *[f"| {name} | {ms:.3f} | {ratio:.0f}x |" for name, ms, ratio in rows],
         f"| one scripted agent turn, `SubAgent.run` | {plain:.3f} | 1x |",
-        f"| the same turn as a supervised process (`runtime.supervised_run`, checkpoint per "
-        f"turn) | {supervised:.3f} | {supervised / plain:.2f}x |",
+        (f"| the same turn as a supervised process (`runtime.supervised_run`, checkpoint per "
+        f"turn) | {supervised:.3f} | {supervised / plain:.2f}x |"),
         "",
-        f"Supervised-path overhead per scripted turn: {supervised - plain:.3f} ms "
-        f"({(supervised / plain - 1) * 100:.0f}%; the issue's target is 5%).",
+        (f"Supervised-path overhead per scripted turn: {supervised - plain:.3f} ms "
+        f"({(supervised / plain - 1) * 100:.0f}%; the issue's target is 5%)."),
         "",
-        f"{many['n']:,} agents suspended at once in one host (each a 1-turn scripted agent "
+        (f"{many['n']:,} agents suspended at once in one host (each a 1-turn scripted agent "
         f"awaiting an op): {many['ram_per_run'] / 1024:.1f} KiB of resident memory per "
         f"suspended run (RSS growth), {many['blob_bytes'] / 1024:.1f} KiB per serialized step; "
         f"{many['starts_per_s']:.0f} runs started/s, {many['resumes_per_s']:.0f} resumes/s "
-        "(resume to the final Step).",
+        "(resume to the final Step)."),
     ]
     text = "\n".join(lines) + "\n"
     print(text)
