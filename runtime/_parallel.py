@@ -63,7 +63,7 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], max_concurrency: int)
     return results
 
 
-class Policy(str, enum.Enum):
+class Policy(str, enum.Enum):  # noqa: UP042 - StrEnum would change str(): "Policy.ALL"
     """How ``fanout`` decides it is done."""
 
     ALL = "all"
@@ -112,7 +112,7 @@ async def fanout(
 
 async def _invoke(call: Callable[[], Any]) -> Any:
     if inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(
-        getattr(call, "__call__", None)
+        getattr(call, "__call__", None)  # noqa: B004 - looks for an async __call__
     ):
         return await call()
     result = await asyncio.to_thread(call)
@@ -140,7 +140,8 @@ async def _first(tasks: Sequence[asyncio.Future[Any]], deadline: float | None) -
     pending: set[asyncio.Future[Any]] = set(tasks)
     while pending:
         left = None if stop_at is None else max(0.0, stop_at - loop.time())
-        done, pending = await asyncio.wait(pending, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        done, pending = await asyncio.wait(pending, timeout=left,
+                                           return_when=asyncio.FIRST_COMPLETED)
         if not done:
             raise DeadlineExceeded(f"no call succeeded within {deadline} s")
         for task in tasks:
@@ -150,7 +151,8 @@ async def _first(tasks: Sequence[asyncio.Future[Any]], deadline: float | None) -
 
 
 async def _n_best(
-    tasks: Sequence[asyncio.Future[Any]], deadline: float | None, n: int, scorer: Callable[[Any], float]
+    tasks: Sequence[asyncio.Future[Any]], deadline: float | None, n: int,
+    scorer: Callable[[Any], float],
 ) -> list[Any]:
     await asyncio.wait(tasks, timeout=deadline)
     good = [t.result() for t in tasks if t.done() and not t.cancelled() and t.exception() is None]

@@ -142,7 +142,7 @@ class RateLimiter:
         return wait
 
 
-class CircuitState(str, enum.Enum):
+class CircuitState(str, enum.Enum):  # noqa: UP042 - StrEnum would change str()
     """The states of a :class:`CircuitBreaker`."""
 
     CLOSED = "closed"
@@ -185,7 +185,8 @@ class CircuitBreaker:
             return self._current()
 
     def _current(self) -> CircuitState:
-        if self._state is CircuitState.OPEN and self._clock() - self._opened_at >= self.reset_timeout:
+        if (self._state is CircuitState.OPEN
+                and self._clock() - self._opened_at >= self.reset_timeout):
             self._state = CircuitState.HALF_OPEN
             self._trials = 0
         return self._state

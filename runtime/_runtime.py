@@ -113,7 +113,8 @@ class Runtime:
             raise ActorError(
                 f"Runtime.{what}() blocks, and was called on the runtime's own loop thread",
                 code="would_deadlock",
-                hint="inside a process use `await call(...)`, or run the blocking code via run_sync",
+                hint="inside a process use `await call(...)`, "
+                     "or run the blocking code via run_sync",
             )
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:

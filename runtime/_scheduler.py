@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import functools
 import logging
@@ -227,7 +228,8 @@ class Scheduler:
 
     # ------------------------------------------------------------------ processes
 
-    def spawn(self, fn: Callable[..., Any], args: tuple[Any, ...], *, trap_exit: bool = False) -> Pid:
+    def spawn(self, fn: Callable[..., Any], args: tuple[Any, ...], *,
+              trap_exit: bool = False) -> Pid:
         coro = fn(*args)
         if not hasattr(coro, "send"):
             raise TypeError(f"spawn needs an async function; {fn!r} returned {type(coro).__name__}")
@@ -429,10 +431,9 @@ class Scheduler:
 
     def _timer_send(self, timer: Timer, dest: Pid | str, msg: Any) -> None:
         timer._fired = True
-        try:
+        # a timer aimed at a name that is gone is dropped, as in Erlang
+        with contextlib.suppress(NoProcess):
             self.send(dest, msg)
-        except NoProcess:
-            pass  # a timer aimed at a name that is gone is dropped, as in Erlang
 
     def on_exit(self, proc: Pid, callback: Callable[[Any, Any], None]) -> None:
         """Call ``callback(reason, value)`` when ``proc`` exits (at once if it already has)."""

@@ -12,6 +12,7 @@ Exit → error code: SIGXCPU (RLIMIT_CPU) or a host kill at the wall-clock deadl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -52,10 +53,10 @@ class _Worker:
     """One child process and its channel."""
 
     def __init__(self, python: str, config: dict[str, Any]) -> None:
-        self.stderr = tempfile.TemporaryFile()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - kept open, closed in close()
         self.proc = subprocess.Popen(
             [python, "-I", "-X", "utf8", "-c", _BOOT.format(roots=_import_roots()),
-             json.dumps(config)],  # fmt: skip
+             json.dumps(config)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr,
@@ -95,10 +96,8 @@ class _Worker:
             self.proc.kill()
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout):
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()  # type: ignore[union-attr]
-            except OSError:
-                pass
 
     def close(self) -> None:
         self.kill()

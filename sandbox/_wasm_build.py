@@ -142,7 +142,7 @@ def _stage(staging: Path) -> None:
     shutil.copytree(_GUEST_DIR, staging / "wit", ignore=wit_only)
     (staging / "pydantic").mkdir()
     shutil.copy(_GUEST_DIR / "pydantic_standin.py", staging / "pydantic" / "__init__.py")
-    preload = _imported_modules(ptclisp_dir) + ["msgpack.fallback"]
+    preload = [*_imported_modules(ptclisp_dir), "msgpack.fallback"]
     (staging / "_preload.py").write_text(_PRELOAD_HEADER.format(names=preload))
     (staging / "no-site" / "lib" / "python3" / "site-packages").mkdir(parents=True)
 
@@ -166,7 +166,8 @@ def build_component(*, force: bool = False, verbose: bool = False) -> Path:
             env = {**os.environ, "VIRTUAL_ENV": str(staging / "no-site")}
             env.pop("PYTHONPATH", None)
             started = time.monotonic()
-            done = subprocess.run(command, cwd=staging, env=env, capture_output=True, text=True)
+            done = subprocess.run(command, cwd=staging, env=env, capture_output=True, text=True,
+                                  check=False)
             if done.returncode != 0 or not output.exists():
                 raise SandboxError(
                     f"componentize-py failed (exit {done.returncode}):\n"

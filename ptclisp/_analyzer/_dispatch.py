@@ -65,7 +65,8 @@ def literal_value(form: object) -> Any:
     if isinstance(form, (models.String, models.Integer, models.Float)):
         return form_to_value(form)
     if isinstance(form, (models.Complex, models.Bytes, models.FString)):
-        raise error("invalid_form", f"unsupported literal {form!r}", form, "use numbers, strings, keywords, vectors and maps")
+        raise error("invalid_form", f"unsupported literal {form!r}", form,
+                    "use numbers, strings, keywords, vectors and maps")
     return form_to_value(form)
 
 

@@ -85,7 +85,10 @@ Slow = Callable[..., Any]
 
 
 def positioned(fn: Any, name: str, node: A.Node) -> Slow:
-    """Call ``fn`` (a builtin, a constant) on evaluated arguments; errors get the call's position."""
+    """Call ``fn`` (a builtin, a constant) on evaluated arguments.
+
+    Errors get the call's position.
+    """
     line, column = node.line, node.column
 
     def call(*values: Any) -> Any:

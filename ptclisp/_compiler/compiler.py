@@ -166,7 +166,8 @@ class Compiler:
     # ------------------------------------------------------------ control
 
     def if_(self, node: A.If) -> Ev:
-        test, then, orelse = self.compile(node.test), self.compile(node.then), self.compile(node.orelse)
+        test = self.compile(node.test)
+        then, orelse = self.compile(node.then), self.compile(node.orelse)
 
         def ev(f: list[Any]) -> Any:
             t = test(f)

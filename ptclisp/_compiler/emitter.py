@@ -142,7 +142,7 @@ class Emitter:
             "            m.depth -= 1",
             "            return r",
         ]
-        return lines + ["        c0 = fn"] if self.fn.named else lines
+        return [*lines, "        c0 = fn"] if self.fn.named else lines
 
     @staticmethod
     def _fold_lines(body: Code) -> list[str]:

@@ -14,7 +14,9 @@ from typing import Any
 from .._errors import EvalError
 from .._values.types import Char, LazySeq, List, Map, Vector
 
-__all__ = ["MISSING", "RECUR", "as_map", "get_key", "is_missing", "iter_seq", "nth_or_nil", "nthnext"]
+__all__ = [
+    "MISSING", "RECUR", "as_map", "get_key", "is_missing", "iter_seq", "nth_or_nil", "nthnext",
+]
 
 MISSING: Any = object()
 

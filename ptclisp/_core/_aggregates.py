@@ -99,7 +99,8 @@ def sum_by(key: Any, coll: Any) -> Any:
     return _sum(_numbers("sum-by", apply_each(get, items(coll, "sum-by"))))
 
 
-@builtin("avg", arglists="([coll])", doc="Mean of the numbers in coll as a float (nils skipped); nil if none.",
+@builtin("avg", arglists="([coll])",
+         doc="Mean of the numbers in coll as a float (nils skipped); nil if none.",
          category="aggregates")
 def avg(coll: Any) -> Any:
     values = _numbers("avg", list(items(coll, "avg")))
@@ -297,7 +298,8 @@ def _fused(field: Any, test: Callable[[Any], bool]) -> Callable[[Any], bool]:
 
 
 @builtin("where", arglists="([field] [field op value])",
-         doc="Predicate on a map field (key or [:path :to]): (where :age > 18), (where :s :in [\"a\" \"b\"]), (where :active).",
+         doc="Predicate on a map field (key or [:path :to]): (where :age > 18), "
+             "(where :s :in [\"a\" \"b\"]), (where :active).",
          category="aggregates")
 def where(field: Any, op: Any = _MISSING, value: Any = _MISSING) -> Callable[[Any], bool]:
     field_getter("where", field)  # validates the field early
@@ -312,7 +314,8 @@ def where(field: Any, op: Any = _MISSING, value: Any = _MISSING) -> Callable[[An
     return _fused(field, _condition(op, value))
 
 
-@builtin("all-of", arglists="([& preds])", doc="Predicate true when every pred is truthy (true with no preds).",
+@builtin("all-of", arglists="([& preds])",
+         doc="Predicate true when every pred is truthy (true with no preds).",
          category="aggregates")
 def all_of(*preds: Any) -> Callable[[Any], bool]:
     def all_hold(x: Any) -> bool:
@@ -321,7 +324,8 @@ def all_of(*preds: Any) -> Callable[[Any], bool]:
     return all_hold
 
 
-@builtin("any-of", arglists="([& preds])", doc="Predicate true when some pred is truthy (false with no preds).",
+@builtin("any-of", arglists="([& preds])",
+         doc="Predicate true when some pred is truthy (false with no preds).",
          category="aggregates")
 def any_of(*preds: Any) -> Callable[[Any], bool]:
     def any_holds(x: Any) -> bool:

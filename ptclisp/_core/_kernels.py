@@ -68,7 +68,10 @@ def run_fold(fold: Callable[..., Any], acc: Any, xs: tuple[Any, ...]) -> Any:
 
 
 def run_find(find: Callable[..., Any], xs: tuple[Any, ...], want: bool) -> Any:
-    """The first ``(f x)`` whose truth is ``want`` (some: True, every?: False), else ``NOT_FOUND``."""
+    """The first ``(f x)`` whose truth is ``want`` (some: True, every?: False).
+
+    ``NOT_FOUND`` if there is none.
+    """
     meter = current_meter()
     meter.enter()
     found = NOT_FOUND

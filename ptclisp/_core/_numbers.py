@@ -32,7 +32,8 @@ def _check(fname: str, x: Any) -> Any:
     raise _not_number(fname, x)
 
 
-@builtin("+", "+'", arglists="([] [x] [x y & more])", doc="Sum of the numbers; (+) is 0.", category="arithmetic")
+@builtin("+", "+'", arglists="([] [x] [x y & more])", doc="Sum of the numbers; (+) is 0.",
+         category="arithmetic")
 def add(*args: Any) -> Any:
     total: Any = 0
     for x in args:
@@ -43,7 +44,8 @@ def add(*args: Any) -> Any:
     return total
 
 
-@builtin("-", "-'", arglists="([x] [x y & more])", doc="Negation of x, or x minus the rest.", category="arithmetic")
+@builtin("-", "-'", arglists="([x] [x y & more])", doc="Negation of x, or x minus the rest.",
+         category="arithmetic")
 def sub(x: Any, *more: Any) -> Any:
     _check("-", x)
     if not more:
@@ -56,7 +58,8 @@ def sub(x: Any, *more: Any) -> Any:
     return x
 
 
-@builtin("*", "*'", arglists="([] [x] [x y & more])", doc="Product of the numbers; (*) is 1.", category="arithmetic")
+@builtin("*", "*'", arglists="([] [x] [x y & more])", doc="Product of the numbers; (*) is 1.",
+         category="arithmetic")
 def mul(*args: Any) -> Any:
     product: Any = 1
     for x in args:
@@ -113,13 +116,15 @@ def _quot(x: Any, y: Any) -> Any:
     return float(math.trunc(x / y))
 
 
-@builtin("quot", arglists="([num div])", doc="Integer division truncated toward zero.", category="arithmetic")
+@builtin("quot", arglists="([num div])", doc="Integer division truncated toward zero.",
+         category="arithmetic")
 def quot(x: Any, y: Any) -> Any:
     _int_div_args("quot", x, y)
     return _quot(x, y)
 
 
-@builtin("rem", arglists="([num div])", doc="Remainder of quot; has the sign of num.", category="arithmetic")
+@builtin("rem", arglists="([num div])", doc="Remainder of quot; has the sign of num.",
+         category="arithmetic")
 def rem(x: Any, y: Any) -> Any:
     _int_div_args("rem", x, y)
     if type(x) is int and type(y) is int:
@@ -127,7 +132,8 @@ def rem(x: Any, y: Any) -> Any:
     return math.fmod(x, y)
 
 
-@builtin("mod", arglists="([num div])", doc="Modulus (floored); has the sign of div.", category="arithmetic")
+@builtin("mod", arglists="([num div])", doc="Modulus (floored); has the sign of div.",
+         category="arithmetic")
 def mod(x: Any, y: Any) -> Any:
     _int_div_args("mod", x, y)
     return x % y
@@ -160,12 +166,14 @@ def _extreme(fname: str, args: tuple[Any, ...], pick_greater: bool) -> Any:
     return best
 
 
-@builtin("max", "Math/max", arglists="([x] [x y & more])", doc="Greatest of the numbers.", category="arithmetic")
+@builtin("max", "Math/max", arglists="([x] [x y & more])", doc="Greatest of the numbers.",
+         category="arithmetic")
 def max_(x: Any, *more: Any) -> Any:
     return _extreme("max", (x, *more), True)
 
 
-@builtin("min", "Math/min", arglists="([x] [x y & more])", doc="Least of the numbers.", category="arithmetic")
+@builtin("min", "Math/min", arglists="([x] [x y & more])", doc="Least of the numbers.",
+         category="arithmetic")
 def min_(x: Any, *more: Any) -> Any:
     return _extreme("min", (x, *more), False)
 
@@ -194,7 +202,8 @@ def not_eq(x: Any, *more: Any) -> bool:
     return not eq(x, *more)
 
 
-@builtin("==", arglists="([x] [x y & more])", doc="Numeric equality: (== 1 1.0) is true.", category="comparison")
+@builtin("==", arglists="([x] [x y & more])", doc="Numeric equality: (== 1 1.0) is true.",
+         category="comparison")
 def num_eq(x: Any, *more: Any) -> bool:
     _check("==", x)
     for y in more:
@@ -419,7 +428,8 @@ def trunc(x: Any) -> Any:
     return x if type(x) is int or not math.isfinite(x) else float(math.trunc(x))
 
 
-@builtin("Math/log", "clojure.math/log", arglists="([x])", doc="Natural logarithm.", category="arithmetic")
+@builtin("Math/log", "clojure.math/log", arglists="([x])", doc="Natural logarithm.",
+         category="arithmetic")
 def log(x: Any) -> float:
     _check("log", x)
     if x < 0:
@@ -436,7 +446,8 @@ def log10(x: Any) -> float:
     return -_INF if x == 0 else math.log10(x)
 
 
-@builtin("Math/exp", "clojure.math/exp", arglists="([x])", doc="e raised to x.", category="arithmetic")
+@builtin("Math/exp", "clojure.math/exp", arglists="([x])", doc="e raised to x.",
+         category="arithmetic")
 def exp(x: Any) -> float:
     try:
         return math.exp(_check("exp", x))

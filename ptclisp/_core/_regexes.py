@@ -56,7 +56,8 @@ def re_matches(rx: Any, s: Any) -> Any:
     return None if m is None else _groups(m)
 
 
-@builtin("re-seq", arglists="([re s])", doc="Seq of all the matches of re in s, or nil.", category="regex")
+@builtin("re-seq", arglists="([re s])", doc="Seq of all the matches of re in s, or nil.",
+         category="regex")
 def re_seq(rx: Any, s: Any) -> Any:
     matches = _regex.finditer(_regex_arg("re-seq", rx), as_str("re-seq", s))
     if not matches:
@@ -137,7 +138,8 @@ def _replace(fname: str, s: Any, match: Any, replacement: Any, count: int) -> st
         target = as_str(fname, match)
         if type(replacement) not in (str, Char):
             type_error(f"{fname}: a string match needs a string replacement, got "
-                       f"{type_name(replacement)}", hint="use a regex match to replace with a function")
+                       f"{type_name(replacement)}",
+                       hint="use a regex match to replace with a function")
         rep = as_str(fname, replacement)
         hits = (s.count(target) if target else len(s) + 1) if count == 0 else 1
         current_meter().alloc_str(len(s) + hits * len(rep))
@@ -150,12 +152,14 @@ def _replace(fname: str, s: Any, match: Any, replacement: Any, count: int) -> st
         def repl(m: Any) -> str:
             return str_of(replacement(_groups(m)))
     else:
-        type_error(f"{fname}: replacement must be a string or a function, got {type_name(replacement)}")
+        type_error(f"{fname}: replacement must be a string or a function, "
+                   f"got {type_name(replacement)}")
     return charge_str(_regex.sub(match, _charged(repl), s, count))
 
 
 @builtin("clojure.string/replace", arglists="([s match replacement])",
-         doc="s with every match replaced; match is a string, char or regex ($1 in a string replacement is group 1; a function gets the match).",
+         doc="s with every match replaced; match is a string, char or regex "
+             "($1 in a string replacement is group 1; a function gets the match).",
          category="strings")
 def replace(s: Any, match: Any, replacement: Any) -> str:
     return _replace("replace", s, match, replacement, 0)

@@ -54,7 +54,8 @@ def empty_p(coll: Any) -> bool:
     type_error(f"empty? not supported on {type_name(coll)}")
 
 
-@builtin("not-empty", arglists="([coll])", doc="coll, or nil if it is empty.", category="collections")
+@builtin("not-empty", arglists="([coll])", doc="coll, or nil if it is empty.",
+         category="collections")
 def not_empty(coll: Any) -> Any:
     return None if empty_p(coll) else coll
 
@@ -255,7 +256,8 @@ def next_(coll: Any) -> Any:
     return r if r else None
 
 
-@builtin("butlast", arglists="([coll])", doc="All but the last item, or nil.", category="collections")
+@builtin("butlast", arglists="([coll])", doc="All but the last item, or nil.",
+         category="collections")
 def butlast(coll: Any) -> Any:
     xs = items(coll, "butlast")
     if len(xs) <= 1:
@@ -276,7 +278,8 @@ def take(n: Any, coll: Any = _XF) -> Any:
     return List(xs[:n])
 
 
-@builtin("drop", arglists="([n] [n coll])", doc="All but the first n items.", category="collections")
+@builtin("drop", arglists="([n] [n coll])", doc="All but the first n items.",
+         category="collections")
 def drop(n: Any, coll: Any = _XF) -> Any:
     if coll is _XF:
         return _xf.drop_xf(max(0, to_int_index(n, "drop")))
@@ -288,7 +291,8 @@ def drop(n: Any, coll: Any = _XF) -> Any:
     return List(xs[n:])
 
 
-@builtin("nthrest", arglists="([coll n])", doc="coll without its first n items (coll itself if n <= 0).", category="collections")
+@builtin("nthrest", arglists="([coll n])",
+         doc="coll without its first n items (coll itself if n <= 0).", category="collections")
 def nthrest(coll: Any, n: Any) -> Any:
     if to_int_index(n, "nthrest") <= 0 or empty_p(coll):
         return coll  # Clojure returns coll itself when there is nothing to drop
@@ -302,7 +306,8 @@ def nthnext(coll: Any, n: Any) -> Any:
     return r if r else None
 
 
-@builtin("take-last", arglists="([n coll])", doc="The last n items, or nil.", category="collections")
+@builtin("take-last", arglists="([n coll])", doc="The last n items, or nil.",
+         category="collections")
 def take_last(n: Any, coll: Any) -> Any:
     n = to_int_index(n, "take-last")
     xs = items(coll, "take-last")
@@ -340,7 +345,8 @@ def _drop_while(pred: Any, source: Iterable[Any]) -> Iterator[Any]:
     yield from it
 
 
-@builtin("take-while", arglists="([pred] [pred coll])", doc="The leading items for which pred is truthy.",
+@builtin("take-while", arglists="([pred] [pred coll])",
+         doc="The leading items for which pred is truthy.",
          category="collections")
 def take_while(pred: Any, coll: Any = _XF) -> Any:
     if coll is _XF:
@@ -356,7 +362,8 @@ def drop_while(pred: Any, coll: Any = _XF) -> Any:
     return finish(_drop_while(pred, seq_source(coll, "drop-while")), is_lazy(coll))
 
 
-@builtin("split-at", arglists="([n coll])", doc="[(take n coll) (drop n coll)].", category="collections")
+@builtin("split-at", arglists="([n coll])", doc="[(take n coll) (drop n coll)].",
+         category="collections")
 def split_at(n: Any, coll: Any) -> Vector:
     return Vector((take(n, coll), drop(n, coll)))
 
@@ -397,7 +404,8 @@ def reverse(coll: Any) -> List:
     return List(reversed(xs))
 
 
-@builtin("rseq", arglists="([v])", doc="The items of vector v in reverse order, or nil if it is empty.",
+@builtin("rseq", arglists="([v])",
+         doc="The items of vector v in reverse order, or nil if it is empty.",
          category="collections")
 def rseq(v: Any) -> Any:
     if type(v) is not Vector:

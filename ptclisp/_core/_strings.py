@@ -33,13 +33,15 @@ def _printed(fn_name: str, args: tuple[Any, ...], end: str = "") -> str:
     return charge_str(" ".join(map(fn, args)) + end)
 
 
-@builtin("pr-str", arglists="([& xs])", doc="The readable printed form of the arguments, space-separated.",
+@builtin("pr-str", arglists="([& xs])",
+         doc="The readable printed form of the arguments, space-separated.",
          category="strings")
 def pr_str(*args: Any) -> str:
     return _printed("pr_str", args)
 
 
-@builtin("prn-str", arglists="([& xs])", doc="Like pr-str, followed by a newline.", category="strings")
+@builtin("prn-str", arglists="([& xs])", doc="Like pr-str, followed by a newline.",
+         category="strings")
 def prn_str(*args: Any) -> str:
     return _printed("pr_str", args, "\n")
 
@@ -69,11 +71,13 @@ def subs(s: Any, start: Any, end: Any = None) -> str:
     end = len(s) if end is None else _index("subs", end)
     if not 0 <= start <= end <= len(s):
         raise EvalError(f"subs: range [{start}, {end}) out of bounds for a string of {len(s)}",
-                        code="index_out_of_bounds", hint="check (count s) before taking a substring")
+                        code="index_out_of_bounds",
+                        hint="check (count s) before taking a substring")
     return charge_str(s[start:end])
 
 
-@builtin("name", arglists="([x])", doc="The name of a keyword or symbol (without namespace), or the string itself.",
+@builtin("name", arglists="([x])",
+         doc="The name of a keyword or symbol (without namespace), or the string itself.",
          category="strings")
 def name(x: Any) -> str:
     t = type(x)
@@ -144,7 +148,8 @@ _DOUBLE = re.compile(
 )
 
 
-@builtin("parse-long", arglists="([s])", doc="The integer written in string s, or nil if it is not one.",
+@builtin("parse-long", arglists="([s])",
+         doc="The integer written in string s, or nil if it is not one.",
          category="strings")
 def parse_long(s: Any) -> Any:
     if type(s) is not str:
@@ -258,7 +263,8 @@ def _format_one(conv: str, flags: str, width: str, precision: str, value: Any) -
     elif conv == "c":
         text = value.ch if type(value) is Char else chr(to_int_index(value, "format"))
     else:
-        text = _format_number(value, conv.lower() if conv in "EF" else conv, flags, width, precision)
+        kind = conv.lower() if conv in "EF" else conv
+        text = _format_number(value, kind, flags, width, precision)
         if conv in "EX":
             text = text.upper()
         return text
@@ -267,7 +273,8 @@ def _format_one(conv: str, flags: str, width: str, precision: str, value: Any) -
 
 
 @builtin("format", arglists="([fmt & args])",
-         doc="Java-style formatting: %s %d %f %.2f %e %x %o %b %c %% %n with widths and -,0,+ flags.",
+         doc="Java-style formatting: %s %d %f %.2f %e %x %o %b %c %% %n "
+             "with widths and -,0,+ flags.",
          category="strings")
 def format_(fmt: Any, *args: Any) -> str:
     fmt = as_str("format", fmt)
@@ -315,8 +322,8 @@ def _string_fn(fname: str, arglists: str, doc: str, *aliases: str) -> Any:
                    category="strings")
 
 
-@_string_fn("join", "([coll] [separator coll])", "The items of coll as text, separated by separator.",
-            "join")
+@_string_fn("join", "([coll] [separator coll])",
+            "The items of coll as text, separated by separator.", "join")
 def join(a: Any, b: Any = _NONE, *rest: Any) -> str:
     if rest:
         raise TypeError("wrong number of arguments passed to clojure.string/join")
@@ -366,7 +373,8 @@ def split(s: Any, sep: Any, limit: Any = 0) -> Vector:
     return Vector(parts)
 
 
-@_string_fn("split-lines", "([s])", "Vector of the lines of s (split on \\n or \\r\\n).", "split-lines")
+@_string_fn("split-lines", "([s])", "Vector of the lines of s (split on \\n or \\r\\n).",
+            "split-lines")
 def split_lines(s: Any) -> Vector:
     from .._values.regex import compile_regex
 
@@ -383,8 +391,8 @@ def lower_case(s: Any) -> str:
     return charge_str(as_str("lower-case", s).lower())
 
 
-@_string_fn("capitalize", "([s])", "s with its first character upper-cased and the rest lower-cased.",
-            "capitalize")
+@_string_fn("capitalize", "([s])",
+            "s with its first character upper-cased and the rest lower-cased.", "capitalize")
 def capitalize(s: Any) -> str:
     s = as_str("capitalize", s)
     return charge_str(s[:1].upper() + s[1:].lower())

@@ -327,7 +327,8 @@ def transduce(xform: Any, f: Any, *args: Any) -> Any:
 
 
 @builtin("sequence", arglists="([coll] [xform coll])",
-         doc="A seq of the items of coll (passed through the transducer xform).", category="sequences")
+         doc="A seq of the items of coll (passed through the transducer xform).",
+         category="sequences")
 def sequence(*args: Any) -> Any:
     if len(args) == 1:
         xs = items(args[0], "sequence")

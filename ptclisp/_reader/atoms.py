@@ -297,7 +297,7 @@ def _char_value(name: str) -> str:
         if "\ud800" <= value <= "\udfff":
             raise BadToken(f"invalid character \\{name} (a surrogate)", _CHAR_HINT)
         return value
-    if name[0] == "o" and 2 <= len(name) <= 4 and set(name[1:]) <= set("01234567"):
-        if int(name[1:], 8) <= 0o377:
-            return chr(int(name[1:], 8))
+    if (name[0] == "o" and 2 <= len(name) <= 4 and set(name[1:]) <= set("01234567")
+            and int(name[1:], 8) <= 0o377):
+        return chr(int(name[1:], 8))
     raise BadToken(f"unsupported character \\{name}", _CHAR_HINT)

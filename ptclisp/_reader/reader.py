@@ -23,7 +23,7 @@ import io
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from hy.models import Dict, Expression, Float, Integer, Keyword, List, Object, Set, String, Symbol
 from hy.reader import HyReader
@@ -134,11 +134,12 @@ class ClojureReader(HyReader):
     """
 
     NON_IDENT = set('()[]{};"@^`~\\,') | {" ", "\t", "\n", "\r", "\f", "\v"}
-    _TABLE: dict[str, Callable[..., Object | None]] = {}
+    _TABLE: ClassVar[dict[str, Callable[..., Object | None]]] = {}
 
     def __init__(self) -> None:
         super().__init__()
-        self.reader_macros: dict[str, Any] = {}  # never any hy tag macros: they execute code at read time
+        # Never any hy tag macros: they execute code at read time.
+        self.reader_macros: dict[str, Any] = {}
         self.reader_table = dict(self._TABLE)
         self._text = ""
         self._newlines: list[int] = []

@@ -158,7 +158,8 @@ class Signature:
         try:
             checked = model.model_validate(_checkable(value))
         except pydantic.ValidationError as exc:
-            raise _mismatch(exc, "invalid_return", "the return value", self.returns.render()) from None
+            raise _mismatch(exc, "invalid_return", "the return value",
+                            self.returns.render()) from None
         return _dump(checked)
 
 
@@ -427,7 +428,8 @@ def _key(key: Any) -> str:
     return key if isinstance(key, str) else repr(key)
 
 
-def _mismatch(exc: pydantic.ValidationError, code: str, what: str, expected: str) -> SignatureMismatch:
+def _mismatch(exc: pydantic.ValidationError, code: str, what: str,
+              expected: str) -> SignatureMismatch:
     problems = [_describe_error(e) for e in exc.errors(include_url=False)]
     shown = problems[:8] + ([f"... and {len(problems) - 8} more"] if len(problems) > 8 else [])
     return SignatureMismatch(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "EMPTY_LIST",
@@ -56,7 +56,7 @@ class Keyword:
     """``:name`` or ``:ns/name``. Interned, so identity is equality. Callable as a map lookup."""
 
     __slots__ = ("__weakref__", "name", "ns")
-    _table: dict[tuple[str | None, str], Keyword] = {}
+    _table: ClassVar[dict[tuple[str | None, str], Keyword]] = {}
 
     ns: str | None
     name: str

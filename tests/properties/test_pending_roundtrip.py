@@ -119,7 +119,7 @@ def test_round_trip_keeps_every_field(step, key):
     back = deserialize(serialize(step, key=key), key=key)
     assert back.status == "pending"
     plain = ("source", "program_hash", "step_id", "limits", "awaiting", "output", "steps_spent")
-    for field in plain + ("host_state", "version"):
+    for field in (*plain, "host_state", "version"):
         assert same(getattr(back, field), getattr(step, field)), field
     assert same(back.data, step.data)
     assert same(back.response, step.response)

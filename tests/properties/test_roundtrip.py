@@ -189,7 +189,7 @@ def _check_positions(forms, text):
         if isinstance(form, m.Keyword):
             assert at.startswith(":" + form.name)
         elif isinstance(form, m.Symbol) and str(form) not in {"quote", "var", "fn", "&"}:
-            assert at.startswith(str(form)) or at.startswith(("%", "#("))
+            assert at.startswith((str(form), "%", "#("))
         elif isinstance(form, m.Sequence):
             assert at[:1] in "([{#'" and (form.end_line, form.end_column) >= (line, column)
             stack.extend(form)

@@ -133,7 +133,7 @@ def resume_in_child(tmp_path, step, op_id, db_path):
     proc = subprocess.run(
         [sys.executable, "-c", "import test_async_resume as t; t.worker_main()",
          str(blob), op_id, str(out), str(db_path)],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True, text=True, env=env, timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     reply = json.loads(proc.stdout)
@@ -265,7 +265,7 @@ def code_of(fn, *args, **kwargs):
 def test_resume_with_an_unknown_op_id(pending):
     step, tools = pending
     err = code_of(resume, step, "no-such-op", 1, tools=tools)
-    assert err.code == "pending_unknown_op" and list(step.pending_ops)[0] in err.hint
+    assert err.code == "pending_unknown_op" and next(iter(step.pending_ops)) in err.hint
 
 
 def test_resume_of_a_finished_step(pending):

@@ -98,8 +98,8 @@ def test_registry_describes_its_tools_and_refuses_duplicates():
     assert list(reg) == ["ping", "call-phone"] and len(reg) == 2
     assert reg.describe().splitlines() == [
         "tool/ping () -> :string — Answer pong.",
-        "tool/call-phone (number :string) -> :any? [async: returns a handle, use await]"
-        " — Place a phone call.",
+        ("tool/call-phone (number :string) -> :any? [async: returns a handle, use await]"
+         " — Place a phone call."),
     ]
     with pytest.raises(Exception) as info:
         reg.add(Tool("ping", ping.fn))

@@ -332,7 +332,7 @@ def test_pmap_over_a_supervised_tool_ends_in_a_tool_error_then_works_again(runti
 def test_runtime_agents_example_runs() -> None:
     example = Path(__file__).resolve().parents[2] / "examples" / "runtime_agents.py"
     result = subprocess.run([sys.executable, str(example)], capture_output=True, text=True,
-                            timeout=60)
+                            timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert "weather: ok {'city': 'cairo', 'celsius': 24.5}" in result.stdout
     assert "turn 1: error [tool_crashed]" in result.stdout

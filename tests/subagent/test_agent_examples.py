@@ -29,14 +29,14 @@ def run_example(name: str) -> str:
         ("agent_human_approval.py", ["[host] run suspended on approval-42",
                                      "[webhook] delivered approval-42",
                                      ('result: {"expense_id": 42, "approved": true, '
-                                     '"by": "Ada (manager)"}')]),
+                                      '"by": "Ada (manager)"}')]),
         ("agents_stack.py", [("suspended on ['call-555-0100'] | tools bound: ['lookup', "
-                             "'place-call']"),
+                              "'place-call']"),
                              ("result: {'who': 'Ada', 'confirmed': True, 'refund': "
-                             "{'refunded': 100}}"),
+                              "{'refunded': 100}}"),
                              "supervised run: ok 3", "majority: ship"]),
         ("agent_orchestrator.py", [('result: {"can_fulfil": false, "short": ["chair"], '
-                                   '"total": 818.0}'),
+                                    '"total": 818.0}'),
                                    "      subagent.run inventory", "      subagent.run pricing"]),
     ],
 )

@@ -175,8 +175,8 @@ def _events(fmt: str, entry: dict[str, Any], body: dict[str, Any]) -> Iterator[s
     start = {"type": "message_start", "message": {"model": model, "usage": {
         "input_tokens": prompt, "output_tokens": 1}}}
     yield f"event: message_start\ndata: {json.dumps(start)}\n\n"
-    yield 'event: content_block_start\ndata: {"type": "content_block_start", "index": 0, ' \
-          '"content_block": {"type": "text", "text": ""}}\n\n'
+    yield ('event: content_block_start\ndata: {"type": "content_block_start", "index": 0, '
+           '"content_block": {"type": "text", "text": ""}}\n\n')
     for piece in _chunks(entry["content"]):
         delta = {"type": "content_block_delta", "index": 0,
                  "delta": {"type": "text_delta", "text": piece}}
