@@ -15,8 +15,8 @@ import pytest
 from ptclisp import sandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ptclisp"))
-import test_async_resume as suite  # noqa: E402
-from test_async_resume import *  # noqa: E402, F403  (its tests and fixtures, collected here)
+import test_async_resume as suite
+from test_async_resume import *  # noqa: F403  (its tests and fixtures, collected here)
 
 
 @pytest.fixture(autouse=True, params=["process", "wasm"])
