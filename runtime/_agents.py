@@ -62,6 +62,7 @@ def supervised_run(
     max_restarts: int = 3,
     period: float = 60.0,
     timeout: float | None = None,
+    tools_as_processes: bool = False,
     **options: Any,
 ) -> Any:
     """Run ``agent`` as a supervised process of ``runtime`` (default: a shared one) and return
@@ -74,11 +75,22 @@ def supervised_run(
     turns are not redone and their tools not re-run. More than ``max_restarts`` crashes within
     ``period`` seconds end the run with ``AgentCrashed`` (code ``agent_crashed``) naming the
     last cause. ``options`` go to ``agent.run`` (hooks, ``tracer_provider``...).
+
+    ``tools_as_processes=True``: every tool call goes through the runtime too — sync tools on
+    its bounded pool, ``async def`` tools on its event loop, each tool a supervised process
+    (``supervise_tools``: a crashing tool gives the program ``tool_crashed``), stopped when the
+    run ends.
     """
     store: MutableMapping[str, Any] = checkpoints if checkpoints is not None else {}
-    body = _Incarnation(agent, llm, dict(context or {}), store, key, options)
     rt = runtime if runtime is not None else default_runtime()
-    return rt.run(_supervise, body, max_restarts, period, timeout=timeout)
+    if tools_as_processes:
+        agent = supervise_tools(agent, runtime=rt)
+    body = _Incarnation(agent, llm, dict(context or {}), store, key, options)
+    try:
+        return rt.run(_supervise, body, max_restarts, period, timeout=timeout)
+    finally:
+        for worker in supervised_tools(agent).values():
+            worker.close()
 
 
 _default: Runtime | None = None

@@ -118,3 +118,28 @@ def test_restart_rejects_a_foreign_or_malformed_checkpoint() -> None:
     with pytest.raises(ptclisp.PtclispError) as info:
         billing.restart(saved[0], llm=ScriptedLLM([]))
     assert info.value.code == "pending_error"
+
+
+def test_tools_as_processes_run_on_the_runtime_pool_and_crashes_are_tool_errors() -> None:
+    import threading
+
+    threads: list[str] = []
+    attempts: list[int] = []
+
+    @ptclisp.tool
+    def where(n: int) -> dict:
+        """Report the thread; crashes on its first call."""
+        attempts.append(n)
+        threads.append(threading.current_thread().name)
+        if len(attempts) == 1:
+            raise KeyError("tool bug")
+        return {"n": n}
+
+    worker = SubAgent(name="w", prompt="x", tools=[where], max_turns=3)
+    llm = ScriptedLLM([clj("(tool/where {:n 1})"), clj("(return (tool/where {:n 2}))")])
+    with rt.Runtime(max_threads=2) as runtime:
+        step = rt.supervised_run(worker, llm=llm, runtime=runtime, tools_as_processes=True,
+                                 timeout=60)
+    assert step.return_value == {"n": 2}
+    assert step.turns[0].error["code"] == "tool_crashed"
+    assert threads and all(name.startswith("runtime-sync") for name in threads)
