@@ -89,8 +89,9 @@ def supervised_run(
     try:
         return rt.run(_supervise, body, max_restarts, period, timeout=timeout)
     finally:
-        for worker in supervised_tools(agent).values():
-            worker.close()
+        if tools_as_processes:
+            for worker in supervised_tools(agent).values():
+                worker.close()
 
 
 _default: Runtime | None = None

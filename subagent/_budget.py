@@ -54,6 +54,7 @@ class Ledger:
     priced: bool = True
     _live_since: float | None = dataclasses.field(default=None, repr=False)
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+    _budget_dict: dict[str, Any] | None = dataclasses.field(default=None, repr=False)
 
     # ------------------------------------------------------------ charging
 
@@ -129,8 +130,9 @@ class Ledger:
     # ------------------------------------------------------------ carrying
 
     def to_dict(self) -> dict[str, Any]:
-        return {"budget": self.budget.model_dump(mode="json"), "spent": dict(self.spent),
-                "priced": self.priced}
+        if self._budget_dict is None:  # the budget is frozen: dump it once
+            self._budget_dict = self.budget.model_dump(mode="json")
+        return {"budget": self._budget_dict, "spent": dict(self.spent), "priced": self.priced}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Ledger:

@@ -245,7 +245,7 @@ class Loop:
         if feedback is not None:
             self.state.messages.append({"role": "user", "content": feedback})
         if self.hooks.checkpoint is not None and self.owner:
-            self.hooks.checkpoint({"state": self.state.to_host_state(),
+            self.hooks.checkpoint({"state": self.state.snapshot(),
                                    "ledger": self.ledger.to_dict()})
         if self.hooks.on_turn is not None or self.hooks.after_turn is not None:
             record = Turn.model_validate(turn)

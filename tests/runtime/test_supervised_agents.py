@@ -143,3 +143,16 @@ def test_tools_as_processes_run_on_the_runtime_pool_and_crashes_are_tool_errors(
     assert step.return_value == {"n": 2}
     assert step.turns[0].error["code"] == "tool_crashed"
     assert threads and all(name.startswith("runtime-sync") for name in threads)
+
+
+def test_a_checkpoint_is_not_changed_by_later_turns() -> None:
+    billing, _ = agent()
+    saved: list[tuple[Any, str]] = []
+    llm = ScriptedLLM([clj("(def x 1)\nx"), clj("(def y (tool/charge {:amount 5}))\ny"),
+                       clj("(return (+ x (:charged y)))")])
+    step = billing.run(llm=llm, checkpoint=lambda c: saved.append((c, json.dumps(c))))
+    assert step.return_value == 6
+    assert len(saved) == 3
+    for checkpoint, text in saved:
+        assert json.dumps(checkpoint) == text  # exactly as it was when taken
+    assert [len(c["state"]["subagent"]["turns"]) for c, _ in saved] == [1, 2, 3]
