@@ -279,3 +279,23 @@ def test_the_cli_warms_and_rejects_unknown_tiers() -> None:
     bad = subprocess.run([sys.executable, "-m", "ptclisp", "sandbox", "warm", "--tier", "vm"], check=False,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+@pytest.mark.slow
+def test_the_first_compile_is_announced_not_silent(tmp_path: Path, monkeypatch: Any) -> None:
+    """A cache holding the built guest but not its native code: the sandbox says it compiles."""
+    import shutil
+
+    from ptclisp.sandbox._wasm_build import build_component, component_path
+
+    built = build_component()
+    monkeypatch.setenv("PTCLISP_CACHE", str(tmp_path))
+    shutil.copy(built, component_path())
+    said: list[str] = []
+    with sandbox.WasmSandbox(progress=said.append) as box:
+        assert box.run("(+ 1 2)").value == 3
+    assert len(said) == 1 and "compiling the wasm guest" in said[0]
+    said.clear()
+    with sandbox.WasmSandbox(progress=said.append):
+        pass
+    assert said == []  # cached now: nothing to announce
