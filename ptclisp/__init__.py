@@ -15,6 +15,7 @@ from ._async.store import PendingStore, SQLiteStore, resume_stored
 from ._errors import (
     AnalysisError,
     EvalError,
+    HostInputError,
     InternalError,
     LimitExceeded,
     PtclispError,
@@ -22,7 +23,7 @@ from ._errors import (
     ToolError,
     error_from_dict,
 )
-from ._limits import Limits
+from ._limits import CancelToken, Limits
 from ._reader.reader import read_string
 from ._result import Result, ToolCall
 from ._run import run
@@ -33,8 +34,10 @@ from ._values.types import Char, Keyword, List, Map, Set, Symbol, Vector, from_p
 
 __all__ = [
     "AnalysisError",
+    "CancelToken",
     "Char",
     "EvalError",
+    "HostInputError",
     "InternalError",
     "Keyword",
     "LimitExceeded",

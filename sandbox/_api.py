@@ -123,6 +123,7 @@ def start(
     data: Mapping[str, Any] | None = None,
     limits: ptclisp.Limits | None = None,
     host_state: dict[str, Any] | None = None,
+    cancel: ptclisp.CancelToken | None = None,
     tier: Tier = "inproc",
     parallel_map: ParallelMap | None = None,
 ) -> ptclisp.Result | ptclisp.PendingStep:
@@ -132,7 +133,7 @@ def start(
     host, so a step started in one tier can be resumed in any other (or in process).
     """
     return start_on(runner(tier), source, tools=tools, data=data, limits=limits,
-                    host_state=host_state, parallel_map=parallel_map)
+                    host_state=host_state, cancel=cancel, parallel_map=parallel_map)
 
 
 def resume(
@@ -142,9 +143,10 @@ def resume(
     *,
     tools: Mapping[str, Callable[..., Any] | ptclisp.Tool] | None = None,
     error: str | BaseException | Mapping[str, Any] | None = None,
+    cancel: ptclisp.CancelToken | None = None,
     tier: Tier = "inproc",
     parallel_map: ParallelMap | None = None,
 ) -> ptclisp.Result | ptclisp.PendingStep:
     """``ptclisp.resume`` in any tier: deliver op ``op_id``'s result and continue the run."""
     return resume_on(runner(tier), pending, op_id, result, tools=tools, error=error,
-                     parallel_map=parallel_map)
+                     cancel=cancel, parallel_map=parallel_map)

@@ -118,9 +118,10 @@ class JournalBridge:
     ``{"ok": false, "suspend": [op_id, ...]}`` when the await must suspend the run.
     """
 
-    def __init__(self, host: ToolHost, limits: ptclisp.Limits | None) -> None:
+    def __init__(self, host: ToolHost, limits: ptclisp.Limits | None,
+                 cancel: ptclisp.CancelToken | None = None) -> None:
         self.host = host
-        self.meter = Meter(limits if limits is not None else ptclisp.Limits())
+        self.meter = Meter(limits if limits is not None else ptclisp.Limits(), cancel=cancel)
 
     def answer(self, name: str, args: Any) -> dict[str, Any]:
         import time
@@ -133,6 +134,8 @@ class JournalBridge:
                 raise ToolError("malformed request from the guest: no position")
             self.host.place(args["at"])
             with use_meter(self.meter):
+                if self.meter.cancel is not None:
+                    self.meter.cancel.check()
                 if name == AWAIT:
                     value = self._await(args)
                     remaining = self.meter.deadline - time.monotonic()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import queue
 import signal
@@ -41,6 +42,8 @@ _BOOT = (
 )
 _START_TIMEOUT_S = 60.0
 _STDERR_TAIL = 600
+
+logger = logging.getLogger(__name__)
 
 
 def _import_roots() -> list[str]:
@@ -202,6 +205,7 @@ class ProcessPool:
         data: Mapping[str, Any] | None = None,
         limits: ptclisp.Limits | None = None,
         tools: object = None,
+        cancel: ptclisp.CancelToken | None = None,
     ) -> ptclisp.Result | ptclisp.PendingStep:
         """Run ``source`` in a worker with ``host`` (its journal, tools and awaits) kept here:
         the ``runner`` of ``sandbox.start``/``resume`` (``ptclisp.host.start_on``)."""
@@ -211,7 +215,7 @@ class ProcessPool:
         worker = self._acquire()
         healthy = False
         try:
-            bridge = _bridge.JournalBridge(host, limits)
+            bridge = _bridge.JournalBridge(host, limits, cancel)
             answer, healthy = self._serve(worker, request, bridge, timeout_s + self.wall_grace_s)
         finally:
             self._release(worker, healthy)
@@ -250,18 +254,22 @@ class ProcessPool:
         worker = self._idle.get()
         try:
             worker.wait_ready()
-        except SandboxError:
-            self._replace(worker)
+        except SandboxError as exc:
+            self._replace(worker, f"it did not start: {exc}")
             raise
         return worker
 
     def _release(self, worker: _Worker, healthy: bool) -> None:
         if healthy and worker.runs < self.max_runs and not self._closed:
             self._idle.put(worker)
+        elif self._closed:
+            self._replace(worker, "the pool is closed")
         else:
-            self._replace(worker)
+            self._replace(worker, f"it served {worker.runs} runs (max_runs)" if healthy
+                          else "it breached a limit, crashed or stopped answering")
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker, reason: str) -> None:
+        logger.info("replacing sandbox worker pid %s: %s", worker.pid, reason)
         worker.close()
         with self._lock:
             self.replaced += 1

@@ -194,12 +194,14 @@ class WasmSandbox:
         data: Mapping[str, Any] | None = None,
         limits: ptclisp.Limits | None = None,
         tools: object = None,
+        cancel: ptclisp.CancelToken | None = None,
     ) -> ptclisp.Result | ptclisp.PendingStep:
         """Run ``source`` in a fresh store with ``host`` (its journal, tools and awaits) kept
-        here: the ``runner`` of ``sandbox.start``/``resume`` (``ptclisp.host.start_on``)."""
+        here: the ``runner`` of ``sandbox.start``/``resume`` (``ptclisp.host.start_on``).
+        ``cancel`` ends the run at its next tool call or await (code ``cancelled``)."""
         request = _bridge.build_request(source, host.tools, data, limits, False, json_exact,
                                         journal=True)
-        answer = self._call(request, _bridge.JournalBridge(host, limits), limits)
+        answer = self._call(request, _bridge.JournalBridge(host, limits, cancel), limits)
         return _bridge.journal_outcome(answer, source, data, limits, host)
 
     def _call(

@@ -23,15 +23,25 @@ from ptclisp import Limits
 
 from ._errors import SubAgentError
 
-__all__ = ["BUDGETS", "Budget", "Ledger"]
+__all__ = ["BUDGETS", "Budget", "BudgetExhausted", "Ledger"]
 
 BUDGETS = ("wall_s", "steps", "tool_calls", "input_tokens", "output_tokens", "cost_usd")
 
 
+class BudgetExhausted(SubAgentError):
+    """A run used up one of its budgets; ``budget`` names it (``steps``, ``output_tokens``...)."""
+
+    code = "budget_exhausted"
+
+    def __init__(self, message: str, *, budget: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.budget = budget
+
+
 class Budget(BaseModel):
     """Limits for one whole run (``None``: unlimited). ``prices``: model name → USD per million
-    ``(input, output)`` tokens; a model without a price adds no cost (``Ledger.priced`` says
-    whether every call was priced)."""
+    ``(input, output)`` tokens, overriding the price table (``subagent.price_for``); a model
+    priced nowhere adds no cost (``Ledger.priced`` says whether every call was priced)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -70,16 +80,23 @@ class Ledger:
                 self.spent["wall_s"] += time.monotonic() - self._live_since
                 self._live_since = None
 
-    def charge_llm(self, model: str | None, input_tokens: int, output_tokens: int) -> None:
-        price = self.budget.prices.get(model or "")
+    def charge_llm(self, model: str | None, usage: Any) -> None:
+        """One LLM call's ``Usage`` (tokens; its cost where the model's price is known)."""
+        from ._pricing import cost_of
+
+        own = self.budget.prices.get(model or "")
+        if own is not None:
+            cost: float | None = (usage.input_tokens * own[0]
+                                  + usage.output_tokens * own[1]) / 1e6
+        else:
+            cost = cost_of(model, usage)
         with self._lock:
-            self.spent["input_tokens"] += input_tokens
-            self.spent["output_tokens"] += output_tokens
-            if price is None:
+            self.spent["input_tokens"] += usage.input_tokens
+            self.spent["output_tokens"] += usage.output_tokens
+            if cost is None:
                 self.priced = False
             else:
-                self.spent["cost_usd"] += (input_tokens * price[0]
-                                           + output_tokens * price[1]) / 1e6
+                self.spent["cost_usd"] += cost
 
     def charge_program(self, steps: int, tool_calls: int) -> None:
         with self._lock:
@@ -107,13 +124,11 @@ class Ledger:
                 return name
         return None
 
-    def error(self, name: str) -> dict[str, Any]:
+    def error(self, name: str) -> BudgetExhausted:
         limit = getattr(self.budget, name)
-        return {**SubAgentError(
+        return BudgetExhausted(
             f"the run's {name} budget is exhausted: used {self.used(name):g} of {limit:g}",
-            code="budget_exhausted",
-            hint=f"raise Budget({name}=...), or give the agent a smaller task",
-        ).to_dict(), "budget": name}
+            budget=name, hint=f"raise Budget({name}=...), or give the agent a smaller task")
 
     def clamp(self, limits: Limits) -> Limits:
         """The program limits of one turn, cut to what the run has left."""

@@ -4,7 +4,8 @@ For each turn the agent hands ptclisp wrapped copies of its tools. The wrapper
 
 - answers calls of the *prelude* (the ``def`` forms of earlier turns, re-run to re-establish
   definitions) from the recorded results of those calls, so no tool runs twice;
-- otherwise fires ``on_tool_start``/``on_tool_end``, opens a ``tool.call`` span, and calls the tool;
+- otherwise fires ``on_tool_start``/``on_tool_end``, opens an ``execute_tool {name}`` span, and
+  calls the tool;
 - runs a subagent tool with the parent's LLM, callbacks, telemetry and depth.
 
 Arguments reach the wrapper validated against the tool's signature (ptclisp validates before
@@ -64,6 +65,8 @@ class Hooks:
     on_llm_token: Callable[[str], None] | None = None
     on_tool_start: Callable[[str, dict[str, Any]], None] | None = None
     on_tool_end: Callable[[ToolCallRecord], None] | None = None
+    on_turn_start: Callable[[int, str], None] | None = None
+    """``(turn number, agent name)`` before the turn's LLM call."""
     before_turn: BeforeTurn | None = None
     after_turn: AfterTurn | None = None
     before_tool: BeforeTool | None = None
@@ -150,8 +153,7 @@ class ToolGate:
     def _live(self, tool: Tool, args: dict[str, Any]) -> Any:
         if self.hooks.on_tool_start is not None:
             self.hooks.on_tool_start(tool.name, args)
-        span = self.telemetry.start("tool.call", self.span, tool__name=tool.name,
-                                    tool__async=tool.is_async)
+        span = self.telemetry.tool_span(tool, self.span)
         started = time.perf_counter()
         try:
             from opentelemetry import trace
@@ -205,7 +207,8 @@ class ToolGate:
                 result: Any, exc: BaseException | None) -> None:
         duration = time.perf_counter() - started
         error = _error_dict(tool.name, exc) if exc is not None else None
-        set_attributes(span, tool__duration_s=duration)
+        op_id = result if tool.is_async and isinstance(result, str) else None
+        set_attributes(span, gen_ai__tool__call__id=op_id)
         if error is not None:
             mark_error(span, error["code"], error["message"])
         span.end()
@@ -215,8 +218,7 @@ class ToolGate:
             return
         record = ToolCallRecord(
             name=tool.name, args=args, result=result if error is None else None,
-            error=error, duration_s=duration,
-            op_id=result if tool.is_async and isinstance(result, str) else None)
+            error=error, duration_s=duration, op_id=op_id)
         for hook in (self.hooks.on_tool_end, self.hooks.after_tool):
             if hook is not None:
                 hook(record)

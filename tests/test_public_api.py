@@ -4,8 +4,10 @@ import ptclisp
 
 PUBLIC = [
     "AnalysisError",
+    "CancelToken",
     "Char",
     "EvalError",
+    "HostInputError",
     "InternalError",
     "Keyword",
     "LimitExceeded",

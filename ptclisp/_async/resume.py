@@ -21,7 +21,7 @@ from typing import Any
 
 from .._compiler.context import ParallelMap
 from .._errors import PtclispError, ToolError
-from .._limits import Limits
+from .._limits import CancelToken, Limits
 from .._result import Result
 from .._tools.host import ToolHost, diverged
 from .._tools.registry import Tool
@@ -55,15 +55,17 @@ def start(
     data: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
     host_state: dict[str, Any] | None = None,
+    cancel: CancelToken | None = None,
     parallel_map: ParallelMap | None = None,
 ) -> Result | PendingStep:
     """Run ``source``; a ``PendingStep`` if it awaits an op that has not finished.
 
+    ``cancel``: a ``CancelToken`` that stops the run (code ``cancelled``) when cancelled.
     ``parallel_map`` runs ``pmap``/``pcalls`` concurrently (``runtime.parallel_map``): the
     journal records each call at its position in the program, so a resume replays the same
     results whatever order the concurrent calls completed in."""
     return start_on(None, source, tools=tools, data=data, limits=limits, host_state=host_state,
-                    parallel_map=parallel_map)
+                    cancel=cancel, parallel_map=parallel_map)
 
 
 def start_on(
@@ -74,11 +76,15 @@ def start_on(
     data: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
     host_state: dict[str, Any] | None = None,
+    cancel: CancelToken | None = None,
     parallel_map: ParallelMap | None = None,
 ) -> Result | PendingStep:
     """``start`` with the program executed by ``runner`` (a sandbox tier); same results."""
+    from .._host_input import check_tools
+
+    tools = check_tools(tools)
     host = ToolHost(tools, host_state=host_state)
-    return _execute(source, tools=tools, data=data, limits=limits, host=host,
+    return _execute(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel,
                     runner=_with_parallel(runner, parallel_map))
 
 
@@ -89,6 +95,7 @@ def resume(
     *,
     tools: Tools = None,
     error: str | BaseException | Mapping[str, Any] | None = None,
+    cancel: CancelToken | None = None,
     parallel_map: ParallelMap | None = None,
 ) -> Result | PendingStep:
     """Deliver op ``op_id``'s ``result`` (host data) — or its ``error`` — and continue the run.
@@ -97,7 +104,7 @@ def resume(
     (its result was already delivered), ``pending_finished`` (this step object was resumed
     before: continue from what that resume returned).
     """
-    return resume_on(None, pending, op_id, result, tools=tools, error=error,
+    return resume_on(None, pending, op_id, result, tools=tools, error=error, cancel=cancel,
                      parallel_map=parallel_map)
 
 
@@ -109,6 +116,7 @@ def resume_on(
     *,
     tools: Tools = None,
     error: str | BaseException | Mapping[str, Any] | None = None,
+    cancel: CancelToken | None = None,
     parallel_map: ParallelMap | None = None,
 ) -> Result | PendingStep:
     """``resume`` with the program executed by ``runner`` (a sandbox tier); same results."""
@@ -119,6 +127,9 @@ def resume_on(
             hint="a Result is final; only a PendingStep can be resumed",
         )
     _check_op(pending, op_id)
+    from .._host_input import check_tools
+
+    tools = check_tools(tools)
     check_registry(pending, tools)
     result = _checked_result(pending, op_id, result, tools) if error is None else result
     resumed = getattr(pending, "_resumed", None)
@@ -134,7 +145,7 @@ def resume_on(
     pending._resumed = op_id  # type: ignore[attr-defined]
     return _execute(
         pending.source, tools=tools, data=pending.data, limits=pending.limits, host=host,
-        runner=_with_parallel(runner, parallel_map),
+        cancel=cancel, runner=_with_parallel(runner, parallel_map),
     )
 
 
@@ -172,11 +183,15 @@ def _execute(
     data: Mapping[str, Any] | None,
     limits: Limits | None,
     host: ToolHost,
+    cancel: CancelToken | None = None,
     runner: Runner | None = None,
 ) -> Result | PendingStep:
     from .._run import run
 
-    outcome = (runner or run)(source, tools=tools, data=data, limits=limits, host=host)
+    if runner is None:
+        outcome = run(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
+    else:
+        outcome = runner(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
     if isinstance(outcome, Result) and host.replaying:  # ended before reaching its await
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")
@@ -188,7 +203,7 @@ def _with_parallel(runner: Runner | None, parallel_map: ParallelMap | None) -> R
         return runner  # a tier's guest runs pmap in its own way (positions are the same)
     from .._run import run
 
-    def concurrent(source: str, **kwargs: Any) -> Result | PendingStep:
+    def concurrent(source: str, **kwargs: Any) -> Result | PendingStep:  # cancel passes on
         return run(source, parallel_map=parallel_map, **kwargs)
 
     return concurrent

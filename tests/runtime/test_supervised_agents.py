@@ -141,7 +141,7 @@ def test_tools_as_processes_run_on_the_runtime_pool_and_crashes_are_tool_errors(
         step = rt.supervised_run(worker, llm=llm, runtime=runtime, tools_as_processes=True,
                                  timeout=60)
     assert step.return_value == {"n": 2}
-    assert step.turns[0].error["code"] == "tool_crashed"
+    assert step.turns[0].error.code == "tool_crashed"
     assert threads and all(name.startswith("runtime-sync") for name in threads)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import ptclisp
-from ptclisp.subagent import Budget, Ledger, ScriptedLLM, Step, SubAgent
+from ptclisp.subagent import Budget, Ledger, ScriptedLLM, Step, SubAgent, Usage
 
 
 def clj(program: str, *, tokens: tuple[int, int] = (100, 10)) -> dict[str, Any]:
@@ -76,8 +76,8 @@ def test_output_tokens_run_out_after_the_second_resume() -> None:
     # 15 output tokens spent before the suspensions; the parent's next turn spends 10 more
     step, _ = drive(Budget(output_tokens=20))
     assert step.status == "error"
-    assert step.error["code"] == "budget_exhausted" and step.error["budget"] == "output_tokens"
-    assert "output_tokens" in step.error["message"] and step.error["hint"]
+    assert step.error.code == "budget_exhausted" and step.error.budget == "output_tokens"
+    assert "output_tokens" in step.error.message and step.error.hint
     assert [t.status for t in step.turns] == ["continue"]
 
 
@@ -92,36 +92,42 @@ def test_a_nested_subagent_exhausting_the_shared_budget_ends_the_parent() -> Non
     agent = parent(Budget(input_tokens=120))
     step = agent.run(llm=ScriptedLLM(script()))
     assert isinstance(step, Step)
-    assert step.error["code"] == "budget_exhausted" and step.error["budget"] == "input_tokens"
+    assert step.error.code == "budget_exhausted" and step.error.budget == "input_tokens"
 
 
 def test_steps_and_tool_calls_budgets_clamp_the_program() -> None:
     agent = SubAgent(prompt="x", max_turns=3, budget=Budget(steps=500))
     step = agent.run(llm=ScriptedLLM([clj("(reduce + (range 100000))")]))
-    assert step.error["code"] == "budget_exhausted" and step.error["budget"] == "steps"
-    assert step.turns[0].error["code"] == "step_limit"
+    assert step.error.code == "budget_exhausted" and step.error.budget == "steps"
+    assert step.turns[0].error.code == "step_limit"
 
     count = ptclisp.Tool("count", lambda **a: 1, signature="() -> :int")
     agent = SubAgent(prompt="x", tools=[count], max_turns=3, budget=Budget(tool_calls=3))
     step = agent.run(llm=ScriptedLLM([clj("(dotimes [i 10] (tool/count {}))")]))
-    assert step.error["budget"] == "tool_calls"
+    assert step.error.budget == "tool_calls"
 
 
 def test_cost_is_charged_where_the_model_has_a_price() -> None:
     prices = {"scripted": (1_000_000.0, 2_000_000.0)}  # $1 per input token, $2 per output token
     agent = SubAgent(prompt="x", max_turns=3, budget=Budget(cost_usd=150, prices=prices))
     step = agent.run(llm=ScriptedLLM([clj("1", tokens=(100, 10)), clj("2", tokens=(100, 10))]))
-    assert step.error["budget"] == "cost_usd"
+    assert step.error.budget == "cost_usd"
     # 100*1 + 10*2 = 120 after the first reply (under 150), 240 after the second: its program
     # never runs
-    assert "used 240 of 150" in step.error["message"]
+    assert "used 240 of 150" in step.error.message
     assert len(step.turns) == 1
 
 
 def test_an_unpriced_model_adds_no_cost_and_says_so() -> None:
     ledger = Ledger(Budget(cost_usd=1))
-    ledger.charge_llm("unknown-model", 1000, 1000)
+    ledger.charge_llm("unknown-model", Usage(input_tokens=1000, output_tokens=1000))
     assert ledger.used("cost_usd") == 0 and ledger.priced is False
+
+
+def test_the_price_table_prices_known_models() -> None:
+    ledger = Ledger(Budget())
+    ledger.charge_llm("gpt-4o-mini-2024-07-18", Usage(input_tokens=1_000_000, output_tokens=0))
+    assert ledger.used("cost_usd") == pytest.approx(0.15) and ledger.priced is True
 
 
 @pytest.mark.parametrize("bad", [{}, {"budget": {"steps": -1}, "spent": {}},

@@ -48,9 +48,9 @@ def test_before_tool_refusal_is_a_tool_error_the_program_sees() -> None:
         if args["to"] == "mallory" else None,
         after_tool=seen.append)
     assert sent == []
-    assert step.turns[0].error["code"] == "tool_error"
-    assert "mallory is blocked" in step.turns[0].error["message"]
-    assert step.turns[0].error["hint"] == "pay someone else"
+    assert step.turns[0].error.code == "tool_error"
+    assert "mallory is blocked" in step.turns[0].error.message
+    assert step.turns[0].error.hint == "pay someone else"
     assert "mallory is blocked" in step.turns[1 - 1].feedback
     assert [r.error["code"] for r in seen] == ["tool_error"]
     assert step.return_value == "gave-up"
@@ -62,7 +62,7 @@ def test_hostile_hook_results_become_tool_errors_not_crashes(bad: Any) -> None:
     step = paying.run(llm=ScriptedLLM([clj('(tool/send {:to "bob" :amount 5})')]),
                       before_tool=lambda name, args: bad, )
     assert sent == []
-    assert step.turns[0].error["code"] in ("invalid_args", "tool_error")
+    assert step.turns[0].error.code in ("invalid_args", "tool_error")
 
 
 def test_turn_hooks_see_every_turn_in_order() -> None:

@@ -192,7 +192,8 @@ def test_anthropic_wire_format_run() -> None:
     assert step.ok and step.return_value == {"total": 35.5, "count": 3}
     assert (step.usage.input_tokens, step.usage.output_tokens) == (100, 20)
     second = server.requests[1]["body"]
-    assert "ptclisp" in second["system"]
+    assert "ptclisp" in second["system"][0]["text"]  # a cached system block
+    assert second["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert [m["role"] for m in second["messages"]] == ["user", "assistant", "user"]
 
 

@@ -83,4 +83,4 @@ def test_a_hostile_program_in_the_wasm_tier_ends_the_turn_with_its_code() -> Non
                      limits=ptclisp.Limits(timeout_s=1.0, max_steps=10**12))
     step = agent.run(llm=ScriptedLLM([clj("(loop [] (recur))")]))
     assert step.status == "error"
-    assert step.turns[0].error["code"] == "timeout"
+    assert step.turns[0].error.code == "timeout"

@@ -31,7 +31,7 @@ def provider() -> tuple[TracerProvider, InMemorySpanExporter]:
 
 
 def runs(exporter: InMemorySpanExporter) -> list[Any]:
-    return [s for s in exporter.get_finished_spans() if s.name == "subagent.run"]
+    return [s for s in exporter.get_finished_spans() if s.name.startswith("invoke_agent")]
 
 
 def test_each_resumed_run_links_to_the_piece_it_continues_in_one_trace() -> None:
@@ -53,7 +53,7 @@ def test_each_resumed_run_links_to_the_piece_it_continues_in_one_trace() -> None
     assert [link.context.span_id for link in third_run.links] == [second_run.context.span_id]
     assert {r.context.trace_id for r in (first_run, second_run, third_run)} == {
         first_run.context.trace_id}
-    assert second_run.attributes["subagent.resumed"] is True
+    assert second_run.attributes["ptclisp.agent.resumed"] is True
 
 
 def test_a_nested_resume_links_to_its_own_earlier_run_under_its_parents_span() -> None:
@@ -72,13 +72,13 @@ def test_a_nested_resume_links_to_its_own_earlier_run_under_its_parents_span() -
     spans = exporter.get_finished_spans()
     by_id = {s.context.span_id: s for s in spans}
     boss_1, dialer_1, boss_2, dialer_2 = sorted(
-        runs(exporter), key=lambda s: (s.start_time, s.attributes["subagent.depth"]))
-    assert (boss_1.attributes["subagent.name"], dialer_1.attributes["subagent.name"]) == (
+        runs(exporter), key=lambda s: (s.start_time, s.attributes["ptclisp.agent.depth"]))
+    assert (boss_1.attributes["gen_ai.agent.name"], dialer_1.attributes["gen_ai.agent.name"]) == (
         "boss", "dialer")
     assert [link.context.span_id for link in boss_2.links] == [boss_1.context.span_id]
     assert [link.context.span_id for link in dialer_2.links] == [dialer_1.context.span_id]
     ancestor = by_id[dialer_2.parent.span_id]
-    while ancestor.name != "subagent.run":
+    while not ancestor.name.startswith("invoke_agent"):
         ancestor = by_id[ancestor.parent.span_id]
     assert ancestor is boss_2  # the nested resume runs inside its parent's resumed run
     assert len({s.context.trace_id for s in spans}) == 1
