@@ -121,7 +121,8 @@ class JournalBridge:
     def __init__(self, host: ToolHost, limits: ptclisp.Limits | None,
                  cancel: ptclisp.CancelToken | None = None) -> None:
         self.host = host
-        self.meter = Meter(limits if limits is not None else ptclisp.Limits(), cancel=cancel)
+        self.meter = Meter(limits if limits is not None else ptclisp.Limits())
+        self.meter.cancel = cancel  # checked at each call and await (not here: see cancelled)
 
     def answer(self, name: str, args: Any) -> dict[str, Any]:
         import time
@@ -164,6 +165,17 @@ class JournalBridge:
         if mode == "all":
             return self.host.await_all(values)
         return self.host.await_any(values)
+
+
+def cancelled(cancel: ptclisp.CancelToken | None) -> ptclisp.Result | None:
+    """The error ``Result`` of a run whose token was cancelled before it started, else None."""
+    if cancel is None or not cancel.cancelled:
+        return None
+    try:
+        cancel.check()
+    except ptclisp.PtclispError as exc:
+        return ptclisp.Result(status="error", error=exc)
+    return None
 
 
 def journal_outcome(

@@ -209,6 +209,9 @@ class ProcessPool:
     ) -> ptclisp.Result | ptclisp.PendingStep:
         """Run ``source`` in a worker with ``host`` (its journal, tools and awaits) kept here:
         the ``runner`` of ``sandbox.start``/``resume`` (``ptclisp.host.start_on``)."""
+        stopped = _bridge.cancelled(cancel)
+        if stopped is not None:
+            return stopped
         request = _bridge.build_request(source, host.tools, data, limits, False, journal=True)
         timeout_s = (limits or ptclisp.Limits()).timeout_s
         request["cpu_budget_s"] = timeout_s + self.grace_s

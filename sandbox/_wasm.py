@@ -199,6 +199,9 @@ class WasmSandbox:
         """Run ``source`` in a fresh store with ``host`` (its journal, tools and awaits) kept
         here: the ``runner`` of ``sandbox.start``/``resume`` (``ptclisp.host.start_on``).
         ``cancel`` ends the run at its next tool call or await (code ``cancelled``)."""
+        stopped = _bridge.cancelled(cancel)
+        if stopped is not None:
+            return stopped
         request = _bridge.build_request(source, host.tools, data, limits, False, json_exact,
                                         journal=True)
         answer = self._call(request, _bridge.JournalBridge(host, limits, cancel), limits)

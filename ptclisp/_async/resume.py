@@ -192,7 +192,8 @@ def _execute(
         outcome = run(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
     else:
         outcome = runner(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
-    if isinstance(outcome, Result) and host.replaying:  # ended before reaching its await
+    if isinstance(outcome, Result) and host.replaying and not _cancelled(outcome):
+        # the replay ended before reaching the await it suspended at
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")
     return outcome
@@ -278,6 +279,10 @@ def _checked_result(pending: PendingStep, op_id: str, result: Any, tools: Tools)
             code="pending_invalid_result",
             hint=f"deliver a result of type {tool.result}; the op is still pending",
         ) from None
+
+
+def _cancelled(result: Result) -> bool:
+    return result.error is not None and result.error.code == "cancelled"
 
 
 def _check_op(pending: PendingStep, op_id: str) -> None:

@@ -299,3 +299,16 @@ def test_the_first_compile_is_announced_not_silent(tmp_path: Path, monkeypatch: 
     with sandbox.WasmSandbox(progress=said.append):
         pass
     assert said == []  # cached now: nothing to announce
+
+
+@pytest.mark.parametrize("tier", ["process", "wasm"])
+def test_a_cancelled_token_ends_a_tier_run_at_its_next_tool_call(tier: str) -> None:
+    tools, calls = make_tools()
+    token = ptclisp.CancelToken()
+    token.cancel()
+    result = sandbox.start('(tool/count {:key "x"})', tools=tools, tier=tier, cancel=token)
+    assert result.error.code == "cancelled"
+    assert calls == []
+    step = sandbox.start('(await (tool/phone {:number "1"}))', tools=tools, tier=tier)
+    resumed = sandbox.resume(step, "call-1", {"said": "x"}, tools=tools, tier=tier, cancel=token)
+    assert resumed.error.code == "cancelled"
