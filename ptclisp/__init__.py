@@ -24,6 +24,8 @@ from ._errors import (
     error_from_dict,
 )
 from ._limits import CancelToken, Limits
+from ._preview import AwaitUse, Definition, Preview, ToolUse, preview
+from ._program import CompiledProgram, compile
 from ._reader.reader import read_string
 from ._result import Result, ToolCall
 from ._run import run
@@ -34,8 +36,11 @@ from ._values.types import Char, Keyword, List, Map, Set, Symbol, Vector, from_p
 
 __all__ = [
     "AnalysisError",
+    "AwaitUse",
     "CancelToken",
     "Char",
+    "CompiledProgram",
+    "Definition",
     "EvalError",
     "HostInputError",
     "InternalError",
@@ -47,6 +52,7 @@ __all__ = [
     "PendingError",
     "PendingStep",
     "PendingStore",
+    "Preview",
     "PtclispError",
     "ReadError",
     "Result",
@@ -59,12 +65,15 @@ __all__ = [
     "ToolCall",
     "ToolError",
     "ToolRegistry",
+    "ToolUse",
     "Vector",
+    "compile",
     "deserialize",
     "error_from_dict",
     "from_python",
     "parse_signature",
     "pr_str",
+    "preview",
     "read_string",
     "resume",
     "resume_stored",

@@ -104,7 +104,7 @@ class ToolGate:
             collections.deque
         )
         for entry in replay:
-            self._replay[call_key(entry["tool"], entry["args"])].append(entry)
+            self._replay[call_key(entry["tool"], self._snake(entry))].append(entry)
         self.allow_live = allow_live
         self._converted = converted if converted is not None else {}
         """Replayed results already converted to ptclisp values, by entry id: a value a later
@@ -114,6 +114,14 @@ class ToolGate:
         """Replay entries used, in call order."""
         self.live_calls: list[dict[str, Any]] = []
         """Calls executed for real in this run: ``{"tool", "args", "result", "error"}``."""
+
+    def _snake(self, entry: dict[str, Any]) -> Any:
+        """A journal entry's arguments as the wrapper receives them: ptclisp records the
+        program's keys (``customer-id``), the wrapper gets the tool's (``customer_id``)."""
+        tool, args = self.tools.get(entry["tool"]), entry["args"]
+        if tool is None or not isinstance(args, dict):
+            return args
+        return tool.snake_keys(args)
 
     def replayed_now(self) -> bool:
         """Whether this thread's latest call was answered from the replay."""
@@ -131,6 +139,7 @@ class ToolGate:
                              signature=tool.signature_text, is_async=tool.is_async,
                              result=tool.result)
         wrapped.gate = self
+        wrapped.original = tool
         return wrapped
 
     def _call(self, tool: Tool, args: dict[str, Any]) -> Any:
@@ -229,6 +238,14 @@ class _GatedTool(Tool):
     so the tool is synchronous for that call (``await`` passes a plain value through)."""
 
     gate: ToolGate | None = None
+    original: Tool | None = None
+    """The agent's tool: its parameters decide the kebab→snake mapping of argument keys (the
+    wrapper's own ``**args`` has none), so ``{:customer-id 7}`` validates as in ptclisp.run."""
+
+    def validate(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.original is not None:
+            return self.original.validate(args)
+        return super().validate(args)
 
     @property
     def is_async(self) -> bool:

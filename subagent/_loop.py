@@ -113,6 +113,7 @@ class Loop:
         started = time.perf_counter()
         if self.owner:
             self.ledger.begin()
+        self.state.restore_system_prompt(self._system_prompt())
         with self._run_span(resumed=True, links=links_to(pending.trace)) as span:
             turn = self.state.open_turn
             if turn is None:
@@ -293,7 +294,7 @@ class Loop:
                        gen_ai__usage__output_tokens=usage.output_tokens)
         if isinstance(outcome, PendingStep):
             set_attributes(span, ptclisp__agent__status="pending")
-            outcome.host_state = self.state.to_host_state()
+            outcome.host_state = self.state.to_host_state(self._system_prompt())
             outcome.budget = self.ledger.to_dict()
             outcome.trace = trace_context(span)
             return outcome

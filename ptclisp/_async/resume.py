@@ -85,7 +85,7 @@ def start_on(
     tools = check_tools(tools)
     host = ToolHost(tools, host_state=host_state)
     return _execute(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel,
-                    runner=_with_parallel(runner, parallel_map))
+                    runner=runner, parallel_map=parallel_map)
 
 
 def resume(
@@ -142,10 +142,16 @@ def resume_on(
     journal = _journal_copy(pending.journal)
     journal.op_results[op_id] = _outcome(op_id, result, error)
     host = ToolHost(tools, journal=journal, step_id=pending.step_id, host_state=pending.host_state)
+    # A checkpoint skips the top-level forms that finished before the suspension; a tier's guest
+    # replays from the top instead (it keeps no namespace between pieces).
+    checkpoint = pending.checkpoint if runner is None else None
+    if checkpoint is not None:
+        host.skip_replayed(checkpoint["calls"], checkpoint["awaits"], checkpoint["cursor"])
+        host.first_form = checkpoint["form"]
     pending._resumed = op_id  # type: ignore[attr-defined]
     return _execute(
         pending.source, tools=tools, data=pending.data, limits=pending.limits, host=host,
-        cancel=cancel, runner=_with_parallel(runner, parallel_map),
+        checkpoint=checkpoint, cancel=cancel, runner=runner, parallel_map=parallel_map,
     )
 
 
@@ -157,6 +163,7 @@ def pending_step(
     host: ToolHost,
     steps: int,
     output: str,
+    checkpoint: dict[str, Any] | None = None,
 ) -> PendingStep:
     """The ``PendingStep`` of a run that just raised ``Suspend`` (called by ``_run``)."""
     kwargs: dict[str, Any] = {}
@@ -172,6 +179,7 @@ def pending_step(
         output=output,
         steps_spent=steps,
         host_state=host.host_state,
+        checkpoint=checkpoint,
         **kwargs,
     )
 
@@ -183,13 +191,16 @@ def _execute(
     data: Mapping[str, Any] | None,
     limits: Limits | None,
     host: ToolHost,
+    checkpoint: dict[str, Any] | None = None,
     cancel: CancelToken | None = None,
     runner: Runner | None = None,
+    parallel_map: ParallelMap | None = None,
 ) -> Result | PendingStep:
-    from .._run import run
+    from .._run import run_loaded
 
     if runner is None:
-        outcome = run(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
+        outcome = run_loaded(source, None, tools=tools, data=data, limits=limits, host=host,
+                             checkpoint=checkpoint, cancel=cancel, parallel_map=parallel_map)
     else:
         outcome = runner(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
     if isinstance(outcome, Result) and host.replaying and not _cancelled(outcome):
@@ -197,17 +208,6 @@ def _execute(
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")
     return outcome
-
-
-def _with_parallel(runner: Runner | None, parallel_map: ParallelMap | None) -> Runner | None:
-    if runner is not None or parallel_map is None:
-        return runner  # a tier's guest runs pmap in its own way (positions are the same)
-    from .._run import run
-
-    def concurrent(source: str, **kwargs: Any) -> Result | PendingStep:  # cancel passes on
-        return run(source, parallel_map=parallel_map, **kwargs)
-
-    return concurrent
 
 
 def fingerprints(host: ToolHost) -> dict[str, str]:

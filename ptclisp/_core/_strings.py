@@ -13,7 +13,7 @@ from typing import Any
 
 from .._errors import EvalError
 from .._limits import current_meter
-from .._values.types import Char, Keyword, Regex, Symbol, Vector
+from .._values.types import Char, Keyword, Regex, Symbol, Vector, keyword_of_str
 from ._registry import builtin
 from ._support import char, invalid_args, items, to_int_index, type_error, type_name
 from ._text import JAVA_WHITESPACE, as_str, charge_str, printer, str_of
@@ -110,7 +110,7 @@ def keyword(*args: Any) -> Any:
     if t is Keyword:
         return x
     if t is str:
-        return Keyword.parse(x) if x else Keyword("")
+        return keyword_of_str(x)  # Keyword.parse, cached: the same keyword
     if t is Symbol:
         return Keyword(x.name, x.ns)
     return None
@@ -175,30 +175,6 @@ def parse_boolean(s: Any) -> Any:
     if type(s) is not str:
         type_error(f"parse-boolean: expected a string, got {type_name(s)}")
     return {"true": True, "false": False}.get(s)
-
-
-def _java_number_format_error(fname: str, s: Any) -> EvalError:
-    return EvalError(f'{fname}: for input string: "{s}"', code="invalid_args",
-                     hint="use parse-long / parse-double to get nil instead of an error")
-
-
-@builtin("Long/parseLong", "Integer/parseInt", arglists="([s])",
-         doc="The integer written in s (Java); an error if it is not one (parse-long gives nil).",
-         category="strings")
-def java_parse_long(s: Any) -> int:
-    if type(s) is not str or _LONG.fullmatch(s) is None:
-        raise _java_number_format_error("parseLong", s)
-    return int(s)
-
-
-@builtin("Double/parseDouble", arglists="([s])",
-         doc="The float written in s (Java); an error if it is not one (parse-double gives nil).",
-         category="strings")
-def java_parse_double(s: Any) -> float:
-    m = _DOUBLE.fullmatch(s) if type(s) is str else None
-    if m is None:
-        raise _java_number_format_error("parseDouble", s)
-    return float(m.group(1))
 
 
 # ---------------------------------------------------------------- format

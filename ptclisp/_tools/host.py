@@ -24,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import dataclasses
 import difflib
+import functools
 import inspect
 import threading
 import time
@@ -79,24 +81,55 @@ class ToolHost:
         self.awaiting: tuple[str, ...] = ()
         """The op ids of the last ``Suspend``."""
         self._lock = threading.Lock()
-        self._replay: dict[tuple[str, bytes], collections.deque[int]] = collections.defaultdict(
-            collections.deque
-        )
+        self._replay: dict[tuple[str, bytes], collections.deque[int]] | None = None
+        """Journal indexes by (tool, packed args), built at the first replayed call."""
+        self._skipped = 0
+        """Journal entries counted as replayed by a checkpoint (``skip_replayed``)."""
         self._at: dict[str, int] = {}
-        """Journal entries by position (``_Cursor``): replay whatever order calls complete in."""
+        """Journal entries by position (``_Cursor``): replay whatever order calls complete in;
+        built with ``_replay``."""
         self._unreplayed_root = 0
-        for index, entry in enumerate(self.journal.calls):
-            pos = entry.get("pos")
-            if pos is None:  # a journal written before positions: match by name and arguments
-                self._replay[_key(entry["tool"], entry["args"])].append(index)
-            else:
-                self._at[pos] = index
-            self._unreplayed_root += pos is None or "/" not in pos
         self._unreplayed = len(self.journal.calls)
+        self._root = _Cursor("")
+        """The position of the program's top level (pmap items get their own, per thread)."""
         self._local = threading.local()
         self._awaits = 0
         self._replaying = bool(self.journal.calls or self.journal.awaits_done)
         self._live_since = time.monotonic()
+        self.first_form = 0
+        """The top-level form the run starts at (set when resuming from a checkpoint)."""
+        self.mark: tuple[Any, ...] | None = None
+        """The state at the start of the latest top-level form (``mark_form``)."""
+        self.form_hook: Callable[[int, Any, Any], None] | None = (
+            self.mark_form if self._replaying or _has_async(self.tools) else None)
+        """Set when the run may suspend: marks each top-level form for a checkpoint."""
+
+    # ------------------------------------------------------------ checkpoints
+
+    def mark_form(self, index: int, ns: dict[str, Any], ctx: Any) -> None:
+        """Top-level form ``index`` starts: remember what a resume would restore to skip the
+        forms before it (see ``_async.checkpoint``)."""
+        meter = ctx.meter
+        self.mark = (index, dict(ns), meter.steps, meter.memory, meter.tool_calls,
+                     meter.output, len(ctx.output), len(self.journal.calls) - self._unreplayed,
+                     self._awaits, [self._root.calls, self._root.forks])
+
+    def skip_replayed(self, calls: int, awaits: int, cursor: list[int] | None = None) -> None:
+        """Count the first ``calls`` journaled calls and ``awaits`` awaits as replayed (a
+        resume from a checkpoint does not run the forms that made them), recording them;
+        ``cursor``: the top level's ``[calls, pmaps]`` at the checkpoint (journal positions)."""
+        if self._replay is not None or self._skipped or calls > self._unreplayed:
+            raise diverged("the checkpoint does not match the journal")
+        self._skipped = calls
+        if cursor is not None:
+            self._root.calls, self._root.forks = cursor
+        for entry in self.journal.calls[:calls]:
+            self.calls.append(_ReplayedCall(
+                name=entry["tool"], args=entry["args"],
+                result=functools.partial(self._call_result, entry), error=entry["error"],
+                duration_s=entry.get("duration_s", 0.0), op_id=entry["op_id"]))
+        self._unreplayed -= calls
+        self._awaits = awaits
 
     # ------------------------------------------------------------ tool calls
 
@@ -122,9 +155,10 @@ class ToolHost:
         """The journal entry answering the call at ``pos`` (checked to be the same call)."""
         key = _key(name, host_args)
         with self._lock:
+            replay = self._replay_index()
             index = self._at.pop(pos, None)
             if index is None:
-                queue = self._replay.get(key)
+                queue = replay.get(key)
                 index = queue.popleft() if queue else None
             if index is None:
                 return None
@@ -136,13 +170,29 @@ class ToolHost:
                            f"tool/{entry['tool']} (or with other arguments)")
         return index
 
+    def _replay_index(self) -> dict[tuple[str, bytes], collections.deque[int]]:
+        """Journal indexes of the calls still to replay: by position (``_at``), and by (tool,
+        packed arguments) for entries written before positions existed. Built once."""
+        if self._replay is not None:
+            return self._replay
+        index: dict[tuple[str, bytes], collections.deque[int]] = collections.defaultdict(
+            collections.deque)
+        for i in range(self._skipped, len(self.journal.calls)):
+            entry = self.journal.calls[i]
+            pos = entry.get("pos")
+            if pos is None:
+                index[_key(entry["tool"], entry["args"])].append(i)
+            else:
+                self._at[pos] = i
+            self._unreplayed_root += pos is None or "/" not in pos
+        self._replay = index
+        return index
+
     # ------------------------------------------------------------ positions (pmap, pcalls)
 
     def _cursor(self) -> _Cursor:
         cursor: _Cursor | None = getattr(self._local, "cursor", None)
-        if cursor is None:
-            cursor = self._local.cursor = _Cursor("")
-        return cursor
+        return cursor if cursor is not None else self._root
 
     def position(self) -> str:
         """Where this thread's next tool call will be (for a guest that runs the program while
@@ -156,9 +206,13 @@ class ToolHost:
         path, _, count = position.rpartition(":")
         if not count.isdigit() or len(position) > 4096:
             raise ValueError(f"malformed journal position {position[:80]!r}")
-        cursor = _Cursor(path, forked="/" in path)
-        cursor.calls = int(count)
-        self._local.cursor = cursor
+        if path:
+            cursor = _Cursor(path, forked="/" in path)
+            cursor.calls = int(count)
+            self._local.cursor = cursor
+        else:
+            self._local.cursor = None
+            self._root.calls = int(count)
 
     def forked(self, fn: Callable[[Any], Any]) -> Callable[[tuple[int, Any]], Any]:
         """``fn`` for the items of one ``pmap``/``pcalls``, called with ``(index, item)``: each
@@ -256,10 +310,11 @@ class ToolHost:
 
     def _answer(self, entry: dict[str, Any]) -> Any:
         """A journal entry → what the program sees (recorded in ``calls`` as it goes)."""
-        call = ToolCall(
+        record = ToolCall if "raw" in entry else _ReplayedCall  # converts its result when read
+        call = record(
             name=entry["tool"],
             args=entry["args"],
-            result=self._call_result(entry),
+            result=entry["raw"] if "raw" in entry else functools.partial(self._call_result, entry),
             error=entry["error"],
             duration_s=entry.get("duration_s", 0.0),
             op_id=entry["op_id"],
@@ -340,6 +395,8 @@ class ToolHost:
         if self._cursor().forked:
             return
         if self._replaying and self._awaits >= self.journal.awaits_done:
+            with self._lock:
+                self._replay_index()
             if self._unreplayed_root:
                 skipped = self._unreplayed_root
                 raise diverged(f"the replay skipped {skipped} tool call(s) of the first run")
@@ -383,6 +440,44 @@ class ToolHost:
     def pending_ops(self) -> dict[str, dict[str, Any]]:
         """``{op_id: {"tool", "args"}}`` of started ops without a delivered result."""
         return self.journal.pending_ops()
+
+
+class _ReplayedCall(ToolCall):
+    """The record of a call answered from the journal: its ``result`` (host data converted
+    back from the journaled value — 10,000 records take milliseconds) is converted when first
+    read, not on every resume; constructed with ``result`` = the converting function."""
+
+    @property
+    def result(self) -> Any:
+        convert = self.__dict__.get("_convert")
+        if convert is not None:
+            self.__dict__["_result"] = convert()
+            del self.__dict__["_convert"]
+        return self.__dict__.get("_result")
+
+    @result.setter
+    def result(self, value: Any) -> None:
+        if isinstance(value, functools.partial):  # from _answer: convert on demand
+            self.__dict__["_convert"] = value
+        else:
+            self.__dict__.pop("_convert", None)
+            self.__dict__["_result"] = value
+
+    def plain(self) -> ToolCall:
+        return ToolCall(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ToolCall) and self.plain() == (
+            other.plain() if isinstance(other, _ReplayedCall) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # as the dataclass's
+
+    def __reduce__(self) -> Any:  # crosses processes as a plain record
+        return self.plain().__reduce__()
+
+
+def _has_async(tools: Mapping[str, Any]) -> bool:
+    return any(isinstance(t, Tool) and t.is_async for t in tools.values())
 
 
 class _Cursor:

@@ -10,14 +10,30 @@ not a JSON atom is a one-key dict whose key starts with ``~``:
     {"~big": "-1f…"}  integer outside 64 bits, in hex     {"~re": "src"} regex
     {"~fn": "#function[f]"} a function (not callable after decoding; prints the same)
     {"~op": [id, tool]} an async op handle
+    {"~rows": [[k1, k2, ...], [v11, v12, ...], ...]} a vector of at least two maps with the
+        same keyword keys in the same order (k: the keywords' names) and only JSON-atom values
+        (64-bit integers): a table, the usual tool result, decoded without per-key work
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import chain, repeat
 from typing import Any
 
-from .types import Char, Keyword, LazySeq, List, Map, OpHandle, Set, Symbol, Vector
+from .types import (
+    Char,
+    Keyword,
+    LazySeq,
+    List,
+    Map,
+    OpHandle,
+    Set,
+    Symbol,
+    Vector,
+    bulk,
+    keyword_of_str,
+)
 
 __all__ = ["OpaqueFunction", "decode", "encode"]
 
@@ -50,6 +66,10 @@ def encode(value: Any) -> Any:
     if t is int:
         return value if -_INT64 <= value < _INT64 else {"~big": format(value, "x")}
     if t is Vector:
+        if len(value) > 1 and type(value[0]) is Map:
+            rows = _encode_rows(value)
+            if rows is not None:
+                return rows
         return [encode(x) for x in value]
     if t is Keyword:
         return {"~k": value.qualified}
@@ -78,6 +98,49 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot encode a {t.__name__}")
 
 
+_ROW_ATOMS = frozenset({str, bool, float, int, type(None)})
+_MAP_ONLY = frozenset({Map})
+_KEYWORD_ONLY = frozenset({Keyword})
+_LIST_ONLY = frozenset({list})
+_values = dict.values
+
+
+def _encode_rows(table: Vector) -> dict[str, Any] | None:
+    """``{"~rows": ...}`` for a table (see the module doc), or None; the checks run in C."""
+    if not _MAP_ONLY.issuperset(map(type, table)):
+        return None
+    keys = tuple(table[0])
+    if not _KEYWORD_ONLY.issuperset(map(type, keys)) or len(set(map(tuple, table))) != 1:
+        return None
+    with bulk:
+        rows = list(map(list, map(_values, table)))
+    for column in zip(*rows) if keys else ():
+        types = set(map(type, column))
+        if not _ROW_ATOMS.issuperset(types):
+            return None
+        if int in types:
+            ints = column if len(types) == 1 else [x for x in column if type(x) is int]
+            if min(ints) < -_INT64 or max(ints) >= _INT64:
+                return None
+    return {"~rows": [[k.qualified for k in keys], *rows]}
+
+
+def _decode_rows(body: list[Any]) -> Vector:
+    if type(body) is not list or len(body) < 3 or type(body[0]) is not list or \
+            any(type(name) is not str for name in body[0]):
+        raise ValueError("malformed encoded value: a ~rows table needs names and two rows")
+    keys = tuple(map(keyword_of_str, body[0]))
+    rows = body[1:]
+    width = len(keys)
+    if not _LIST_ONLY.issuperset(map(type, rows)) or set(map(len, rows)) != {width} or \
+            not _ROW_ATOMS.issuperset(map(type, chain.from_iterable(rows))):
+        raise ValueError("malformed encoded value: a ~rows row does not match its names")
+    if len(set(keys)) != width:
+        raise ValueError("malformed encoded value: a ~rows table repeats a name")
+    with bulk:
+        return Vector(map(Map, map(zip, repeat(keys), rows)))
+
+
 def decode(data: Any) -> Any:
     t = type(data)
     if t is list:
@@ -95,7 +158,14 @@ def decode(data: Any) -> Any:
 
 def _decode_map(flat: list[Any]) -> Map:
     it = iter(flat)
-    return Map((decode(k), decode(v)) for k, v in zip(it, it))
+    out = Map()
+    for k, v in zip(it, it):
+        if type(k) is dict and len(k) == 1 and type(k.get("~k")) is str:
+            key = keyword_of_str(k["~k"])  # the usual key, without the generic dispatch
+        else:
+            key = decode(k)
+        out[key] = v if type(v) in _ROW_ATOMS else decode(v)
+    return out
 
 
 def _decode_symbol(text: str) -> Symbol:
@@ -124,4 +194,5 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
     "~re": _decode_regex,
     "~fn": OpaqueFunction,
     "~op": _decode_op,
+    "~rows": _decode_rows,
 }

@@ -121,3 +121,36 @@ def test_replay_is_order_independent(xs: list[int], seed: int, use_threads: bool
     used[(-1, value["after"])] += 1
     assert used == answered
     assert len({r["for"] for _, _, r, _ in value["rs"]}) == len(xs)  # one op per item
+
+
+FORMS = """
+(def pre (pmap (fn [x] (tool/f {:x x})) data/xs))
+(def r1 (await (tool/op {:x 99})))
+(def mid (pmap (fn [x] (tool/f {:x (+ x 10)})) data/xs))
+(def r2 (await (tool/op {:x 98})))
+(def post (pmap (fn [x] (tool/f {:x (+ x 20)})) data/xs))
+{:pre pre :mid mid :post post}
+"""
+
+
+@settings(max_examples=25, deadline=None)
+@given(xs=st.lists(st.integers(0, 3), min_size=1, max_size=5), seed=st.integers(0, 2**32))
+def test_checkpointed_resumes_keep_pmap_positions(xs: list[int], seed: int) -> None:
+    """Resumes skip finished top-level forms (checkpoints); the pmaps after them still get the
+    positions of the first run: every call once, each item its own answer."""
+    rng = random.Random(seed)
+    world = World()
+    tools = world.tools()
+    step = ptclisp.start(FORMS, tools=tools, data={"xs": xs}, parallel_map=shuffled(rng))
+    for _ in range(2):
+        assert isinstance(step, ptclisp.PendingStep)
+        assert step.checkpoint is not None and step.checkpoint["cursor"][1] >= 1
+        (op_id,) = step.awaiting
+        step = ptclisp.resume(ptclisp.deserialize(ptclisp.serialize(step)), op_id, {"ok": 1},
+                              tools=tools, parallel_map=shuffled(rng))
+    assert step.status == "ok", step.error
+    value = ptclisp.to_python(step.value)
+    assert sum(map(len, world.f_calls.values())) == 3 * len(xs)
+    for key, offset in (("pre", 0), ("mid", 10), ("post", 20)):
+        for x, answer in zip(xs, value[key]):
+            assert answer in world.f_calls[x + offset]
