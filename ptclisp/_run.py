@@ -357,6 +357,8 @@ def run_loaded(
     error: PtclispError | None = None
     reused = None
     try:
+        if cancel is not None:
+            cancel.check()
         if program is None:
             program = load(source)
             reusable = _reusable_for(program)
