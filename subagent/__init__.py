@@ -11,11 +11,13 @@ from typing import Any
 
 from ._agent import SubAgent, pending_ops, run
 from ._anthropic import AnthropicClient
+from ._budget import Budget, Ledger
 from ._effects import CallContext, current_call, idempotency_key
 from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
 from ._events import Done, Event, Pending, Token, ToolEnd, ToolStart, TurnEnd, TurnStart
 from ._extract import extract_program
+from ._gate import AfterTool, AfterTurn, BeforeTool, BeforeTurn, Refuse
 from ._host import AgentHost, HostError
 from ._hoststore import (
     Delivery,
@@ -36,8 +38,13 @@ from ._step import Step, TokenUsage, ToolCallRecord, Turn
 __all__ = [
     "LLM",
     "PRICES",
+    "AfterTool",
+    "AfterTurn",
     "AgentHost",
     "AnthropicClient",
+    "BeforeTool",
+    "BeforeTurn",
+    "Budget",
     "CallContext",
     "Delivery",
     "DepthLimitError",
@@ -48,11 +55,13 @@ __all__ = [
     "HostStoreError",
     "LLMError",
     "LLMResponse",
+    "Ledger",
     "OpRecord",
     "OpenAIClient",
     "Pending",
     "PostgresHostStore",
     "Price",
+    "Refuse",
     "RunRecord",
     "SQLiteHostStore",
     "ScriptedLLM",
