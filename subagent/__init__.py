@@ -12,11 +12,13 @@ from typing import Any
 from ._agent import SubAgent, pending_ops, run
 from ._anthropic import AnthropicClient
 from ._backend import HostBackend
+from ._budget import Budget, Ledger
 from ._effects import CallContext, current_call, idempotency_key
 from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
 from ._events import Done, Event, Pending, Token, ToolEnd, ToolStart, TurnEnd, TurnStart
 from ._extract import extract_program
+from ._gate import AfterTool, AfterTurn, BeforeTool, BeforeTurn, Refuse
 from ._host import AgentHost, HostError
 from ._hoststore import (
     Delivery,
@@ -38,8 +40,13 @@ from ._step import Step, TokenUsage, ToolCallRecord, Turn
 __all__ = [
     "LLM",
     "PRICES",
+    "AfterTool",
+    "AfterTurn",
     "AgentHost",
     "AnthropicClient",
+    "BeforeTool",
+    "BeforeTurn",
+    "Budget",
     "CallContext",
     "Delivery",
     "DepthLimitError",
@@ -51,12 +58,14 @@ __all__ = [
     "HostStoreError",
     "LLMError",
     "LLMResponse",
+    "Ledger",
     "OpRecord",
     "OpenAIClient",
     "Pending",
     "PostgresHostStore",
     "Price",
     "RayBackend",
+    "Refuse",
     "RunRecord",
     "SQLiteHostStore",
     "ScriptedLLM",
