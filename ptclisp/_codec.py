@@ -10,6 +10,8 @@ not a JSON atom is a one-key dict whose key starts with ``~``:
     {"~big": "-1f…"}  integer outside 64 bits, in hex     {"~re": "src"} regex
     {"~fn": "#function[f]"} a function (not callable after decoding; prints the same)
     {"~op": [id, tool]} an async op handle
+    {"~ref": n}       the n-th collection (or string over 256 characters) completed so far,
+                      counted in encoding order: shared structure stays shared
 """
 
 from __future__ import annotations
@@ -42,30 +44,64 @@ class OpaqueFunction:
         return self.printed
 
 
+_LONG = 256
+"""Strings longer than this are shared by reference like collections (``~ref``)."""
+
+
 def encode(value: Any) -> Any:
+    """``value`` as plain data. A collection (or long string) met again is written as
+    ``{"~ref": n}``, the n-th one completed so far: shared structure stays shared, so a value
+    of 40 vectors with 2**40 leaves by sharing encodes in 40 entries, not 2**40."""
+    try:
+        return _encode(value, {})
+    except RecursionError:
+        from ._errors import LimitExceeded
+
+        raise LimitExceeded("the value is too deeply nested to encode", code="output_limit",
+                            hint="return flatter data: nest a few levels at most") from None
+
+
+def _encode(value: Any, memo: dict[int, int]) -> Any:
     t = type(value)
-    if t is str or t is bool or t is float or value is None:
+    if t is str:
+        if len(value) > _LONG:
+            ref = memo.get(id(value))
+            if ref is not None:
+                return {"~ref": ref}
+            memo[id(value)] = len(memo)
+        return value
+    if t is bool or t is float or value is None:
         return value
     if t is int:
         return value if -_INT64 <= value < _INT64 else {"~big": format(value, "x")}
-    if t is Vector:
-        return [encode(x) for x in value]
     if t is Keyword:
         return {"~k": value.qualified}
-    if t is Map or isinstance(value, dict):
-        flat: list[Any] = []
-        for k, v in value.items():
-            flat.append(encode(k))
-            flat.append(encode(v))
-        return {"~m": flat}
-    if t is List or t is LazySeq or isinstance(value, tuple):
-        return {"~l": [encode(x) for x in value]}
-    if t is Set or isinstance(value, frozenset):
-        return {"~set": [encode(x) for x in value]}
     if t is Char:
         return {"~c": value.ch}
     if t is Symbol:
         return {"~s": value.qualified}
+    ref = memo.get(id(value))
+    if ref is not None:
+        return {"~ref": ref}
+    out = _encode_new(value, t, memo)
+    if type(out) is list or len(out) == 1 and next(iter(out)) in _SHARED_TAGS:
+        memo[id(value)] = len(memo)
+    return out
+
+
+def _encode_new(value: Any, t: type, memo: dict[int, int]) -> Any:
+    if t is Vector:
+        return [_encode(x, memo) for x in value]
+    if t is Map or isinstance(value, dict):
+        flat: list[Any] = []
+        for k, v in value.items():
+            flat.append(_encode(k, memo))
+            flat.append(_encode(v, memo))
+        return {"~m": flat}
+    if t is List or t is LazySeq or isinstance(value, tuple):
+        return {"~l": [_encode(x, memo) for x in value]}
+    if t is Set or isinstance(value, frozenset):
+        return {"~set": [_encode(x, memo) for x in value]}
     if t.__name__ == "Regex":
         return {"~re": value.source}
     if t.__name__ == "OpHandle":
@@ -77,24 +113,54 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot encode a {t.__name__}")
 
 
+_SHARED_TAGS = frozenset({"~m", "~l", "~set"})
+
+
 def decode(data: Any) -> Any:
-    t = type(data)
-    if t is list:
-        return Vector(map(decode, data))
-    if t is not dict:
-        return data
-    if len(data) != 1:
-        raise ValueError("malformed encoded value: expected a one-key tag object")
-    ((tag, body),) = data.items()
-    decoder = _DECODERS.get(tag)
-    if decoder is None:
-        raise ValueError(f"malformed encoded value: unknown tag {tag!r}")
-    return decoder(body)
+    """The inverse of ``encode``; ``ValueError`` for malformed data."""
+    try:
+        return _Decoder().decode(data)
+    except RecursionError:
+        raise ValueError("malformed encoded value: nested too deeply") from None
 
 
-def _decode_map(flat: list[Any]) -> Map:
-    it = iter(flat)
-    return Map((decode(k), decode(v)) for k, v in zip(it, it))
+class _Decoder:
+    __slots__ = ("table",)
+
+    def __init__(self) -> None:
+        self.table: list[Any] = []
+
+    def decode(self, data: Any) -> Any:
+        t = type(data)
+        if t is list:
+            return self.shared(Vector(map(self.decode, data)))
+        if t is str:
+            return self.shared(data) if len(data) > _LONG else data
+        if t is not dict:
+            return data
+        if len(data) != 1:
+            raise ValueError("malformed encoded value: expected a one-key tag object")
+        ((tag, body),) = data.items()
+        if tag == "~ref":
+            if type(body) is not int or not 0 <= body < len(self.table):
+                raise ValueError(f"malformed encoded value: bad reference {body!r}")
+            return self.table[body]
+        if tag in _SHARED_TAGS:
+            if type(body) is not list:
+                raise ValueError(f"malformed encoded value: {tag} needs a list")
+            if tag == "~m":
+                it = iter(body)
+                return self.shared(Map((self.decode(k), self.decode(v)) for k, v in zip(it, it)))
+            items = map(self.decode, body)
+            return self.shared(List(items) if tag == "~l" else Set(items))
+        decoder = _DECODERS.get(tag)
+        if decoder is None:
+            raise ValueError(f"malformed encoded value: unknown tag {tag!r}")
+        return decoder(body)
+
+    def shared(self, value: Any) -> Any:
+        self.table.append(value)
+        return value
 
 
 def _decode_symbol(text: str) -> Symbol:
@@ -118,9 +184,6 @@ _DECODERS = {
     "~k": Keyword.parse,
     "~s": _decode_symbol,
     "~c": Char,
-    "~l": lambda items: List(map(decode, items)),
-    "~set": lambda items: Set(map(decode, items)),
-    "~m": _decode_map,
     "~big": lambda text: int(text, 16),
     "~re": _decode_regex,
     "~fn": OpaqueFunction,

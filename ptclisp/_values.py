@@ -29,6 +29,8 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ._limits import charge
+
 __all__ = [
     "EMPTY_LIST",
     "EMPTY_MAP",
@@ -171,6 +173,12 @@ class Vector(tuple):  # type: ignore[type-arg]
             hint="use (get v i) to get nil for a missing index",
         )
 
+    def __hash__(self) -> int:
+        # Hashing walks the elements (nested collections recursively, shared structure once per
+        # path): charged per element so a value with 2**40 leaves by sharing ends at the limit.
+        charge(len(self))
+        return tuple.__hash__(self)
+
     def __repr__(self) -> str:
         return "[" + " ".join(map(repr, self)) + "]"
 
@@ -179,6 +187,10 @@ class List(tuple):  # type: ignore[type-arg]
     """``(a b c)``: a list or a realised sequence."""
 
     __slots__ = ()
+
+    def __hash__(self) -> int:
+        charge(len(self))
+        return tuple.__hash__(self)
 
     def __repr__(self) -> str:
         return "(" + " ".join(map(repr, self)) + ")"
@@ -196,6 +208,7 @@ class Map(dict):  # type: ignore[type-arg]
         try:
             return self._hash
         except AttributeError:
+            charge(len(self))
             self._hash = hash(frozenset(self.items()))
             return self._hash
 
@@ -293,7 +306,9 @@ class LazySeq:
         return self.has(0)
 
     def __hash__(self) -> int:
-        return hash(self.realized())
+        items = self.realized()
+        charge(len(items))
+        return hash(items)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (tuple, LazySeq)):
@@ -338,6 +353,8 @@ def canonical_key(value: Any, depth: int = 0) -> tuple[int, Any]:
     if depth >= _KEY_DEPTH:
         return (10, ())
     depth += 1
+    if isinstance(value, (tuple, dict, frozenset)):
+        charge(len(value))
     if isinstance(value, (tuple, LazySeq)):
         return (6, tuple(canonical_key(x, depth) for x in value))
     if isinstance(value, dict):
@@ -377,14 +394,21 @@ def equals(a: Any, b: Any) -> bool:
         return a == b  # type: ignore[no-any-return]
     if isinstance(a, _SEQUENTIAL) and isinstance(b, _SEQUENTIAL):
         xs, ys = _as_tuple(a), _as_tuple(b)
-        return len(xs) == len(ys) and all(map(equals, xs, ys))
+        if len(xs) != len(ys):
+            return False
+        charge(len(xs))  # collections only: = of scalars stays free
+        return all(map(equals, xs, ys))
     if isinstance(a, dict) and isinstance(b, dict):
         if len(a) != len(b):
             return False
+        charge(len(a))
         missing = _NOTHING
         return all(equals(v, b.get(k, missing)) for k, v in a.items())
     if isinstance(a, frozenset) and isinstance(b, frozenset):
-        return len(a) == len(b) and all(x in b for x in a)
+        if len(a) != len(b):
+            return False
+        charge(len(a))
+        return all(x in b for x in a)
     if ta in _NUMERIC or tb in _NUMERIC or ta is bool or tb is bool:
         return False  # mixed int/float/bool never equal under =
     return ta is tb and a == b  # type: ignore[no-any-return]

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from .._errors import EvalError
+from .._limits import charge
 from .._values import Char, Keyword, Symbol, Vector, equals
 from ._registry import builtin
 from ._support import type_error, type_name
@@ -278,6 +279,7 @@ def compare_values(a: Any, b: Any) -> int:
         if ta is Vector:
             if len(a) != len(b):
                 return -1 if len(a) < len(b) else 1
+            charge(len(a))
             for x, y in zip(a, b):
                 c = compare_values(x, y)
                 if c:
