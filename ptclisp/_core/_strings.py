@@ -16,7 +16,7 @@ from .._limits import current_meter
 from .._values import Char, Keyword, Regex, Symbol, Vector
 from ._registry import builtin
 from ._support import char, invalid_args, items, to_int_index, type_error, type_name
-from ._text import JAVA_WHITESPACE, as_str, charge_str, printer, str_of
+from ._text import JAVA_WHITESPACE, as_str, charge_str, joined, printer, str_of
 
 
 @builtin("str", arglists="([] [x] [x & ys])",
@@ -25,12 +25,12 @@ from ._text import JAVA_WHITESPACE, as_str, charge_str, printer, str_of
 def str_(*args: Any) -> str:
     if len(args) == 1 and type(args[0]) is str:
         return args[0]  # type: ignore[no-any-return]
-    return charge_str("".join([x if type(x) is str else str_of(x) for x in args]))
+    return joined("", [x if type(x) is str else str_of(x) for x in args])
 
 
 def _printed(fn_name: str, args: tuple[Any, ...], end: str = "") -> str:
     fn = printer(fn_name)
-    return charge_str(" ".join(map(fn, args)) + end)
+    return joined(" ", [*map(fn, args)]) + end
 
 
 @builtin("pr-str", arglists="([& xs])", doc="The readable printed form of the arguments, space-separated.",
@@ -301,7 +301,7 @@ def format_(fmt: Any, *args: Any) -> str:
                          hint="pass one argument per % conversion")
         out.append(_format_one(conv, flags, width or "", precision or "", args[i]))
     out.append(fmt[pos:])
-    return charge_str("".join(out))
+    return joined("", out)
 
 
 # ---------------------------------------------------------------- clojure.string
@@ -321,7 +321,7 @@ def join(a: Any, b: Any = _NONE, *rest: Any) -> str:
     if rest:
         raise TypeError("wrong number of arguments passed to clojure.string/join")
     sep, coll = ("", a) if b is _NONE else (str_of(a), b)
-    return charge_str(sep.join([x if type(x) is str else str_of(x) for x in items(coll, "join")]))
+    return joined(sep, [x if type(x) is str else str_of(x) for x in items(coll, "join")])
 
 
 def _as_regex(fname: str, sep: Any) -> Regex:
@@ -462,7 +462,7 @@ def escape(s: Any, cmap: Any) -> str:
     for c in as_str("escape", s):
         r = cmap(char(c))
         out.append(c if r is None else str_of(r))
-    return charge_str("".join(out))
+    return joined("", out)
 
 
 @_string_fn("re-quote-replacement", "([s])",
