@@ -502,6 +502,11 @@ def read_forms(text: str) -> list[Object]:
     """Read all top-level forms of ``text``; raises ``ReadError`` with line/column."""
     if not isinstance(text, str):
         raise ReadError(f"source must be text, not {type(text).__name__}")
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise ReadError(f"the source contains a NUL character (line {line})",
+                        hint="remove the NUL (\\x00) characters from the program text")
     return ClojureReader().read(text)
 
 

@@ -63,11 +63,24 @@ _deep_lock = threading.Lock()
 _deep_runs = 0
 
 
-def load(source: str, known_globals: Collection[str] = ()) -> Program:
+SOURCE_BYTES_PER_CHAR = 256
+"""Memory charged per character of program text: reading, analysis and compilation peak at
+about 250 bytes of resident memory per source character (measured, bench/bench_limits.py)."""
+_CACHE_MAX_CHARS = 2_000_000  # the analysis cache's total source text (ASTs: ~100-180 B/char)
+_CACHE_MAX_ENTRY = 100_000
+_cache_chars = 0
+
+
+def load(source: str, known_globals: Collection[str] = (), meter: Meter | None = None) -> Program:
     """Read and analyze ``source`` (cached: the same text is analyzed once).
 
-    ``known_globals`` are names already defined in the namespace the program will run in.
+    ``known_globals`` are names already defined in the namespace the program will run in. With
+    a ``meter`` the text is charged to it first (``SOURCE_BYTES_PER_CHAR`` a character, so a
+    program text too large for the memory budget is refused before it is read) and the clock is
+    checked as the forms are analyzed.
     """
+    if meter is not None:
+        charge_source(meter, source)
     key = (source, frozenset(known_globals))
     with _cache_lock:
         program = _cache.get(key)
@@ -77,12 +90,52 @@ def load(source: str, known_globals: Collection[str] = ()) -> Program:
     from ._analyzer import analyze_program
     from ._reader import read_forms
 
-    program = analyze_program(read_forms(source), known_globals=key[1])
-    with _cache_lock:
-        _cache[key] = program
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    forms = read_forms(source)
+    if meter is not None:
+        meter.check_clock()
+        forms = _clocked(forms, meter)
+    program = analyze_program(forms, known_globals=key[1])
+    if len(source) <= _CACHE_MAX_ENTRY:
+        _remember(key, program)
     return program
+
+
+def charge_source(meter: Meter, source: str) -> None:
+    """Charge the memory reading and analyzing ``source`` takes, before doing it."""
+    if len(source) * SOURCE_BYTES_PER_CHAR > meter.limits.max_memory - meter.memory:
+        raise LimitExceeded(
+            f"the program text ({len(source)} characters) is too large for the memory limit "
+            f"({meter.limits.max_memory // SOURCE_BYTES_PER_CHAR} characters at most)",
+            code="memory_limit",
+            hint="write a shorter program: pass large data as data/ inputs, not as literals",
+        )
+    meter.alloc(len(source) * SOURCE_BYTES_PER_CHAR)
+
+
+class _clocked(list):  # type: ignore[type-arg]
+    """The forms, reading the run's clock as the analyzer walks them, one per top-level form."""
+
+    def __init__(self, forms: list[Any], meter: Meter) -> None:
+        super().__init__(forms)
+        self.meter = meter
+
+    def __iter__(self) -> Any:
+        check = self.meter.check_clock
+        for form in list.__iter__(self):
+            check()
+            yield form
+
+
+def _remember(key: tuple[str, frozenset[str]], program: Program) -> None:
+    global _cache_chars
+    with _cache_lock:
+        if key in _cache:
+            return
+        _cache[key] = program
+        _cache_chars += len(key[0])
+        while len(_cache) > _CACHE_SIZE or _cache_chars > _CACHE_MAX_CHARS:
+            old, _ = _cache.popitem(last=False)
+            _cache_chars -= len(old[0])
 
 
 @dataclasses.dataclass
@@ -279,7 +332,7 @@ def run(
     returned = False
     error: PtclispError | None = None
     try:
-        program = load(source)
+        program = load(source, meter=meter)
         completion = execute(program, host=host, data=_convert_data(data), meter=meter,
                              output=output, parallel_map=parallel_map)
         status, value, returned = completion.status, completion.value, completion.returned
