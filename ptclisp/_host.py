@@ -38,6 +38,7 @@ from ._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_fr
 from ._journal import Journal, PendingError
 from ._limits import current_meter
 from ._result import ToolCall
+from ._tool_threads import call_bounded
 from ._tools import Tool
 from ._values import LazySeq, List, Map, Vector, from_python, to_python
 
@@ -87,10 +88,13 @@ class ToolHost:
         loop: asyncio.AbstractEventLoop | None = None,
         step_id: str | None = None,
         host_state: dict[str, Any] | None = None,
+        tool_threads: bool = True,
     ) -> None:
         self.tools: Mapping[str, Callable[..., Any] | Tool] = tools if tools is not None else {}
         self.journal = journal if journal is not None else Journal()
         self.loop = loop
+        self.tool_threads = tool_threads
+        """Run synchronous tools on bounded worker threads (the wall clock covers them)."""
         """An event loop running in another thread for ``async def`` tools (default: private)."""
         self.calls: list[ToolCall] = []
         self.step_id = step_id
@@ -139,8 +143,8 @@ class ToolHost:
         entry: dict[str, Any] = {"tool": name, "args": host_args, "value": None, "error": None}
         entry["op_id"] = None
         try:
-            raw = self._invoke(tool, call_args)
-            if isinstance(tool, Tool) and tool.is_async:
+            raw, is_async = self._invoke(tool, call_args)
+            if is_async:
                 entry["op_id"] = _op_id(name, raw, self.journal)
             else:
                 entry["value"] = _to_value(name, raw)
@@ -180,12 +184,27 @@ class ToolHost:
             hint=f"{guess}available tools: {shown}",
         )
 
-    def _invoke(self, tool: Callable[..., Any] | Tool, host_args: dict[str, Any]) -> Any:
-        result = tool.invoke(host_args) if isinstance(tool, Tool) else tool(host_args)
+    def _invoke(
+        self, tool: Callable[..., Any] | Tool, host_args: dict[str, Any]
+    ) -> tuple[Any, bool]:
+        """``(result, is_async)``. A synchronous call runs on a worker thread, waited for until
+        the run's deadline (``_tool_threads``); no call starts after the deadline."""
+        meter = current_meter()
+        meter.check_clock()
+
+        def call() -> tuple[Any, bool]:  # both on the tool's thread (is_async may read it)
+            if isinstance(tool, Tool):
+                return tool.invoke(host_args), tool.is_async
+            return tool(host_args), False
+
+        if self.tool_threads:
+            result, is_async = call_bounded(call, meter.deadline)
+        else:
+            result, is_async = call()
         if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
             loop = tool.loop if isinstance(tool, Tool) and tool.loop is not None else self.loop
             result = self._run_awaitable(result, loop or _private_loop())
-        return result
+        return result, is_async
 
     def _run_awaitable(self, awaitable: Any, loop: asyncio.AbstractEventLoop) -> Any:
         """Run an ``async def`` tool to completion on ``loop`` (never this thread's loop)."""

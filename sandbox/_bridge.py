@@ -19,7 +19,7 @@ from typing import Any
 
 import ptclisp
 from ptclisp import _codec
-from ptclisp._errors import ToolError
+from ptclisp._errors import LimitExceeded, ToolError
 from ptclisp._host import ToolHost
 from ptclisp._limits import Meter, use_meter
 from ptclisp._tools import Tool
@@ -88,6 +88,8 @@ class ToolBridge:
         try:
             with use_meter(self._meter):
                 entry = self._host._execute(name, args if isinstance(args, dict) else {})
+        except LimitExceeded as exc:  # the run's deadline passed during or before the call
+            return {"ok": False, "error": exc.to_dict()}
         except Exception as exc:  # a fault of the host side: still an answer, never a trap
             return _failure(ToolError(f"tool {name} failed: {type(exc).__name__}: {exc}"))
         if entry["error"] is not None:

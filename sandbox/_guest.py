@@ -27,6 +27,7 @@ from typing import Any
 import ptclisp
 from ptclisp import _codec
 from ptclisp._errors import LimitExceeded, PtclispError, error_from_dict
+from ptclisp._host import ToolHost
 
 __all__ = ["HOOK_TOOLS", "execute"]
 
@@ -140,9 +141,11 @@ def execute(request: dict[str, Any], call_tool: CallTool) -> dict[str, Any]:
         data = {name: _codec.decode(value) for name, value in data.items()}
     limits = request.get("limits")
     try:
+        # Tools here are proxies to the host, which bounds the real call by the deadline; a
+        # proxy abandoned on a thread would leave its answer in the channel: call inline.
         result = ptclisp.run(
             request["source"],
-            tools=tools,
+            host=ToolHost(tools, tool_threads=False),
             data=data,
             limits=ptclisp.Limits.from_dict(limits) if limits is not None else None,
         )
