@@ -271,11 +271,16 @@ def _on_big_stack(fn: Callable[[], Completion], depth: int) -> Completion:
             pass  # the in-thread limit holds; max_depth may then end as Python's limit
         else:
             try:
-                worker = threading.Thread(target=target, name="ptclisp-deep-run", daemon=True)
-                _deep_runs += 1
-                sys.setrecursionlimit(max(sys.getrecursionlimit(), min(
+                limit = sys.getrecursionlimit()
+                sys.setrecursionlimit(max(limit, min(
                     depth * _FRAMES_PER_LEVEL + 2_000, stack // _C_BYTES_PER_FRAME)))
+                worker = threading.Thread(target=target, name="ptclisp-deep-run", daemon=True)
                 worker.start()
+                _deep_runs += 1
+            except RuntimeError:  # "can't start new thread" (CPython on WASI): run in place
+                worker = None
+                if _deep_runs == 0:
+                    sys.setrecursionlimit(limit)
             finally:
                 threading.stack_size(previous)
     if worker is None:
@@ -370,7 +375,9 @@ def _convert_data(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
     for name, value in data.items():
         try:
             converted[str(name)] = from_python(value)
-        except TypeError as exc:
+        except (TypeError, RecursionError) as exc:
+            if isinstance(exc, RecursionError):
+                exc = TypeError("nested too deeply or refers to itself")
             raise EvalError(f"data/{name}: {exc}", code="invalid_args",
                             hint="host data must be JSON-like: dict, list, str, numbers, bool, None"
                             ) from None

@@ -60,13 +60,13 @@ def _ext(code: int, data: bytes) -> Any:
 
 def packb(obj: Any) -> bytes:
     try:
-        return msgpack.packb(obj, use_bin_type=True, default=_host_form)
+        return msgpack.packb(obj, use_bin_type=True, unicode_errors="surrogatepass", default=_host_form)
     except OverflowError:  # rare: only then walk the message
-        return msgpack.packb(_big_ints_tagged(obj), use_bin_type=True, default=_host_form)
+        return msgpack.packb(_big_ints_tagged(obj), use_bin_type=True, unicode_errors="surrogatepass", default=_host_form)
 
 
 def unpackb(data: bytes) -> Any:
-    return msgpack.unpackb(data, raw=False, strict_map_key=False, ext_hook=_ext)
+    return msgpack.unpackb(data, raw=False, strict_map_key=False, unicode_errors="surrogatepass", ext_hook=_ext)
 
 
 def pack_result(message: dict[str, Any], result_key: str | None = None) -> bytes:
@@ -84,7 +84,7 @@ def pack_result(message: dict[str, Any], result_key: str | None = None) -> bytes
 
 def msgpack_exact(value: Any) -> bool:
     try:
-        msgpack.packb(value, use_bin_type=True)
+        msgpack.packb(value, use_bin_type=True, unicode_errors="surrogatepass")
         return True
     except (TypeError, ValueError, OverflowError):
         return False
