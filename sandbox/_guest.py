@@ -21,6 +21,7 @@ the flag is on.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ import ptclisp
 from ptclisp import _codec
 from ptclisp._errors import LimitExceeded, PtclispError, error_from_dict
 from ptclisp._host import ToolHost
+from ptclisp._limits import current_meter
 
 __all__ = ["HOOK_TOOLS", "execute"]
 
@@ -47,7 +49,11 @@ def _proxy(name: str, call_tool: CallTool) -> Callable[[dict], Any]:
         answer = call_tool(name, args)
         if answer["ok"]:
             return _codec.decode(answer["value"]) if answer.get("codec") else answer["value"]
-        raise error_from_dict(answer["error"])  # the ToolError the host's ToolHost produced
+        error = error_from_dict(answer["error"])  # the ToolError the host's ToolHost produced
+        if error.code == "timeout":  # the host ended the call at the run's deadline: terminal
+            meter = current_meter()
+            meter.deadline = min(meter.deadline, time.monotonic())
+        raise error
 
     tool.__name__ = name
     return tool

@@ -503,7 +503,13 @@ def bit_shift_left(x: Any, n: Any) -> int:
     n = _integer("bit-shift-left", n)
     if not 0 <= n <= 64:
         raise EvalError("bit-shift-left: shift must be 0..64", code="invalid_args")
-    return _integer("bit-shift-left", x) << n
+    x = _integer("bit-shift-left", x)
+    if not -_BIG < x < _BIG:  # a big integer is copied: charge its time and growth first
+        meter = active_meter()
+        if meter is not None:
+            meter.tick(x.bit_length() // (30 * _LIMB_OPS_PER_STEP))
+            meter.alloc(n // 8 + 1)
+    return x << n
 
 
 @builtin("bit-shift-right", arglists="([x n])", doc="Arithmetic shift of x right by n bits.",

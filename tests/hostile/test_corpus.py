@@ -1,0 +1,102 @@
+"""Every hostile program, in every tier: the expected code, on time, within memory.
+
+For each run: the outcome is one of the case's codes (the same set in every tier), the wall time
+is at most 1.5x ``timeout_s`` (+0.5 s for the process and wasm tiers to start and answer; +1 s of
+margin for a loaded CI machine), and the host's resident memory grows by at most 2x
+``max_memory`` while the run lasts (sampled every few milliseconds).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import ptclisp
+import sandbox
+from ptclisp._printer import pr_str
+
+from hostile_corpus import CORPUS, LIMITS, TOOLS, D, Case
+
+TIERS = ("ptclisp.run", "inproc", "process", "wasm")
+_PAGE = 4096
+LOAD_MARGIN_S = 1.0
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * _PAGE
+
+
+class _PeakRss:
+    """The highest resident set size seen while the block runs."""
+
+    def __enter__(self) -> _PeakRss:
+        self.base = self.peak = _rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, _rss())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss())
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.base
+
+
+def _runner(tier: str, request: pytest.FixtureRequest) -> Callable[..., ptclisp.Result]:
+    if tier == "ptclisp.run":
+        return ptclisp.run
+    if tier == "inproc":
+        return lambda source, **kw: sandbox.run(source, tier="inproc", **kw)
+    box = request.getfixturevalue("hostile_pool" if tier == "process" else "hostile_wasm")
+    return box.run  # type: ignore[no-any-return]
+
+
+def _code(result: ptclisp.Result) -> str:
+    if result.status == "ok":
+        return "ok"
+    return result.error.code if result.error is not None else result.status
+
+
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("case", CORPUS, ids=[c.name for c in CORPUS])
+def test_hostile_program(case: Case, tier: str, request: pytest.FixtureRequest) -> None:
+    run = _runner(tier, request)
+    tools: dict[str, Any] | None = TOOLS if case.tools else None
+    started = time.monotonic()
+    with _PeakRss() as rss:
+        result = run(case.source, tools=tools, limits=LIMITS)
+    elapsed = time.monotonic() - started
+    code = _code(result)
+    detail = result.error.message if result.error is not None else ""
+    assert code in case.codes, f"{case.name} [{tier}]: {code} {detail}"
+    grace = 0.5 if tier in ("process", "wasm") else 0.0
+    assert elapsed <= 1.5 * LIMITS.timeout_s + grace + LOAD_MARGIN_S, (case.name, tier, elapsed)
+    assert rss.growth <= 2 * LIMITS.max_memory, (case.name, tier, rss.growth)
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_shared_result_renders_under_a_budget(tier: str, request: pytest.FixtureRequest) -> None:
+    """A result with 2**40 leaves by sharing: the run is ok, crossing tiers keeps it shared
+    (small ``to_dict``), and printing it on the host ends with output_limit, not a hang."""
+    result = _runner(tier, request)(D, limits=LIMITS)
+    assert result.status == "ok"
+    assert result.value[0][0] is result.value[0][1]
+    assert len(repr(result.to_dict())) < 10_000
+    started = time.monotonic()
+    with pytest.raises(ptclisp.PtclispError) as info:
+        pr_str(result.value)
+    assert info.value.code == "output_limit"
+    assert time.monotonic() - started < 10 + LOAD_MARGIN_S
