@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ptclisp import SQLiteStore, Tool, deserialize, resume, run, serialize, start  # noqa: E402
-from ptclisp._store import resume_stored  # noqa: E402
-
 import _report  # noqa: E402
+
+from ptclisp import SQLiteStore, Tool, deserialize, resume, run, serialize, start  # noqa: E402
+from ptclisp._async.store import resume_stored  # noqa: E402
 
 SECTION = "## Async and PendingStep"
 

@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import hy  # noqa: E402
+import hy
 
-from ptclisp._printer import pr_str  # noqa: E402
-from ptclisp._reader import read_forms  # noqa: E402
-from ptclisp._values import from_python  # noqa: E402
+from ptclisp._reader.reader import read_forms
+from ptclisp._values.printer import pr_str
+from ptclisp._values.types import from_python
 
 PROGRAM_2KB = r""";; Find the customers whose recent orders grew, and summarise them for the report.
 (def cutoff "2024-01-01")

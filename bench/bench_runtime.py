@@ -19,11 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import runtime as rt  # noqa: E402
-from runtime import ChildSpec, Supervisor  # noqa: E402
-
 import _report  # noqa: E402
 
+from ptclisp import runtime as rt  # noqa: E402
+from ptclisp.runtime import ChildSpec, Supervisor  # noqa: E402
 
 
 class Stopwatch:

@@ -26,8 +26,8 @@ from approval_agents import CHILD_TURN, PARENT_TURN_1, PARENT_TURN_2, build  # n
 from wire_servers import WireServer  # noqa: E402
 
 from ptclisp import Tool, deserialize, serialize  # noqa: E402
-from subagent import OpenAIClient, RetryPolicy, ScriptedLLM, SubAgent, pending_ops  # noqa: E402
-from subagent._prompt import language_reference  # noqa: E402
+from ptclisp.subagent import OpenAIClient, RetryPolicy, ScriptedLLM, SubAgent, pending_ops  # noqa: E402
+from ptclisp.subagent._prompt import language_reference  # noqa: E402
 
 ROWS = [{"id": i, "amount": float(i % 97), "region": ["n", "s", "e", "w"][i % 4]}
         for i in range(500)]
@@ -97,8 +97,8 @@ def bench_prelude(depth: int, repeats: int = 10) -> float:
 
         def on_turn(turn: Any) -> None:
             now = time.perf_counter()
-            turns.append(now - last[0])
-            last[0] = now
+            turns.append(now - last[0])  # noqa: B023 - called within the loop
+            last[0] = now  # noqa: B023 - called within the loop
 
         last[0] = time.perf_counter()
         a = SubAgent(name="p", prompt="p", tools=[rows_tool()], max_turns=depth + 1)

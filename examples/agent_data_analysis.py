@@ -21,9 +21,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from ptclisp import ToolRegistry  # noqa: E402
-
-from subagent import SubAgent, Turn, llm_from_env  # noqa: E402
+from ptclisp import ToolRegistry
+from ptclisp.subagent import SubAgent, Turn, llm_from_env
 
 REPLIES = Path(__file__).with_suffix(".replies.json")
 REGIONS = ["north", "south", "east", "west"]

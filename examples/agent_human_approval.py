@@ -27,16 +27,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from ptclisp import SQLiteStore, Tool  # noqa: E402
-
-from subagent import LLM, Step, SubAgent, llm_from_env, pending_ops  # noqa: E402
+from ptclisp import SQLiteStore, Tool
+from ptclisp.subagent import LLM, Step, SubAgent, llm_from_env, pending_ops
 
 REPLIES = Path(__file__).with_suffix(".replies.json")
 EXPENSES = {42: {"id": 42, "employee": "Grace", "amount": 740.0,
                  "description": "conference ticket, Lisbon"}}
 
 
-def get_expense(id: int) -> dict[str, Any]:  # noqa: A002 - the tool's argument name
+def get_expense(id: int) -> dict[str, Any]:
     """An expense report: id, employee, amount, description."""
     return EXPENSES[id]
 
@@ -67,7 +66,7 @@ def serve_webhook(store: SQLiteStore, llm: LLM, done: threading.Event,
         def log_message(self, *args: Any) -> None:
             pass
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["content-length"])))
             pending = store.claim(body["op_id"])  # exactly once, across processes
             result = agent.resume(pending, body["op_id"],

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-import ptclisp  # noqa: E402
+import ptclisp
 
 PROGRAM = """
 (let [customer (tool/lookup-customer {:customer-id data/customer-id})
@@ -94,7 +94,7 @@ def webhook_server(store: ptclisp.SQLiteStore, tools: ptclisp.ToolRegistry, done
     """The receiver: resumes the stored step waiting for the call that just ended."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             try:
                 outcome = ptclisp.resume_stored(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import ptclisp  # noqa: E402
+import ptclisp
 
 HERE = Path(__file__).resolve().parent
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import runtime as rt  # noqa: E402
-from ptclisp import Tool  # noqa: E402
-from subagent import ScriptedLLM, SubAgent  # noqa: E402
+from ptclisp import Tool
+from ptclisp import runtime as rt
+from ptclisp.subagent import ScriptedLLM, SubAgent
 
 TEMPERATURES = {"oslo": -3.5, "lima": 19.0, "cairo": 24.5}
 PRICES = {"ACME": [10.0, 10.5, 11.25], "INITECH": [3.0, 2.5]}

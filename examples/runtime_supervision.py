@@ -8,8 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import runtime as rt  # noqa: E402
-from runtime import ChildSpec, Restart, Strategy, Supervisor  # noqa: E402
+from ptclisp import runtime as rt
+from ptclisp.runtime import ChildSpec, Restart, Strategy, Supervisor
 
 
 async def worker(observer, tag):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import runtime as rt  # noqa: E402
+from ptclisp import runtime as rt
 
 
 def search(args):
@@ -36,7 +36,8 @@ async def fanout_demo():
     first = await rt.fanout(calls, rt.Policy.FIRST_COMPLETED, deadline=2)
     print("first completed:", first["model"], "(the slow one was cancelled)")
     calls.append(lambda: model("medium", 0.05, 0.8))
-    best = await rt.fanout(calls, rt.Policy.N_BEST, n=1, scorer=lambda r: r["quality"], deadline=0.2)
+    best = await rt.fanout(calls, rt.Policy.N_BEST, n=1, scorer=lambda r: r["quality"],
+                           deadline=0.2)
     print("best within 0.2 s:", best[0]["model"])
 
 

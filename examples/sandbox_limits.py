@@ -10,8 +10,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import ptclisp  # noqa: E402
-import sandbox  # noqa: E402
+import ptclisp
+from ptclisp import sandbox
 
 PROGRAMS = {
     "endless loop": "(loop [i 0] (recur (inc i)))",

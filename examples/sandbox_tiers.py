@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import ptclisp  # noqa: E402
-import sandbox  # noqa: E402
+import ptclisp
+from ptclisp import sandbox
 
 ORDERS = [
     {"id": 1, "customer": "ada", "total": 120.0},

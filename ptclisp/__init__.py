@@ -8,6 +8,10 @@
 called ``fail``) or ``error`` (with a ``PtclispError`` carrying a code, position and hint).
 """
 
+from ._async.journal import PendingError
+from ._async.pending import PendingStep, deserialize, serialize
+from ._async.resume import resume, start
+from ._async.store import PendingStore, SQLiteStore, resume_stored
 from ._errors import (
     AnalysisError,
     EvalError,
@@ -16,18 +20,16 @@ from ._errors import (
     PtclispError,
     ReadError,
     ToolError,
+    error_from_dict,
 )
-from ._journal import PendingError
 from ._limits import Limits
-from ._pending import PendingStep, deserialize, serialize
-from ._printer import pr_str
-from ._reader import read_string
+from ._reader.reader import read_string
 from ._result import Result, ToolCall
-from ._resume import resume, start
 from ._run import run
-from ._store import PendingStore, SQLiteStore, resume_stored
-from ._tools import Tool, ToolRegistry, tool
-from ._values import Char, Keyword, List, Map, Set, Symbol, Vector
+from ._tools.registry import Tool, ToolRegistry, tool
+from ._tools.signature import Signature, SignatureMismatch, parse_signature
+from ._values.printer import pr_str
+from ._values.types import Char, Keyword, List, Map, Set, Symbol, Vector, from_python, to_python
 
 __all__ = [
     "AnalysisError",
@@ -47,6 +49,8 @@ __all__ = [
     "Result",
     "SQLiteStore",
     "Set",
+    "Signature",
+    "SignatureMismatch",
     "Symbol",
     "Tool",
     "ToolCall",
@@ -54,6 +58,9 @@ __all__ = [
     "ToolRegistry",
     "Vector",
     "deserialize",
+    "error_from_dict",
+    "from_python",
+    "parse_signature",
     "pr_str",
     "read_string",
     "resume",
@@ -61,5 +68,6 @@ __all__ = [
     "run",
     "serialize",
     "start",
+    "to_python",
     "tool",
 ]

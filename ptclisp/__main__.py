@@ -91,9 +91,9 @@ def _limits(parser: argparse.ArgumentParser, spec: dict[str, Any] | None) -> Any
 
 
 def _eval(parser: argparse.ArgumentParser, path: str, tools: Any, data: Any, limits: Any) -> int:
-    from ._printer import pr_str
     from ._run import run
-    from ._values import to_python
+    from ._values.printer import pr_str
+    from ._values.types import to_python
 
     try:
         source = sys.stdin.read() if path == "-" else _read(path)
@@ -105,6 +105,7 @@ def _eval(parser: argparse.ArgumentParser, path: str, tools: Any, data: Any, lim
     if result.status == "ok":
         sys.stdout.write(pr_str(result.value) + "\n")
         return 0
+    report: dict[str, Any]
     if result.status == "pending":  # awaits an async op no CLI tool can finish
         report = {"code": "async_pending", "message": "the program awaits an unfinished async "
                   "operation", "line": None, "column": None,

@@ -61,13 +61,13 @@ class Meter:
     """The running budgets of one run. Not shared between runs."""
 
     __slots__ = (
-        "limits",
-        "fuel",
         "_chunk",
         "_spent",
         "deadline",
-        "memory",
         "depth",
+        "fuel",
+        "limits",
+        "memory",
         "output",
         "tool_calls",
     )
@@ -195,10 +195,10 @@ def current_meter() -> Meter:
     return meter
 
 
-class use_meter:  # noqa: N801 - used as a context manager, reads like a function
+class use_meter:
     """Make ``meter`` current on this thread for the block; restores the previous one (nesting)."""
 
-    __slots__ = ("meter", "_previous")
+    __slots__ = ("_previous", "meter")
 
     def __init__(self, meter: Meter) -> None:
         self.meter = meter

@@ -12,11 +12,11 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
+from ._compiler.context import Namespace
 from ._errors import PtclispError, ReadError
 from ._limits import Limits, Meter
-from ._printer import pr_str
 from ._run import execute, load
-from ._runtime import Namespace
+from ._values.printer import pr_str
 
 __all__ = ["repl"]
 
@@ -34,8 +34,8 @@ def repl(
     stdout: TextIO | None = None,
 ) -> None:
     """Read-eval-print until end of input."""
-    from ._host import ToolHost
     from ._run import _convert_data
+    from ._tools.host import ToolHost
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -63,7 +63,7 @@ def repl(
 
 
 def _incomplete(source: str) -> bool:
-    from ._reader import read_forms
+    from ._reader.reader import read_forms
 
     try:
         read_forms(source)
@@ -84,7 +84,7 @@ def _eval_and_print(source: str, ns: Namespace, host: Any, data: Mapping[str, An
         stdout.write("".join(output))
         stdout.write(f"error: {exc}\n")
         return
-    except Exception as exc:  # noqa: BLE001 - the REPL must survive anything
+    except Exception as exc:
         stdout.write("".join(output))
         stdout.write(f"internal error: {type(exc).__name__}: {exc}\n")
         return

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from . import _codec
 from ._errors import PtclispError, error_from_dict
+from ._values import codec as _codec
 
 __all__ = ["Result", "Status", "ToolCall"]
 

@@ -27,14 +27,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ._ast import Program
+from ._analyzer.ast import Program
+from ._compiler.context import FailSignal, Namespace, ParallelMap, ReturnSignal, sequential_map
 from ._errors import EvalError, InternalError, LimitExceeded, PtclispError
 from ._limits import Limits, Meter, use_meter
 from ._result import Result
-from ._runtime import FailSignal, Namespace, ParallelMap, ReturnSignal, sequential_map
-from ._values import Char, Keyword, LazySeq, List, Map, Vector, from_python
+from ._values.types import Char, Keyword, LazySeq, List, Map, Vector, from_python
+
+if TYPE_CHECKING:
+    from ._async.pending import PendingStep
+    from ._tools.host import ToolHost
+    from ._tools.registry import Tool
 
 _ATOMS = frozenset({int, float, str, bool, type(None), Keyword, Char})
 
@@ -88,7 +93,7 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
             _cache.move_to_end(key)
             return program
     from ._analyzer import analyze_program
-    from ._reader import read_forms
+    from ._reader.reader import read_forms
 
     forms = read_forms(source)
     if meter is not None:
@@ -189,7 +194,7 @@ def _execute(
     output: list[str] | None,
     parallel_map: ParallelMap | None,
 ) -> Completion:
-    from ._compiler import compile_program
+    from ._compiler.compiler import compile_program
 
     ns = namespace if namespace is not None else Namespace()
     ctx = ns.context
@@ -260,7 +265,7 @@ def _on_big_stack(fn: Callable[[], Completion], depth: int) -> Completion:
     def target() -> None:
         try:
             outcome["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+        except BaseException as exc:
             outcome["error"] = exc
 
     worker = None
@@ -295,7 +300,7 @@ def _on_big_stack(fn: Callable[[], Completion], depth: int) -> Completion:
                 sys.setrecursionlimit(max(_SAFE_FRAMES, 1_000))
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
+    return outcome["value"]
 
 
 # Once, at import: runs with default limits never change it (hypothesis and pytest notice).
@@ -305,12 +310,12 @@ _ensure_recursion_limit(_SAFE_FRAMES)
 def run(
     source: str,
     *,
-    tools: Mapping[str, Callable[..., Any]] | None = None,
+    tools: Mapping[str, Callable[..., Any] | Tool] | None = None,
     data: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
-    host: Any = None,
+    host: ToolHost | None = None,
     parallel_map: ParallelMap | None = None,
-) -> Any:
+) -> Result | PendingStep:
     """Run a ptclisp program and return its ``Result``; never raises for a program's fault.
 
     ``tools``: name → Python callable taking one dict of arguments (string keys) and returning
@@ -327,7 +332,7 @@ def run(
     started = time.perf_counter()
     limits = limits if limits is not None else _DEFAULT_LIMITS
     if host is None:
-        from ._host import ToolHost
+        from ._tools.host import ToolHost
 
         host = ToolHost(tools)
     meter = Meter(limits)
@@ -343,13 +348,13 @@ def run(
         status, value, returned = completion.status, completion.value, completion.returned
     except PtclispError as exc:
         error = exc
-    except BaseException as exc:  # noqa: BLE001 - nothing but KeyboardInterrupt may escape
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
-        from ._host import Suspend
+        from ._tools.host import Suspend
 
         if isinstance(exc, Suspend):
-            from ._resume import pending_step  # lead's decision: run() may return a step
+            from ._async.resume import pending_step  # lead's decision: run() may return a step
 
             return pending_step(source, data=data, limits=limits, host=host,
                                 steps=meter.steps, output="".join(output))

@@ -12,8 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ptclisp._errors import PtclispError, ToolError
-from ptclisp._tools import Tool
+from ptclisp import PtclispError, Tool, ToolError
 
 from ._api import (
     aio,

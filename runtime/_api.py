@@ -44,7 +44,7 @@ __all__ = [
 
 def self_pid() -> Pid:
     """The pid of the calling process (Erlang's ``self()``)."""
-    return current_scheduler().current  # type: ignore[return-value]
+    return current_scheduler().current
 
 
 def spawn(fn: Callable[..., Awaitable[Any]], *args: Any, trap_exit: bool = False) -> Pid:
@@ -56,7 +56,7 @@ def spawn_link(fn: Callable[..., Awaitable[Any]], *args: Any, trap_exit: bool = 
     """Spawn and link atomically: if either process crashes, the other gets the exit signal."""
     sched = current_scheduler()
     pid = sched.spawn(fn, args, trap_exit=trap_exit)
-    sched.link(sched.current, pid)  # type: ignore[arg-type]
+    sched.link(sched.current, pid)
     return pid
 
 
@@ -64,7 +64,7 @@ def spawn_monitor(fn: Callable[..., Awaitable[Any]], *args: Any) -> tuple[Pid, R
     """Spawn and monitor atomically; a ``Down`` message arrives when the new process exits."""
     sched = current_scheduler()
     pid = sched.spawn(fn, args)
-    return pid, sched.monitor(sched.current, pid)  # type: ignore[arg-type]
+    return pid, sched.monitor(sched.current, pid)
 
 
 def send(dest: Pid | str, message: Any) -> None:
@@ -89,7 +89,7 @@ def send(dest: Pid | str, message: Any) -> None:
 def register(name: str, pid: Pid | None = None) -> None:
     """Register ``pid`` (default: the caller) under ``name``; the name goes when it exits."""
     sched = current_scheduler()
-    sched.register(name, pid if pid is not None else sched.current)  # type: ignore[arg-type]
+    sched.register(name, pid if pid is not None else sched.current)
 
 
 def unregister(name: str) -> bool:
@@ -119,19 +119,19 @@ def cancel_timer(timer: Timer) -> bool:
 def link(pid: Pid) -> None:
     """Link the caller and ``pid``: an abnormal exit of one sends an exit signal to the other."""
     sched = current_scheduler()
-    sched.link(sched.current, pid)  # type: ignore[arg-type]
+    sched.link(sched.current, pid)
 
 
 def unlink(pid: Pid) -> None:
     """Remove a link (both directions)."""
     sched = current_scheduler()
-    sched.unlink(sched.current, pid)  # type: ignore[arg-type]
+    sched.unlink(sched.current, pid)
 
 
 def monitor(pid: Pid) -> Ref:
     """Watch ``pid``: a ``Down(ref, pid, reason)`` message arrives when it exits."""
     sched = current_scheduler()
-    return sched.monitor(sched.current, pid)  # type: ignore[arg-type]
+    return sched.monitor(sched.current, pid)
 
 
 def demonitor(ref: Ref) -> bool:
@@ -145,7 +145,7 @@ def trap_exit(flag: bool) -> bool:
     Returns the previous setting. ``exit_process(pid, "kill")`` cannot be trapped.
     """
     proc = current_scheduler().current
-    previous, proc._trap_exit = proc._trap_exit, bool(flag)  # type: ignore[union-attr]
+    previous, proc._trap_exit = proc._trap_exit, bool(flag)
     return previous
 
 
@@ -171,8 +171,8 @@ async def call(dest: Pid | str, payload: Any, timeout: float | None = 5.0) -> An
     """
     sched = current_scheduler()
     target = sched.resolve(dest)
-    ref = sched.monitor(sched.current, target)  # type: ignore[arg-type]
-    sched.send(target, Request(ref, sched.current, payload))  # type: ignore[arg-type]
+    ref = sched.monitor(sched.current, target)
+    sched.send(target, Request(ref, sched.current, payload))
 
     def answer(msg: Any) -> bool:
         return (msg.__class__ is Reply or msg.__class__ is Down) and msg.ref is ref

@@ -1,27 +1,27 @@
 """The runtime's error tree, rooted in ``ptclisp.PtclispError``.
 
     PtclispError
-    └── ActorError                  actor_error        root of every runtime error (also
-        │                           would_deadlock     a blocking host call made on the loop thread)
-        ├── NotInProcess            not_in_process     an actor-only call made outside a process
-        ├── NoProcess               noproc             a name is not registered / the process is gone
-        ├── ReceiveTimeout          receive_timeout    ``receive(timeout=...)`` saw no matching message
-        ├── CallTimeout             call_timeout       ``call`` got no reply before its deadline
-        ├── ProcessDown             process_down       the called process exited before replying
-        ├── RestartIntensity        restart_intensity  a supervisor restarted too often and gave up
-        ├── DeadlineExceeded        deadline_exceeded  a fan-out did not finish before its deadline
-        ├── CircuitOpen             circuit_open       a circuit breaker refuses calls for now
-        ├── RateLimited             rate_limited       no rate-limiter token before the timeout
-        ├── RuntimeStopped          runtime_stopped    the runtime is not running
-        ├── ToolCrashed             tool_crashed       a supervised tool's process crashed (also a ToolError)
-        └── ToolTimeout             tool_timeout       a supervised tool did not answer in time (also a ToolError)
+    └── ActorError            actor_error        root of every runtime error (also
+        │                     would_deadlock     a blocking host call made on the loop thread)
+        ├── NotInProcess      not_in_process     an actor-only call made outside a process
+        ├── NoProcess         noproc             a name is not registered / the process is gone
+        ├── ReceiveTimeout    receive_timeout    ``receive(timeout=...)`` saw no matching message
+        ├── CallTimeout       call_timeout       ``call`` got no reply before its deadline
+        ├── ProcessDown       process_down       the called process exited before replying
+        ├── RestartIntensity  restart_intensity  a supervisor restarted too often and gave up
+        ├── DeadlineExceeded  deadline_exceeded  a fan-out did not finish before its deadline
+        ├── CircuitOpen       circuit_open       a circuit breaker refuses calls for now
+        ├── RateLimited       rate_limited       no rate-limiter token before the timeout
+        ├── RuntimeStopped    runtime_stopped    the runtime is not running
+        ├── ToolCrashed       tool_crashed       a supervised tool crashed (also a ToolError)
+        └── ToolTimeout       tool_timeout       a supervised tool timed out (also a ToolError)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ptclisp._errors import PtclispError, ToolError
+from ptclisp import PtclispError, ToolError
 
 __all__ = [
     "ActorError",

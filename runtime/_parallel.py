@@ -45,7 +45,7 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], max_concurrency: int)
                 return
             try:
                 results[index] = fn(todo[index])
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            except BaseException as exc:
                 with lock:
                     errors.append(exc)
                 return
@@ -63,7 +63,7 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], max_concurrency: int)
     return results
 
 
-class Policy(str, enum.Enum):
+class Policy(str, enum.Enum):  # noqa: UP042 - StrEnum would change str(): "Policy.ALL"
     """How ``fanout`` decides it is done."""
 
     ALL = "all"
@@ -112,14 +112,14 @@ async def fanout(
 
 async def _invoke(call: Callable[[], Any]) -> Any:
     if inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(
-        getattr(call, "__call__", None)
+        getattr(call, "__call__", None)  # noqa: B004 - looks for an async __call__
     ):
         return await call()
     result = await asyncio.to_thread(call)
     return await result if inspect.isawaitable(result) else result
 
 
-async def _all(tasks: list[asyncio.Future[Any]], deadline: float | None) -> list[Any]:
+async def _all(tasks: Sequence[asyncio.Future[Any]], deadline: float | None) -> list[Any]:
     done, pending = await asyncio.wait(
         tasks, timeout=deadline, return_when=asyncio.FIRST_EXCEPTION
     )
@@ -134,13 +134,14 @@ async def _all(tasks: list[asyncio.Future[Any]], deadline: float | None) -> list
     return [task.result() for task in tasks]
 
 
-async def _first(tasks: list[asyncio.Future[Any]], deadline: float | None) -> Any:
+async def _first(tasks: Sequence[asyncio.Future[Any]], deadline: float | None) -> Any:
     loop = asyncio.get_running_loop()
     stop_at = None if deadline is None else loop.time() + deadline
     pending: set[asyncio.Future[Any]] = set(tasks)
     while pending:
         left = None if stop_at is None else max(0.0, stop_at - loop.time())
-        done, pending = await asyncio.wait(pending, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        done, pending = await asyncio.wait(pending, timeout=left,
+                                           return_when=asyncio.FIRST_COMPLETED)
         if not done:
             raise DeadlineExceeded(f"no call succeeded within {deadline} s")
         for task in tasks:
@@ -150,7 +151,8 @@ async def _first(tasks: list[asyncio.Future[Any]], deadline: float | None) -> An
 
 
 async def _n_best(
-    tasks: list[asyncio.Future[Any]], deadline: float | None, n: int, scorer: Callable[[Any], float]
+    tasks: Sequence[asyncio.Future[Any]], deadline: float | None, n: int,
+    scorer: Callable[[Any], float],
 ) -> list[Any]:
     await asyncio.wait(tasks, timeout=deadline)
     good = [t.result() for t in tasks if t.done() and not t.cancelled() and t.exception() is None]
@@ -161,11 +163,11 @@ async def _n_best(
     raise DeadlineExceeded(f"no call succeeded within {deadline} s")
 
 
-def _first_error(tasks: list[asyncio.Future[Any]]) -> BaseException:
-    return next(t.exception() for t in tasks if t.exception() is not None)  # type: ignore[misc]
+def _first_error(tasks: Sequence[asyncio.Future[Any]]) -> BaseException:
+    return next(e for t in tasks if (e := t.exception()) is not None)
 
 
-async def _cancel(tasks: list[asyncio.Future[Any]]) -> None:
+async def _cancel(tasks: Sequence[asyncio.Future[Any]]) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

@@ -28,16 +28,16 @@ class Pid:
     """
 
     __slots__ = (
-        "_id",
         "_coro",
-        "_mailbox",
-        "_waiting",
-        "_timer",
+        "_id",
         "_links",
+        "_mailbox",
         "_monitors",
-        "_trap_exit",
         "_name",
         "_reason",
+        "_timer",
+        "_trap_exit",
+        "_waiting",
     )
 
     def __init__(self, coro: Any) -> None:
@@ -115,7 +115,7 @@ class Reply(NamedTuple):
 class Timer:
     """Handle of a ``send_after`` timer; pass it to ``cancel_timer``."""
 
-    __slots__ = ("_handle", "_fired")
+    __slots__ = ("_fired", "_handle")
 
     def __init__(self) -> None:
         self._handle: Any = None

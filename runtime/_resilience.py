@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ptclisp._errors import LimitExceeded
+from ptclisp import LimitExceeded
 
 from ._errors import CircuitOpen, RateLimited
 
@@ -28,26 +28,38 @@ def _retryable(exc: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class Retry:
-    """Retry a call up to ``attempts`` times with exponential backoff and jitter."""
+    """The retry policy of tool guards and LLM clients alike: up to ``attempts`` tries, waiting
+    ``min(max_delay, base_delay * factor**n)`` before retry ``n`` (0-based), scaled by a random
+    factor in ``[1 - jitter, 1 + jitter]``; a server's ``Retry-After`` takes precedence."""
 
     attempts: int = 3
     base_delay: float = 0.1
     factor: float = 2.0
     max_delay: float = 5.0
     jitter: float = 0.1
-    """Each delay is scaled by a random factor in ``[1 - jitter, 1 + jitter]``."""
     retry_if: Callable[[BaseException], bool] = _retryable
 
     def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError("attempts must be at least 1")
+        if not isinstance(self.attempts, int) or self.attempts < 1:
+            raise ValueError(f"Retry(attempts=...) must be an int >= 1, not {self.attempts!r}")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError(f"Retry(jitter=...) must be within [0, 1], not {self.jitter!r}")
+
+    def delay(self, retry: int, retry_after: str | float | None = None,
+              rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry ``retry``; ``retry_after`` (seconds, as a number or an
+        HTTP header's text) wins, capped at ``max_delay``; an HTTP date falls back to backoff."""
+        if retry_after is not None:
+            try:
+                return max(0.0, min(self.max_delay, float(retry_after)))
+            except ValueError:
+                pass
+        backoff = min(self.max_delay, self.base_delay * self.factor**retry)
+        return backoff * (rng or random).uniform(1 - self.jitter, 1 + self.jitter)
 
     def delays(self) -> Iterator[float]:
         """The waits between attempts (``attempts - 1`` of them)."""
-        delay = self.base_delay
-        for _ in range(self.attempts - 1):
-            yield min(self.max_delay, delay) * random.uniform(1 - self.jitter, 1 + self.jitter)
-            delay *= self.factor
+        return (self.delay(n) for n in range(self.attempts - 1))
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call ``fn``; on a retryable error wait and try again; re-raise the last error."""
@@ -75,51 +87,62 @@ class Retry:
 
 
 class RateLimiter:
-    """Token bucket: ``rate`` tokens per second, up to ``burst`` saved. Thread-safe."""
+    """A token bucket shared by every caller (threads and tasks alike): ``rate`` tokens per
+    second, up to ``burst`` saved. A caller takes a token at once and then waits until the
+    bucket would have held it, so concurrent callers queue fairly. ``clock`` and ``sleep`` are
+    injectable so the bucket can be tested without waiting."""
 
-    def __init__(self, rate: float, burst: int = 1, *, clock: Callable[[], float] = time.monotonic) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be > 0 and burst >= 1")
+    def __init__(self, rate: float, burst: int = 1, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if not rate > 0 or not isinstance(burst, int) or burst < 1:
+            raise ValueError(f"RateLimiter needs rate > 0 and an int burst >= 1, "
+                             f"not rate={rate!r}, burst={burst!r}")
         self.rate = rate
         self.burst = burst
         self._clock = clock
+        self._sleep = sleep
         self._tokens = float(burst)
         self._stamp = clock()
         self._lock = threading.Lock()
 
-    def _wait_needed(self) -> float:
-        """Take a token if one is there (returns 0), else the seconds until one will be."""
+    def _reserve(self, most: float | None) -> float | None:
+        """Take a token, owing it if need be; the wait until it is ours, or ``None`` (and no
+        token taken) if that wait would exceed ``most`` seconds."""
         with self._lock:
             now = self._clock()
             self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
             self._stamp = now
-            if self._tokens >= 1:
-                self._tokens -= 1
-                return 0.0
-            return (1 - self._tokens) / self.rate
+            wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+            if most is not None and wait > most:
+                return None
+            self._tokens -= 1
+            return wait
 
     def try_acquire(self) -> bool:
         """Take a token if one is available now."""
-        return self._wait_needed() == 0.0
+        return self._reserve(0.0) is not None
 
-    def acquire(self, timeout: float | None = None) -> None:
-        """Block until a token is taken; ``RateLimited`` if that would exceed ``timeout``."""
-        deadline = None if timeout is None else self._clock() + timeout
-        while (wait := self._wait_needed()) > 0:
-            if deadline is not None and self._clock() + wait > deadline:
-                raise RateLimited(f"no token within {timeout} s (rate {self.rate}/s)")
-            time.sleep(wait)
+    def acquire(self, timeout: float | None = None) -> float:
+        """Take a token, blocking until it is ours; returns the seconds waited. ``RateLimited``
+        (and no token taken) if that would exceed ``timeout``."""
+        wait = self._reserve(timeout)
+        if wait is None:
+            raise RateLimited(f"no token within {timeout} s (rate {self.rate}/s)")
+        if wait > 0:
+            self._sleep(wait)
+        return wait
 
-    async def aacquire(self, timeout: float | None = None) -> None:
+    async def aacquire(self, timeout: float | None = None) -> float:
         """Async ``acquire``."""
-        deadline = None if timeout is None else self._clock() + timeout
-        while (wait := self._wait_needed()) > 0:
-            if deadline is not None and self._clock() + wait > deadline:
-                raise RateLimited(f"no token within {timeout} s (rate {self.rate}/s)")
+        wait = self._reserve(timeout)
+        if wait is None:
+            raise RateLimited(f"no token within {timeout} s (rate {self.rate}/s)")
+        if wait > 0:
             await asyncio.sleep(wait)
+        return wait
 
 
-class CircuitState(str, enum.Enum):
+class CircuitState(str, enum.Enum):  # noqa: UP042 - StrEnum would change str()
     """The states of a :class:`CircuitBreaker`."""
 
     CLOSED = "closed"
@@ -162,7 +185,8 @@ class CircuitBreaker:
             return self._current()
 
     def _current(self) -> CircuitState:
-        if self._state is CircuitState.OPEN and self._clock() - self._opened_at >= self.reset_timeout:
+        if (self._state is CircuitState.OPEN
+                and self._clock() - self._opened_at >= self.reset_timeout):
             self._state = CircuitState.HALF_OPEN
             self._trials = 0
         return self._state

@@ -102,7 +102,7 @@ class Runtime:
         def run() -> None:
             try:
                 future.set_result(fn(*args))
-            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+            except BaseException as exc:
                 future.set_exception(exc)
 
         loop.call_soon_threadsafe(run)
@@ -113,7 +113,8 @@ class Runtime:
             raise ActorError(
                 f"Runtime.{what}() blocks, and was called on the runtime's own loop thread",
                 code="would_deadlock",
-                hint="inside a process use `await call(...)`, or run the blocking code via run_sync",
+                hint="inside a process use `await call(...)`, "
+                     "or run the blocking code via run_sync",
             )
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import functools
 import logging
@@ -227,7 +228,8 @@ class Scheduler:
 
     # ------------------------------------------------------------------ processes
 
-    def spawn(self, fn: Callable[..., Any], args: tuple[Any, ...], *, trap_exit: bool = False) -> Pid:
+    def spawn(self, fn: Callable[..., Any], args: tuple[Any, ...], *,
+              trap_exit: bool = False) -> Pid:
         coro = fn(*args)
         if not hasattr(coro, "send"):
             raise TypeError(f"spawn needs an async function; {fn!r} returned {type(coro).__name__}")
@@ -240,7 +242,7 @@ class Scheduler:
 
     def resolve(self, dest: Pid | str) -> Pid:
         if dest.__class__ is Pid:
-            return dest  # type: ignore[return-value]
+            return dest
         pid = self.registry.get(dest)  # type: ignore[arg-type]
         if pid is None:
             raise NoProcess(f"no process is registered as {dest!r}", hint="check whereis(name)")
@@ -248,12 +250,12 @@ class Scheduler:
 
     def send(self, dest: Pid | str, msg: Any) -> None:
         proc = dest if dest.__class__ is Pid else self.resolve(dest)
-        if proc._reason is not _ALIVE:  # type: ignore[union-attr]
+        if proc._reason is not _ALIVE:
             return  # as in Erlang, sending to a dead process is not an error
-        trap = proc._waiting  # type: ignore[union-attr]
+        trap = proc._waiting
         if trap is PLAIN:  # parked on "any message": hand it over through the mailbox
-            proc._waiting = None  # type: ignore[union-attr]
-            self._runq.append(proc)  # type: ignore[arg-type]
+            proc._waiting = None
+            self._runq.append(proc)
             if not self._batch_scheduled:
                 self._batch_scheduled = True
                 self.loop.call_soon(self._run_batch)
@@ -263,11 +265,11 @@ class Scheduler:
             and trap.kind == RECEIVE
             and (not trap.patterns or matches_any(trap.patterns, msg))
         ):
-            self._wake(proc, trap, msg)  # type: ignore[arg-type]
+            self._wake(proc, trap, msg)
             return
-        mailbox = proc._mailbox  # type: ignore[union-attr]
+        mailbox = proc._mailbox
         if mailbox is None:
-            mailbox = proc._mailbox = deque()  # type: ignore[union-attr]
+            mailbox = proc._mailbox = deque()
         mailbox.append(msg)
 
     def _finish(self, proc: Pid, reason: Any, value: Any) -> None:
@@ -293,9 +295,9 @@ class Scheduler:
         if monitors:
             for ref, watcher in monitors.items():
                 if watcher is None:  # a monitor this process held on another: drop it there
-                    target_monitors = ref._target._monitors
-                    if target_monitors is not None:
-                        target_monitors.pop(ref, None)
+                    target = ref._target
+                    if target is not None and target._monitors is not None:
+                        target._monitors.pop(ref, None)
                 else:  # someone watched this process: the monitor fires and is used up
                     if watcher._monitors is not None:
                         watcher._monitors.pop(ref, None)
@@ -327,7 +329,7 @@ class Scheduler:
         previous, self.current = self.current, proc
         try:
             coro.close()
-        except BaseException:  # noqa: BLE001 - a misbehaving finally must not take the scheduler down
+        except BaseException:
             log.debug("process %r raised while being closed", proc, exc_info=True)
         finally:
             self.current = previous
@@ -429,10 +431,9 @@ class Scheduler:
 
     def _timer_send(self, timer: Timer, dest: Pid | str, msg: Any) -> None:
         timer._fired = True
-        try:
+        # a timer aimed at a name that is gone is dropped, as in Erlang
+        with contextlib.suppress(NoProcess):
             self.send(dest, msg)
-        except NoProcess:
-            pass  # a timer aimed at a name that is gone is dropped, as in Erlang
 
     def on_exit(self, proc: Pid, callback: Callable[[Any, Any], None]) -> None:
         """Call ``callback(reason, value)`` when ``proc`` exits (at once if it already has)."""

@@ -30,7 +30,7 @@ from ._scheduler import SelfExit
 __all__ = ["ChildSpec", "Restart", "Strategy", "Supervisor"]
 
 
-class Strategy(str, enum.Enum):
+class Strategy(str, enum.Enum):  # noqa: UP042 - StrEnum would change str()
     """Which children restart when one of them exits abnormally."""
 
     ONE_FOR_ONE = "one_for_one"
@@ -41,7 +41,7 @@ class Strategy(str, enum.Enum):
     """The child that exited and every child started after it."""
 
 
-class Restart(str, enum.Enum):
+class Restart(str, enum.Enum):  # noqa: UP042 - StrEnum would change str()
     """When a child is restarted."""
 
     PERMANENT = "permanent"

@@ -8,7 +8,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from ptclisp._errors import PtclispError
+from ptclisp import PtclispError
 
 from ._api import aio, call, receive, reply, reply_error, run_sync, sleep, whereis
 from ._errors import CallTimeout, NoProcess, ProcessDown, ToolCrashed, ToolTimeout
@@ -25,7 +25,7 @@ async def _tool_worker(fn: Callable[[Any], Any]) -> None:
     """Serve requests one at a time; expected (ptclisp) errors are replies, anything else
     crashes the process — the supervisor restarts it and waiting callers get ``Down``."""
     is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)
+        getattr(fn, "__call__", None)  # noqa: B004 - looks for an async __call__
     )
     while True:
         request = await receive(Request)
@@ -127,7 +127,10 @@ def supervised_tool(
     max_restarts: int = 5,
     period: float = 10.0,
 ) -> SupervisedTool:
-    """Run ``fn`` (a tool: ``fn(args) -> value``) as a supervised process; see ``SupervisedTool``."""
+    """Run ``fn`` (a tool: ``fn(args) -> value``) as a supervised process.
+
+    See ``SupervisedTool``.
+    """
     return SupervisedTool(
         fn,
         runtime=runtime,

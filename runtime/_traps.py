@@ -34,7 +34,7 @@ FAST_RECEIVES = 256
 class _Trap:
     """What a parked process waits on, and (once woken) what it gets."""
 
-    __slots__ = ("kind", "value", "patterns", "timeout")
+    __slots__ = ("kind", "patterns", "timeout", "value")
 
     def __init__(self, kind: int, patterns: tuple[Any, ...] = (), timeout: Any = None) -> None:
         self.kind = kind

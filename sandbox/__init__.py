@@ -1,6 +1,6 @@
 """Isolation tiers for ptclisp programs: in-process, worker process, WebAssembly.
 
-    import sandbox
+    from ptclisp import sandbox
     result = sandbox.run("(tool/add {:a 1 :b 2})", tools={"add": add}, tier="wasm")
 
 ``run`` returns the same ``ptclisp.Result`` with the same error codes in every tier. Use

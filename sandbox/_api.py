@@ -12,7 +12,7 @@ import ptclisp
 from ._process import ProcessPool
 from ._wasm import WasmSandbox
 
-__all__ = ["Tier", "TIERS", "default_pool", "default_wasm", "run"]
+__all__ = ["TIERS", "Tier", "default_pool", "default_wasm", "run"]
 
 Tier = Literal["inproc", "process", "wasm"]
 TIERS: tuple[Tier, ...] = ("inproc", "process", "wasm")
@@ -56,7 +56,7 @@ def run(
     data: Mapping[str, Any] | None = None,
     limits: ptclisp.Limits | None = None,
     tier: Tier = "inproc",
-) -> ptclisp.Result:
+) -> ptclisp.Result | ptclisp.PendingStep:
     """Run a ptclisp program in the chosen isolation tier.
 
     ``"inproc"`` is ``ptclisp.run`` itself (metered, no isolation from interpreter bugs);

@@ -18,12 +18,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import ptclisp
-from ptclisp import _codec
-from ptclisp._errors import LimitExceeded, ToolError
-from ptclisp._host import ToolHost
-from ptclisp._limits import Meter, use_meter
-from ptclisp._tools import Tool
-from ptclisp._values import from_python
+from ptclisp import LimitExceeded, Tool, ToolError, from_python
+from ptclisp.host import Meter, ToolHost, encode_value, use_meter
 
 from ._wire import msgpack_exact
 
@@ -56,7 +52,7 @@ def build_request(
         if exact(dict(data)):
             request["data"] = dict(data)
         else:  # sets, pydantic models, big ints...: carry ptclisp values exactly, tagged.
-            request["data"] = {k: _codec.encode(from_python(v)) for k, v in data.items()}
+            request["data"] = {k: encode_value(from_python(v)) for k, v in data.items()}
             request["data_codec"] = True
     return request
 
@@ -98,7 +94,7 @@ class ToolBridge:
         if self._exact(raw):
             return {"ok": True, "value": raw}
         try:  # sets, big integers, pydantic models: carry the ptclisp value exactly, tagged
-            return {"ok": True, "value": _codec.encode(from_python(raw)), "codec": True}
+            return {"ok": True, "value": encode_value(from_python(raw)), "codec": True}
         except Exception as exc:
             return _failure(ToolError(
                 f"tool {name} returned data ptclisp cannot hold: {exc}",

@@ -11,7 +11,7 @@ codes whatever the tier.
 
 from __future__ import annotations
 
-from ptclisp._errors import LimitExceeded, PtclispError
+from ptclisp import LimitExceeded, PtclispError
 
 __all__ = ["SandboxCrash", "SandboxError", "memory_breach", "time_breach"]
 

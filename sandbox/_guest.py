@@ -26,10 +26,8 @@ from collections.abc import Callable
 from typing import Any
 
 import ptclisp
-from ptclisp import _codec
-from ptclisp._errors import LimitExceeded, PtclispError, error_from_dict
-from ptclisp._host import ToolHost
-from ptclisp._limits import current_meter
+from ptclisp import LimitExceeded, PtclispError, error_from_dict
+from ptclisp.host import ToolHost, current_meter, decode_value
 
 __all__ = ["HOOK_TOOLS", "execute"]
 
@@ -48,7 +46,7 @@ def _proxy(name: str, call_tool: CallTool) -> Callable[[dict], Any]:
     def tool(args: dict) -> Any:
         answer = call_tool(name, args)
         if answer["ok"]:
-            return _codec.decode(answer["value"]) if answer.get("codec") else answer["value"]
+            return decode_value(answer["value"]) if answer.get("codec") else answer["value"]
         error = error_from_dict(answer["error"])  # the ToolError the host's ToolHost produced
         if error.code == "timeout":  # the host ended the call at the run's deadline: terminal
             meter = current_meter()
@@ -144,7 +142,7 @@ def execute(request: dict[str, Any], call_tool: CallTool) -> dict[str, Any]:
         tools.update(_hooks(state))
     data = request.get("data")
     if data is not None and request.get("data_codec"):
-        data = {name: _codec.decode(value) for name, value in data.items()}
+        data = {name: decode_value(value) for name, value in data.items()}
     limits = request.get("limits")
     try:
         # Tools here are proxies to the host, which bounds the real call by the deadline; a

@@ -12,6 +12,7 @@ Exit → error code: SIGXCPU (RLIMIT_CPU) or a host kill at the wall-clock deadl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -35,28 +36,26 @@ __all__ = ["ProcessPool"]
 
 _BOOT = (
     "import sys; sys.path[:0] = {roots!r}; "
-    "from sandbox._worker import main; main()"
+    "from ptclisp.sandbox._worker import main; main()"
 )
 _START_TIMEOUT_S = 60.0
 _STDERR_TAIL = 600
 
 
 def _import_roots() -> list[str]:
-    roots = [str(Path(__file__).resolve().parent.parent)]
-    ptclisp_root = str(Path(ptclisp.__file__).resolve().parent.parent)
-    if ptclisp_root not in roots:
-        roots.append(ptclisp_root)
-    return roots
+    """Where the worker finds ``ptclisp`` (an editable install maps ``ptclisp.sandbox`` to its
+    folder with a finder the worker's site-packages installs)."""
+    return [str(Path(ptclisp.__file__).resolve().parent.parent)]
 
 
 class _Worker:
     """One child process and its channel."""
 
     def __init__(self, python: str, config: dict[str, Any]) -> None:
-        self.stderr = tempfile.TemporaryFile()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - kept open, closed in close()
         self.proc = subprocess.Popen(
             [python, "-I", "-X", "utf8", "-c", _BOOT.format(roots=_import_roots()),
-             json.dumps(config)],  # fmt: skip
+             json.dumps(config)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr,
@@ -96,10 +95,8 @@ class _Worker:
             self.proc.kill()
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout):
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()  # type: ignore[union-attr]
-            except OSError:
-                pass
 
     def close(self) -> None:
         self.kill()

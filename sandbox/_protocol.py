@@ -22,7 +22,7 @@ from typing import Any
 
 from ._wire import pack_result, packb, unpackb
 
-__all__ = ["FrameReader", "MAX_FRAME", "pack_frame", "write_frame"]
+__all__ = ["MAX_FRAME", "FrameReader", "pack_frame", "write_frame"]
 
 _HEADER = struct.Struct(">I")
 MAX_FRAME = 1 << 30

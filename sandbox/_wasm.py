@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import ptclisp
-from ptclisp._errors import LimitExceeded, ToolError
+from ptclisp import LimitExceeded, ToolError
 
 from . import _bridge
 from ._cache import exclusive, write_atomically
@@ -180,6 +180,7 @@ class WasmSandbox:
         with self._instantiate_lock:
             instance = self._linker.instantiate(store, self._component)
         run = instance.get_func(store, "run")
+        assert run is not None, "the guest component exports run"
         _state.bridge = _bridge.ToolBridge(tools, limits, json_exact)
         try:
             answer = run(store, dumps(request))

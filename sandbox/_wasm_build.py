@@ -54,19 +54,38 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+_HOST_ONLY = ("runtime", "subagent", "sandbox")
+"""Sub-packages of an installed ``ptclisp`` that the guest never runs (a regular install nests
+them inside the ptclisp folder; an editable one keeps them beside it)."""
+
+
 def _source_files(root: Path) -> list[Path]:
     return sorted(
         p
         for p in root.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        if p.is_file() and not _skipped(p.relative_to(root)) and p.suffix != ".pyc"
     )
+
+
+def _skipped(relative: Path) -> bool:
+    return "__pycache__" in relative.parts or relative.parts[0] in _HOST_ONLY
+
+
+def _tool_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        raise SandboxError(
+            f"the wasm tier needs {name}, which is not installed",
+            hint="install the wasm extra: pip install 'ptclisp[wasm]'",
+        ) from None
 
 
 def source_key() -> str:
     """Hash of every build input; names the output so stale builds are never reused."""
     digest = hashlib.sha256()
     for name in (_TOOL, *_DEPENDENCIES):
-        digest.update(f"{name}={importlib.metadata.version(name)}\n".encode())
+        digest.update(f"{name}={_tool_version(name)}\n".encode())
     ptclisp_dir = _ptclisp_dir()
     inputs = [(ptclisp_dir, p) for p in _source_files(ptclisp_dir)]
     inputs += [(_HERE, _HERE / name) for name in ("_guest.py", "_wire.py", "_wasm_build.py")]
@@ -85,13 +104,14 @@ def component_path() -> Path:
 def _imported_modules(package_dir: Path) -> list[str]:
     """Every absolute import in the package's sources, nested imports included."""
     names: set[str] = set()
-    for path in package_dir.rglob("*.py"):
+    sources = [p for p in package_dir.rglob("*.py") if not _skipped(p.relative_to(package_dir))]
+    for path in sources:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module)
-    for path in package_dir.rglob("*.py"):
+    for path in sources:
         relative = path.relative_to(package_dir.parent).with_suffix("")
         parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
         names.add(".".join(parts))
@@ -110,7 +130,7 @@ for _name in {names!r}:
 
 
 def _stage(staging: Path) -> None:
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.pyd")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.pyd", *_HOST_ONLY)
     ptclisp_dir = _ptclisp_dir()
     shutil.copytree(ptclisp_dir, staging / "ptclisp", ignore=ignore)
     for name in _DEPENDENCIES:
@@ -122,7 +142,7 @@ def _stage(staging: Path) -> None:
     shutil.copytree(_GUEST_DIR, staging / "wit", ignore=wit_only)
     (staging / "pydantic").mkdir()
     shutil.copy(_GUEST_DIR / "pydantic_standin.py", staging / "pydantic" / "__init__.py")
-    preload = _imported_modules(ptclisp_dir) + ["msgpack.fallback"]
+    preload = [*_imported_modules(ptclisp_dir), "msgpack.fallback"]
     (staging / "_preload.py").write_text(_PRELOAD_HEADER.format(names=preload))
     (staging / "no-site" / "lib" / "python3" / "site-packages").mkdir(parents=True)
 
@@ -146,7 +166,8 @@ def build_component(*, force: bool = False, verbose: bool = False) -> Path:
             env = {**os.environ, "VIRTUAL_ENV": str(staging / "no-site")}
             env.pop("PYTHONPATH", None)
             started = time.monotonic()
-            done = subprocess.run(command, cwd=staging, env=env, capture_output=True, text=True)
+            done = subprocess.run(command, cwd=staging, env=env, capture_output=True, text=True,
+                                  check=False)
             if done.returncode != 0 or not output.exists():
                 raise SandboxError(
                     f"componentize-py failed (exit {done.returncode}):\n"

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgpack
 
-from ptclisp._values import to_python
+from ptclisp import to_python
 
 __all__ = [
     "dumps",

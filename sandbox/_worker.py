@@ -20,7 +20,7 @@ import resource
 import sys
 from typing import Any
 
-from sandbox._protocol import FrameReader, write_frame
+from ptclisp.sandbox._protocol import FrameReader, write_frame
 
 __all__ = ["main"]
 
@@ -61,7 +61,7 @@ def _warm_up() -> None:
 def main() -> None:
     config = json.loads(sys.argv[1])
     read_fd, write_fd = _take_channel()
-    from sandbox import _guest  # imports ptclisp: the expensive part of a cold start
+    from ptclisp.sandbox import _guest  # imports ptclisp: the expensive part of a cold start
 
     _warm_up()
     _apply_rlimits(config)

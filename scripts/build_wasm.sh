@@ -10,5 +10,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -c 'import componentize_py, wasmtime' 2>/dev/null || {
-  echo "needs componentize-py==0.25.1 and wasmtime 50.x: pip install -e '.[wasm-build]'" >&2; exit 1; }
+  echo "needs componentize-py==0.25.1 and wasmtime 50.x: pip install -e '.[wasm]'" >&2; exit 1; }
 exec python3 -c "import sys; from sandbox._wasm_build import main; sys.exit(main(sys.argv[1:]))" "$@"

@@ -23,8 +23,10 @@ def render() -> str:
     lines = [
         "# Core library",
         "",
-        "Generated from the registry (`ptclisp._core.DOCS`) by `scripts/gen_core_docs.py`; the same",
-        "entries make the language reference in a SubAgent's system prompt. Clojure semantics unless",
+        ("Generated from the registry (`ptclisp._core.DOCS`) by `scripts/gen_core_docs.py`; "
+         "the same"),
+        ("entries make the language reference in a SubAgent's system prompt. "
+         "Clojure semantics unless"),
         "docs/language.md and docs/conformance.md say otherwise.",
         "",
     ]

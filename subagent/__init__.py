@@ -1,6 +1,6 @@
 """subagent — an LLM writes ptclisp programs turn by turn; the agent runs them against tools.
 
-    from subagent import SubAgent, OpenAIClient
+    from ptclisp.subagent import SubAgent, OpenAIClient
     agent = SubAgent(prompt="...", tools=[...], signature="(q :string) -> {n :int}")
     step = agent.run(llm=OpenAIClient("gpt-4o-mini"), context={"q": "..."})
 
@@ -12,7 +12,7 @@ from ._anthropic import AnthropicClient
 from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
 from ._extract import extract_program
-from ._llm import LLM, LLMResponse, RateLimiter, RetryPolicy, Usage
+from ._llm import LLM, LLMResponse, Usage
 from ._openai import OpenAIClient
 from ._scripted import ScriptedLLM
 from ._step import Step, TokenUsage, ToolCallRecord, Turn
@@ -24,8 +24,6 @@ __all__ = [
     "LLMError",
     "LLMResponse",
     "OpenAIClient",
-    "RateLimiter",
-    "RetryPolicy",
     "ScriptedLLM",
     "Step",
     "SubAgent",

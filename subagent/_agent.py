@@ -20,8 +20,7 @@ from typing import Any, Literal
 from opentelemetry import trace
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from ptclisp import Limits
-from ptclisp._signature import Signature, parse_signature
+from ptclisp import Limits, Signature, parse_signature
 
 from ._errors import SubAgentError
 from ._gate import Hooks
@@ -256,7 +255,7 @@ def _normalize_tools(tools: Any) -> dict[str, Tool]:
         if not isinstance(item, Tool):
             if not callable(item):
                 raise SubAgentError(f"tool {key or item!r} is not callable", code="agent_error")
-            item = make_tool(item, name=key) if key else make_tool(item)
+            item = make_tool(item, name=key)
         if key is not None and key != item.name:
             raise SubAgentError(f"tool registered as {key!r} is named {item.name!r}",
                                 code="agent_error")

@@ -14,7 +14,7 @@ cannot hand to the LLM — the LLM itself failing, a malformed resume — are ra
 
 from __future__ import annotations
 
-from ptclisp._errors import PtclispError
+from ptclisp import PtclispError
 
 __all__ = ["DepthLimitError", "LLMError", "SubAgentError"]
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ptclisp import pr_str
-from ptclisp._errors import PtclispError
-from ptclisp._signature import SignatureMismatch, redact
+from ptclisp import PtclispError, SignatureMismatch, pr_str
+from ptclisp.host import redact
 
 __all__ = ["NO_PROGRAM", "error_feedback", "invalid_return_feedback", "result_feedback"]
 

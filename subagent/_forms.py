@@ -35,7 +35,10 @@ def top_level_forms(source: str) -> list[str]:
             continue
         if ch in _OPEN:
             if depth == 0:  # keep a dispatch prefix: #{...} #(...) and the discard #_(...)
-                start = i - 2 if source[max(i - 2, 0) : i] == "#_" else i - (source[i - 1 : i] == "#")
+                if source[max(i - 2, 0) : i] == "#_":
+                    start = i - 2
+                else:
+                    start = i - (source[i - 1 : i] == "#")
             depth += 1
         elif ch in _CLOSE and depth > 0:
             depth -= 1

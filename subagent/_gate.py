@@ -24,10 +24,9 @@ from typing import Any
 
 from opentelemetry.trace import Span
 
-from ._ptc import Tool
-from ptclisp._errors import PtclispError, ToolError, error_from_dict
-from ptclisp._values import from_python
+from ptclisp import PtclispError, ToolError, error_from_dict, from_python
 
+from ._ptc import Tool
 from ._step import ToolCallRecord
 from ._telemetry import Telemetry, mark_error, set_attributes
 
@@ -173,7 +172,7 @@ class _GatedTool(Tool):
 
     gate: ToolGate | None = None
 
-    @property  # type: ignore[override]
+    @property
     def is_async(self) -> bool:
         return self._declared_async and not (self.gate is not None and self.gate.replayed_now())
 

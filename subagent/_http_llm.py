@@ -15,8 +15,10 @@ from typing import Any
 
 import httpx
 
+from ptclisp.runtime import RateLimiter, Retry
+
 from ._errors import LLMError
-from ._llm import LLMResponse, Message, RateLimiter, RetryPolicy, TokenCallback, Usage
+from ._llm import LLMResponse, Message, TokenCallback, Usage
 
 __all__ = ["HTTPChatClient", "StreamState"]
 
@@ -34,6 +36,10 @@ class StreamState:
         return LLMResponse("".join(self.parts), self.usage, self.model, self.finish_reason)
 
 
+DEFAULT_RETRY = Retry(attempts=4, base_delay=0.5, max_delay=20.0, jitter=0.5)
+"""LLM calls: 3 retries of transient failures, 0.5 s doubling up to 20 s (``Retry-After`` first)."""
+
+
 class HTTPChatClient:
     """Base of the HTTP clients. Subclasses define the wire format (the ``_``-methods below)."""
 
@@ -47,7 +53,7 @@ class HTTPChatClient:
         base_url: str | None = None,
         api_key: str | None = None,
         timeout_s: float = 60.0,
-        retry: RetryPolicy | None = None,
+        retry: Retry | None = None,
         rate_limiter: RateLimiter | None = None,
         stream: bool = False,
         max_tokens: int | None = None,
@@ -61,7 +67,7 @@ class HTTPChatClient:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.api_key = api_key
         self.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0))
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or DEFAULT_RETRY
         self.rate_limiter = rate_limiter
         self.stream = stream
         self.max_tokens = max_tokens
@@ -97,13 +103,13 @@ class HTTPChatClient:
         """One completion; retries transient failures. Raises ``LLMError``."""
         started = time.perf_counter()
         body = self._body(messages, self.stream)
-        for attempt in range(self.retry.max_retries + 1):
+        for attempt in range(self.retry.attempts):
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire()
             try:
                 response = self._send(body, on_token)
             except _Retryable as exc:
-                if attempt == self.retry.max_retries:
+                if attempt == self.retry.attempts - 1:
                     raise exc.final(attempt + 1) from None
                 time.sleep(self.retry.delay(attempt, exc.retry_after))
                 continue
@@ -154,13 +160,13 @@ class HTTPChatClient:
         started = time.perf_counter()
         body = self._body(messages, self.stream)
         async with httpx.AsyncClient(timeout=self.timeout, transport=self._async_transport) as c:
-            for attempt in range(self.retry.max_retries + 1):
+            for attempt in range(self.retry.attempts):
                 if self.rate_limiter is not None:
                     await self.rate_limiter.aacquire()
                 try:
                     response = await self._asend(c, body, on_token)
                 except _Retryable as exc:
-                    if attempt == self.retry.max_retries:
+                    if attempt == self.retry.attempts - 1:
                         raise exc.final(attempt + 1) from None
                     await asyncio.sleep(self.retry.delay(attempt, exc.retry_after))
                     continue
@@ -224,7 +230,8 @@ class _Retryable(Exception):
         )
 
 
-_RETRY_STATUSES = RetryPolicy().retry_statuses
+_RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+"""Transient HTTP statuses: retried, as are connection errors and timeouts."""
 
 
 def _broken_stream(state: StreamState, exc: Exception) -> Exception:

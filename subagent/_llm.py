@@ -8,11 +8,7 @@ with the whole reply).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import random
-import threading
-import time
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
@@ -20,8 +16,6 @@ __all__ = [
     "LLM",
     "LLMResponse",
     "Message",
-    "RateLimiter",
-    "RetryPolicy",
     "TokenCallback",
     "Usage",
 ]
@@ -81,81 +75,6 @@ class LLM(Protocol):
 
     async def acomplete(self, messages: list[Message], *,
                         on_token: TokenCallback | None = None) -> LLMResponse: ...
-
-
-@dataclasses.dataclass(frozen=True)
-class RetryPolicy:
-    """Retries for transient failures: connection errors, timeouts, 408/429/5xx/529.
-
-    The delay before retry ``n`` (0-based) is ``min(max_delay_s, base_delay_s * 2**n)`` scaled by
-    a random factor in ``[1 - jitter, 1]`` ("equal jitter" keeps a floor so retries do not
-    stampede); a server's ``Retry-After`` (seconds) takes precedence, capped at ``max_delay_s``.
-    """
-
-    max_retries: int = 3
-    base_delay_s: float = 0.5
-    max_delay_s: float = 20.0
-    jitter: float = 0.5
-    retry_statuses: frozenset[int] = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
-
-    def delay(self, attempt: int, retry_after: str | None = None,
-              rng: random.Random | None = None) -> float:
-        if retry_after is not None:
-            try:
-                return max(0.0, min(self.max_delay_s, float(retry_after)))
-            except ValueError:
-                pass  # an HTTP date: fall back to our own backoff
-        backoff = min(self.max_delay_s, self.base_delay_s * 2**attempt)
-        factor = 1.0 - self.jitter * (rng or random).random()
-        return backoff * factor
-
-
-class RateLimiter:
-    """A token bucket shared by every call through one client (threads and tasks alike).
-
-    ``requests_per_minute`` sets the refill rate; ``burst`` how many may go at once. ``clock`` and
-    ``sleep`` are injectable so the bucket can be tested without waiting.
-    """
-
-    def __init__(
-        self,
-        requests_per_minute: float,
-        *,
-        burst: int = 1,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if requests_per_minute <= 0 or burst < 1:
-            raise ValueError("requests_per_minute must be > 0 and burst >= 1")
-        self.rate = requests_per_minute / 60.0
-        self.burst = burst
-        self._clock = clock
-        self._sleep = sleep
-        self._tokens = float(burst)
-        self._stamp = clock()
-        self._lock = threading.Lock()
-
-    def _reserve(self) -> float:
-        """Take a token; returns how long the caller must wait before using it."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
-            self._tokens -= 1.0
-            return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-
-    def acquire(self) -> float:
-        """Block until a request may go; returns the seconds waited."""
-        wait = self._reserve()
-        if wait > 0:
-            self._sleep(wait)
-        return wait
-
-    async def aacquire(self) -> float:
-        wait = self._reserve()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        return wait
 
 
 def estimate_tokens(text: str) -> int:

@@ -34,10 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Span
 
-from ptclisp import Result, pr_str
-from ptclisp._errors import ToolError
-from ptclisp._signature import SignatureMismatch
-from ptclisp._values import to_python
+from ptclisp import Result, SignatureMismatch, ToolError, pr_str, to_python
 
 from ._errors import DepthLimitError, LLMError, SubAgentError
 from ._extract import extract_program
@@ -178,7 +175,8 @@ class Loop:
             self._record(turn, span, None)
             return self._finish("failed", fail_value=fail_value)
         if not outcome.returned and not self.single_shot:
-            return self._continue(turn, outcome.value, outcome, span)
+            self._continue(turn, outcome.value, outcome, span)
+            return None
         return self._returned(turn, outcome.value, span)
 
     def _continue(self, turn: dict[str, Any], value: Any, outcome: Result, span: Span) -> None:
@@ -417,7 +415,7 @@ def _child_outcome(name: str, step: Step) -> tuple[Any, dict[str, Any] | None]:
 
 
 def pr_str_host(value: Any) -> str:
-    from ptclisp._values import from_python
+    from ptclisp import from_python
 
     try:
         return pr_str(from_python(value))

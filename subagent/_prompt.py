@@ -13,7 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ptclisp._signature import Signature, redact
+from ptclisp import Signature
+from ptclisp.host import redact
 
 from ._errors import SubAgentError
 
@@ -66,10 +67,9 @@ def language_reference(detail: str = "full") -> str:
 
 
 def _builtin_docs() -> Mapping[str, Any]:
-    import ptclisp  # noqa: F401 - importing the language registers every builtin
-    from ptclisp._core._registry import DOCS
+    from ptclisp.host import builtin_docs
 
-    return DOCS
+    return builtin_docs()
 
 
 def _calls(name: str, arglists: str) -> str:
@@ -111,8 +111,7 @@ def system_prompt(
 
 def describe_data(data: Mapping[str, Any], preview_chars: int = 300) -> str:
     """One line per input: its name, shape and a short preview (private fields hidden)."""
-    from ptclisp import pr_str
-    from ptclisp._values import from_python
+    from ptclisp import from_python, pr_str
 
     lines = []
     for name, value in data.items():

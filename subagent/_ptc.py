@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from ptclisp import PendingStep, Tool, resume, start, tool
-from ptclisp._reader import read_forms
+from ptclisp.host import read_forms
 
 __all__ = ["PendingStep", "Tool", "read_forms", "resume", "start", "tool"]

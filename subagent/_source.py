@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ptclisp._errors import PtclispError
+from ptclisp import PtclispError
 
 __all__ = ["TurnSource", "compose"]
 

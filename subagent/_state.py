@@ -7,11 +7,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ptclisp import _codec
+from ptclisp.host import decode_value, encode_value
 
 from ._step import Step, TokenUsage, Turn
 
-__all__ = ["RunState", "STATE_KEY"]
+__all__ = ["STATE_KEY", "RunState"]
 
 STATE_KEY = "subagent"
 _VERSION = 1
@@ -70,11 +70,11 @@ class RunState:
         self.usage = total.model_dump()
 
     def remember(self, value: Any) -> None:
-        from ptclisp._values import from_python
+        from ptclisp import from_python
 
         try:
             from_python(value)  # history travels as data/__history_N: it must be data
-            encoded = _codec.encode(value)
+            encoded = encode_value(value)
         except TypeError:  # e.g. an op handle nobody awaited: keep its printed form
             from ptclisp import pr_str
 
@@ -82,13 +82,13 @@ class RunState:
         self.history = [encoded, *self.history][:3]
 
     def history_values(self) -> list[Any]:
-        return [_codec.decode(v) for v in self.history]
+        return [decode_value(v) for v in self.history]
 
     def step(self, status: str, *, return_value: Any = None, fail_value: Any = None,
              error: dict[str, Any] | None = None) -> Step:
         return Step(
             agent=self.agent,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             return_value=return_value,
             fail_value=fail_value,
             error=error,

@@ -17,12 +17,18 @@ PUBLIC = [
     "Result",
     "Set",
     "Symbol",
+    "Signature",
+    "SignatureMismatch",
     "ToolCall",
     "ToolError",
     "Vector",
+    "error_from_dict",
+    "from_python",
+    "parse_signature",
     "pr_str",
     "read_string",
     "run",
+    "to_python",
 ]
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ptclisp._errors import EvalError, PtclispError
-from ptclisp._signature import (
+from ptclisp._tools.signature import (
     Param,
     SignatureError,
     SignatureMismatch,
@@ -18,7 +18,7 @@ from ptclisp._signature import (
     parse_type,
     redact,
 )
-from ptclisp._values import Keyword, List, Map, Vector
+from ptclisp._values.types import Keyword, List, Map, Vector
 
 K = Keyword
 EXAMPLE = "(query :string, limit :int?) -> {total :float, items [{id :int}]}"

@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 
 from hy import models
 
-from .. import _ast as A
+from . import ast as A
 from . import bindings, conditionals, iteration, threading  # noqa: F401 - register forms
 from ._dispatch import SPECIAL, analyze
 from ._env import Env, FnScope, Root, SlotCounter

@@ -13,8 +13,8 @@ from typing import Any
 
 from hy import models
 
-from .. import _ast as A
-from .._values import EMPTY_LIST, Keyword, Map, Set, Vector
+from .._values.types import EMPTY_LIST, Keyword, Map, Set, Vector
+from . import ast as A
 from ._env import Env, error, pos
 from .symbols import resolve_symbol
 
@@ -58,14 +58,15 @@ def analyze(form: object, env: Env, tail: bool = False) -> A.Node:
 
 def literal_value(form: object) -> Any:
     """The value of an atomic literal form."""
-    from .._reader import form_to_value
+    from .._reader.reader import form_to_value
 
     if isinstance(form, models.Keyword):
         return Keyword.parse(form.name)
     if isinstance(form, (models.String, models.Integer, models.Float)):
         return form_to_value(form)
     if isinstance(form, (models.Complex, models.Bytes, models.FString)):
-        raise error("invalid_form", f"unsupported literal {form!r}", form, "use numbers, strings, keywords, vectors and maps")
+        raise error("invalid_form", f"unsupported literal {form!r}", form,
+                    "use numbers, strings, keywords, vectors and maps")
     return form_to_value(form)
 
 

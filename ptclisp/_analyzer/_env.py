@@ -13,8 +13,8 @@ from collections.abc import Collection
 
 from hy import models
 
-from .. import _ast as A
 from .._errors import AnalysisError
+from . import ast as A
 
 __all__ = ["Env", "FnScope", "Root", "SlotCounter", "error", "pos"]
 
@@ -22,7 +22,7 @@ __all__ = ["Env", "FnScope", "Root", "SlotCounter", "error", "pos"]
 class Root:
     """What is known for the whole program: globals, builtins, run-level names."""
 
-    __slots__ = ("globals", "builtins", "run_names", "_gensym")
+    __slots__ = ("_gensym", "builtins", "globals", "run_names")
 
     def __init__(
         self, globals_: Collection[str], builtins: Collection[str], run_names: Collection[str]
@@ -41,7 +41,7 @@ class Root:
 class SlotCounter:
     """Allocates frame slots for one function arity (or the top level)."""
 
-    __slots__ = ("next", "high")
+    __slots__ = ("high", "next")
 
     def __init__(self, first: int) -> None:
         self.next = first
@@ -57,7 +57,7 @@ class SlotCounter:
 class FnScope:
     """One ``fn`` being analyzed: the values it captures from its defining scope."""
 
-    __slots__ = ("outer", "captures", "index", "named")
+    __slots__ = ("captures", "index", "named", "outer")
 
     def __init__(self, outer: Env | None, named: bool) -> None:
         self.outer = outer
@@ -82,7 +82,7 @@ class FnScope:
 class Env:
     """Lexical environment at one point of the program (immutable; ``bind`` makes a new one)."""
 
-    __slots__ = ("root", "fn", "slots", "names", "recur")
+    __slots__ = ("fn", "names", "recur", "root", "slots")
 
     def __init__(
         self,
@@ -133,5 +133,5 @@ def error(code: str, message: str, form: object, hint: str) -> AnalysisError:
 def at(new: models.Object, old: object) -> models.Object:
     """Give a synthesized form the position of the form it replaces."""
     line, column = pos(old)
-    new.start_line, new.start_column = line, column  # type: ignore[attr-defined]
+    new.start_line, new.start_column = line, column
     return new

@@ -6,11 +6,13 @@ small helpers of ``ptclisp._rt``; the compiler only ever sees slots.
 
 from __future__ import annotations
 
+from typing import cast
+
 from hy import models
 
-from .. import _ast as A
-from .. import _rt
-from .._values import Keyword, Symbol
+from .._compiler import rt as _rt
+from .._values.types import Keyword, Symbol
+from . import ast as A
 from ._dispatch import SPECIAL, analyze, analyze_body, literal_value, node, special
 from ._env import Env, FnScope, SlotCounter, error, pos
 from .symbols import CONSTANTS, check_not_interop
@@ -57,7 +59,8 @@ def _helper(fn: object, form: object, *args: A.Node) -> A.Node:
 def _temp(value: A.Node, env: Env, form: object) -> tuple[A.Bind, A.Local]:
     slot = env.alloc()
     line, column = pos(form)
-    return A.Bind(slot, value, line=line, column=column), A.Local(slot, " tmp", line=line, column=column)
+    return (A.Bind(slot, value, line=line, column=column),
+            A.Local(slot, " tmp", line=line, column=column))
 
 
 def _vector_pattern(pattern: models.List, value: A.Node, env: Env) -> tuple[list[A.Bind], Env]:
@@ -70,14 +73,16 @@ def _vector_pattern(pattern: models.List, value: A.Node, env: Env) -> tuple[list
         item = items[i]
         if isinstance(item, models.Symbol) and str(item) == "&":
             if i + 1 >= len(items):
-                raise error("invalid_form", "& must be followed by a name", item, "write [a & more]")
+                raise error("invalid_form", "& must be followed by a name", item,
+                            "write [a & more]")
             rest = _helper(_rt.nthnext, item, temp, node(A.Const, item, index))
             more, env = destructure(items[i + 1], rest, env)
             binds += more
             i += 2
         elif isinstance(item, models.Keyword) and item.name == "as":
             if i + 1 >= len(items) or not isinstance(items[i + 1], models.Symbol):
-                raise error("invalid_form", ":as must be followed by a name", item, "write [a b :as all]")
+                raise error("invalid_form", ":as must be followed by a name", item,
+                            "write [a b :as all]")
             slot = env.alloc()
             binds.append(node(A.Bind, item, slot, temp))
             env = env.bind(binding_name(items[i + 1]), slot)
@@ -180,7 +185,8 @@ def binding_vector(form: models.Expression, what: str) -> list[tuple[object, obj
         raise error("invalid_form", f"{what} needs a binding vector", form, _BIND_HINT)
     vec = form[1]
     if len(vec) % 2:
-        raise error("invalid_form", f"{what} bindings need an even number of forms", vec, _BIND_HINT)
+        raise error("invalid_form", f"{what} bindings need an even number of forms", vec,
+                    _BIND_HINT)
     return list(zip(vec[::2], vec[1::2]))
 
 
@@ -232,7 +238,8 @@ def analyze_recur(form: models.Expression, env: Env, tail: bool) -> A.Node:
                     "wrap the repeated part in (loop [x init] ... (recur next-x))")
     if not tail:
         raise error("invalid_form", "recur must be in tail position", form,
-                    "recur must be the last thing evaluated; for other recursion call the fn by name")
+                    "recur must be the last thing evaluated; "
+                    "for other recursion call the fn by name")
     args = tuple(analyze(a, env) for a in form[1:])
     if len(args) != len(env.recur):
         raise error("arity_error", f"recur expects {len(env.recur)} arguments, got {len(args)}",
@@ -260,7 +267,8 @@ def analyze_fn(form: models.Expression, name: str | None, rest: list[object], en
         clauses = [(rest[0], rest[1:])]
     elif rest and all(isinstance(c, models.Expression) and c and isinstance(c[0], models.List)
                       for c in rest):
-        clauses = [(c[0], list(c[1:])) for c in rest]
+        arities = cast(list[models.Expression], rest)
+        clauses = [(c[0], list(c[1:])) for c in arities]
     else:
         raise error("invalid_form", "fn needs a parameter vector", form,
                     "write (fn [x y] body) or (fn ([x] ...) ([x y] ...))")
@@ -327,7 +335,8 @@ def _check_arities(arities: list[A.Arity], form: object) -> None:
 def def_name(form: models.Expression, what: str) -> str:
     if len(form) < 2 or not isinstance(form[1], models.Symbol):
         raise error("invalid_form", f"{what} needs a name", form,
-                    f"write ({what} name ...)" if what == "def" else "write (defn name [args] body)")
+                    f"write ({what} name ...)" if what == "def"
+                    else "write (defn name [args] body)")
     sym = form[1]
     name = str(sym)
     if name in SPECIAL or name in CONSTANTS or name in ("return", "fail"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hy import models
 
-from .. import _ast as A
+from . import ast as A
 from ._dispatch import analyze, analyze_body, node, special
 from ._env import Env, error
 from .bindings import destructure
@@ -87,7 +87,7 @@ def analyze_cond(form: models.Expression, env: Env, tail: bool) -> A.Node:
 @special("case")
 def analyze_case(form: models.Expression, env: Env, tail: bool) -> A.Node:
     # (case expr const result ... default?) -- (a b) groups several constants
-    from .._reader import form_to_value
+    from .._reader.reader import form_to_value
 
     _arity(form, 1, None, "(case x :a 1 :b 2 default)")
     clauses = list(form[2:])
@@ -200,7 +200,7 @@ def _junction(cls: type[A.Node], form: models.Expression, env: Env, tail: bool) 
 @special("quote")
 def analyze_quote(form: models.Expression, env: Env, tail: bool) -> A.Node:
     # (quote form) / 'form
-    from .._reader import form_to_value
+    from .._reader.reader import form_to_value
 
     _arity(form, 1, 1, "'x or (quote x)")
     return node(A.Const, form, form_to_value(form[1]))

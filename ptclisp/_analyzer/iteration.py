@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hy import models
 
-from .. import _ast as A
+from . import ast as A
 from ._dispatch import analyze, analyze_body, node, special
 from ._env import Env, error
 from .bindings import bind_pairs, destructure
@@ -62,8 +62,8 @@ def _modifier(key: models.Keyword, value: object, env: Env) -> tuple[A.Node, Env
 def analyze_for(form: models.Expression, env: Env, tail: bool) -> A.Node:
     # (for [x xs :when t :let [..] :while t y ys] body)
     if len(form) != 3:
-        raise error("arity_error", f"for takes a binding vector and one body form, got {len(form) - 1} forms",
-                    form, _HINT)
+        raise error("arity_error", "for takes a binding vector and one body form, "
+                    f"got {len(form) - 1} forms", form, _HINT)
     clauses, inner = _clauses(form, env)
     body = analyze(form[2], inner.with_recur(None))
     return node(A.For, form, tuple(clauses), body, True)

@@ -10,8 +10,8 @@ import difflib
 
 from hy import models
 
-from .. import _ast as A
 from .._errors import AnalysisError
+from . import ast as A
 from ._env import Env, error, pos
 
 __all__ = ["FORBIDDEN", "UNSUPPORTED", "check_not_interop", "resolve_symbol", "suggest"]
@@ -50,7 +50,8 @@ UNSUPPORTED = {
     "letfn": "define local functions with (let [f (fn [x] ...)] ...)",
 }
 
-_INTEROP_HINT = "there is no Java/Python interop: use the core functions (e.g. clojure.string/upper-case)"
+_INTEROP_HINT = ("there is no Java/Python interop: "
+                 "use the core functions (e.g. clojure.string/upper-case)")
 
 
 def resolve_symbol(form: models.Symbol, env: Env) -> A.Node:
@@ -61,7 +62,7 @@ def resolve_symbol(form: models.Symbol, env: Env) -> A.Node:
         return A.Const(CONSTANTS[name], line=line, column=column)
     local = env.lookup(name)
     if local is not None:
-        return type(local)(*_fields(local), line=line, column=column)  # type: ignore[arg-type]
+        return type(local)(*_fields(local), line=line, column=column)
     root = env.root
     if name.startswith("data/") and len(name) > 5:
         return A.DataRef(name[5:], line=line, column=column)
@@ -89,7 +90,8 @@ def check_not_interop(form: models.Symbol) -> None:
     if name in FORBIDDEN:
         raise error("invalid_form", f"{name} is not available in ptclisp", form, FORBIDDEN[name])
     if name == "." or name == "..":
-        raise error("invalid_form", f"({name} ...) host interop is not available", form, _INTEROP_HINT)
+        raise error("invalid_form", f"({name} ...) host interop is not available", form,
+                    _INTEROP_HINT)
     if name.startswith(".") or name.endswith("."):
         raise error("invalid_form", f"{name}: host method/constructor calls are not available",
                     form, _INTEROP_HINT)
@@ -107,8 +109,9 @@ def unbound(form: models.Symbol, env: Env) -> AnalysisError:
     if ns not in _namespaces(env.root.builtins):
         check_not_interop(form)
     if name in UNSUPPORTED:
-        return error("unbound_symbol", f"{name} is not supported in ptclisp", form, UNSUPPORTED[name])
-    if name.startswith("data/") or name.startswith("tool/"):
+        return error("unbound_symbol", f"{name} is not supported in ptclisp", form,
+                     UNSUPPORTED[name])
+    if name.startswith(("data/", "tool/")):
         return error("unbound_symbol", f"{name} needs a name after the slash", form,
                      "write data/NAME for host input and (tool/NAME {...}) for a tool call")
     return error("unbound_symbol", f"unable to resolve symbol {name}", form, suggest(name, env))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hy import models
 
-from .. import _ast as A
+from . import ast as A
 from ._dispatch import analyze, special
 from ._env import Env, at, error
 
@@ -18,11 +18,11 @@ __all__: list[str] = []
 
 
 def _sym(name: str, where: object) -> models.Symbol:
-    return at(models.Symbol(name, from_parser=True), where)  # type: ignore[return-value]
+    return at(models.Symbol(name, from_parser=True), where)
 
 
 def _expr(items: list[object], where: object) -> models.Expression:
-    return at(models.Expression(items), where)  # type: ignore[return-value]
+    return at(models.Expression(items), where)
 
 
 def thread_step(acc: object, step: object, last: bool) -> models.Expression:
@@ -32,7 +32,8 @@ def thread_step(acc: object, step: object, last: bool) -> models.Expression:
         items = [head, *args, acc] if last else [head, acc, *args]
         return _expr(items, step)
     if isinstance(step, models.Expression):
-        raise error("invalid_form", "cannot thread through ()", step, "each step is a fn or (f args)")
+        raise error("invalid_form", "cannot thread through ()", step,
+                    "each step is a fn or (f args)")
     return _expr([step, acc], step)
 
 
@@ -87,7 +88,8 @@ def analyze_cond_thread(form: models.Expression, env: Env, tail: bool) -> A.Node
     bindings: list[object] = [sym, form[1]]
     for test, step in zip(clauses[::2], clauses[1::2]):
         bindings += [sym, _expr([_sym("if", test), test, thread_step(sym, step, last), sym], test)]
-    return analyze(_expr([_sym("let", form), at(models.List(bindings), form), sym], form), env, tail)
+    let_form = _expr([_sym("let", form), at(models.List(bindings), form), sym], form)
+    return analyze(let_form, env, tail)
 
 
 @special("as->")
@@ -101,4 +103,5 @@ def analyze_as_thread(form: models.Expression, env: Env, tail: bool) -> A.Node:
     bindings: list[object] = [name, form[1]]
     for step in form[3:]:
         bindings += [name, step]
-    return analyze(_expr([_sym("let", form), at(models.List(bindings), form), name], form), env, tail)
+    let_form = _expr([_sym("let", form), at(models.List(bindings), form), name], form)
+    return analyze(let_form, env, tail)

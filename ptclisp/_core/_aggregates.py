@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from .._values import Keyword, List, Symbol, Vector, equals
+from .._values.types import Keyword, List, Symbol, Vector, equals
 from ._numbers import compare_values
 from ._registry import builtin
 from ._support import apply_each, charge_items, invalid_args, items, type_error, type_name
@@ -54,7 +54,7 @@ def field_getter(fname: str, field: Any) -> Getter:
 
         return get_path
     if callable(field):
-        return field  # type: ignore[no-any-return]
+        return field
     type_error(f"{fname}: expected a key, a key path or a function, got {type_name(field)}")
 
 
@@ -99,7 +99,8 @@ def sum_by(key: Any, coll: Any) -> Any:
     return _sum(_numbers("sum-by", apply_each(get, items(coll, "sum-by"))))
 
 
-@builtin("avg", arglists="([coll])", doc="Mean of the numbers in coll as a float (nils skipped); nil if none.",
+@builtin("avg", arglists="([coll])",
+         doc="Mean of the numbers in coll as a float (nils skipped); nil if none.",
          category="aggregates")
 def avg(coll: Any) -> Any:
     values = _numbers("avg", list(items(coll, "avg")))
@@ -181,9 +182,9 @@ def _loose_equals(a: Any, b: Any) -> bool:
         return True
     ta, tb = type(a), type(b)
     if ta is Keyword and tb is str:
-        return a.qualified == b  # type: ignore[no-any-return]
+        return a.qualified == b
     if ta is str and tb is Keyword:
-        return a == b.qualified  # type: ignore[no-any-return]
+        return a == b.qualified
     return False
 
 
@@ -243,9 +244,9 @@ _BINARY: dict[str, Callable[[Any, Any], bool]] = {
 def _op_name(op: Any) -> str | None:
     t = type(op)
     if t is str:
-        return op  # type: ignore[no-any-return]
+        return op
     if t is Keyword or t is Symbol:
-        return op.name  # type: ignore[no-any-return]
+        return op.name
     return getattr(op, "ptclisp_name", None)
 
 
@@ -297,7 +298,8 @@ def _fused(field: Any, test: Callable[[Any], bool]) -> Callable[[Any], bool]:
 
 
 @builtin("where", arglists="([field] [field op value])",
-         doc="Predicate on a map field (key or [:path :to]): (where :age > 18), (where :s :in [\"a\" \"b\"]), (where :active).",
+         doc="Predicate on a map field (key or [:path :to]): (where :age > 18), "
+             "(where :s :in [\"a\" \"b\"]), (where :active).",
          category="aggregates")
 def where(field: Any, op: Any = _MISSING, value: Any = _MISSING) -> Callable[[Any], bool]:
     field_getter("where", field)  # validates the field early
@@ -312,7 +314,8 @@ def where(field: Any, op: Any = _MISSING, value: Any = _MISSING) -> Callable[[An
     return _fused(field, _condition(op, value))
 
 
-@builtin("all-of", arglists="([& preds])", doc="Predicate true when every pred is truthy (true with no preds).",
+@builtin("all-of", arglists="([& preds])",
+         doc="Predicate true when every pred is truthy (true with no preds).",
          category="aggregates")
 def all_of(*preds: Any) -> Callable[[Any], bool]:
     def all_hold(x: Any) -> bool:
@@ -321,7 +324,8 @@ def all_of(*preds: Any) -> Callable[[Any], bool]:
     return all_hold
 
 
-@builtin("any-of", arglists="([& preds])", doc="Predicate true when some pred is truthy (false with no preds).",
+@builtin("any-of", arglists="([& preds])",
+         doc="Predicate true when some pred is truthy (false with no preds).",
          category="aggregates")
 def any_of(*preds: Any) -> Callable[[Any], bool]:
     def any_holds(x: Any) -> bool:

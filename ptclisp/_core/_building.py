@@ -10,10 +10,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._errors import EvalError
-from .._values import EMPTY_LIST, EMPTY_MAP, EMPTY_SET, EMPTY_VECTOR, LazySeq, List, Map, Set, Vector
+from .._values.types import (
+    EMPTY_LIST,
+    EMPTY_MAP,
+    EMPTY_SET,
+    EMPTY_VECTOR,
+    LazySeq,
+    List,
+    Map,
+    Set,
+    Vector,
+)
 from ._registry import builtin
 from ._support import charge_copy, charge_items, invalid_args, items, type_error, type_name
-
 
 # ---------------------------------------------------------------- conj / into
 
@@ -57,7 +66,8 @@ def _add_all(coll: Any, xs: Iterable[Any], n: int, fname: str) -> Any:
 
 
 @builtin("conj", arglists="([] [coll] [coll x & xs])",
-         doc="coll with the items added: at the end of a vector, the front of a list/seq, into a map/set.",
+         doc="coll with the items added: at the end of a vector, the front of a list/seq, "
+             "into a map/set.",
          category="collections")
 def conj(*args: Any) -> Any:
     if not args:
@@ -115,7 +125,8 @@ def list_(*xs: Any) -> List:
 
 
 @builtin("list*", arglists="([args] [x & args])",
-         doc="A list of the arguments followed by the items of the last one.", category="collections")
+         doc="A list of the arguments followed by the items of the last one.",
+         category="collections")
 def list_star(*args: Any) -> Any:
     if not args:
         raise TypeError("wrong number of arguments (0) passed to list*")
@@ -125,7 +136,8 @@ def list_star(*args: Any) -> Any:
     return result if result else None
 
 
-@builtin("hash-map", "array-map", arglists="([& kvs])", doc="A map of the alternating keys and values.",
+@builtin("hash-map", "array-map", arglists="([& kvs])",
+         doc="A map of the alternating keys and values.",
          category="maps")
 def hash_map(*kvs: Any) -> Map:
     if len(kvs) % 2:
@@ -204,7 +216,8 @@ def pop(coll: Any) -> Any:
     type_error(f"pop not supported on {type_name(coll)}")
 
 
-@builtin("subvec", arglists="([v start] [v start end])", doc="The part of vector v from start to end.",
+@builtin("subvec", arglists="([v start] [v start end])",
+         doc="The part of vector v from start to end.",
          category="collections")
 def subvec(v: Any, start: Any, end: Any = None) -> Vector:
     if type(v) is not Vector:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import EvalError
-from .._values import EMPTY_MAP, LazySeq, List, Map, Set, Vector
+from .._values.types import EMPTY_MAP, LazySeq, List, Map, Set, Vector
 from ._registry import builtin
 from ._support import char, charge_copy, charge_items, invalid_args, items, type_error, type_name
 
@@ -19,7 +19,8 @@ _ABSENT = object()
 
 
 @builtin("get", arglists="([m k] [m k not-found])",
-         doc="Value at key k of a map (index of a vector/string, member of a set), else not-found or nil.",
+         doc="Value at key k of a map (index of a vector/string, member of a set), "
+             "else not-found or nil.",
          category="maps")
 def get(coll: Any, key: Any, default: Any = None) -> Any:
     if isinstance(coll, dict):
@@ -39,7 +40,8 @@ def get(coll: Any, key: Any, default: Any = None) -> Any:
 
 
 @builtin("get-in", arglists="([m ks] [m ks not-found])",
-         doc="Value in nested maps/vectors at the key path ks, else not-found or nil.", category="maps")
+         doc="Value in nested maps/vectors at the key path ks, else not-found or nil.",
+         category="maps")
 def get_in(coll: Any, path: Any, default: Any = None) -> Any:
     for k in items(path, "get-in"):
         coll = get(coll, k, _ABSENT)
@@ -64,7 +66,8 @@ def contains_p(coll: Any, key: Any) -> bool:
                "use (some #{x} coll) to search a sequence")
 
 
-@builtin("find", arglists="([m k])", doc="The [k v] entry for key k of a map (or index of a vector), or nil.",
+@builtin("find", arglists="([m k])",
+         doc="The [k v] entry for key k of a map (or index of a vector), or nil.",
          category="maps")
 def find(coll: Any, key: Any) -> Any:
     if isinstance(coll, dict):
@@ -77,7 +80,8 @@ def find(coll: Any, key: Any) -> Any:
                hint="find looks up a key; to search a sequence use (first (filter pred coll))")
 
 
-@builtin("keys", arglists="([m])", doc="Seq of the keys of map m, or nil if it is empty.", category="maps")
+@builtin("keys", arglists="([m])", doc="Seq of the keys of map m, or nil if it is empty.",
+         category="maps")
 def keys(m: Any) -> Any:
     if m is None:
         return None
@@ -89,7 +93,8 @@ def keys(m: Any) -> Any:
     return List(m)
 
 
-@builtin("vals", arglists="([m])", doc="Seq of the values of map m, or nil if it is empty.", category="maps")
+@builtin("vals", arglists="([m])", doc="Seq of the values of map m, or nil if it is empty.",
+         category="maps")
 def vals(m: Any) -> Any:
     if m is None:
         return None
@@ -174,7 +179,8 @@ def _path(path: Any, fname: str) -> tuple[Any, ...]:
 
 
 @builtin("assoc-in", arglists="([m ks v])",
-         doc="Nested map/vector with the value at key path ks set to v (missing levels become maps).",
+         doc="Nested map/vector with the value at key path ks set to v "
+             "(missing levels become maps).",
          category="maps")
 def assoc_in(coll: Any, path: Any, v: Any) -> Any:
     ks = _path(path, "assoc-in")
@@ -209,7 +215,8 @@ def update_in(coll: Any, path: Any, f: Any, *args: Any) -> Any:
     return go(coll, 0)
 
 
-@builtin("dissoc", arglists="([m] [m k & ks])", doc="Map m without the given keys.", category="maps")
+@builtin("dissoc", arglists="([m] [m k & ks])", doc="Map m without the given keys.",
+         category="maps")
 def dissoc(coll: Any, *ks: Any) -> Any:
     if coll is None:
         return None
@@ -264,7 +271,8 @@ def merge_with(f: Any, *maps: Any) -> Any:
     return out
 
 
-@builtin("select-keys", arglists="([m ks])", doc="Map of only the entries of m whose keys are in ks.",
+@builtin("select-keys", arglists="([m ks])",
+         doc="Map of only the entries of m whose keys are in ks.",
          category="maps")
 def select_keys(m: Any, ks: Any) -> Map:
     wanted = items(ks, "select-keys")
@@ -278,7 +286,8 @@ def select_keys(m: Any, ks: Any) -> Map:
     return Map((k, m[k]) for k in wanted if k in m)
 
 
-@builtin("zipmap", arglists="([keys vals])", doc="Map pairing each key with the value at the same position.",
+@builtin("zipmap", arglists="([keys vals])",
+         doc="Map pairing each key with the value at the same position.",
          category="maps")
 def zipmap(ks: Any, vs: Any) -> Map:
     keys_ = items(ks, "zipmap")

@@ -1,11 +1,14 @@
-"""Function combinators: identity constantly comp partial juxt complement fnil every-pred some-fn."""
+"""Function combinators.
+
+identity constantly comp partial juxt complement fnil every-pred some-fn.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from .._values import Vector
+from .._values.types import Vector
 from ._registry import builtin
 from ._support import invalid_args
 
@@ -56,7 +59,8 @@ def partial(f: Fn, *fixed: Any) -> Fn:
 
 
 @builtin("juxt", arglists="([f & fs])",
-         doc="A function returning the vector of each f applied to its arguments.", category="functions")
+         doc="A function returning the vector of each f applied to its arguments.",
+         category="functions")
 def juxt(f: Fn, *fns: Fn) -> Fn:
     all_fns = (f, *fns)
 
@@ -110,7 +114,8 @@ def every_pred(p: Fn, *ps: Fn) -> Fn:
 
 
 @builtin("some-fn", arglists="([p & ps])",
-         doc="A function returning the first truthy (p arg) over all ps and arguments, else a falsy value.",
+         doc="A function returning the first truthy (p arg) over all ps and arguments, "
+             "else a falsy value.",
          category="functions")
 def some_fn(p: Fn, *ps: Fn) -> Fn:
     preds = (p, *ps)

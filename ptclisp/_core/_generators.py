@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._errors import EvalError
-from .._values import EMPTY_LIST, LazySeq, List
+from .._values.types import EMPTY_LIST, LazySeq, List
 from ._registry import builtin
 from ._support import charge_items, items, metered, type_error, type_name
 
@@ -45,7 +45,8 @@ def _range_size(start: Any, end: Any, step: Any) -> int:
 
 
 @builtin("range", arglists="([] [end] [start end] [start end step])",
-         doc="Numbers from start (default 0) up to but not including end, by step (default 1); infinite with no args.",
+         doc="Numbers from start (default 0) up to but not including end, by step (default 1); "
+             "infinite with no args.",
          category="sequences")
 def range_(*args: Any) -> Any:
     if not args:
@@ -119,7 +120,8 @@ def _repeatedly(f: Any) -> Iterator[Any]:
         yield f()
 
 
-@builtin("repeatedly", arglists="([f] [n f])", doc="Seq of the results of calling (f) n times (lazy and infinite without n).",
+@builtin("repeatedly", arglists="([f] [n f])",
+         doc="Seq of the results of calling (f) n times (lazy and infinite without n).",
          category="sequences")
 def repeatedly(*args: Any) -> Any:
     if len(args) == 1:

@@ -12,13 +12,13 @@ import itertools
 import operator
 import sys
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .._compile_source import NOT_FOUND, run_find, run_fold
 from .._limits import current_meter
-from .._values import LazySeq, List, Map, Vector
+from .._values.types import LazySeq, List, Map, Vector
 from . import _transducers as _xf
+from ._kernels import NOT_FOUND, run_find, run_fold
 from ._numbers import add as _add
 from ._registry import builtin
 from ._support import (
@@ -44,13 +44,15 @@ def _sources(fname: str, colls: tuple[Any, ...]) -> tuple[list[Any], bool]:
     return [items(c, fname) for c in colls], False
 
 
-_consume = deque(maxlen=0).extend  # runs an iterator to its end at C speed, keeping nothing
+# Runs an iterator to its end at C speed, keeping nothing.
+_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
 
 _XF = object()  # marks a missing collection: the call asks for a transducer
 
 
 @builtin("map", arglists="([f] [f coll] [f c1 c2 & colls])",
-         doc="Seq of (f item) for each item; with several colls, f takes one item of each and it stops at the shortest.",
+         doc="Seq of (f item) for each item; with several colls, f takes one item of each "
+             "and it stops at the shortest.",
          category="sequences")
 def map_(f: Any, *colls: Any) -> Any:
     if len(colls) == 1:
@@ -79,7 +81,8 @@ def mapv(f: Any, *colls: Any) -> Vector:
     return Vector(map_(f, *colls))
 
 
-@builtin("map-indexed", arglists="([f] [f coll])", doc="Seq of (f index item).", category="sequences")
+@builtin("map-indexed", arglists="([f] [f coll])", doc="Seq of (f index item).",
+         category="sequences")
 def map_indexed(f: Any, coll: Any = _XF) -> Any:
     if coll is _XF:
         return _xf.indexed_xf(f, False)
@@ -105,7 +108,8 @@ def mapcat(f: Any, *colls: Any) -> Any:
     return List(itertools.chain.from_iterable(parts))
 
 
-@builtin("filter", arglists="([pred] [pred coll])", doc="Seq of the items for which pred is truthy.",
+@builtin("filter", arglists="([pred] [pred coll])",
+         doc="Seq of the items for which pred is truthy.",
          category="sequences")
 def filter_(pred: Any, coll: Any = _XF) -> Any:
     if coll is _XF:
@@ -137,7 +141,8 @@ def remove(pred: Any, coll: Any = _XF) -> Any:
     return List(keep_truthy(pred, xs, keep=False))
 
 
-@builtin("keep", arglists="([f] [f coll])", doc="Seq of the non-nil results of (f item) (false is kept).",
+@builtin("keep", arglists="([f] [f coll])",
+         doc="Seq of the non-nil results of (f item) (false is kept).",
          category="sequences")
 def keep(f: Any, coll: Any = _XF) -> Any:
     if coll is _XF:
@@ -149,7 +154,8 @@ def keep(f: Any, coll: Any = _XF) -> Any:
     return List([r for x in xs if (r := f(x)) is not None])
 
 
-@builtin("keep-indexed", arglists="([f] [f coll])", doc="Seq of the non-nil results of (f index item).",
+@builtin("keep-indexed", arglists="([f] [f coll])",
+         doc="Seq of the non-nil results of (f index item).",
          category="sequences")
 def keep_indexed(f: Any, coll: Any = _XF) -> Any:
     if coll is _XF:
@@ -167,7 +173,8 @@ def reduced(x: Any) -> Reduced:
     return Reduced(x)
 
 
-@builtin("reduced?", arglists="([x])", doc="True if x is the result of reduced.", category="predicates")
+@builtin("reduced?", arglists="([x])", doc="True if x is the result of reduced.",
+         category="predicates")
 def reduced_p(x: Any) -> bool:
     return type(x) is Reduced
 
@@ -181,7 +188,8 @@ def _reduce_source(coll: Any) -> Iterable[Any]:
 
 
 @builtin("reduce", arglists="([f coll] [f init coll])",
-         doc="Folds coll with (f acc item), starting from init or the first item; (f) if coll is empty.",
+         doc="Folds coll with (f acc item), starting from init or the first item; "
+             "(f) if coll is empty.",
          category="sequences")
 def reduce_(f: Any, *args: Any) -> Any:
     if f is _add and args and type(args[-1]) in (Vector, List):
@@ -326,7 +334,8 @@ def _first_of_truth(pred: Any, coll: Any, want: bool) -> Any:
     return NOT_FOUND
 
 
-@builtin("not-every?", arglists="([pred coll])", doc="(not (every? pred coll)).", category="sequences")
+@builtin("not-every?", arglists="([pred coll])", doc="(not (every? pred coll)).",
+         category="sequences")
 def not_every_p(pred: Any, coll: Any) -> bool:
     return not every_p(pred, coll)
 
@@ -351,7 +360,8 @@ def apply(f: Any, *args: Any) -> Any:
 
 
 @builtin("group-by", arglists="([f coll])",
-         doc="Map from (f item) to the vector of items with that key, in order.", category="sequences")
+         doc="Map from (f item) to the vector of items with that key, in order.",
+         category="sequences")
 def group_by(f: Any, coll: Any) -> Map:
     xs = items(coll, "group-by")
     charge_items(2 * len(xs))
@@ -386,19 +396,22 @@ def _extreme_key(fname: str, k: Any, args: tuple[Any, ...], greater: bool) -> An
 
 
 @builtin("max-key", arglists="([k x] [k x y & more])",
-         doc="The argument x for which (k x) is greatest (the last one on ties).", category="sequences")
+         doc="The argument x for which (k x) is greatest (the last one on ties).",
+         category="sequences")
 def max_key(k: Any, x: Any, *more: Any) -> Any:
     return _extreme_key("max-key", k, (x, *more), True)
 
 
 @builtin("min-key", arglists="([k x] [k x y & more])",
-         doc="The argument x for which (k x) is least (the last one on ties).", category="sequences")
+         doc="The argument x for which (k x) is least (the last one on ties).",
+         category="sequences")
 def min_key(k: Any, x: Any, *more: Any) -> Any:
     return _extreme_key("min-key", k, (x, *more), False)
 
 
 @builtin("tree-seq", arglists="([branch? children root])",
-         doc="Depth-first seq of the nodes of a tree: (children node) is called when (branch? node).",
+         doc="Depth-first seq of the nodes of a tree: "
+             "(children node) is called when (branch? node).",
          category="sequences")
 def tree_seq(branch: Any, children: Any, root: Any) -> List:
     m = current_meter()
@@ -415,7 +428,8 @@ def tree_seq(branch: Any, children: Any, root: Any) -> List:
     return List(out)
 
 
-@builtin("run!", arglists="([f coll])", doc="Calls (f item) for each item, for effects; returns nil.",
+@builtin("run!", arglists="([f coll])",
+         doc="Calls (f item) for each item, for effects; returns nil.",
          category="sequences")
 def run_bang(f: Any, coll: Any) -> None:
     for x in _reduce_source(coll):
@@ -430,6 +444,7 @@ def doall(coll: Any) -> Any:
     return coll
 
 
-@builtin("dorun", arglists="([coll])", doc="Realises a lazy seq fully; returns nil.", category="sequences")
+@builtin("dorun", arglists="([coll])", doc="Realises a lazy seq fully; returns nil.",
+         category="sequences")
 def dorun(coll: Any) -> None:
     doall(coll)

@@ -11,7 +11,7 @@ from typing import Any
 
 from .._errors import EvalError
 from .._limits import active_meter, charge
-from .._values import Char, Keyword, Symbol, Vector, equals
+from .._values.types import Char, Keyword, Symbol, Vector, equals
 from ._registry import builtin
 from ._support import type_error, type_name
 
@@ -33,7 +33,8 @@ def _check(fname: str, x: Any) -> Any:
     raise _not_number(fname, x)
 
 
-@builtin("+", "+'", arglists="([] [x] [x y & more])", doc="Sum of the numbers; (+) is 0.", category="arithmetic")
+@builtin("+", "+'", arglists="([] [x] [x y & more])", doc="Sum of the numbers; (+) is 0.",
+         category="arithmetic")
 def add(*args: Any) -> Any:
     total: Any = 0
     for x in args:
@@ -44,7 +45,8 @@ def add(*args: Any) -> Any:
     return total
 
 
-@builtin("-", "-'", arglists="([x] [x y & more])", doc="Negation of x, or x minus the rest.", category="arithmetic")
+@builtin("-", "-'", arglists="([x] [x y & more])", doc="Negation of x, or x minus the rest.",
+         category="arithmetic")
 def sub(x: Any, *more: Any) -> Any:
     _check("-", x)
     if not more:
@@ -57,7 +59,8 @@ def sub(x: Any, *more: Any) -> Any:
     return x
 
 
-@builtin("*", "*'", arglists="([] [x] [x y & more])", doc="Product of the numbers; (*) is 1.", category="arithmetic")
+@builtin("*", "*'", arglists="([] [x] [x y & more])", doc="Product of the numbers; (*) is 1.",
+         category="arithmetic")
 def mul(*args: Any) -> Any:
     product: Any = 1
     for x in args:
@@ -143,13 +146,15 @@ def _quot(x: Any, y: Any) -> Any:
     return float(math.trunc(x / y))
 
 
-@builtin("quot", arglists="([num div])", doc="Integer division truncated toward zero.", category="arithmetic")
+@builtin("quot", arglists="([num div])", doc="Integer division truncated toward zero.",
+         category="arithmetic")
 def quot(x: Any, y: Any) -> Any:
     _int_div_args("quot", x, y)
     return _quot(x, y)
 
 
-@builtin("rem", arglists="([num div])", doc="Remainder of quot; has the sign of num.", category="arithmetic")
+@builtin("rem", arglists="([num div])", doc="Remainder of quot; has the sign of num.",
+         category="arithmetic")
 def rem(x: Any, y: Any) -> Any:
     _int_div_args("rem", x, y)
     if type(x) is int and type(y) is int:
@@ -157,7 +162,8 @@ def rem(x: Any, y: Any) -> Any:
     return math.fmod(x, y)
 
 
-@builtin("mod", arglists="([num div])", doc="Modulus (floored); has the sign of div.", category="arithmetic")
+@builtin("mod", arglists="([num div])", doc="Modulus (floored); has the sign of div.",
+         category="arithmetic")
 def mod(x: Any, y: Any) -> Any:
     _int_div_args("mod", x, y)
     return x % y
@@ -190,12 +196,14 @@ def _extreme(fname: str, args: tuple[Any, ...], pick_greater: bool) -> Any:
     return best
 
 
-@builtin("max", "Math/max", arglists="([x] [x y & more])", doc="Greatest of the numbers.", category="arithmetic")
+@builtin("max", "Math/max", arglists="([x] [x y & more])", doc="Greatest of the numbers.",
+         category="arithmetic")
 def max_(x: Any, *more: Any) -> Any:
     return _extreme("max", (x, *more), True)
 
 
-@builtin("min", "Math/min", arglists="([x] [x y & more])", doc="Least of the numbers.", category="arithmetic")
+@builtin("min", "Math/min", arglists="([x] [x y & more])", doc="Least of the numbers.",
+         category="arithmetic")
 def min_(x: Any, *more: Any) -> Any:
     return _extreme("min", (x, *more), False)
 
@@ -224,7 +232,8 @@ def not_eq(x: Any, *more: Any) -> bool:
     return not eq(x, *more)
 
 
-@builtin("==", arglists="([x] [x y & more])", doc="Numeric equality: (== 1 1.0) is true.", category="comparison")
+@builtin("==", arglists="([x] [x y & more])", doc="Numeric equality: (== 1 1.0) is true.",
+         category="comparison")
 def num_eq(x: Any, *more: Any) -> bool:
     _check("==", x)
     for y in more:
@@ -344,7 +353,7 @@ neg_p = _number_pred("neg?", lambda x: x < 0, "True if x is less than zero.")
 
 def _integer(fname: str, x: Any) -> int:
     if type(x) is int:
-        return x  # type: ignore[no-any-return]
+        return x
     type_error(f"{fname}: expected an integer, got {type_name(x)}")
 
 
@@ -367,7 +376,7 @@ def odd_p(n: Any) -> bool:
 def to_int(x: Any) -> int:
     t = type(x)
     if t is int:
-        return x  # type: ignore[no-any-return]
+        return x
     if t is float:
         if x != x:
             return 0
@@ -415,7 +424,7 @@ def ceil(x: Any) -> float:
 def round_(x: Any) -> int:
     _check("round", x)
     if type(x) is int:
-        return x  # type: ignore[no-any-return]
+        return x
     if x != x:
         return 0
     if not math.isfinite(x):
@@ -450,7 +459,8 @@ def trunc(x: Any) -> Any:
     return x if type(x) is int or not math.isfinite(x) else float(math.trunc(x))
 
 
-@builtin("Math/log", "clojure.math/log", arglists="([x])", doc="Natural logarithm.", category="arithmetic")
+@builtin("Math/log", "clojure.math/log", arglists="([x])", doc="Natural logarithm.",
+         category="arithmetic")
 def log(x: Any) -> float:
     _check("log", x)
     if x < 0:
@@ -467,7 +477,8 @@ def log10(x: Any) -> float:
     return -_INF if x == 0 else math.log10(x)
 
 
-@builtin("Math/exp", "clojure.math/exp", arglists="([x])", doc="e raised to x.", category="arithmetic")
+@builtin("Math/exp", "clojure.math/exp", arglists="([x])", doc="e raised to x.",
+         category="arithmetic")
 def exp(x: Any) -> float:
     try:
         return math.exp(_check("exp", x))
@@ -483,7 +494,7 @@ def _bit_op(fname: str, fold: Any, doc: str) -> Any:
         acc = fold(_integer(fname, x), _integer(fname, y))
         for z in more:
             acc = fold(acc, _integer(fname, z))
-        return acc  # type: ignore[no-any-return]
+        return acc
 
     return builtin(fname, arglists="([x y & more])", doc=doc, category="arithmetic")(op)
 

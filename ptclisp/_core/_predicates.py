@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._values import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector
+from .._values.types import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector
 from ._registry import builtin
 
 _COLL_TYPES = (tuple, LazySeq, dict, frozenset)
@@ -28,14 +28,19 @@ string_p = _type_pred("string?", lambda x: type(x) is str, "True if x is a strin
 char_p = _type_pred("char?", lambda x: type(x) is Char, "True if x is a character.")
 keyword_p = _type_pred("keyword?", lambda x: type(x) is Keyword, "True if x is a keyword.")
 symbol_p = _type_pred("symbol?", lambda x: type(x) is Symbol, "True if x is a symbol.")
-number_p = _type_pred("number?", lambda x: type(x) is int or type(x) is float, "True if x is a number.")
+number_p = _type_pred("number?", lambda x: type(x) is int or type(x) is float,
+                      "True if x is a number.")
 integer_p = _type_pred("integer?", lambda x: type(x) is int, "True if x is an integer.")
 int_p = _type_pred("int?", lambda x: type(x) is int, "True if x is an integer.")
 float_p = _type_pred("float?", lambda x: type(x) is float, "True if x is a floating-point number.")
-double_p = _type_pred("double?", lambda x: type(x) is float, "True if x is a floating-point number.")
-nat_int_p = _type_pred("nat-int?", lambda x: type(x) is int and x >= 0, "True if x is an integer >= 0.")
-pos_int_p = _type_pred("pos-int?", lambda x: type(x) is int and x > 0, "True if x is an integer > 0.")
-neg_int_p = _type_pred("neg-int?", lambda x: type(x) is int and x < 0, "True if x is an integer < 0.")
+double_p = _type_pred("double?", lambda x: type(x) is float,
+                      "True if x is a floating-point number.")
+nat_int_p = _type_pred("nat-int?", lambda x: type(x) is int and x >= 0,
+                       "True if x is an integer >= 0.")
+pos_int_p = _type_pred("pos-int?", lambda x: type(x) is int and x > 0,
+                       "True if x is an integer > 0.")
+neg_int_p = _type_pred("neg-int?", lambda x: type(x) is int and x < 0,
+                       "True if x is an integer < 0.")
 nan_p = _type_pred("NaN?", lambda x: type(x) is float and x != x, "True if x is ##NaN.")
 infinite_p = _type_pred("infinite?", lambda x: type(x) is float and math.isinf(x),
                         "True if x is ##Inf or ##-Inf.")
@@ -54,7 +59,8 @@ associative_p = _type_pred("associative?", lambda x: isinstance(x, dict) or type
 regex_p = _type_pred("regex?", lambda x: type(x) is Regex, "True if x is a regex.")
 fn_p = _type_pred("fn?", lambda x: callable(x) and not isinstance(x, _DATA_TYPES),
                   "True if x is a function (not a keyword, map, set or vector).")
-ifn_p = _type_pred("ifn?", lambda x: callable(x), "True if x can be called (functions, keywords, maps, sets, vectors).")
+ifn_p = _type_pred("ifn?", callable,
+                   "True if x can be called (functions, keywords, maps, sets, vectors).")
 counted_p = _type_pred("counted?", lambda x: isinstance(x, (tuple, dict, frozenset)),
                       "True if x is a collection whose count is immediate (not a lazy seq).")
 seqable_p = _type_pred("seqable?", lambda x: x is None or isinstance(x, (*_COLL_TYPES, str)),
@@ -73,6 +79,7 @@ def boolean(x: Any) -> bool:
     return x is not None and x is not False
 
 
-@builtin("identical?", arglists="([x y])", doc="True if x and y are the same object.", category="logic")
+@builtin("identical?", arglists="([x y])", doc="True if x and y are the same object.",
+         category="logic")
 def identical_p(x: Any, y: Any) -> bool:
     return x is y

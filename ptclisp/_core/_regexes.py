@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import _regex
 from .._limits import current_meter
-from .._values import Char, List, Regex, Vector
+from .._values import regex as _regex
+from .._values.types import Char, List, Regex, Vector
 from ._registry import builtin
 from ._support import invalid_args, type_error, type_name
 from ._text import as_str, charge_str, str_of
@@ -20,7 +20,7 @@ from ._text import as_str, charge_str, str_of
 
 def _regex_arg(fname: str, rx: Any) -> Regex:
     if type(rx) is Regex:
-        return rx  # type: ignore[no-any-return]
+        return rx
     if type(rx) is str:
         return _regex.compile_regex(rx)
     type_error(f"{fname}: expected a regex, got {type_name(rx)}", hint='write a regex as #"..."')
@@ -36,7 +36,7 @@ def _groups(m: Any) -> Any:
          category="regex")
 def re_pattern(s: Any) -> Regex:
     if type(s) is Regex:
-        return s  # type: ignore[no-any-return]
+        return s
     return _regex.compile_regex(as_str("re-pattern", s))
 
 
@@ -56,7 +56,8 @@ def re_matches(rx: Any, s: Any) -> Any:
     return None if m is None else _groups(m)
 
 
-@builtin("re-seq", arglists="([re s])", doc="Seq of all the matches of re in s, or nil.", category="regex")
+@builtin("re-seq", arglists="([re s])", doc="Seq of all the matches of re in s, or nil.",
+         category="regex")
 def re_seq(rx: Any, s: Any) -> Any:
     matches = _regex.finditer(_regex_arg("re-seq", rx), as_str("re-seq", s))
     if not matches:
@@ -137,7 +138,8 @@ def _replace(fname: str, s: Any, match: Any, replacement: Any, count: int) -> st
         target = as_str(fname, match)
         if type(replacement) not in (str, Char):
             type_error(f"{fname}: a string match needs a string replacement, got "
-                       f"{type_name(replacement)}", hint="use a regex match to replace with a function")
+                       f"{type_name(replacement)}",
+                       hint="use a regex match to replace with a function")
         rep = as_str(fname, replacement)
         hits = (s.count(target) if target else len(s) + 1) if count == 0 else 1
         current_meter().alloc_str(len(s) + hits * len(rep))
@@ -150,12 +152,14 @@ def _replace(fname: str, s: Any, match: Any, replacement: Any, count: int) -> st
         def repl(m: Any) -> str:
             return str_of(replacement(_groups(m)))
     else:
-        type_error(f"{fname}: replacement must be a string or a function, got {type_name(replacement)}")
+        type_error(f"{fname}: replacement must be a string or a function, "
+                   f"got {type_name(replacement)}")
     return charge_str(_regex.sub(match, _charged(repl), s, count))
 
 
 @builtin("clojure.string/replace", arglists="([s match replacement])",
-         doc="s with every match replaced; match is a string, char or regex ($1 in a string replacement is group 1; a function gets the match).",
+         doc="s with every match replaced; match is a string, char or regex "
+             "($1 in a string replacement is group 1; a function gets the match).",
          category="strings")
 def replace(s: Any, match: Any, replacement: Any) -> str:
     return _replace("replace", s, match, replacement, 0)

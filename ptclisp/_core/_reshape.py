@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .._errors import EvalError
-from .._values import EMPTY_LIST, LazySeq, List, Vector, equals
+from .._values.types import EMPTY_LIST, LazySeq, List, Vector, equals
 from . import _transducers as _xf
 from ._registry import builtin
 from ._support import (
@@ -35,7 +35,8 @@ def _distinct(source: Iterable[Any]) -> Iterator[Any]:
             yield x
 
 
-@builtin("distinct", arglists="([] [coll])", doc="The items without duplicates, first occurrence kept.",
+@builtin("distinct", arglists="([] [coll])",
+         doc="The items without duplicates, first occurrence kept.",
          category="collections")
 def distinct(coll: Any = _XF) -> Any:
     if coll is _XF:
@@ -134,7 +135,8 @@ def interpose(sep: Any, coll: Any = _XF) -> Any:
 # ---------------------------------------------------------------- partitions
 
 
-def _partition(n: int, step: int, pad: Any, source: Iterable[Any], keep_partial: bool) -> Iterator[Any]:
+def _partition(n: int, step: int, pad: Any, source: Iterable[Any],
+               keep_partial: bool) -> Iterator[Any]:
     if n <= 0 or step <= 0:
         if n <= 0:
             return
@@ -175,7 +177,8 @@ def _partition_args(fname: str, args: tuple[Any, ...]) -> tuple[int, int, Any, A
 
 
 @builtin("partition", arglists="([n coll] [n step coll] [n step pad coll])",
-         doc="Groups of n items (every step items); an incomplete last group is dropped unless pad fills it.",
+         doc="Groups of n items (every step items); "
+             "an incomplete last group is dropped unless pad fills it.",
          category="collections")
 def partition(*args: Any) -> Any:
     n, step, pad, coll = _partition_args("partition", args)

@@ -12,7 +12,7 @@ from typing import Any
 
 from .._errors import EvalError
 from .._limits import current_meter
-from .._values import EMPTY_LIST, LazySeq, List, Map, Set, Vector
+from .._values.types import EMPTY_LIST, LazySeq, List, Map, Set, Vector
 from . import _transducers as _xf
 from ._registry import builtin
 from ._support import (
@@ -54,7 +54,8 @@ def empty_p(coll: Any) -> bool:
     type_error(f"empty? not supported on {type_name(coll)}")
 
 
-@builtin("not-empty", arglists="([coll])", doc="coll, or nil if it is empty.", category="collections")
+@builtin("not-empty", arglists="([coll])", doc="coll, or nil if it is empty.",
+         category="collections")
 def not_empty(coll: Any) -> Any:
     return None if empty_p(coll) else coll
 
@@ -174,7 +175,7 @@ def nth(coll: Any, index: Any, not_found: Any = _NO_DEFAULT) -> Any:
 class _LazyTail:
     """Iterates a LazySeq from an offset, sharing its cache (rest of rest of ... stays flat)."""
 
-    __slots__ = ("root", "start", "i")
+    __slots__ = ("i", "root", "start")
 
     def __init__(self, root: LazySeq, start: int) -> None:
         self.root, self.start, self.i = root, start, start
@@ -202,7 +203,7 @@ class _TupleTail:
     """Iterates a vector or list from an offset without copying it: the ``rest`` of a long one
     is a lazy seq over this, and its ``rest`` again an offset (a loop over ``next`` stays O(n))."""
 
-    __slots__ = ("root", "start", "i")
+    __slots__ = ("i", "root", "start")
 
     def __init__(self, root: tuple[Any, ...], start: int) -> None:
         self.root, self.start, self.i = root, start, start
@@ -227,7 +228,8 @@ def _lazy_drop(coll: LazySeq, n: int) -> LazySeq:
     # root's from the same offset, so nothing is lost by starting over from the root.
     source = coll._source
     if type(source) in _TAILS:
-        return LazySeq(type(source)(source.root, source.start + n))  # type: ignore[union-attr]
+        tail: Any = source
+        return LazySeq(type(tail)(tail.root, tail.start + n))
     return LazySeq(_LazyTail(coll, n))
 
 
@@ -254,7 +256,8 @@ def next_(coll: Any) -> Any:
     return r if r else None
 
 
-@builtin("butlast", arglists="([coll])", doc="All but the last item, or nil.", category="collections")
+@builtin("butlast", arglists="([coll])", doc="All but the last item, or nil.",
+         category="collections")
 def butlast(coll: Any) -> Any:
     xs = items(coll, "butlast")
     if len(xs) <= 1:
@@ -275,7 +278,8 @@ def take(n: Any, coll: Any = _XF) -> Any:
     return List(xs[:n])
 
 
-@builtin("drop", arglists="([n] [n coll])", doc="All but the first n items.", category="collections")
+@builtin("drop", arglists="([n] [n coll])", doc="All but the first n items.",
+         category="collections")
 def drop(n: Any, coll: Any = _XF) -> Any:
     if coll is _XF:
         return _xf.drop_xf(max(0, to_int_index(n, "drop")))
@@ -287,7 +291,8 @@ def drop(n: Any, coll: Any = _XF) -> Any:
     return List(xs[n:])
 
 
-@builtin("nthrest", arglists="([coll n])", doc="coll without its first n items (coll itself if n <= 0).", category="collections")
+@builtin("nthrest", arglists="([coll n])",
+         doc="coll without its first n items (coll itself if n <= 0).", category="collections")
 def nthrest(coll: Any, n: Any) -> Any:
     if to_int_index(n, "nthrest") <= 0 or empty_p(coll):
         return coll  # Clojure returns coll itself when there is nothing to drop
@@ -301,7 +306,8 @@ def nthnext(coll: Any, n: Any) -> Any:
     return r if r else None
 
 
-@builtin("take-last", arglists="([n coll])", doc="The last n items, or nil.", category="collections")
+@builtin("take-last", arglists="([n coll])", doc="The last n items, or nil.",
+         category="collections")
 def take_last(n: Any, coll: Any) -> Any:
     n = to_int_index(n, "take-last")
     xs = items(coll, "take-last")
@@ -339,7 +345,8 @@ def _drop_while(pred: Any, source: Iterable[Any]) -> Iterator[Any]:
     yield from it
 
 
-@builtin("take-while", arglists="([pred] [pred coll])", doc="The leading items for which pred is truthy.",
+@builtin("take-while", arglists="([pred] [pred coll])",
+         doc="The leading items for which pred is truthy.",
          category="collections")
 def take_while(pred: Any, coll: Any = _XF) -> Any:
     if coll is _XF:
@@ -355,7 +362,8 @@ def drop_while(pred: Any, coll: Any = _XF) -> Any:
     return finish(_drop_while(pred, seq_source(coll, "drop-while")), is_lazy(coll))
 
 
-@builtin("split-at", arglists="([n coll])", doc="[(take n coll) (drop n coll)].", category="collections")
+@builtin("split-at", arglists="([n coll])", doc="[(take n coll) (drop n coll)].",
+         category="collections")
 def split_at(n: Any, coll: Any) -> Vector:
     return Vector((take(n, coll), drop(n, coll)))
 
@@ -396,7 +404,8 @@ def reverse(coll: Any) -> List:
     return List(reversed(xs))
 
 
-@builtin("rseq", arglists="([v])", doc="The items of vector v in reverse order, or nil if it is empty.",
+@builtin("rseq", arglists="([v])",
+         doc="The items of vector v in reverse order, or nil if it is empty.",
          category="collections")
 def rseq(v: Any) -> Any:
     if type(v) is not Vector:

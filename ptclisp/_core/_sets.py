@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._values import EMPTY_SET, Map, Set, Vector
+from .._values.types import EMPTY_SET, Map, Set, Vector
 from ._colls import select_keys
 from ._registry import builtin
 from ._support import charge_items, items, truthy, type_error, type_name
@@ -37,7 +37,8 @@ def intersection(s1: Any, *sets: Any) -> Set:
     return Set(first.intersection(*(_set("intersection", s) for s in sets)))
 
 
-@_set_fn("difference", "([s1] [s1 s2 & sets])", "Set of the items of s1 that are in none of the others.")
+@_set_fn("difference", "([s1] [s1 s2 & sets])",
+         "Set of the items of s1 that are in none of the others.")
 def difference(s1: Any, *sets: Any) -> Set:
     first = _set("difference", s1)
     charge_items(len(first))
@@ -87,7 +88,8 @@ def rename(xrel: Any, kmap: Any) -> Set:
     return Set(rename_keys(row, kmap) for row in items(xrel, "rename"))
 
 
-@_set_fn("index", "([xrel ks])", "Map from each distinct (select-keys row ks) to the set of rows with it.")
+@_set_fn("index", "([xrel ks])",
+         "Map from each distinct (select-keys row ks) to the set of rows with it.")
 def index(xrel: Any, ks: Any) -> Map:
     groups: dict[Any, set[Any]] = {}
     rows = items(xrel, "index")
@@ -108,7 +110,8 @@ def map_invert(m: Any) -> Map:
 
 
 @_set_fn("join", "([xrel yrel] [xrel yrel km])",
-         "Set of the merged pairs of rows of xrel and yrel that agree on their shared keys (or on km).")
+         "Set of the merged pairs of rows of xrel and yrel that agree on their shared keys "
+         "(or on km).")
 def join(xrel: Any, yrel: Any, km: Any = None) -> Set:
     xs, ys = items(xrel, "join"), items(yrel, "join")
     if not xs or not ys:

@@ -2,8 +2,9 @@
 
 Homogeneous numbers/strings/keywords (the common case) sort natively, also when some keys are nil
 (nil-keyed items go first, in order); anything else goes through ``compare_values`` — identical
-order, just slower. Items are sorted directly, paired with their precomputed keys. A comparator may return a number (like
-``compare``) or a boolean (like ``<``), as Clojure functions used as comparators do.
+order, just slower. Items are sorted directly, paired with their precomputed keys. A comparator
+may return a number (like ``compare``) or a boolean (like ``<``), as Clojure functions used as
+comparators do.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._limits import current_meter
-from .._values import Char, Keyword, List, Symbol, Vector
+from .._values.types import Char, Keyword, List, Symbol, Vector
 from ._numbers import compare, compare_values, gt, lt
 from ._registry import builtin
 from ._support import apply_each, items, type_error, type_name

@@ -13,7 +13,7 @@ from typing import Any
 
 from .._errors import EvalError
 from .._limits import current_meter
-from .._values import Char, Keyword, Regex, Symbol, Vector
+from .._values.types import Char, Keyword, Regex, Symbol, Vector
 from ._registry import builtin
 from ._support import char, invalid_args, items, to_int_index, type_error, type_name
 from ._text import JAVA_WHITESPACE, as_str, charge_str, joined, printer, str_of
@@ -24,7 +24,7 @@ from ._text import JAVA_WHITESPACE, as_str, charge_str, joined, printer, str_of
          category="strings")
 def str_(*args: Any) -> str:
     if len(args) == 1 and type(args[0]) is str:
-        return args[0]  # type: ignore[no-any-return]
+        return args[0]
     return joined("", [x if type(x) is str else str_of(x) for x in args])
 
 
@@ -33,13 +33,15 @@ def _printed(fn_name: str, args: tuple[Any, ...], end: str = "") -> str:
     return joined(" ", [*map(fn, args)]) + end
 
 
-@builtin("pr-str", arglists="([& xs])", doc="The readable printed form of the arguments, space-separated.",
+@builtin("pr-str", arglists="([& xs])",
+         doc="The readable printed form of the arguments, space-separated.",
          category="strings")
 def pr_str(*args: Any) -> str:
     return _printed("pr_str", args)
 
 
-@builtin("prn-str", arglists="([& xs])", doc="Like pr-str, followed by a newline.", category="strings")
+@builtin("prn-str", arglists="([& xs])", doc="Like pr-str, followed by a newline.",
+         category="strings")
 def prn_str(*args: Any) -> str:
     return _printed("pr_str", args, "\n")
 
@@ -69,18 +71,20 @@ def subs(s: Any, start: Any, end: Any = None) -> str:
     end = len(s) if end is None else _index("subs", end)
     if not 0 <= start <= end <= len(s):
         raise EvalError(f"subs: range [{start}, {end}) out of bounds for a string of {len(s)}",
-                        code="index_out_of_bounds", hint="check (count s) before taking a substring")
+                        code="index_out_of_bounds",
+                        hint="check (count s) before taking a substring")
     return charge_str(s[start:end])
 
 
-@builtin("name", arglists="([x])", doc="The name of a keyword or symbol (without namespace), or the string itself.",
+@builtin("name", arglists="([x])",
+         doc="The name of a keyword or symbol (without namespace), or the string itself.",
          category="strings")
 def name(x: Any) -> str:
     t = type(x)
     if t is str:
-        return x  # type: ignore[no-any-return]
+        return x
     if t is Keyword or t is Symbol:
-        return x.name  # type: ignore[no-any-return]
+        return x.name
     type_error(f"name: expected a keyword, symbol or string, got {type_name(x)}")
 
 
@@ -120,7 +124,7 @@ def symbol(*args: Any) -> Symbol:
         return Symbol(as_str("symbol", nm), None if ns is None else as_str("symbol", ns))
     x = args[0] if len(args) == 1 else None
     if type(x) is Symbol:
-        return x  # type: ignore[no-any-return]
+        return x
     if type(x) is Keyword:
         return Symbol(x.name, x.ns)
     text = as_str("symbol", x)
@@ -132,7 +136,7 @@ def symbol(*args: Any) -> Symbol:
          category="strings")
 def char_(x: Any) -> Char:
     if type(x) is Char:
-        return x  # type: ignore[no-any-return]
+        return x
     if type(x) is int and 0 <= x <= 0x10FFFF:
         return char(chr(x))
     type_error(f"char: expected a character code, got {type_name(x)}")
@@ -144,7 +148,8 @@ _DOUBLE = re.compile(
 )
 
 
-@builtin("parse-long", arglists="([s])", doc="The integer written in string s, or nil if it is not one.",
+@builtin("parse-long", arglists="([s])",
+         doc="The integer written in string s, or nil if it is not one.",
          category="strings")
 def parse_long(s: Any) -> Any:
     if type(s) is not str:
@@ -258,7 +263,8 @@ def _format_one(conv: str, flags: str, width: str, precision: str, value: Any) -
     elif conv == "c":
         text = value.ch if type(value) is Char else chr(to_int_index(value, "format"))
     else:
-        text = _format_number(value, conv.lower() if conv in "EF" else conv, flags, width, precision)
+        kind = conv.lower() if conv in "EF" else conv
+        text = _format_number(value, kind, flags, width, precision)
         if conv in "EX":
             text = text.upper()
         return text
@@ -267,7 +273,8 @@ def _format_one(conv: str, flags: str, width: str, precision: str, value: Any) -
 
 
 @builtin("format", arglists="([fmt & args])",
-         doc="Java-style formatting: %s %d %f %.2f %e %x %o %b %c %% %n with widths and -,0,+ flags.",
+         doc="Java-style formatting: %s %d %f %.2f %e %x %o %b %c %% %n "
+             "with widths and -,0,+ flags.",
          category="strings")
 def format_(fmt: Any, *args: Any) -> str:
     fmt = as_str("format", fmt)
@@ -290,7 +297,7 @@ def format_(fmt: Any, *args: Any) -> str:
         if conv not in "sSdfFeExXobBc":
             invalid_args(f"format: unsupported conversion %{conv}",
                          hint="supported: %s %d %f %.Nf %e %x %o %b %c %% %n")
-        if width and int(width) > _MAX_WIDTH or precision and int(precision) > 1000:
+        if (width and int(width) > _MAX_WIDTH) or (precision and int(precision) > 1000):
             invalid_args("format: width or precision too large")
         m.alloc_str(int(width or 0) + int(precision or 0))
         i = int(index) - 1 if index else next_arg
@@ -315,8 +322,8 @@ def _string_fn(fname: str, arglists: str, doc: str, *aliases: str) -> Any:
                    category="strings")
 
 
-@_string_fn("join", "([coll] [separator coll])", "The items of coll as text, separated by separator.",
-            "join")
+@_string_fn("join", "([coll] [separator coll])",
+            "The items of coll as text, separated by separator.", "join")
 def join(a: Any, b: Any = _NONE, *rest: Any) -> str:
     if rest:
         raise TypeError("wrong number of arguments passed to clojure.string/join")
@@ -325,10 +332,10 @@ def join(a: Any, b: Any = _NONE, *rest: Any) -> str:
 
 
 def _as_regex(fname: str, sep: Any) -> Regex:
-    from .._regex import compile_regex
+    from .._values.regex import compile_regex
 
     if type(sep) is Regex:
-        return sep  # type: ignore[no-any-return]
+        return sep
     if type(sep) is str or type(sep) is Char:
         return compile_regex("\\Q" + as_str(fname, sep) + "\\E")
     type_error(f"{fname}: expected a regex or a string separator, got {type_name(sep)}")
@@ -337,7 +344,7 @@ def _as_regex(fname: str, sep: Any) -> Regex:
 def java_split(rx: Regex, s: str, limit: int = 0) -> list[str]:
     """Java's String.split: a leading zero-width match gives no empty string; with limit 0,
     trailing empty strings are removed."""
-    from .._regex import finditer
+    from .._values.regex import finditer
 
     parts: list[str] = []
     index = 0
@@ -366,9 +373,10 @@ def split(s: Any, sep: Any, limit: Any = 0) -> Vector:
     return Vector(parts)
 
 
-@_string_fn("split-lines", "([s])", "Vector of the lines of s (split on \\n or \\r\\n).", "split-lines")
+@_string_fn("split-lines", "([s])", "Vector of the lines of s (split on \\n or \\r\\n).",
+            "split-lines")
 def split_lines(s: Any) -> Vector:
-    from .._regex import compile_regex
+    from .._values.regex import compile_regex
 
     return split(s, compile_regex("\\r?\\n"))
 
@@ -383,8 +391,8 @@ def lower_case(s: Any) -> str:
     return charge_str(as_str("lower-case", s).lower())
 
 
-@_string_fn("capitalize", "([s])", "s with its first character upper-cased and the rest lower-cased.",
-            "capitalize")
+@_string_fn("capitalize", "([s])",
+            "s with its first character upper-cased and the rest lower-cased.", "capitalize")
 def capitalize(s: Any) -> str:
     s = as_str("capitalize", s)
     return charge_str(s[:1].upper() + s[1:].lower())

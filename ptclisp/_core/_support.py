@@ -9,10 +9,10 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
-from .._compile_source import run_kernel
 from .._errors import EvalError
 from .._limits import current_meter
-from .._values import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector
+from .._values.types import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector
+from ._kernels import run_kernel
 
 __all__ = [
     "SEQUENTIAL",
@@ -164,11 +164,11 @@ def items(coll: Any, fname: str = "seq") -> tuple[Any, ...]:
     """Any seqable as a realised tuple (strings → Chars, maps → entries, nil → empty)."""
     t = type(coll)
     if t is Vector or t is List:
-        return coll  # type: ignore[no-any-return]
+        return coll
     if coll is None:
         return ()
     if t is LazySeq:
-        return coll.realized()  # type: ignore[no-any-return]
+        return coll.realized()
     if t is Map:
         return entries(coll)
     if t is Set:
@@ -176,7 +176,7 @@ def items(coll: Any, fname: str = "seq") -> tuple[Any, ...]:
     if t is str:
         return chars(coll)
     if isinstance(coll, tuple):
-        return coll  # type: ignore[no-any-return]
+        return coll
     if isinstance(coll, dict):
         return entries(coll)
     if isinstance(coll, frozenset):
@@ -191,7 +191,7 @@ def is_lazy(coll: Any) -> bool:
 def seq_source(coll: Any, fname: str = "seq") -> Iterable[Any]:
     """Something iterable over the elements without realising a lazy seq."""
     if type(coll) is LazySeq:
-        return coll  # type: ignore[no-any-return]
+        return coll
     return items(coll, fname)
 
 
@@ -199,7 +199,7 @@ def to_int_index(value: Any, fname: str) -> int:
     """An integer argument (floats with an integral value are accepted, as Clojure does)."""
     t = type(value)
     if t is int:
-        return value  # type: ignore[no-any-return]
+        return value
     if t is float and value == value and value not in (float("inf"), float("-inf")):
         return int(value)
     type_error(f"{fname}: expected an integer, got a {type_name(value)}")
@@ -256,12 +256,12 @@ def kernel_for(f: Any, kind: str, xs: tuple[Any, ...]) -> Callable[..., Any] | N
     """The ``kind`` loop of a program's fn (see ``_compile_source``) for looping over ``xs``,
     if it has one and it pays; None: call ``f`` per item."""
     source = getattr(f, "ptclisp_kernels", None)
-    return None if source is None else source.kernel(kind, len(xs))  # type: ignore[no-any-return]
+    return None if source is None else source.kernel(kind, len(xs))
 
 
 def _lookup_each(key: Keyword, xs: tuple[Any, ...]) -> list[Any]:
     """``(key x)`` for each item; one C loop when every item is a map (the usual table)."""
     try:
-        return list(map(dict.get, xs, itertools.repeat(key)))  # type: ignore[arg-type]
+        return list(map(dict.get, xs, itertools.repeat(key)))
     except TypeError:  # an item is not a map: (:k 5) is nil, (:k #{:k}) is :k
         return [x.get(key) if type(x) is Map else key(x) for x in xs]

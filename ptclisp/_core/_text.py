@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._limits import current_meter
-from .._values import Char
+from .._values.types import Char
 from ._support import type_error, type_name
 
 __all__ = ["JAVA_WHITESPACE", "as_str", "printer", "str_of"]
@@ -24,7 +24,7 @@ def printer(name: str) -> Callable[[Any], str]:
     """A function of ``ptclisp._printer`` (imported on first use: the printer imports the core)."""
     fn = _printer_fns.get(name)
     if fn is None:
-        from .. import _printer
+        from .._values import printer as _printer
 
         fn = getattr(_printer, name, None) or _printer.str_value
         _printer_fns[name] = fn
@@ -35,11 +35,11 @@ def str_of(x: Any) -> str:
     """Clojure ``str`` of one value: nil → "", strings and chars raw, else printed."""
     t = type(x)
     if t is str:
-        return x  # type: ignore[no-any-return]
+        return x
     if x is None:
         return ""
     if t is Char:
-        return x.ch  # type: ignore[no-any-return]
+        return x.ch
     return printer("str_value")(x)
 
 
@@ -47,9 +47,9 @@ def as_str(fname: str, x: Any) -> str:
     """Argument ``x`` of string function ``fname``; chars are accepted as one-char strings."""
     t = type(x)
     if t is str:
-        return x  # type: ignore[no-any-return]
+        return x
     if t is Char:
-        return x.ch  # type: ignore[no-any-return]
+        return x.ch
     type_error(f"{fname}: expected a string, got {type_name(x)}",
                hint="convert with (str x) first, and check for nil")
 

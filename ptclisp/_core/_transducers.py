@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._limits import current_meter
-from .._values import LazySeq, List, Vector
+from .._values.types import LazySeq, List, Vector
 from ._registry import builtin
 from ._support import Reduced, charge_items, items, metered
 
@@ -185,7 +185,7 @@ def distinct_xf() -> Xf:
 
 
 def dedupe_xf() -> Xf:
-    from .._values import equals
+    from .._values.types import equals
 
     def make(rf: Rf) -> Callable[[Any, Any], Any]:
         previous: list[Any] = []
@@ -260,7 +260,7 @@ def partition_all_xf(n: int) -> Xf:
 
 
 def partition_by_xf(f: Any) -> Xf:
-    from .._values import equals
+    from .._values.types import equals
 
     def make_split() -> Callable[[list[Any], Any], bool]:
         last_key: list[Any] = []
@@ -310,7 +310,7 @@ def collect(xform: Any, coll: Any) -> list[Any]:
     """The items xform produces from coll, as a Python list (charged)."""
     out = run_transducer(xform, _append, [], coll)
     charge_items(len(out))
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 @builtin("transduce", arglists="([xform f coll] [xform f init coll])",
@@ -327,7 +327,8 @@ def transduce(xform: Any, f: Any, *args: Any) -> Any:
 
 
 @builtin("sequence", arglists="([coll] [xform coll])",
-         doc="A seq of the items of coll (passed through the transducer xform).", category="sequences")
+         doc="A seq of the items of coll (passed through the transducer xform).",
+         category="sequences")
 def sequence(*args: Any) -> Any:
     if len(args) == 1:
         xs = items(args[0], "sequence")

@@ -6,11 +6,12 @@ module first imported at run time would not be found (the component carries no f
 """
 
 import _preload  # noqa: F401  (generated: every module ptclisp may import lazily)
-import ptclisp
 import sandbox_guest
 import sandbox_wire
 import wit_world
 from wit_world.imports import host
+
+import ptclisp
 
 ptclisp.run("(reduce + (map inc [1 2 3]))")  # warm caches into the snapshot
 

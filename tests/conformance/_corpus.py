@@ -62,7 +62,7 @@ def judge(ptclisp: Any, case: dict[str, Any], deviations: dict[str, dict[str, An
     run, pr_str = ptclisp.run, ptclisp.pr_str  # a missing API fails here, not as an escape
     try:
         result = run_case(run, case)
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 - any escape from run() is the failure
+    except (Exception, SystemExit) as exc:
         return f"exception escaped ptclisp.run: {type(exc).__name__}: {exc}"
     if want.get("error"):
         if result.status != "error":
@@ -83,5 +83,5 @@ def judge(ptclisp: Any, case: dict[str, Any], deviations: dict[str, dict[str, An
 def _printed(pr_str: Callable[[Any], str], result: Any) -> str:
     try:
         return pr_str(result.value)
-    except Exception as exc:  # noqa: BLE001 - only for the message
+    except Exception as exc:
         return f"<unprintable: {exc}>"

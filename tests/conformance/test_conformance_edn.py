@@ -7,9 +7,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from _edn import (
     Char,
     EdnError,
@@ -25,6 +22,8 @@ from _edn import (
     edn_equal,
     parse,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,6 @@ import importlib
 from typing import Any
 
 import pytest
-
 from _corpus import EXTRA_CASES, SHARED_CASES, judge, load_cases, load_deviations
 
 DEVIATIONS = load_deviations()

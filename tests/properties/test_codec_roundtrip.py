@@ -7,8 +7,8 @@ import msgpack
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ptclisp._codec import decode, encode
-from ptclisp._values import Char, Keyword, List, Map, Set, Symbol, Vector
+from ptclisp._values.codec import decode, encode
+from ptclisp._values.types import Char, Keyword, List, Map, Set, Symbol, Vector
 
 names = st.from_regex(r"[a-z][a-z0-9\-?!]{0,8}", fullmatch=True)
 atoms = st.one_of(

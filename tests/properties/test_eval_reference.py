@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 import ptclisp
 from ptclisp._errors import PtclispError
 from ptclisp._run import load
-from ptclisp._values import equals
+from ptclisp._values.types import equals
 
 # ---------------------------------------------------------------- expressions with known values
 # Each strategy draws (source, value): the ptclisp text and what Python computes for it.

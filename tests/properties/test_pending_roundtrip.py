@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ptclisp._journal import Journal, PendingError
+from ptclisp._async.journal import Journal, PendingError
+from ptclisp._async.pending import PendingStep, deserialize, serialize
 from ptclisp._limits import Limits
-from ptclisp._pending import PendingStep, deserialize, serialize
-from ptclisp._values import Char, Keyword, List, Map, Set, Symbol, Vector
+from ptclisp._values.types import Char, Keyword, List, Map, Set, Symbol, Vector
 
 names = st.text("abcdefghxyz0123-?!", max_size=8).map(lambda s: "k" + s)
 atoms = st.one_of(
@@ -119,7 +119,7 @@ def test_round_trip_keeps_every_field(step, key):
     back = deserialize(serialize(step, key=key), key=key)
     assert back.status == "pending"
     plain = ("source", "program_hash", "step_id", "limits", "awaiting", "output", "steps_spent")
-    for field in plain + ("host_state", "version"):
+    for field in (*plain, "host_state", "version"):
         assert same(getattr(back, field), getattr(step, field)), field
     assert same(back.data, step.data)
     assert same(back.response, step.response)

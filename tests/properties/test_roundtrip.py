@@ -8,9 +8,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ptclisp._errors import ReadError
-from ptclisp._printer import pr_str, print_str, str_value
-from ptclisp._reader import read_all, read_forms, read_string
-from ptclisp._values import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector, equals
+from ptclisp._reader.reader import read_all, read_forms, read_string
+from ptclisp._values.printer import pr_str, print_str, str_value
+from ptclisp._values.types import (
+    Char,
+    Keyword,
+    LazySeq,
+    List,
+    Map,
+    Regex,
+    Set,
+    Symbol,
+    Vector,
+    equals,
+)
 
 # ---------------------------------------------------------------- value generators
 
@@ -64,7 +75,7 @@ def same(a, b):
     if type(a) is not type(b):
         return False
     if type(a) is float:
-        return a == b and math.copysign(1, a) == math.copysign(1, b) or (a != a and b != b)
+        return (a == b and math.copysign(1, a) == math.copysign(1, b)) or (a != a and b != b)
     if isinstance(a, tuple):
         return len(a) == len(b) and all(map(same, a, b))
     if isinstance(a, dict):
@@ -113,7 +124,7 @@ def test_lazy_seq_prints_as_a_list():
 
 
 def test_regex_round_trips():
-    from ptclisp._regex import compile_regex
+    from ptclisp._values.regex import compile_regex
 
     back = read_string(pr_str(compile_regex(r"\d+\s")))
     assert type(back) is Regex and back.source == r"\d+\s"
@@ -178,7 +189,7 @@ def _check_positions(forms, text):
         if isinstance(form, m.Keyword):
             assert at.startswith(":" + form.name)
         elif isinstance(form, m.Symbol) and str(form) not in {"quote", "var", "fn", "&"}:
-            assert at.startswith(str(form)) or at.startswith(("%", "#("))
+            assert at.startswith((str(form), "%", "#("))
         elif isinstance(form, m.Sequence):
             assert at[:1] in "([{#'" and (form.end_line, form.end_column) >= (line, column)
             stack.extend(form)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ptclisp._core import BUILTINS
 from ptclisp._core._numbers import compare_values
 from ptclisp._limits import Limits, Meter, use_meter
-from ptclisp._values import Keyword, List, Map, Vector
+from ptclisp._values.types import Keyword, List, Map, Vector
 
 K = Keyword
 ASC, DESC = K("asc"), K("desc")
@@ -57,7 +57,7 @@ def _compare_order(keys: list, descending: bool) -> list[int]:
 def _outcome(fn, *args):
     try:
         return fn(*args), None
-    except Exception as e:  # noqa: BLE001 - the error itself is compared
+    except Exception as e:
         return None, (type(e), str(e))
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ptclisp
-from ptclisp import _compiler
+from ptclisp._compiler import compiler as _compiler
 from ptclisp._limits import Limits
 
 EXAMPLES = int(os.environ.get("PTCLISP_SOURCE_FN_EXAMPLES", "400"))  # raise it for a deep run

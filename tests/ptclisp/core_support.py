@@ -10,16 +10,16 @@ import pytest
 from ptclisp._core import BUILTINS
 from ptclisp._errors import EvalError
 from ptclisp._limits import Limits, Meter, use_meter
-from ptclisp._values import Keyword, List, Vector
+from ptclisp._values.types import Keyword, List, Vector
 
 K = Keyword
 
 
-def V(*xs: Any) -> Vector:  # noqa: N802 - reads like the literal [..]
+def V(*xs: Any) -> Vector:
     return Vector(xs)
 
 
-def L(*xs: Any) -> List:  # noqa: N802 - reads like the literal (..)
+def L(*xs: Any) -> List:
     return List(xs)
 
 

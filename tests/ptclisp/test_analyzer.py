@@ -2,10 +2,10 @@
 
 import pytest
 
-from ptclisp import _ast as A
 from ptclisp._analyzer import analyze_program
+from ptclisp._analyzer import ast as A
 from ptclisp._errors import AnalysisError
-from ptclisp._reader import read_forms
+from ptclisp._reader.reader import read_forms
 
 
 def analyze(source, **kwargs):

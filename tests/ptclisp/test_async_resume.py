@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from ptclisp._async.journal import PendingError
+from ptclisp._async.pending import PendingStep, deserialize, serialize
+from ptclisp._async.resume import resume, start
+from ptclisp._async.store import SQLiteStore, resume_stored
 from ptclisp._errors import ToolError
-from ptclisp._journal import PendingError
 from ptclisp._limits import Limits
-from ptclisp._pending import PendingStep, deserialize, serialize
-from ptclisp._printer import pr_str
 from ptclisp._result import Result
-from ptclisp._resume import resume, start
 from ptclisp._run import run
-from ptclisp._store import SQLiteStore, resume_stored
-from ptclisp._tools import Tool
+from ptclisp._tools.registry import Tool
+from ptclisp._values.printer import pr_str
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -133,7 +133,7 @@ def resume_in_child(tmp_path, step, op_id, db_path):
     proc = subprocess.run(
         [sys.executable, "-c", "import test_async_resume as t; t.worker_main()",
          str(blob), op_id, str(out), str(db_path)],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True, text=True, env=env, timeout=120, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     reply = json.loads(proc.stdout)
@@ -179,8 +179,8 @@ def test_two_pending_ops_resumed_in_either_order(tmp_path):
 RACER = """
 import json, sys
 import test_async_resume as t
-from ptclisp._journal import PendingError
-from ptclisp._store import SQLiteStore, resume_stored
+from ptclisp._async.journal import PendingError
+from ptclisp._async.store import SQLiteStore, resume_stored
 store_path, db_path, op_id, go = sys.argv[1:5]
 import os, time
 store = SQLiteStore(store_path)
@@ -265,7 +265,7 @@ def code_of(fn, *args, **kwargs):
 def test_resume_with_an_unknown_op_id(pending):
     step, tools = pending
     err = code_of(resume, step, "no-such-op", 1, tools=tools)
-    assert err.code == "pending_unknown_op" and list(step.pending_ops)[0] in err.hint
+    assert err.code == "pending_unknown_op" and next(iter(step.pending_ops)) in err.hint
 
 
 def test_resume_of_a_finished_step(pending):
@@ -419,8 +419,8 @@ def test_a_replay_that_departs_from_the_first_run_stops_with_a_clear_error(tmp_p
 
 
 def test_op_handles_print_as_op_ids_and_cross_the_codec(tmp_path):
-    from ptclisp._codec import decode, encode
-    from ptclisp._host import OpHandle
+    from ptclisp._tools.host import OpHandle
+    from ptclisp._values.codec import decode, encode
 
     tools = async_tools(tmp_path / "c.db")
     step = start('(let [h (tool/phone {:number "1"})] (println h) (await h))', tools=tools)

@@ -7,12 +7,12 @@ import threading
 import pydantic
 import pytest
 
+from ptclisp._async.journal import Journal
 from ptclisp._errors import EvalError, LimitExceeded, ToolError
-from ptclisp._host import OpHandle, Suspend, ToolHost
-from ptclisp._journal import Journal
 from ptclisp._limits import Limits, Meter, use_meter
-from ptclisp._tools import Tool, ToolRegistry, tool
-from ptclisp._values import Keyword, List, Map, Vector
+from ptclisp._tools.host import OpHandle, Suspend, ToolHost
+from ptclisp._tools.registry import Tool, ToolRegistry, tool
+from ptclisp._values.types import Keyword, List, Map, Vector
 
 
 def kw_map(**items):
@@ -98,8 +98,8 @@ def test_registry_describes_its_tools_and_refuses_duplicates():
     assert list(reg) == ["ping", "call-phone"] and len(reg) == 2
     assert reg.describe().splitlines() == [
         "tool/ping () -> :string — Answer pong.",
-        "tool/call-phone (number :string) -> :any? [async: returns a handle, use await]"
-        " — Place a phone call.",
+        ("tool/call-phone (number :string) -> :any? [async: returns a handle, use await]"
+         " — Place a phone call."),
     ]
     with pytest.raises(Exception) as info:
         reg.add(Tool("ping", ping.fn))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from core_support import K, L, V, _meter, call, code_of  # noqa: F401 - _meter is an autouse fixture
 
 from ptclisp._core import BUILTINS
-from ptclisp._values import Map, Set, Symbol
-from core_support import _meter, call, code_of, K, L, V  # noqa: F401 - _meter is an autouse fixture
+from ptclisp._values.types import Map, Set, Symbol
 
 
 def M(**kw: Any) -> Map:

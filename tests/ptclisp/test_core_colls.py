@@ -6,15 +6,14 @@ import copy
 from typing import Any
 
 import pytest
+from core_support import K, L, V, _meter, call  # noqa: F401 - _meter is an autouse fixture
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ptclisp._core import BUILTINS
 from ptclisp._errors import EvalError
 from ptclisp._limits import Limits, Meter, use_meter
-from ptclisp._values import List, Map, Set, Vector
-from core_support import _meter, call, K, L, V  # noqa: F401 - _meter is an autouse fixture
-
+from ptclisp._values.types import List, Map, Set, Vector
 
 inc, plus = BUILTINS["inc"], BUILTINS["+"]
 

@@ -9,5 +9,5 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_core_library_reference_is_up_to_date():
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_core_docs.py"), "--check"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -13,7 +13,7 @@ import pytest
 from ptclisp._core import BUILTINS, DOCS
 from ptclisp._errors import LimitExceeded
 from ptclisp._limits import Limits, Meter, use_meter
-from ptclisp._values import Keyword, Vector
+from ptclisp._values.types import Keyword, Vector
 
 K = Keyword
 SMALL = Limits(max_steps=200_000, max_memory=8 * 2**20, timeout_s=10.0)

@@ -6,13 +6,13 @@ import math
 from typing import Any
 
 import pytest
+from core_support import K, V, _meter, call, code_of  # noqa: F401 - _meter is an autouse fixture
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ptclisp._core import BUILTINS
 from ptclisp._limits import Limits, Meter, use_meter
-from ptclisp._values import Char, Keyword, List, Map, Set, Symbol, Vector
-from core_support import _meter, call, code_of, K, V  # noqa: F401 - _meter is an autouse fixture
+from ptclisp._values.types import Char, Keyword, List, Map, Set, Symbol, Vector
 
 
 def test_arithmetic_identities_and_types() -> None:

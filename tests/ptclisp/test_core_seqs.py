@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from core_support import K, L, V, _meter, call  # noqa: F401 - _meter is an autouse fixture
 
 import ptclisp
-
 from ptclisp._core import BUILTINS
 from ptclisp._errors import EvalError
-from ptclisp._values import Char, LazySeq, List, Map, Set, Vector
-from core_support import _meter, call, K, L, V  # noqa: F401 - _meter is an autouse fixture
-
+from ptclisp._values.types import Char, LazySeq, List, Map, Set, Vector
 
 inc, even, odd, plus = BUILTINS["inc"], BUILTINS["even?"], BUILTINS["odd?"], BUILTINS["+"]
 

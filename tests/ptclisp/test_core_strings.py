@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-
 import pytest
+from core_support import K, L, V, _meter, call, code_of  # noqa: F401 - _meter is an autouse fixture
 
 from ptclisp._core import BUILTINS
 from ptclisp._errors import EvalError, LimitExceeded
 from ptclisp._limits import Limits, Meter, use_meter
-from ptclisp._regex import compile_regex
-from ptclisp._values import Char, Keyword, Map, Regex, Symbol
-from core_support import _meter, call, code_of, K, L, V  # noqa: F401 - _meter is an autouse fixture
+from ptclisp._values.regex import compile_regex
+from ptclisp._values.types import Char, Keyword, Map, Regex, Symbol
 
 rx = compile_regex
 
@@ -172,7 +171,7 @@ def test_stdlib_re_fallback_translates_the_same_patterns() -> None:
 
     program = (
         "import sys; sys.modules['regex'] = None\n"
-        "from ptclisp import _regex\n"
+        "from ptclisp._values import regex as _regex\n"
         "from ptclisp._limits import Limits, Meter, use_meter\n"
         "assert not _regex.HAS_TIMEOUT\n"
         "with use_meter(Meter(Limits())):\n"
@@ -184,5 +183,5 @@ def test_stdlib_re_fallback_translates_the_same_patterns() -> None:
         "print('ok')\n"
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, check=False)
     assert done.stdout.strip() == "ok", done.stderr[-2000:]

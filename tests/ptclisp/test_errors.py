@@ -1,8 +1,6 @@
 """The error tree: codes survive serialization and rebuild the declaring class."""
 
-import runtime
-import sandbox
-
+from ptclisp import runtime, sandbox
 from ptclisp._errors import AnalysisError, LimitExceeded, ToolError, error_from_dict
 
 

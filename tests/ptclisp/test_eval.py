@@ -4,7 +4,7 @@ import pytest
 
 import ptclisp
 from ptclisp import Keyword, List, Map, Vector
-from ptclisp._values import equals
+from ptclisp._values.types import equals
 
 
 def value(source, **kwargs):

@@ -3,7 +3,7 @@
 import pytest
 
 import ptclisp
-from ptclisp._values import equals
+from ptclisp._values.types import equals
 
 PATTERNS = [
     # (pattern, value expression, names, expected values)

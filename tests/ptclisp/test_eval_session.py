@@ -6,10 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import ptclisp
-from ptclisp._host import ToolHost
+from ptclisp._compiler.context import Namespace
 from ptclisp._limits import Limits, Meter, current_meter
 from ptclisp._run import execute, load
-from ptclisp._runtime import Namespace
+from ptclisp._tools.host import ToolHost
 
 
 def turn(ns, source, *, tools=None, parallel_map=None):

@@ -4,13 +4,13 @@ import math
 
 import pytest
 
-from ptclisp._codec import OpaqueFunction
 from ptclisp._errors import LimitExceeded
 from ptclisp._limits import Limits, Meter, use_meter
-from ptclisp._printer import float_str, pr_str, print_str, str_value
-from ptclisp._reader import read_string
-from ptclisp._regex import compile_regex
-from ptclisp._values import Char, Keyword, LazySeq, List, Map, Set, Symbol, Vector
+from ptclisp._reader.reader import read_string
+from ptclisp._values.codec import OpaqueFunction
+from ptclisp._values.printer import float_str, pr_str, print_str, str_value
+from ptclisp._values.regex import compile_regex
+from ptclisp._values.types import Char, Keyword, LazySeq, List, Map, Set, Symbol, Vector
 
 K = Keyword
 

@@ -7,7 +7,7 @@ import hy.models as m
 import pytest
 
 from ptclisp._errors import ReadError
-from ptclisp._reader import (
+from ptclisp._reader.reader import (
     MAX_NESTING,
     CharForm,
     ClojureReader,
@@ -16,7 +16,7 @@ from ptclisp._reader import (
     read_forms,
     read_string,
 )
-from ptclisp._values import Char, Keyword, List, Map, Regex, Set, Symbol, Vector, equals
+from ptclisp._values.types import Char, Keyword, List, Map, Regex, Set, Symbol, Vector, equals
 
 
 def one(text):

@@ -15,13 +15,14 @@ import pytest
 
 import ptclisp
 from ptclisp import Limits
-from ptclisp import _ast as A
-from ptclisp import _compiler
-from ptclisp._compile_source import _BATCH, KERNEL_MIN_ITEMS, is_compiled
-from ptclisp._host import ToolHost
+from ptclisp._analyzer import ast as A
+from ptclisp._compiler import compiler as _compiler
+from ptclisp._compiler.context import Namespace
+from ptclisp._compiler.source import KERNEL_MIN_ITEMS, is_compiled
+from ptclisp._core._kernels import _BATCH
 from ptclisp._limits import Meter
 from ptclisp._run import execute, load
-from ptclisp._runtime import Namespace
+from ptclisp._tools.host import ToolHost
 
 
 def kernels_of(source: str) -> object:

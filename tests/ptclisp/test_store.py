@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from ptclisp._journal import Journal, PendingError
+from ptclisp._async.journal import Journal, PendingError
+from ptclisp._async.pending import PendingStep
+from ptclisp._async.store import PendingStore, SQLiteStore
 from ptclisp._limits import Limits
-from ptclisp._pending import PendingStep
 from ptclisp._result import Result
-from ptclisp._store import PendingStore, SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -127,8 +127,8 @@ def test_signed_store_rejects_a_tampered_row(tmp_path):
 CLAIMER = textwrap.dedent(
     """
     import json, os, sys, time
-    from ptclisp._store import SQLiteStore
-    from ptclisp._journal import PendingError
+    from ptclisp._async.store import SQLiteStore
+    from ptclisp._async.journal import PendingError
     path, go, op_ids = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
     store = SQLiteStore(path)
     while not os.path.exists(go):

@@ -3,7 +3,7 @@
 import pytest
 
 from ptclisp._errors import EvalError
-from ptclisp._values import (
+from ptclisp._values.types import (
     Char,
     Keyword,
     LazySeq,

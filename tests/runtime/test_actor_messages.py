@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import runtime as rt
-from runtime import ANY
+from ptclisp import runtime as rt
+from ptclisp.runtime import ANY
 
 
 def test_run_returns_the_main_result():

@@ -8,13 +8,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-import runtime as rt
+from ptclisp import runtime as rt
 
 
 @pytest.fixture
 def slow_server():
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             time.sleep(0.2)
             body = b'{"answer": 42}'
             self.send_response(200)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from runtime import DeadlineExceeded, Policy, fanout
+from ptclisp.runtime import DeadlineExceeded, Policy, fanout
 
 
 class Probe:

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import runtime as rt
-from runtime import ANY
+from ptclisp import runtime as rt
+from ptclisp.runtime import ANY
 
 
 async def crash_after(delay, exc=None):
@@ -108,7 +108,7 @@ def test_exit_process_on_self_ends_with_that_reason():
         raise AssertionError("unreachable")
 
     async def main():
-        pid, _ = rt.spawn_monitor(quitter)
+        _pid, _ = rt.spawn_monitor(quitter)
         down = await rt.receive(rt.Down, timeout=5)
         return down.reason
 
@@ -154,7 +154,7 @@ def test_a_long_link_chain_dies_without_recursion_errors():
             raise RuntimeError("end of chain")
 
     async def main():
-        pid, _ = rt.spawn_monitor(chain_link, 3000)
+        _pid, _ = rt.spawn_monitor(chain_link, 3000)
         down = await rt.receive(rt.Down, timeout=10)
         return type(down.reason)
 

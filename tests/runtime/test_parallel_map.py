@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime import parallel_map
+from ptclisp.runtime import parallel_map
 
 
 class InFlight:

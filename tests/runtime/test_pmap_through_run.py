@@ -4,7 +4,7 @@ import threading
 import time
 
 import ptclisp
-import runtime
+from ptclisp import runtime
 
 
 def test_pmap_through_run_is_concurrent_bounded_and_ordered():

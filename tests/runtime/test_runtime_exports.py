@@ -1,6 +1,6 @@
 """The public surface of ``runtime`` is exactly ``__all__``, sorted."""
 
-import runtime
+from ptclisp import runtime
 
 EXPECTED = sorted(runtime.__all__)
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-import runtime as rt
+from ptclisp import runtime as rt
 from ptclisp._errors import ToolError
 
 

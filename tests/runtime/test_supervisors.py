@@ -2,8 +2,8 @@
 
 import pytest
 
-import runtime as rt
-from runtime import ChildSpec, Restart, Strategy, Supervisor
+from ptclisp import runtime as rt
+from ptclisp.runtime import ChildSpec, Restart, Strategy, Supervisor
 
 
 async def worker(observer, tag):
@@ -97,7 +97,7 @@ def test_restart_intensity_escalates_through_the_tree():
         me = rt.self_pid()
         inner = Supervisor(specs(me, ["w"]), max_restarts=2, period=5)
         outer = Supervisor([ChildSpec("inner", inner.run)], max_restarts=1, period=5)
-        top, ref = rt.spawn_monitor(outer.run)
+        top, _ref = rt.spawn_monitor(outer.run)
         crashes = 0
         while True:
             tagged = await rt.receive(("started", rt.ANY, rt.ANY), rt.Down, timeout=5)

@@ -5,7 +5,15 @@ import asyncio
 import pytest
 
 from ptclisp._errors import LimitExceeded
-from runtime import CircuitBreaker, CircuitOpen, CircuitState, RateLimited, RateLimiter, Retry, guarded
+from ptclisp.runtime import (
+    CircuitBreaker,
+    CircuitOpen,
+    CircuitState,
+    RateLimited,
+    RateLimiter,
+    Retry,
+    guarded,
+)
 
 
 class Clock:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 import ptclisp
-import sandbox
-from ptclisp import _codec
+from ptclisp import sandbox
+from ptclisp._values import codec as _codec
 
 Runner = Callable[..., "ptclisp.Result"]
 

@@ -8,8 +8,8 @@ import threading
 import pytest
 
 import ptclisp
-import sandbox
-from ptclisp._values import to_python
+from ptclisp import sandbox
+from ptclisp._values.types import to_python
 
 SHORT = ptclisp.Limits(timeout_s=0.5)
 

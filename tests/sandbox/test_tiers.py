@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import comparable, runner_for
 
 import ptclisp
-import sandbox
-from conftest import comparable, runner_for
+from ptclisp import sandbox
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"
 sys.path.insert(0, str(CONFORMANCE))

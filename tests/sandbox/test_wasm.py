@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib.metadata
 
 import ptclisp
-import sandbox
-from ptclisp._values import to_python
-from sandbox import _wasm, _wasm_build
+from ptclisp import sandbox
+from ptclisp._values.types import to_python
+from ptclisp.sandbox import _wasm, _wasm_build
 
 SHORT = ptclisp.Limits(timeout_s=0.5)
 

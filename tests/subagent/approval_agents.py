@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ptclisp import Tool
-
-from subagent import SubAgent
+from ptclisp.subagent import SubAgent
 
 ASKED: list[dict[str, Any]] = []
 

@@ -17,10 +17,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from wire_servers import WireServer
 
-from ptclisp import PendingStep, deserialize, serialize
-from ptclisp import Tool
-
-from subagent import OpenAIClient, RetryPolicy, ScriptedLLM, Step, SubAgent, pending_ops
+from ptclisp import PendingStep, Tool, deserialize, serialize
+from ptclisp.runtime import Retry
+from ptclisp.subagent import OpenAIClient, ScriptedLLM, Step, SubAgent, pending_ops
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -56,7 +55,7 @@ def test_subagent_used_as_a_tool_by_a_parent() -> None:
         clj("(return {:warmer (first (last (sort-by second temps)))})"),
     ]
     with WireServer("openai", script) as server:
-        llm = OpenAIClient("m", base_url=server.base_url, retry=RetryPolicy(max_retries=0))
+        llm = OpenAIClient("m", base_url=server.base_url, retry=Retry(attempts=1))
         step = parent.run(llm=llm)
     assert isinstance(step, Step) and step.ok, step.error
     assert step.return_value == {"warmer": "Rome"}
@@ -128,7 +127,7 @@ def test_resume_through_the_parent_in_a_separate_process(tmp_path: Path) -> None
     approval_agents.ASKED.clear()
     script = [PARENT_TURN_1, CHILD_TURN, PARENT_TURN_2]
     with WireServer("openai", script) as server:
-        llm = OpenAIClient("m", base_url=server.base_url, retry=RetryPolicy(max_retries=0))
+        llm = OpenAIClient("m", base_url=server.base_url, retry=Retry(attempts=1))
         pending = approval_agents.build().run(llm=llm)
         assert isinstance(pending, PendingStep)
         (tmp_path / "step.bin").write_bytes(serialize(pending, key=b"secret"))

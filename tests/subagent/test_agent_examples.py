@@ -28,10 +28,10 @@ def run_example(name: str) -> str:
                                     "--- turn 3: error", "evidence (hidden from the LLM): 15 rows"]),
         ("agent_human_approval.py", ["[host] run suspended on approval-42",
                                      "[webhook] delivered approval-42",
-                                     'result: {"expense_id": 42, "approved": true, '
-                                     '"by": "Ada (manager)"}']),
-        ("agent_orchestrator.py", ['result: {"can_fulfil": false, "short": ["chair"], '
-                                   '"total": 818.0}',
+                                     ('result: {"expense_id": 42, "approved": true, '
+                                      '"by": "Ada (manager)"}')]),
+        ("agent_orchestrator.py", [('result: {"can_fulfil": false, "short": ["chair"], '
+                                    '"total": 818.0}'),
                                    "      subagent.run inventory", "      subagent.run pricing"]),
     ],
 )

@@ -7,13 +7,11 @@ from typing import Any
 import pytest
 from wire_servers import WireServer
 
-from ptclisp import Limits
-from ptclisp import Tool
-
-from subagent import (
+from ptclisp import Limits, Tool
+from ptclisp.runtime import Retry
+from ptclisp.subagent import (
     AnthropicClient,
     OpenAIClient,
-    RetryPolicy,
     ScriptedLLM,
     Step,
     SubAgent,
@@ -21,7 +19,7 @@ from subagent import (
     Turn,
 )
 
-FAST = RetryPolicy(max_retries=1, base_delay_s=0.01)
+FAST = Retry(attempts=2, base_delay=0.01)
 ORDERS = {
     "acme": [{"id": 1, "amount": 10.5, "status": "paid"}, {"id": 2, "amount": 20.0,
                                                            "status": "open"},
@@ -253,7 +251,7 @@ def test_usage_mistakes_raise() -> None:
     with pytest.raises(SubAgentError) as missing:
         SubAgent(prompt="Hi {{who}}").run(llm=ScriptedLLM([]))
     assert missing.value.code == "missing_context"
-    from ptclisp._signature import SignatureError
+    from ptclisp._tools.signature import SignatureError
 
     with pytest.raises(SignatureError):
         SubAgent(prompt="p", signature="(a :nope) -> :int")

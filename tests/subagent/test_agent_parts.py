@@ -8,9 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import subagent
-from ptclisp import run, tool
-from subagent import (
+from ptclisp import run, subagent, tool
+from ptclisp.subagent import (
     AnthropicClient,
     OpenAIClient,
     ScriptedLLM,
@@ -19,15 +18,15 @@ from subagent import (
     extract_program,
     llm_from_env,
 )
-from subagent._forms import definition_forms, top_level_forms
-from subagent._prompt import expand_placeholders
-from subagent._source import compose
+from ptclisp.subagent._forms import definition_forms, top_level_forms
+from ptclisp.subagent._prompt import expand_placeholders
+from ptclisp.subagent._source import compose
 
 
 def test_public_api_is_pinned() -> None:
     assert sorted(subagent.__all__) == sorted([
         "LLM", "AnthropicClient", "DepthLimitError", "LLMError", "LLMResponse", "OpenAIClient",
-        "RateLimiter", "RetryPolicy", "ScriptedLLM", "Step", "SubAgent", "SubAgentError",
+        "ScriptedLLM", "Step", "SubAgent", "SubAgentError",
         "TokenUsage", "ToolCallRecord", "Turn", "Usage", "extract_program", "llm_from_env",
         "pending_ops", "run",
     ])

@@ -69,7 +69,7 @@ def _handler_for(server: WireServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             expected = "/v1/chat/completions" if server.fmt == "openai" else "/v1/messages"
@@ -175,8 +175,8 @@ def _events(fmt: str, entry: dict[str, Any], body: dict[str, Any]) -> Iterator[s
     start = {"type": "message_start", "message": {"model": model, "usage": {
         "input_tokens": prompt, "output_tokens": 1}}}
     yield f"event: message_start\ndata: {json.dumps(start)}\n\n"
-    yield 'event: content_block_start\ndata: {"type": "content_block_start", "index": 0, ' \
-          '"content_block": {"type": "text", "text": ""}}\n\n'
+    yield ('event: content_block_start\ndata: {"type": "content_block_start", "index": 0, '
+           '"content_block": {"type": "text", "text": ""}}\n\n')
     for piece in _chunks(entry["content"]):
         delta = {"type": "content_block_delta", "index": 0,
                  "delta": {"type": "text_delta", "text": piece}}

@@ -106,7 +106,8 @@ def run_driver(cases: list[dict[str, Any]]) -> dict[int, tuple[str, str]]:
                 f.write(driver_line(index, cases[index]) + "\n")
         try:
             proc = subprocess.run(
-                java_command(Path(f.name)), capture_output=True, text=True, encoding="utf-8"
+                java_command(Path(f.name)), capture_output=True, text=True, encoding="utf-8",
+                check=False,
             )
         finally:
             os.unlink(f.name)

@@ -34,94 +34,20 @@ compile only binds the run context, the namespace and the constants into the cac
 
 from __future__ import annotations
 
-import operator
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import _ast as A
-from ._source_emitter import Emitter, NotExpression
-from ._values import Keyword, Map, Set, Vector
+from .._analyzer import ast as A
+from .._core._kernels import NOT_FOUND
+from .._values.types import Keyword, Map, Set, Vector
+from .emitter import Emitter, NotExpression
 
 if TYPE_CHECKING:
-    from ._compiler import Compiler, Ev
+    from .compiler import Compiler, Ev
 
-__all__ = ["KERNEL_MIN_ITEMS", "NOT_FOUND", "KernelSource", "compile_source_fn",
-           "for_kernel_source", "is_compiled", "kernel_source", "run_find", "run_fold", "run_kernel"]
-
-_BATCH = 4096
-"""Items per kernel batch: the clock and step budget are checked between batches."""
-
-
-def run_kernel(kernel: Callable[..., list[Any]], xs: tuple[Any, ...], *args: Any,
-               enter: bool = True) -> list[Any]:
-    """``kernel`` (keep, each, for) over ``xs`` in batches, charged like one fn call per item
-    (``enter``: one level of depth around the loop; a ``for`` body is not a call)."""
-    from ._limits import current_meter
-
-    meter = current_meter()
-    if enter:
-        meter.enter()
-    if len(xs) <= _BATCH:
-        out = _run_batch(meter, kernel, xs, args)
-    else:
-        out = []
-        for start in range(0, len(xs), _BATCH):
-            out += _run_batch(meter, kernel, xs[start:start + _BATCH], args)
-    if enter:
-        meter.depth -= 1  # an exception ends the run: no finally, as for every call
-    return out
-
-
-def run_fold(fold: Callable[..., Any], acc: Any, xs: tuple[Any, ...]) -> Any:
-    """``(reduce f acc xs)`` by the fold kernel; a ``Reduced`` result is returned as it is."""
-    from ._core._support import Reduced
-    from ._limits import current_meter
-
-    meter = current_meter()
-    meter.enter()
-    for start in range(0, len(xs), _BATCH):
-        part = xs if len(xs) <= _BATCH else xs[start:start + _BATCH]
-        acc = _run_batch(meter, fold, part, (acc,), may_stop=True)
-        if type(acc) is Reduced:
-            break
-    meter.depth -= 1
-    return acc
-
-
-def run_find(find: Callable[..., Any], xs: tuple[Any, ...], want: bool) -> Any:
-    """The first ``(f x)`` whose truth is ``want`` (some: True, every?: False), else ``NOT_FOUND``."""
-    from ._limits import current_meter
-
-    meter = current_meter()
-    meter.enter()
-    found = NOT_FOUND
-    for start in range(0, len(xs), _BATCH):
-        part = xs if len(xs) <= _BATCH else xs[start:start + _BATCH]
-        found = _run_batch(meter, find, part, (want,), may_stop=True)
-        if found is not NOT_FOUND:
-            break
-    meter.depth -= 1
-    return found
-
-
-def _run_batch(meter: Any, kernel: Callable[..., Any], part: tuple[Any, ...],
-               args: tuple[Any, ...], may_stop: bool = False) -> Any:
-    """One batch: charged up front; the items never started are refunded (after an error, or
-    when a fold ``may_stop`` at a reduced value), so the steps are those of the calls made.
-    The kernel gets the batch and an iterator over it: the exact loop runs over the iterator,
-    whose length hint then counts the items not started."""
-    meter.tick(len(part))
-    items = iter(part)
-    try:
-        result = kernel(part, items, *args)
-    except BaseException:
-        meter.fuel += operator.length_hint(items)
-        raise
-    if may_stop:
-        meter.fuel += operator.length_hint(items)
-    return result
-
+__all__ = ["KERNEL_MIN_ITEMS", "KernelSource", "compile_source_fn", "for_kernel_source",
+           "is_compiled", "kernel_source"]
 
 KERNEL_MIN_ITEMS = 1_000
 """A builtin compiles a fn's kernel for a collection at least this long. Compiling costs
@@ -229,7 +155,7 @@ class _Plan:
             sites = [site(compiler) for site in self.emitter.sites]
             made = compiler.bound_plans[(self, kind)] = factory(
                 compiler.ctx, compiler.ns, *self.emitter.consts, *sites)
-        return made  # type: ignore[no-any-return]
+        return made
 
     def _factory(self, kind: str) -> Callable[..., Any] | None:
         if kind not in self._factories:
@@ -293,7 +219,7 @@ def _make_for_plan(node: A.For) -> _Plan | None:
 def _compiled(source: str, name: str) -> Callable[..., Any] | None:
     """The ``factory`` of a generated module, or None when Python will not compile it."""
     if "Reduced" not in _GLOBALS:  # imported late: the core library imports this module
-        from ._core._support import Reduced
+        from .._core._support import Reduced
 
         _GLOBALS["Reduced"] = Reduced
     with warnings.catch_warnings():
@@ -305,18 +231,10 @@ def _compiled(source: str, name: str) -> Callable[..., Any] | None:
     namespace: dict[str, Any] = {}
     # Our own generated text: program values enter it only as repr() literals of ints/strings
     # or as factory arguments, names only as v/c/k/s/t + a number.
-    exec(code, _GLOBALS, namespace)  # noqa: S102
-    return namespace["factory"]  # type: ignore[no-any-return]
+    exec(code, _GLOBALS, namespace)
+    return namespace["factory"]
 
 
-class _Unset:
-    """A value no expression yields: ``(x := e) is not UNSET`` binds a let local in an and-chain;
-    ``find`` returns it for "no such item"."""
-
-    __slots__ = ()
-
-
-NOT_FOUND: Any = _Unset()
 
 
 _GLOBALS: dict[str, Any] = {

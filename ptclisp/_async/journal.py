@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ._errors import PtclispError
+from .._errors import PtclispError
 
 __all__ = ["Journal", "PendingError"]
 

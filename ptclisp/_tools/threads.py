@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import LimitExceeded
+from .._errors import LimitExceeded
 
 __all__ = ["MAX_WORKERS", "call_bounded"]
 

@@ -34,38 +34,18 @@ from typing import Any
 
 import msgpack
 
-from ._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_from_dict
-from ._journal import Journal, PendingError
-from ._limits import current_meter
-from ._result import ToolCall
-from ._tool_threads import call_bounded
-from ._tools import Tool
-from ._values import LazySeq, List, Map, Vector, from_python, to_python
+from .._async.journal import Journal, PendingError
+from .._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_from_dict
+from .._limits import current_meter, use_meter
+from .._result import ToolCall
+from .._values.types import LazySeq, List, Map, OpHandle, Vector, from_python, to_python
+from .registry import Tool
+from .threads import call_bounded
 
 __all__ = ["OpHandle", "Suspend", "ToolHost", "diverged"]
 
 
-class OpHandle:
-    """The value an async tool call returns: a reference to a pending operation."""
-
-    __slots__ = ("op_id", "tool")
-
-    def __init__(self, op_id: str, tool: str) -> None:
-        self.op_id, self.tool = op_id, tool
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is OpHandle and other.op_id == self.op_id
-
-    def __hash__(self) -> int:
-        return hash(("op", self.op_id))
-
-    def __repr__(self) -> str:
-        return f'#op["{self.op_id}"]'
-
-    __pr_str__ = __repr__
-
-
-class Suspend(BaseException):  # noqa: N818 - a control-flow signal, not an error
+class Suspend(BaseException):
     """Raised by ``await`` when a result is not known yet; unwinds the whole run.
 
     A ``BaseException`` so that no ``catch``/``except Exception`` in the evaluator or a builtin
@@ -188,14 +168,15 @@ class ToolHost:
         self, tool: Callable[..., Any] | Tool, host_args: dict[str, Any]
     ) -> tuple[Any, bool]:
         """``(result, is_async)``. A synchronous call runs on a worker thread, waited for until
-        the run's deadline (``_tool_threads``); no call starts after the deadline."""
+        the run's deadline (``_tools.threads``); no call starts after the deadline."""
         meter = current_meter()
         meter.check_clock()
 
         def call() -> tuple[Any, bool]:  # both on the tool's thread (is_async may read it)
-            if isinstance(tool, Tool):
-                return tool.invoke(host_args), tool.is_async
-            return tool(host_args), False
+            with use_meter(meter):  # tool code sees the run's meter, in any thread
+                if isinstance(tool, Tool):
+                    return tool.invoke(host_args), tool.is_async
+                return tool(host_args), False
 
         if self.tool_threads:
             result, is_async = call_bounded(call, meter.deadline)
@@ -362,7 +343,7 @@ def _host_args(name: str, args: Any) -> dict[str, Any]:
             hint=f"call it as (tool/{name} {{:key value}})",
         )
     try:
-        return to_python(args)  # type: ignore[no-any-return]
+        return to_python(args)
     except TypeError as exc:
         raise ToolError(
             f"cannot pass the arguments to tool/{name}: {exc}",

@@ -6,8 +6,8 @@ import inspect
 import re
 from typing import Any
 
-from ._errors import EvalError, InternalError, LimitExceeded, PtclispError
-from ._rt import type_name
+from .._errors import EvalError, InternalError, LimitExceeded, PtclispError
+from .rt import type_name
 
 __all__ = ["convert_exception"]
 
@@ -117,12 +117,12 @@ def _fixed_arity(fn: Any) -> int | None:
     code = getattr(fn, "__code__", None)
     if code is None or not hasattr(fn, "ptclisp_name") or code.co_flags & 0x0C or fn.__defaults__:
         return None  # 0x0C: *args or **kwargs
-    return code.co_argcount  # type: ignore[no-any-return]
+    return code.co_argcount
 
 
 def _arity_hint(name: str) -> str:
     try:
-        from ._core import DOCS
+        from .._core import DOCS
     except ImportError:  # pragma: no cover - core always present in a full install
         return f"check how many arguments {name} takes"
     doc = DOCS.get(name)
@@ -133,7 +133,7 @@ def _arity_hint(name: str) -> str:
 
 
 def _show(value: Any) -> str:
-    from ._printer import pr_str
+    from .._values.printer import pr_str
 
     text = pr_str(value)
     return text if len(text) <= 60 else text[:57] + "..."

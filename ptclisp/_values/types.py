@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
-from ._limits import charge
+from .._limits import active_meter, charge
 
 __all__ = [
     "EMPTY_LIST",
@@ -41,6 +41,7 @@ __all__ = [
     "LazySeq",
     "List",
     "Map",
+    "OpHandle",
     "Regex",
     "Set",
     "Symbol",
@@ -56,8 +57,8 @@ __all__ = [
 class Keyword:
     """``:name`` or ``:ns/name``. Interned, so identity is equality. Callable as a map lookup."""
 
-    __slots__ = ("ns", "name", "__weakref__")
-    _table: dict[tuple[str | None, str], Keyword] = {}
+    __slots__ = ("__weakref__", "name", "ns")
+    _table: ClassVar[dict[tuple[str | None, str], Keyword]] = {}
 
     ns: str | None
     name: str
@@ -107,7 +108,7 @@ class Keyword:
 class Symbol:
     """A quoted symbol value, ``'foo`` or ``'ns/foo``."""
 
-    __slots__ = ("ns", "name")
+    __slots__ = ("name", "ns")
 
     def __init__(self, name: str, ns: str | None = None) -> None:
         self.ns, self.name = ns, name
@@ -155,7 +156,7 @@ class Char:
         return "\\" + self.ch
 
 
-class Vector(tuple):  # type: ignore[type-arg]
+class Vector(tuple):
     """``[a b c]``. Callable with an index."""
 
     __slots__ = ()
@@ -165,7 +166,7 @@ class Vector(tuple):  # type: ignore[type-arg]
             return self[index]
         if default:
             return default[0]
-        from ._errors import EvalError
+        from .._errors import EvalError
 
         raise EvalError(
             f"index {index!r} out of bounds for vector of {len(self)}",
@@ -183,7 +184,7 @@ class Vector(tuple):  # type: ignore[type-arg]
         return "[" + " ".join(map(repr, self)) + "]"
 
 
-class List(tuple):  # type: ignore[type-arg]
+class List(tuple):
     """``(a b c)``: a list or a realised sequence."""
 
     __slots__ = ()
@@ -196,27 +197,39 @@ class List(tuple):  # type: ignore[type-arg]
         return "(" + " ".join(map(repr, self)) + ")"
 
 
-class Map(dict):  # type: ignore[type-arg]
+class Map(dict):
     """``{:a 1}``. Insertion-ordered; never mutated once built. Callable as a lookup."""
 
-    __slots__ = ("_hash",)
+    __slots__ = ("_hash", "_weight")
+    _hash: int
+    _weight: int
 
     def __call__(self, key: Any, default: Any = None) -> Any:
         return self.get(key, default)
 
     def __hash__(self) -> int:  # type: ignore[override]
+        # Cached, and every use charges what computing it charged (the walk of the keys and
+        # values): step counts stay the same whichever run computed the hash first.
         try:
-            return self._hash
+            cached = self._hash
         except AttributeError:
+            meter = active_meter()
+            if meter is None:  # outside a run: nothing to charge, nothing cached
+                return hash(frozenset(self.items()))
+            before = meter.steps
             charge(len(self))
-            self._hash = hash(frozenset(self.items()))
-            return self._hash
+            cached = hash(frozenset(self.items()))
+            self._weight = meter.steps - before
+            self._hash = cached
+            return cached
+        charge(self._weight)
+        return cached
 
     def __repr__(self) -> str:
         return "{" + ", ".join(f"{k!r} {v!r}" for k, v in self.items()) + "}"
 
 
-class Set(frozenset):  # type: ignore[type-arg]
+class Set(frozenset):
     """``#{1 2}``. Callable as a membership test returning the element.
 
     Iterates in a canonical order (see ``canonical_key``), not Python's hash order: string hashes
@@ -249,7 +262,7 @@ class LazySeq:
     step or memory limit, never hangs the host.
     """
 
-    __slots__ = ("_source", "_cache")
+    __slots__ = ("_cache", "_source")
     created = 0
     """How many lazy seqs were ever made: a run that made none has nothing to realize."""
 
@@ -391,7 +404,7 @@ def equals(a: Any, b: Any) -> bool:
         return True
     ta, tb = type(a), type(b)
     if ta is tb and ta in _ATOMIC:
-        return a == b  # type: ignore[no-any-return]
+        return a == b
     if isinstance(a, _SEQUENTIAL) and isinstance(b, _SEQUENTIAL):
         xs, ys = _as_tuple(a), _as_tuple(b)
         if len(xs) != len(ys):
@@ -411,7 +424,7 @@ def equals(a: Any, b: Any) -> bool:
         return all(x in b for x in a)
     if ta in _NUMERIC or tb in _NUMERIC or ta is bool or tb is bool:
         return False  # mixed int/float/bool never equal under =
-    return ta is tb and a == b  # type: ignore[no-any-return]
+    return ta is tb and a == b
 
 
 _ATOMIC = frozenset({int, float, str, bool, type(None), Keyword, Char, Symbol})
@@ -419,7 +432,7 @@ _NUMERIC = frozenset({int, float})
 
 
 def _as_tuple(seq: Any) -> tuple[Any, ...]:
-    return seq.realized() if isinstance(seq, LazySeq) else seq  # type: ignore[no-any-return]
+    return seq.realized() if isinstance(seq, LazySeq) else seq
 
 
 # ---------------------------------------------------------------- host data conversion
@@ -498,10 +511,30 @@ def _key_to_python(key: Any) -> str:
     if type(key) is str:
         return key
     if type(key) in (Keyword, Symbol):
-        return key.qualified  # type: ignore[no-any-return]
+        return key.qualified
     converted = to_python(key)
     return converted if type(converted) is str else repr(key)
 
 
 def _type_name(value: Any) -> str:
     return "function" if callable(value) else type(value).__name__
+
+
+class OpHandle:
+    """The value an async tool call returns: a reference to a pending operation."""
+
+    __slots__ = ("op_id", "tool")
+
+    def __init__(self, op_id: str, tool: str) -> None:
+        self.op_id, self.tool = op_id, tool
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is OpHandle and other.op_id == self.op_id
+
+    def __hash__(self) -> int:
+        return hash(("op", self.op_id))
+
+    def __repr__(self) -> str:
+        return f'#op["{self.op_id}"]'
+
+    __pr_str__ = __repr__

@@ -27,9 +27,9 @@ from typing import Any, Literal
 
 import msgpack
 
-from . import _codec
-from ._journal import Journal, PendingError
-from ._limits import Limits
+from .._limits import Limits
+from .._values import codec as _codec
+from .journal import Journal, PendingError
 
 __all__ = [
     "FORMAT_VERSION",

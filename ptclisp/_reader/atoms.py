@@ -167,8 +167,15 @@ def symbolic(name: str) -> Object:
 _DIGITS = frozenset("0123456789")
 
 
+def _nul(token: str) -> BadToken:
+    return BadToken("a NUL character (\\x00) is not allowed outside a string",
+                    "remove the NUL characters from the program text", token.index("\x00"))
+
+
 def symbol(token: str) -> Object:
     """A symbol, kept whole: ``tool/get-orders``, ``clojure.string/join``, ``a.b``, ``/``."""
+    if "\x00" in token:
+        raise _nul(token)
     if ("/" in token or ":" in token) and not _valid_symbol(token):
         raise BadToken(
             f"invalid symbol {token}",
@@ -198,6 +205,8 @@ def _valid_symbol(token: str) -> bool:
 
 def keyword(token: str) -> Object:
     """``:name`` or ``:ns/name`` → Keyword whose ``.name`` is the text after the colon."""
+    if "\x00" in token:
+        raise _nul(token)
     name = token[1:]
     if name.startswith(":"):
         bare = name.lstrip(":")
@@ -297,7 +306,7 @@ def _char_value(name: str) -> str:
         if "\ud800" <= value <= "\udfff":
             raise BadToken(f"invalid character \\{name} (a surrogate)", _CHAR_HINT)
         return value
-    if name[0] == "o" and 2 <= len(name) <= 4 and set(name[1:]) <= set("01234567"):
-        if int(name[1:], 8) <= 0o377:
-            return chr(int(name[1:], 8))
+    if (name[0] == "o" and 2 <= len(name) <= 4 and set(name[1:]) <= set("01234567")
+            and int(name[1:], 8) <= 0o377):
+        return chr(int(name[1:], 8))
     raise BadToken(f"unsupported character \\{name}", _CHAR_HINT)

@@ -17,16 +17,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import EvalError, LimitExceeded
-from ._limits import current_meter
-from ._values import Regex
+from .._errors import EvalError, LimitExceeded
+from .._limits import current_meter
+from .types import Regex
 
 try:
     import regex as _engine
 
     HAS_TIMEOUT = True
 except ImportError:  # the wasm tier: only the standard library
-    import re as _engine  # type: ignore[no-redef]
+    import re as _engine
 
     HAS_TIMEOUT = False
 
@@ -225,4 +225,4 @@ def finditer(rx: Regex, text: str) -> list[Any]:
 
 def sub(rx: Regex, repl: Callable[[Any], str], text: str, count: int = 0) -> str:
     """``text`` with matches replaced by ``repl(match)`` (at most ``count`` if non-zero)."""
-    return _run(rx.pattern.sub, text, repl, text, count)  # type: ignore[no-any-return]
+    return _run(rx.pattern.sub, text, repl, text, count)

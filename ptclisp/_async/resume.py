@@ -19,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._errors import PtclispError, ToolError
-from ._host import ToolHost, diverged
-from ._journal import Journal, PendingError
-from ._limits import Limits
-from ._pending import PendingStep
-from ._result import Result
-from ._tools import Tool
-from ._values import from_python
+from .._errors import PtclispError, ToolError
+from .._limits import Limits
+from .._result import Result
+from .._tools.host import ToolHost, diverged
+from .._tools.registry import Tool
+from .._values.types import from_python
+from .journal import Journal, PendingError
+from .pending import PendingStep
 
 __all__ = ["pending_step", "resume", "start"]
 
@@ -117,13 +117,13 @@ def _execute(
     limits: Limits | None,
     host: ToolHost,
 ) -> Result | PendingStep:
-    from ._run import run
+    from .._run import run
 
     outcome = run(source, tools=tools, data=data, limits=limits, host=host)
     if isinstance(outcome, Result) and host.replaying:  # ended before reaching its await
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")
-    return outcome  # type: ignore[no-any-return]
+    return outcome
 
 
 def _check_op(pending: PendingStep, op_id: str) -> None:

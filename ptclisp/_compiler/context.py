@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._errors import EvalError
-from ._limits import Meter, use_meter
-from ._rt import iter_seq
-from ._values import List
+from .._errors import EvalError
+from .._limits import Meter, use_meter
+from .._values.types import List
+from .rt import iter_seq
 
 __all__ = ["FailSignal", "Namespace", "ParallelMap", "ReturnSignal", "RunContext", "run_functions"]
 
@@ -49,7 +49,7 @@ def sequential_map(fn: Callable[[Any], Any], items: list[Any], max_concurrency: 
 class RunContext:
     """Mutable per-run state; ``execute`` points it at the current run before evaluating."""
 
-    __slots__ = ("meter", "host", "data", "output", "parallel_map", "history")
+    __slots__ = ("data", "history", "host", "meter", "output", "parallel_map")
 
     def __init__(self) -> None:
         self.meter: Meter | None = None
@@ -60,7 +60,7 @@ class RunContext:
         self.history: list[Any] = []
 
 
-class Namespace(dict):  # type: ignore[type-arg]
+class Namespace(dict):
     """The globals of a session: ``def``/``defn`` name → value, kept across ``execute`` calls.
 
     ``history`` holds the values of earlier runs (``*1`` is the last). Use one namespace per
@@ -83,22 +83,22 @@ def run_functions(ctx: RunContext) -> dict[str, Any]:
         ctx.output.append(text)
 
     def println(*args: Any) -> None:
-        from ._printer import print_str
+        from .._values.printer import print_str
 
         emit(" ".join(map(print_str, args)) + "\n")
 
     def print_(*args: Any) -> None:
-        from ._printer import print_str
+        from .._values.printer import print_str
 
         emit(" ".join(map(print_str, args)))
 
     def prn(*args: Any) -> None:
-        from ._printer import pr_str
+        from .._values.printer import pr_str
 
         emit(" ".join(map(pr_str, args)) + "\n")
 
     def pr(*args: Any) -> None:
-        from ._printer import pr_str
+        from .._values.printer import pr_str
 
         emit(" ".join(map(pr_str, args)))
 

@@ -20,10 +20,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ._codec import OpaqueFunction
-from ._errors import LimitExceeded
-from ._limits import Limits, Meter, current_meter, use_meter
-from ._values import Char, Keyword, LazySeq, List, Regex, Symbol, Vector
+from .._errors import LimitExceeded
+from .._limits import Limits, Meter, current_meter, use_meter
+from .codec import OpaqueFunction
+from .types import Char, Keyword, LazySeq, List, Regex, Symbol, Vector
 
 __all__ = ["float_str", "pr_str", "print_str", "str_value"]
 
@@ -42,15 +42,15 @@ def str_value(value: Any) -> str:
     """Clojure ``(str value)`` for one value: nil → "", strings and chars raw, else printed."""
     t = type(value)
     if t is str:
-        return value  # type: ignore[no-any-return]
+        return value
     if value is None:
         return ""
     if t is Char:
-        return value.ch  # type: ignore[no-any-return]
+        return value.ch
     if t is float:
         return float_str(value, readably=False)
     if t is Regex:
-        return value.source  # type: ignore[no-any-return]
+        return value.source
     return _render(value, readably=True)
 
 
@@ -177,8 +177,8 @@ shared structure can be tiny in memory and astronomically long as text."""
 def _render(value: Any, readably: bool) -> str:
     atoms = _READABLE_ATOMS if readably else _RAW_ATOMS
     atom = atoms.get(type(value))
-    if atom is not None and (type(value) is not int or -_INT_DIGITS_SAFE < value < _INT_DIGITS_SAFE):
-        return atom(value)  # type: ignore[no-any-return]
+    if atom is not None and (type(value) is not int or abs(value) < _INT_DIGITS_SAFE):
+        return atom(value)
     meter = _current_meter()
     if meter is None:  # no run active: print under a budget of its own
         meter = Meter(RENDER_LIMITS)
@@ -218,7 +218,7 @@ def _render_shallow(value: Any, atoms: dict[type, Any], meter: Meter | None, dep
     t = type(value)
     atom = atoms.get(t)
     if atom is not None:
-        return atom(value)  # type: ignore[no-any-return]
+        return atom(value)
     if depth > _FAST_DEPTH:
         raise _TooDeep
     if t is Vector or t is list:
@@ -270,6 +270,7 @@ def _render_deep(value: Any, atoms: dict[type, Any], meter: Meter | None) -> str
     while stack:
         item = stack.pop()
         t = type(item)
+        text: str | None
         if t is str:
             out.append(item)
             continue
@@ -318,7 +319,7 @@ def _render_children(items: Any, atoms: dict[type, Any], meter: Meter | None) ->
 
 
 def _all_text(parts: list[Any]) -> bool:
-    for p in parts:
+    for p in parts:  # noqa: SIM110 - hot path: a loop beats all() over a generator
         if type(p) is not str:
             return False
     return True
@@ -331,7 +332,8 @@ def _open_sequence(
     parts = _render_children(items, atoms, meter)
     if _all_text(parts):
         return opener + " ".join(parts) + closer
-    pending, text = [], opener  # runs of text are merged: fewer items on the stack
+    pending: list[Any] = []
+    text = opener  # runs of text are merged: fewer items on the stack
     for i, part in enumerate(parts):
         if i:
             text += " "
@@ -353,7 +355,8 @@ def _open_map(
     values = _render_children(list(mapping.values()), atoms, meter)
     if _all_text(keys) and _all_text(values):
         return "{" + ", ".join([k + " " + v for k, v in zip(keys, values)]) + "}"
-    pending, text = [], "{"
+    pending: list[Any] = []
+    text = "{"
     for i, (key, value) in enumerate(zip(keys, values)):
         if i:
             text += ", "
@@ -408,12 +411,12 @@ def _all_numbers(items: Any) -> bool:
 
 def _other_str(item: Any) -> str:
     if type(item) is OpaqueFunction:
-        return item.printed  # type: ignore[no-any-return]
+        return item.printed
     if callable(item):
         return _function_str(item)
     custom = getattr(item, "__pr_str__", None)  # op handles print as #op["id"] (ptclisp._host)
     if custom is not None:
-        return custom()  # type: ignore[no-any-return]
+        return custom()
     return f"#object[{type(item).__name__}]"
 
 

@@ -16,9 +16,10 @@ not a JSON atom is a one-key dict whose key starts with ``~``:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from ._values import Char, Keyword, LazySeq, List, Map, Set, Symbol, Vector
+from .types import Char, Keyword, LazySeq, List, Map, OpHandle, Set, Symbol, Vector
 
 __all__ = ["OpaqueFunction", "decode", "encode"]
 
@@ -104,10 +105,10 @@ def _encode_new(value: Any, t: type, memo: dict[int, int]) -> Any:
         return {"~set": [_encode(x, memo) for x in value]}
     if t.__name__ == "Regex":
         return {"~re": value.source}
-    if t.__name__ == "OpHandle":
+    if t is OpHandle:
         return {"~op": [value.op_id, value.tool]}
     if callable(value) or t is OpaqueFunction:
-        from ._printer import pr_str
+        from .printer import pr_str
 
         return {"~fn": pr_str(value)}
     raise TypeError(f"cannot encode a {t.__name__}")
@@ -169,18 +170,16 @@ def _decode_symbol(text: str) -> Symbol:
 
 
 def _decode_regex(source: str) -> Any:
-    from ._regex import compile_regex
+    from .regex import compile_regex
 
     return compile_regex(source)
 
 
 def _decode_op(body: list[str]) -> Any:
-    from ._host import OpHandle
-
     return OpHandle(body[0], body[1])
 
 
-_DECODERS = {
+_DECODERS: dict[str, Callable[[Any], Any]] = {
     "~k": Keyword.parse,
     "~s": _decode_symbol,
     "~c": Char,

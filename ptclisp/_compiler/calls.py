@@ -12,13 +12,13 @@ import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import _ast as A
-from ._errors import PtclispError
-from ._eval_errors import convert_exception
-from ._values import Keyword, Map
+from .._analyzer import ast as A
+from .._errors import PtclispError
+from .._values.types import Keyword, Map
+from .exceptions import convert_exception
 
 if TYPE_CHECKING:
-    from ._compiler import Compiler, Ev
+    from .compiler import Compiler, Ev
 
 __all__ = ["compile_call", "positioned", "positioned_dynamic", "tool_caller"]
 
@@ -77,7 +77,7 @@ def _mul(x: Any, y: Any) -> Any:
     """``*`` on two ints or two floats: big integers go through the checked multiply."""
     if type(x) is float or (-_BIG < x < _BIG and -_BIG < y < _BIG):
         return x * y
-    from ._core._numbers import big_mul
+    from .._core._numbers import big_mul
 
     return big_mul(x, y)
 
@@ -95,7 +95,10 @@ Slow = Callable[..., Any]
 
 
 def positioned(fn: Any, name: str, node: A.Node) -> Slow:
-    """Call ``fn`` (a builtin, a constant) on evaluated arguments; errors get the call's position."""
+    """Call ``fn`` (a builtin, a constant) on evaluated arguments.
+
+    Errors get the call's position.
+    """
     line, column = node.line, node.column
 
     def call(*values: Any) -> Any:

@@ -31,8 +31,8 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import BeforeValidator, ConfigDict, Field, create_model
 
-from ._errors import EvalError, PtclispError
-from ._values import Char, Keyword, LazySeq, List, Map, Set, Symbol, Vector
+from .._errors import EvalError, PtclispError
+from .._values.types import Char, Keyword, LazySeq, List, Map, Set, Symbol, Vector
 
 __all__ = [
     "Param",
@@ -158,7 +158,8 @@ class Signature:
         try:
             checked = model.model_validate(_checkable(value))
         except pydantic.ValidationError as exc:
-            raise _mismatch(exc, "invalid_return", "the return value", self.returns.render()) from None
+            raise _mismatch(exc, "invalid_return", "the return value",
+                            self.returns.render()) from None
         return _dump(checked)
 
 
@@ -359,7 +360,7 @@ def _record_model(fields: tuple[Param, ...], name: str) -> type[pydantic.BaseMod
         annotation = _python_type(param.type, name + _camel(param.name))
         default = None if param.optional else ...
         definitions[py_name] = (annotation, Field(default, alias=param.name))
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(
         name,
         __config__=ConfigDict(extra="allow", populate_by_name=False),
         **definitions,
@@ -384,7 +385,8 @@ def _input_model(sig: Signature) -> type[pydantic.BaseModel]:
 
 @functools.lru_cache(maxsize=512)
 def _output_model(sig: Signature) -> type[pydantic.RootModel[Any]]:
-    return pydantic.RootModel[_python_type(sig.returns, "Return")]  # type: ignore[misc,no-any-return]
+    root: Any = pydantic.RootModel  # parametrised by a type built at run time
+    return root[_python_type(sig.returns, "Return")]
 
 
 def _dump(model: pydantic.BaseModel) -> Any:
@@ -426,7 +428,8 @@ def _key(key: Any) -> str:
     return key if isinstance(key, str) else repr(key)
 
 
-def _mismatch(exc: pydantic.ValidationError, code: str, what: str, expected: str) -> SignatureMismatch:
+def _mismatch(exc: pydantic.ValidationError, code: str, what: str,
+              expected: str) -> SignatureMismatch:
     problems = [_describe_error(e) for e in exc.errors(include_url=False)]
     shown = problems[:8] + ([f"... and {len(problems) - 8} more"] if len(problems) > 8 else [])
     return SignatureMismatch(

@@ -20,16 +20,16 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import Any, Literal
 
-from . import _ast as A
-from ._compile_call import compile_call, tool_caller
-from ._compile_fn import make_fn_factory
-from ._compile_for import compile_for
-from ._core import BUILTINS
-from ._errors import EvalError, PtclispError
-from ._eval_errors import convert_exception
-from ._rt import RECUR
-from ._runtime import Namespace, RunContext, run_functions
-from ._values import Map, Set, Vector
+from .._analyzer import ast as A
+from .._core import BUILTINS
+from .._errors import EvalError, PtclispError
+from .._values.types import Map, Set, Vector
+from .calls import compile_call, tool_caller
+from .context import Namespace, RunContext, run_functions
+from .exceptions import convert_exception
+from .fns import make_fn_factory
+from .fors import compile_for
+from .rt import RECUR
 
 __all__ = ["RECUR", "compile_program", "convert_exception"]
 
@@ -166,7 +166,8 @@ class Compiler:
     # ------------------------------------------------------------ control
 
     def if_(self, node: A.If) -> Ev:
-        test, then, orelse = self.compile(node.test), self.compile(node.then), self.compile(node.orelse)
+        test = self.compile(node.test)
+        then, orelse = self.compile(node.then), self.compile(node.orelse)
 
         def ev(f: list[Any]) -> Any:
             t = test(f)
@@ -412,7 +413,7 @@ def _call(fn: Any, args: tuple[Any, ...], what: str, line: int, column: int) -> 
 
 
 def _show(value: Any) -> str:
-    from ._printer import pr_str
+    from .._values.printer import pr_str
 
     text = pr_str(value)
     return text if len(text) <= 60 else text[:57] + "..."

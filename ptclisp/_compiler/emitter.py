@@ -17,12 +17,12 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _ast as A
-from ._compile_call import positioned, positioned_dynamic, tool_caller
-from ._values import Keyword
+from .._analyzer import ast as A
+from .._values.types import Keyword
+from .calls import positioned, positioned_dynamic, tool_caller
 
 if TYPE_CHECKING:
-    from ._compiler import Compiler
+    from .compiler import Compiler
 
 __all__ = ["Code", "Emitter", "NotExpression"]
 
@@ -64,6 +64,12 @@ class Emitter:
         """Read keywords with ``coll.get(k)`` alone: an AttributeError says coll is no map."""
         self.reads_keys = False
 
+    @property
+    def fn(self) -> A.Fn:
+        """The fn being emitted: ``module`` is for fns (a ``for`` only emits clauses)."""
+        assert isinstance(self.node, A.Fn)
+        return self.node
+
     def fast_variant(self, body: A.Node) -> Code | None:
         """The body again, reading every keyword as from a map, when that is worth having and
         safe to undo: a pure body whose fast kernel failed is simply run again exactly."""
@@ -104,7 +110,7 @@ class Emitter:
         ``make(*captured)``, which returns the fn (``kind="fn"``) or one of its kernels; None
         when the fn has no such kernel. A kernel's ``make`` takes a named fn's own value as c0;
         the fn's ``make`` defines it."""
-        nparams = self.node.arities[0].nparams
+        nparams = self.fn.arities[0].nparams
         if kind == "fn":
             lines = self._fn_lines(body)
         elif kind == "fold" and nparams == 2:
@@ -115,14 +121,14 @@ class Emitter:
             return None
         consts = "".join(f", k{i}" for i in range(len(self.consts)))
         sites = "".join(f", s{i}" for i in range(len(self.sites)))
-        first = 1 if self.node.named and kind == "fn" else 0
-        last = len(self.node.captures) + (1 if self.node.named else 0)
+        first = 1 if self.fn.named and kind == "fn" else 0
+        last = len(self.fn.captures) + (1 if self.fn.named else 0)
         captured = ", ".join(f"c{i}" for i in range(first, last))
         head = [f"def factory(ctx, ns{consts}{sites}):", f"    def make({captured}):"]
         return "\n".join(head + lines + [f"        return {kind}", "    return make"]) + "\n"
 
     def _fn_lines(self, body: Code) -> list[str]:
-        params = ", ".join(f"v{i}" for i in range(1, self.node.arities[0].nparams + 1))
+        params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
         lines = [
             f"        def fn({params}):",
             "            m = ctx.meter",
@@ -137,7 +143,7 @@ class Emitter:
             "            m.depth -= 1",
             "            return r",
         ]
-        return lines + ["        c0 = fn"] if self.node.named else lines
+        return [*lines, "        c0 = fn"] if self.fn.named else lines
 
     @staticmethod
     def _fold_lines(body: Code) -> list[str]:

@@ -30,9 +30,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import msgpack
 
-from ._journal import PendingError
-from ._pending import PendingStep, deserialize, serialize
-from ._result import Result
+from .._result import Result
+from .journal import PendingError
+from .pending import PendingStep, deserialize, serialize
 
 __all__ = ["PendingStore", "SQLiteStore", "StepStatus", "resume_stored"]
 
@@ -299,7 +299,7 @@ def resume_stored(
     Returns the successor ``PendingStep`` (stored as pending) or the final ``Result`` (stored as
     done). If the resume itself raises, the claim is released so the op can be delivered again.
     """
-    from ._resume import resume
+    from .resume import resume
 
     step = store.claim(op_id)
     try:

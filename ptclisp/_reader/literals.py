@@ -12,10 +12,10 @@ from typing import Any
 
 from hy.models import Dict, Expression, Float, Integer, Keyword, List, Set, String, Symbol
 
-from . import _values
-from ._errors import InternalError
-from ._reader_atoms import CharForm, RegexForm
-from ._regex import compile_regex
+from .._errors import InternalError
+from .._values import types as _values
+from .._values.regex import compile_regex
+from .atoms import CharForm, RegexForm
 
 __all__ = ["form_to_value"]
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import _ast as A
-from ._compile_source import compile_source_fn, kernel_source
-from ._errors import EvalError
-from ._rt import RECUR
-from ._values import List
+from .._analyzer import ast as A
+from .._errors import EvalError
+from .._values.types import List
+from .rt import RECUR
+from .source import compile_source_fn, kernel_source
 
 if TYPE_CHECKING:
-    from ._compiler import Compiler, Ev
+    from .._limits import Meter
+    from .compiler import Compiler, Ev
 
 __all__ = ["make_fn_factory"]
 
@@ -75,7 +76,7 @@ def _single_arity_factory(captures: list[Ev], node: A.Fn, expects: str, compiler
         def fn(*args: Any) -> Any:
             if len(args) != nparams:
                 raise _arity_error(name, len(args), expects)
-            meter = ctx.meter
+            meter: Meter = ctx.meter  # type: ignore[assignment]  # set while a run is on
             meter.fuel -= 1
             if meter.fuel < 0:
                 meter.refuel()
@@ -112,7 +113,7 @@ def _one_param_factory(captures: list[Ev], node: A.Fn, compiler: Compiler, body:
         captured = [None, *[e(f) for e in captures]] if named else [e(f) for e in captures]
 
         def fn(x: Any) -> Any:
-            meter = ctx.meter
+            meter: Meter = ctx.meter  # type: ignore[assignment]  # set while a run is on
             meter.fuel -= 1
             if meter.fuel < 0:
                 meter.refuel()
@@ -151,23 +152,23 @@ def _runner(compiler: Compiler, arity: A.Arity) -> Runner:
     pad = [None] * (arity.nslots - 1 - arity.nparams - (1 if arity.variadic else 0))
 
     def run(captured: list[Any], args: tuple[Any, ...]) -> Any:
-        meter = ctx.meter
-        meter.fuel -= 1  # type: ignore[union-attr]
-        if meter.fuel < 0:  # type: ignore[union-attr]
-            meter.refuel()  # type: ignore[union-attr]
-        meter.enter()  # type: ignore[union-attr]
+        meter: Meter = ctx.meter  # type: ignore[assignment]  # set while a run is on
+        meter.fuel -= 1
+        if meter.fuel < 0:
+            meter.refuel()
+        meter.enter()
         frame = [captured, *args, *pad]
         for slot, value in prologue:
             frame[slot] = value(frame)
         result = body(frame)
         while result is RECUR:
-            meter.fuel -= 1  # type: ignore[union-attr]
-            if meter.fuel < 0:  # type: ignore[union-attr]
-                meter.refuel()  # type: ignore[union-attr]
+            meter.fuel -= 1
+            if meter.fuel < 0:
+                meter.refuel()
             for slot, value in prologue:
                 frame[slot] = value(frame)
             result = body(frame)
-        meter.depth -= 1  # type: ignore[union-attr]  # an exception ends the run: no finally
+        meter.depth -= 1  # an exception ends the run: no finally
         return result
 
     return run

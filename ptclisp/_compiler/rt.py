@@ -11,10 +11,12 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from ._errors import EvalError
-from ._values import Char, LazySeq, List, Map, Vector
+from .._errors import EvalError
+from .._values.types import Char, LazySeq, List, Map, Vector
 
-__all__ = ["MISSING", "RECUR", "as_map", "get_key", "is_missing", "iter_seq", "nth_or_nil", "nthnext"]
+__all__ = [
+    "MISSING", "RECUR", "as_map", "get_key", "is_missing", "iter_seq", "nth_or_nil", "nthnext",
+]
 
 MISSING: Any = object()
 
@@ -33,7 +35,7 @@ RECUR: Any = _Recur()
 def iter_seq(coll: Any) -> Iterable[Any]:
     """Iterate ``coll`` as Clojure's ``seq`` would: nil is empty, maps give [k v] entries."""
     if isinstance(coll, (tuple, LazySeq, frozenset, range)):
-        return coll  # type: ignore[no-any-return]
+        return coll
     if coll is None:
         return ()
     if isinstance(coll, dict):

@@ -23,13 +23,14 @@ import io
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from hy.models import Dict, Expression, Float, Integer, Keyword, List, Object, Set, String, Symbol
 from hy.reader import HyReader
 
-from ._errors import InternalError, PtclispError, ReadError
-from ._reader_atoms import (
+from .._errors import InternalError, PtclispError, ReadError
+from .._values.regex import compile_regex
+from .atoms import (
     BadToken,
     CharForm,
     RegexForm,
@@ -40,8 +41,7 @@ from ._reader_atoms import (
     symbol,
     symbolic,
 )
-from ._reader_values import form_to_value
-from ._regex import compile_regex
+from .literals import form_to_value
 
 __all__ = [
     "MAX_NESTING",
@@ -118,7 +118,7 @@ _UNSUPPORTED = {  # character → (message, hint)
 class _Frame:
     """One open construct on the reader's stack: a collection, ``#()``, or a prefix like ``'``."""
 
-    __slots__ = ("kind", "items", "start", "line", "column")
+    __slots__ = ("column", "items", "kind", "line", "start")
 
     def __init__(self, kind: str, start: int, line: int, column: int) -> None:
         self.kind = kind
@@ -134,11 +134,12 @@ class ClojureReader(HyReader):
     """
 
     NON_IDENT = set('()[]{};"@^`~\\,') | {" ", "\t", "\n", "\r", "\f", "\v"}
-    _TABLE: dict[str, Callable[..., Object | None]] = {}
+    _TABLE: ClassVar[dict[str, Callable[..., Object | None]]] = {}
 
     def __init__(self) -> None:
         super().__init__()
-        self.reader_macros = {}  # never any hy tag macros: they execute code at read time
+        # Never any hy tag macros: they execute code at read time.
+        self.reader_macros: dict[str, Any] = {}
         self.reader_table = dict(self._TABLE)
         self._text = ""
         self._newlines: list[int] = []
@@ -148,7 +149,7 @@ class ClojureReader(HyReader):
         self._line = self._column = 1
         self._fn: list[int] | None = None  # inside #(): [highest %n, 1 if %& used]
 
-    def parse(  # type: ignore[override]
+    def parse(
         self, stream: Any, filename: str | None = None, skip_shebang: bool = False
     ) -> Iterator[Object]:
         """Yield the forms of ``stream`` (text or a text stream), as ``HyReader.parse`` does."""
@@ -176,7 +177,8 @@ class ClojureReader(HyReader):
         self._text = text
         self._newlines = newlines = [m.start() for m in _NEWLINE.finditer(text)]
         newlines.append(len(text) + 1)  # sentinel: the "next newline" after the last line
-        self._stack = stack = []
+        stack: list[Any] = []
+        self._stack = stack
         top: list[Object] = []
         items = top
         table = self.reader_table
@@ -184,7 +186,7 @@ class ClojureReader(HyReader):
         start = 0
         try:
             for m in _TOKEN.finditer(text):
-                kind = m.lastgroup
+                kind: str = m.lastgroup  # type: ignore[assignment]  # every token is a named group
                 start = m.start(kind)
                 if start > next_newline:
                     index = bisect_right(newlines, start)
@@ -502,11 +504,6 @@ def read_forms(text: str) -> list[Object]:
     """Read all top-level forms of ``text``; raises ``ReadError`` with line/column."""
     if not isinstance(text, str):
         raise ReadError(f"source must be text, not {type(text).__name__}")
-    nul = text.find("\x00")
-    if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
-        raise ReadError(f"the source contains a NUL character (line {line})",
-                        hint="remove the NUL (\\x00) characters from the program text")
     return ClojureReader().read(text)
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from . import _ast as A
-from ._compile_source import for_kernel_source, run_kernel
-from ._rt import iter_seq
-from ._values import LazySeq, List, Vector
+from .._analyzer import ast as A
+from .._core._kernels import run_kernel
+from .._values.types import LazySeq, List, Vector
+from .rt import iter_seq
+from .source import for_kernel_source
 
 if TYPE_CHECKING:
-    from ._compiler import Compiler, Ev
+    from .compiler import Compiler, Ev
 
 __all__ = ["compile_for"]
 

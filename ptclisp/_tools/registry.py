@@ -43,8 +43,8 @@ from typing import Any, Union, overload
 
 import pydantic
 
-from ._errors import PtclispError
-from ._signature import Signature, parse_signature
+from .._errors import PtclispError
+from .signature import Signature, parse_signature
 
 __all__ = ["Tool", "ToolRegistry", "tool"]
 
@@ -115,7 +115,7 @@ class Tool:
             try:
                 model = self._model.model_validate(args)
             except pydantic.ValidationError as exc:
-                from ._signature import _mismatch
+                from .signature import _mismatch
 
                 raise _mismatch(exc, "invalid_args", "arguments", self.signature_text) from None
             return self.fn(model)
@@ -138,7 +138,8 @@ class Tool:
     def _snake_keys(self, args: dict[str, Any]) -> dict[str, Any]:
         """``customer-id`` → ``customer_id`` when only the snake_case name is a parameter."""
         if self._model is not None:
-            known = {f.alias or n for n, f in self._model.model_fields.items()}
+            known: frozenset[str] = frozenset(
+                f.alias or n for n, f in self._model.model_fields.items())
         else:
             known = self._params
         out: dict[str, Any] = {}
@@ -214,7 +215,15 @@ def _type_text(hint: Any) -> str:
 
 
 @overload
-def tool(fn: Callable[..., Any], /) -> Tool: ...
+def tool(
+    fn: Callable[..., Any],
+    /,
+    *,
+    name: str | None = None,
+    description: str = "",
+    signature: str | None = None,
+    is_async: bool = False,
+) -> Tool: ...
 
 
 @overload
