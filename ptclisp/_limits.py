@@ -22,7 +22,8 @@ from ._errors import LimitExceeded
 __all__ = ["Limits", "Meter", "active_meter", "charge", "current_meter", "use_meter"]
 
 _CHUNK = 1024
-_SLOT_BYTES = 8
+_SLOT_BYTES = 32
+SLOT_BYTES = _SLOT_BYTES
 _OBJECT_BYTES = 56
 
 

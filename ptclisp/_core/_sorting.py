@@ -20,7 +20,7 @@ from .._limits import current_meter
 from .._values.types import Char, Keyword, List, Symbol, Vector
 from ._numbers import compare, compare_values, gt, lt
 from ._registry import builtin
-from ._support import apply_each, items, type_error, type_name
+from ._support import apply_each, charge_items, items, type_error, type_name
 
 _NATIVE_KINDS = (frozenset({int}), frozenset({float}), frozenset({int, float}),
                  frozenset({str}), frozenset({Keyword}))
@@ -163,6 +163,7 @@ def sort(*args: Any) -> List:
     else:
         raise TypeError(f"wrong number of arguments ({len(args)}) passed to sort")
     xs = items(coll, "sort")
+    charge_items(len(xs))  # the sorted list
     return _in_order(xs, xs, comparator)
 
 
@@ -177,4 +178,5 @@ def sort_by(keyfn: Any, *args: Any) -> List:
     else:
         raise TypeError(f"wrong number of arguments ({len(args) + 1}) passed to sort-by")
     xs = items(coll, "sort-by")
+    charge_items(2 * len(xs))  # the keys and the sorted list
     return _in_order(xs, apply_each(keyfn, xs), comparator)

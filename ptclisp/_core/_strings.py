@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from .._errors import EvalError
-from .._limits import current_meter
+from .._limits import SLOT_BYTES, current_meter
 from .._values.types import Char, Keyword, Regex, Symbol, Vector
 from ._registry import builtin
 from ._support import char, invalid_args, items, to_int_index, type_error, type_name
@@ -368,9 +368,19 @@ def java_split(rx: Regex, s: str, limit: int = 0) -> list[str]:
             "Vector of the parts of s between matches of the regex (or string) re.", "split")
 def split(s: Any, sep: Any, limit: Any = 0) -> Vector:
     s = as_str("split", s)
-    parts = java_split(_as_regex("split", sep), s, to_int_index(limit, "split"))
-    current_meter().alloc_items(len(parts))
+    m = current_meter()
+    if type(sep) is str or type(sep) is Char:  # the parts are counted before they are built
+        m.alloc(_split_bytes(s.count(as_str("split", sep)) + 1, len(s)))
+        parts = java_split(_as_regex("split", sep), s, to_int_index(limit, "split"))
+    else:
+        parts = java_split(_as_regex("split", sep), s, to_int_index(limit, "split"))
+        m.alloc(_split_bytes(len(parts), len(s)))
     return Vector(parts)
+
+
+def _split_bytes(parts: int, chars: int) -> int:
+    """A part is a new string (~56 bytes + its text) in a slot, and a transient regex match."""
+    return parts * (SLOT_BYTES + 56 + 72) + chars
 
 
 @_string_fn("split-lines", "([s])", "Vector of the lines of s (split on \\n or \\r\\n).",

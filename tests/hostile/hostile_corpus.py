@@ -112,6 +112,8 @@ CORPUS = [
     _case("regex-catastrophic",
           '(re-find #"(a|aa)+$" (str (apply str (repeat 60 "a")) "b"))', "timeout"),
     _case("regex-polynomial", '(re-find #"(x+x+)+y" (apply str (repeat 5000 "x")))', "timeout"),
+    # Known tier difference: the wasm guest's stack runs out on a 100,000-deep value (clean
+    # depth_limit) where the native tiers finish.
     _case("deep-nested-build",
-          "(count (str (reduce (fn [acc _] [acc]) [] (range 100000))))", BIG | {"ok"}),
+          "(count (str (reduce (fn [acc _] [acc]) [] (range 100000))))", BIG | {"ok", "depth_limit"}),
 ]

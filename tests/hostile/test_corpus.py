@@ -10,18 +10,32 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 import ptclisp
 import sandbox
-from ptclisp._printer import pr_str
+from ptclisp import pr_str
 
 from hostile_corpus import CORPUS, LIMITS, TOOLS, D, Case
 
 TIERS = ("ptclisp.run", "inproc", "process", "wasm")
+
+
+@pytest.fixture(scope="module")
+def hostile_pool() -> Iterator[sandbox.ProcessPool]:
+    with sandbox.ProcessPool(size=2, address_space=768 << 20, grace_s=0.5) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+def hostile_wasm() -> Iterator[Any]:
+    pytest.importorskip("wasmtime")
+    with sandbox.WasmSandbox(memory_limit=256 << 20, grace_s=0.5) as box:
+        yield box
+
 _PAGE = 4096
 LOAD_MARGIN_S = 1.0
 
