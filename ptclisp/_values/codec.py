@@ -150,6 +150,8 @@ class _Decoder:
             if type(body) is not list:
                 raise ValueError(f"malformed encoded value: {tag} needs a list")
             if tag == "~m":
+                if len(body) % 2:
+                    raise ValueError("malformed encoded value: ~m needs key/value pairs")
                 it = iter(body)
                 return self.shared(Map((self.decode(k), self.decode(v)) for k, v in zip(it, it)))
             items = map(self.decode, body)
