@@ -114,3 +114,14 @@ def test_shared_result_renders_under_a_budget(tier: str, request: pytest.Fixture
         pr_str(result.value)
     assert info.value.code == "output_limit"
     assert time.monotonic() - started < 10 + LOAD_MARGIN_S
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_a_deep_max_depth_runs_in_every_tier(tier: str, request: pytest.FixtureRequest) -> None:
+    """max_depth above 500 moves a native run to a big-stack thread; where threads cannot start
+    (the wasm guest) it runs in place — never "can't start new thread"."""
+    limits = ptclisp.Limits(max_depth=600, timeout_s=5)
+    source = "(defn f [n] (if (= n 0) 0 (inc (f (dec n))))) (f 200)"
+    result = _runner(tier, request)(source, limits=limits)
+    assert result.status == "ok", result.error
+    assert result.value == 200
