@@ -163,6 +163,8 @@ def execute(request: dict[str, Any], call_tool: CallTool) -> dict[str, Any]:
         return _error_result(state.breach)
     try:
         return result.to_dict()
+    except PtclispError as exc:  # e.g. output_limit: a result nested too deeply to send
+        return _error_result(exc)
     except MemoryError:
         return _error_result(
             LimitExceeded("memory limit exceeded: result too large", code="memory_limit")

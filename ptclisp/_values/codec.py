@@ -49,20 +49,30 @@ _LONG = 256
 """Strings longer than this are shared by reference like collections (``~ref``)."""
 
 
+ENCODE_DEPTH = 500
+"""Deepest nesting ``encode`` writes: the outer tiers' wire formats and the wasm guest's stack
+hold a few hundred levels, not thousands; deeper is ``output_limit`` in every tier."""
+
+
 def encode(value: Any) -> Any:
     """``value`` as plain data. A collection (or long string) met again is written as
     ``{"~ref": n}``, the n-th one completed so far: shared structure stays shared, so a value
-    of 40 vectors with 2**40 leaves by sharing encodes in 40 entries, not 2**40."""
+    of 40 vectors with 2**40 leaves by sharing encodes in 40 entries, not 2**40. Raises
+    ``LimitExceeded`` (``output_limit``) past ``ENCODE_DEPTH`` levels."""
     try:
-        return _encode(value, {})
+        return _encode(value, {}, 0)
     except RecursionError:
-        from ._errors import LimitExceeded
-
-        raise LimitExceeded("the value is too deeply nested to encode", code="output_limit",
-                            hint="return flatter data: nest a few levels at most") from None
+        raise _too_deep() from None
 
 
-def _encode(value: Any, memo: dict[int, int]) -> Any:
+def _too_deep() -> Exception:
+    from .._errors import LimitExceeded
+
+    return LimitExceeded(f"the value is nested more than {ENCODE_DEPTH} levels deep to encode",
+                         code="output_limit", hint="return flatter data: nest a few levels at most")
+
+
+def _encode(value: Any, memo: dict[int, int], depth: int) -> Any:
     t = type(value)
     if t is str:
         if len(value) > _LONG:
@@ -84,28 +94,30 @@ def _encode(value: Any, memo: dict[int, int]) -> Any:
     ref = memo.get(id(value))
     if ref is not None:
         return {"~ref": ref}
-    out = _encode_new(value, t, memo)
+    if depth >= ENCODE_DEPTH:
+        raise _too_deep()
+    out = _encode_new(value, t, memo, depth + 1)
     if type(out) is list or len(out) == 1 and next(iter(out)) in _SHARED_TAGS:
         memo[id(value)] = len(memo)
     return out
 
 
-def _encode_new(value: Any, t: type, memo: dict[int, int]) -> Any:
+def _encode_new(value: Any, t: type, memo: dict[int, int], depth: int) -> Any:
     if t is Vector:
-        return [_encode(x, memo) for x in value]
+        return [_encode(x, memo, depth) for x in value]
     if t is Map or isinstance(value, dict):
         flat: list[Any] = []
         for k, v in value.items():
-            flat.append(_encode(k, memo))
-            flat.append(_encode(v, memo))
+            flat.append(_encode(k, memo, depth))
+            flat.append(_encode(v, memo, depth))
         return {"~m": flat}
     if t is List or t is LazySeq or isinstance(value, tuple):
-        return {"~l": [_encode(x, memo) for x in value]}
+        return {"~l": [_encode(x, memo, depth) for x in value]}
     if t is Set or isinstance(value, frozenset):
-        return {"~set": [_encode(x, memo) for x in value]}
+        return {"~set": [_encode(x, memo, depth) for x in value]}
     if t.__name__ == "Regex":
         return {"~re": value.source}
-    if t is OpHandle:
+    if t.__name__ == "OpHandle":
         return {"~op": [value.op_id, value.tool]}
     if callable(value) or t is OpaqueFunction:
         from .printer import pr_str

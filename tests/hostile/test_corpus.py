@@ -125,3 +125,17 @@ def test_a_deep_max_depth_runs_in_every_tier(tier: str, request: pytest.FixtureR
     result = _runner(tier, request)(source, limits=limits)
     assert result.status == "ok", result.error
     assert result.value == 200
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_a_result_too_deep_to_encode_is_output_limit(tier: str,
+                                                     request: pytest.FixtureRequest) -> None:
+    source = "(loop [x () i 0] (if (< i 501) (recur (list x) (inc i)) x))"
+    result = _runner(tier, request)(source, limits=LIMITS)
+    if tier in ("ptclisp.run", "inproc"):  # handed over as is; encoding it is what fails
+        assert result.status == "ok"
+        with pytest.raises(ptclisp.PtclispError) as info:
+            result.to_dict()
+        assert info.value.code == "output_limit"
+    else:
+        assert result.error is not None and result.error.code == "output_limit"
