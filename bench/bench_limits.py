@@ -77,14 +77,15 @@ def memory_rows() -> list[tuple[str, int, int, float]]:
 
 
 def overshoot_rows() -> list[tuple[str, str, float, float, int]]:
-    import ptclisp
-    import sandbox
     from hostile_corpus import CORPUS, LIMITS, TOOLS
+
+    import ptclisp
+    from ptclisp import sandbox
 
     pool = sandbox.ProcessPool(size=1, address_space=768 << 20, grace_s=0.5)
     try:
         wasm: object | None = sandbox.WasmSandbox(memory_limit=256 << 20, grace_s=0.5)
-    except Exception:  # noqa: BLE001 - wasmtime absent: the row says so
+    except Exception:
         wasm = None
     runners = {"in-process": ptclisp.run, "process": pool.run}
     if wasm is not None:
@@ -116,9 +117,9 @@ def main() -> None:
         "",
         f"`python bench/bench_limits.py` — {_report.machine()}.",
         "",
-        "Memory estimate (`Result.memory`) against the measured growth of the resident set (peak "
-        "during the run minus before it; a fresh interpreter per program). Target: estimate / RSS "
-        "between 0.67 and 1.5.",
+        ("Memory estimate (`Result.memory`) against the measured growth of the resident set "
+         "(peak during the run minus before it; a fresh interpreter per program). Target: "
+         "estimate / RSS between 0.67 and 1.5."),
         "",
         "| program | estimate | RSS growth | estimate / RSS |",
         "|---|---:|---:|---:|",
@@ -126,9 +127,9 @@ def main() -> None:
     lines += [f"| {n} | {_mb(e)} | {_mb(g)} | {r:.2f} |" for n, e, g, r in memory]
     lines += [
         "",
-        "Limit overshoot: hostile programs of `tests/hostile` ending with `timeout` under "
-        "`timeout_s=1`, wall time of the run / `timeout_s` (process and wasm include the round "
-        "trip to the worker).",
+        ("Limit overshoot: hostile programs of `tests/hostile` ending with `timeout` under "
+         "`timeout_s=1`, wall time of the run / `timeout_s` (process and wasm include the round "
+         "trip to the worker)."),
         "",
         "| tier | limit | median | worst | runs |",
         "|---|---|---:|---:|---:|",

@@ -26,7 +26,7 @@ import operator
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._analyzer.ast import Program
@@ -117,14 +117,14 @@ def charge_source(meter: Meter, source: str) -> None:
     meter.alloc(len(source) * SOURCE_BYTES_PER_CHAR)
 
 
-class _clocked(list):  # type: ignore[type-arg]
+class _clocked(list[Any]):
     """The forms, reading the run's clock as the analyzer walks them, one per top-level form."""
 
     def __init__(self, forms: list[Any], meter: Meter) -> None:
         super().__init__(forms)
         self.meter = meter
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Any]:
         check = self.meter.check_clock
         for form in list.__iter__(self):
             check()

@@ -174,7 +174,8 @@ def deserialize(
     body = blob[_HEADER.size :]
     _check_digest(version, kind, body, digest, key)
     try:
-        data = msgpack.unpackb(body, raw=False, strict_map_key=False, unicode_errors="surrogatepass")
+        data = msgpack.unpackb(body, raw=False, strict_map_key=False,
+                              unicode_errors="surrogatepass")
     except Exception as exc:  # msgpack raises several types for bad input
         raise _corrupt(f"undecodable pending step body: {exc}") from None
     if not isinstance(data, dict) or data.get("version") != version:

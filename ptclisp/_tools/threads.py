@@ -34,7 +34,7 @@ _threads_ok = True
 
 
 class _Worker:
-    __slots__ = ("go", "done", "job", "outcome", "abandoned", "state")
+    __slots__ = ("abandoned", "done", "go", "job", "outcome", "state")
 
     def __init__(self) -> None:
         self.go = threading.Lock()
@@ -52,7 +52,7 @@ class _Worker:
             job, self.job = self.job, None
             try:
                 self.outcome = (True, job())  # type: ignore[misc]
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting run
+            except BaseException as exc:
                 self.outcome = (False, exc)
             with self.state:
                 if self.abandoned:  # nobody waits: this thread ends, its slot frees up

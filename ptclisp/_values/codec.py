@@ -97,7 +97,7 @@ def _encode(value: Any, memo: dict[int, int], depth: int) -> Any:
     if depth >= ENCODE_DEPTH:
         raise _too_deep()
     out = _encode_new(value, t, memo, depth + 1)
-    if type(out) is list or len(out) == 1 and next(iter(out)) in _SHARED_TAGS:
+    if type(out) is list or (len(out) == 1 and next(iter(out)) in _SHARED_TAGS):
         memo[id(value)] = len(memo)
     return out
 

@@ -253,9 +253,13 @@ def _shallow_parts(
         else:
             text = _render_shallow(x, atoms, meter, depth + 1)
         parts.append(text)
-    if meter is not None:
-        meter.tick(len(parts))
-        meter.alloc(size)
+    if meter is not None:  # Meter.tick and Meter.alloc, inlined: this runs per collection
+        meter.fuel -= len(parts)
+        if meter.fuel < 0:
+            meter.refuel()
+        meter.memory += size
+        if meter.memory > meter.limits.max_memory:
+            meter.alloc(0)  # raises memory_limit
     return parts
 
 

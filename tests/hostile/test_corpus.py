@@ -14,12 +14,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hostile_corpus import CORPUS, LIMITS, TOOLS, Case, D
 
 import ptclisp
-import sandbox
-from ptclisp import pr_str
-
-from hostile_corpus import CORPUS, LIMITS, TOOLS, D, Case
+from ptclisp import pr_str, sandbox
 
 TIERS = ("ptclisp.run", "inproc", "process", "wasm")
 

@@ -8,6 +8,7 @@ tools past the deadline, malformed pending steps and resume results. The cross-t
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Any
@@ -120,10 +121,8 @@ def _shared_values(draw: st.DrawFn) -> Any:
         elif kind == "m":
             pool.append(Map(zip([Keyword(f"k{i}") for i in range(len(parts))], parts)))
         else:
-            try:
+            with contextlib.suppress(TypeError):
                 pool.append(Set(parts))
-            except TypeError:
-                pass
     return pool[-1]
 
 
