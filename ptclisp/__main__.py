@@ -91,6 +91,7 @@ def _limits(parser: argparse.ArgumentParser, spec: dict[str, Any] | None) -> Any
 
 
 def _eval(parser: argparse.ArgumentParser, path: str, tools: Any, data: Any, limits: Any) -> int:
+    from ._errors import PtclispError
     from ._run import run
     from ._values.printer import pr_str
     from ._values.types import to_python
@@ -102,28 +103,37 @@ def _eval(parser: argparse.ArgumentParser, path: str, tools: Any, data: Any, lim
     result = run(source, tools=tools, data=data, limits=limits)
     if result.output:
         sys.stderr.write(result.output if result.output.endswith("\n") else result.output + "\n")
+    try:
+        report = _report(result, pr_str, to_python)
+    except PtclispError as exc:  # the value is too large to print: output_limit
+        report = {"code": exc.code, "message": exc.message, "line": None, "column": None,
+                  "hint": exc.hint}
+    if report is None:
+        return 0
+    sys.stderr.write(json.dumps(report) + "\n")
+    return 1
+
+
+def _report(result: Any, pr_str: Any, to_python: Any) -> dict[str, Any] | None:
+    """Print an ok value (None), or the report of anything else (printing is budgeted)."""
     if result.status == "ok":
         sys.stdout.write(pr_str(result.value) + "\n")
-        return 0
-    report: dict[str, Any]
+        return None
     if result.status == "pending":  # awaits an async op no CLI tool can finish
-        report = {"code": "async_pending", "message": "the program awaits an unfinished async "
-                  "operation", "line": None, "column": None,
-                  "hint": "--tools values are returned at once; do not await async tools here"}
-    elif result.status == "failed":
+        return {"code": "async_pending", "message": "the program awaits an unfinished async "
+                "operation", "line": None, "column": None,
+                "hint": "--tools values are returned at once; do not await async tools here"}
+    if result.status == "failed":
+        message = pr_str(result.value)  # budgeted first: to_python is then of a printable size
         try:
             plain = to_python(result.value)
         except TypeError:
             plain = None
-        report = {"code": "failed", "message": pr_str(result.value), "value": plain,
-                  "line": None, "column": None, "hint": None}
-    else:
-        assert result.error is not None
-        err = result.error
-        report = {"code": err.code, "message": err.message, "line": err.line,
-                  "column": err.column, "hint": err.hint}
-    sys.stderr.write(json.dumps(report) + "\n")
-    return 1
+        return {"code": "failed", "message": message, "value": plain, "line": None,
+                "column": None, "hint": None}
+    err = result.error
+    return {"code": err.code, "message": err.message, "line": err.line, "column": err.column,
+            "hint": err.hint}
 
 
 def _read(path: str) -> str:

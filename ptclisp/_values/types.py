@@ -487,7 +487,17 @@ _PASS_THROUGH = frozenset(
 
 
 def to_python(value: Any) -> Any:
-    """ptclisp values → JSON-like host data (dict with str keys, list, str, numbers, None)."""
+    """ptclisp values → JSON-like host data (dict with str keys, list, str, numbers, None).
+
+    A collection met twice is converted once and shared in the result (a value of 40 nested
+    ``[x x]`` vectors gives 40 lists, not 2**40)."""
+    t = type(value)
+    if t in _JSON_ATOMS:
+        return value
+    return _to_python(value, {})
+
+
+def _to_python(value: Any, memo: dict[int, Any]) -> Any:
     t = type(value)
     if t in _JSON_ATOMS:
         return value
@@ -495,13 +505,19 @@ def to_python(value: Any) -> Any:
         return value.qualified
     if t is Char:
         return value.ch
+    done = memo.get(id(value))
+    if done is not None:
+        return done
     if isinstance(value, dict):
-        return {_key_to_python(k): to_python(v) for k, v in value.items()}
-    if isinstance(value, (tuple, LazySeq, frozenset)):
-        return [to_python(x) for x in value]
-    if t is Regex:
+        out: Any = {_key_to_python(k): _to_python(v, memo) for k, v in value.items()}
+    elif isinstance(value, (tuple, LazySeq, frozenset)):
+        out = [_to_python(x, memo) for x in value]
+    elif t is Regex:
         return value.source
-    raise TypeError(f"a {_type_name(value)} cannot be passed to the host")
+    else:
+        raise TypeError(f"a {_type_name(value)} cannot be passed to the host")
+    memo[id(value)] = out
+    return out
 
 
 _JSON_ATOMS = frozenset({int, float, str, bool, type(None)})

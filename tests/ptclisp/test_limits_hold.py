@@ -317,3 +317,38 @@ def test_self_referential_data_is_invalid_args() -> None:
     looped["self"] = looped
     result = ptclisp.run("1", data={"x": looped})
     assert result.error is not None and result.error.code == "invalid_args"
+
+
+# ---------------------------------------------------------------- host-side rendering
+
+
+def test_the_cli_reports_a_value_too_large_to_print() -> None:
+    import json
+    import subprocess
+    import sys
+
+    for source in (D, f"(fail {D})"):
+        done = subprocess.run([sys.executable, "-m", "ptclisp", "eval", "-"], input=source,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 1
+        report = json.loads(done.stderr.strip().splitlines()[-1])
+        assert report["code"] == "output_limit"
+
+
+def test_to_python_and_redact_keep_shared_parts_shared() -> None:
+    from ptclisp import to_python
+    from ptclisp.host import redact
+
+    value = ptclisp.run(D).value
+    plain = to_python(value)
+    assert plain[0] is plain[1]
+    hidden = redact(value)
+    assert hidden[0] is hidden[1]
+    assert to_python(ptclisp.run("{:a [1 2] :b #{3}}").value) == {"a": [1, 2], "b": [3]}
+
+
+def test_agent_feedback_of_a_value_too_large_to_print_is_a_note() -> None:
+    from ptclisp.subagent._feedback import result_feedback
+
+    text = result_feedback(ptclisp.run(D).value, "", 3, 2_000)
+    assert "cannot be shown" in text
