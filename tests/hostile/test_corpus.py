@@ -145,3 +145,17 @@ def test_a_result_too_deep_to_encode_is_output_limit(tier: str,
         assert info.value.code == "output_limit"
     else:
         assert result.error is not None and result.error.code == "output_limit"
+
+
+def test_the_limits_example_runs() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "sandbox_limits.py"
+    done = subprocess.run([sys.executable, str(example)], capture_output=True, text=True,
+                          timeout=120, check=True)
+    lines = dict(line.split(" -> ", 1) for line in done.stdout.splitlines() if " -> " in line)
+    assert lines["shared structure".ljust(18)].startswith("step_limit")
+    assert lines["slow tool".ljust(18)].startswith("timeout")
+    assert "after all that: 3" in done.stdout
