@@ -343,13 +343,32 @@ def _host_args(name: str, args: Any) -> dict[str, Any]:
             hint=f"call it as (tool/{name} {{:key value}})",
         )
     try:
-        return to_python(args)
+        host_args: dict[str, Any] = to_python(args)
     except TypeError as exc:
         raise ToolError(
             f"cannot pass the arguments to tool/{name}: {exc}",
             code="invalid_args",
             hint="tool arguments must be data: maps, vectors, strings, numbers, booleans, nil",
         ) from None
+    _charge_expanded(host_args)
+    return host_args
+
+
+def _charge_expanded(data: Any) -> None:
+    """Charge the arguments as the host will see them — journaled, copied, serialized, sent —
+    with shared parts counted every time they appear: a step per element, the text's bytes."""
+    meter = current_meter()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        items = item.values() if type(item) is dict else item
+        meter.tick(len(items))
+        for x in items:
+            t = type(x)
+            if t is dict or t is list:
+                stack.append(x)
+            elif t is str and len(x) > 64:
+                meter.alloc(len(x))
 
 
 def _validated(tool: Tool, host_args: dict[str, Any]) -> dict[str, Any]:
