@@ -26,7 +26,8 @@ from approval_agents import CHILD_TURN, PARENT_TURN_1, PARENT_TURN_2, build  # n
 from wire_servers import WireServer  # noqa: E402
 
 from ptclisp import Tool, deserialize, serialize  # noqa: E402
-from ptclisp.subagent import OpenAIClient, RetryPolicy, ScriptedLLM, SubAgent, pending_ops  # noqa: E402
+from ptclisp.runtime import Retry  # noqa: E402
+from ptclisp.subagent import OpenAIClient, ScriptedLLM, SubAgent, pending_ops  # noqa: E402
 from ptclisp.subagent._prompt import language_reference  # noqa: E402
 
 ROWS = [{"id": i, "amount": float(i % 97), "region": ["n", "s", "e", "w"][i % 4]}
@@ -77,7 +78,7 @@ def bench_scripted(repeats: int = 30) -> tuple[float, float]:
 def bench_http(repeats: int = 10) -> float:
     samples = []
     with WireServer("openai") as server:
-        llm = OpenAIClient("m", base_url=server.base_url, retry=RetryPolicy(max_retries=0))
+        llm = OpenAIClient("m", base_url=server.base_url, retry=Retry(attempts=1))
         for _ in range(repeats):
             server.add(*SCRIPT)
             started = time.perf_counter()

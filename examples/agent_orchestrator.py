@@ -6,7 +6,8 @@
 ``inventory`` knows stock levels, ``pricing`` knows prices and discounts. The ``quote`` agent calls
 them as tools — ``(tool/inventory {...})``, ``(tool/pricing {...})`` — from its own program; each
 call runs a whole subagent (its own LLM turns and programs) and returns its validated result.
-The span tree (run → turn → llm call / tool call → nested run) is printed at the end from
+The span tree (``invoke_agent`` → turn → ``chat`` / ``execute_tool`` → nested ``invoke_agent``,
+named per the OpenTelemetry GenAI semantic conventions) is printed at the end from
 OpenTelemetry's in-memory exporter.
 """
 
@@ -77,8 +78,7 @@ def print_tree(exporter: InMemorySpanExporter) -> None:
 
     def show(span: Any, depth: int) -> None:
         attrs = span.attributes
-        label = attrs.get("subagent.name") or attrs.get("tool.name") or attrs.get("subagent.turn") \
-            or attrs.get("llm.system") or ""
+        label = attrs.get("ptclisp.turn.number") or ""  # other names carry agent/tool/model
         print(f"{'  ' * depth}{span.name} {label}".rstrip())
         for child in sorted(children.get(span.context.span_id, []), key=lambda s: s.start_time):
             show(child, depth + 1)

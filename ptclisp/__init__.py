@@ -15,6 +15,7 @@ from ._async.store import PendingStore, SQLiteStore, resume_stored
 from ._errors import (
     AnalysisError,
     EvalError,
+    HostInputError,
     InternalError,
     LimitExceeded,
     PtclispError,
@@ -22,7 +23,8 @@ from ._errors import (
     ToolError,
     error_from_dict,
 )
-from ._limits import Limits
+from ._limits import CancelToken, Limits
+from ._preview import AwaitUse, Definition, Preview, ToolUse, preview
 from ._reader.reader import read_string
 from ._result import Result, ToolCall
 from ._run import run
@@ -33,8 +35,12 @@ from ._values.types import Char, Keyword, List, Map, Set, Symbol, Vector, from_p
 
 __all__ = [
     "AnalysisError",
+    "AwaitUse",
+    "CancelToken",
     "Char",
+    "Definition",
     "EvalError",
+    "HostInputError",
     "InternalError",
     "Keyword",
     "LimitExceeded",
@@ -44,6 +50,7 @@ __all__ = [
     "PendingError",
     "PendingStep",
     "PendingStore",
+    "Preview",
     "PtclispError",
     "ReadError",
     "Result",
@@ -56,12 +63,14 @@ __all__ = [
     "ToolCall",
     "ToolError",
     "ToolRegistry",
+    "ToolUse",
     "Vector",
     "deserialize",
     "error_from_dict",
     "from_python",
     "parse_signature",
     "pr_str",
+    "preview",
     "read_string",
     "resume",
     "resume_stored",

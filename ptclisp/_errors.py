@@ -6,7 +6,10 @@
     ├── EvalError                     type_error, arity_error, index_out_of_bounds,
     │   │                             division_by_zero, not_callable, invalid_args, ...
     │   └── ToolError                 tool_error, tool_not_found
-    ├── LimitExceeded                 step_limit, timeout, memory_limit, depth_limit, output_limit
+    ├── LimitExceeded                 step_limit, timeout, memory_limit, depth_limit, output_limit,
+    │                                 cancelled (the host's CancelToken)
+    ├── HostInputError                invalid_host_input — the host passed a bad argument
+    │                                 (also a TypeError and ValueError); raised, not returned
     └── InternalError                 internal_error — a bug in ptclisp, never the program's fault
 
 Other packages root their own trees here too (``subagent``, ``sandbox``, ``runtime``).
@@ -23,6 +26,7 @@ from typing import Any
 __all__ = [
     "AnalysisError",
     "EvalError",
+    "HostInputError",
     "InternalError",
     "LimitExceeded",
     "PtclispError",
@@ -84,6 +88,14 @@ class PtclispError(Exception):
         """Rebuild an error from ``to_dict()`` output; the class follows the code."""
         return error_from_dict(data)
 
+    # Read-only mapping access to ``to_dict()`` (``err["code"]``, ``err.get("hint")``): errors
+    # were plain dicts in ``subagent.Step`` before they became ``PtclispError`` objects.
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
     def __str__(self) -> str:
         where = f" (line {self.line}, column {self.column})" if self.line is not None else ""
         hint = f"\nhint: {self.hint}" if self.hint else ""
@@ -123,13 +135,24 @@ class LimitExceeded(PtclispError):
     code = "step_limit"
 
 
+class HostInputError(PtclispError, TypeError, ValueError):
+    """The host (Python code calling ptclisp) passed an argument of the wrong kind.
+
+    Raised at once (never folded into a ``Result``): it is the caller's bug, not the program's.
+    The message names the argument and what was expected.
+    """
+
+    code = "invalid_host_input"
+
+
 class InternalError(PtclispError):
     """A bug in ptclisp itself. This should never happen."""
 
     code = "internal_error"
 
 
-_LIMIT_CODES = {"step_limit", "timeout", "memory_limit", "depth_limit", "output_limit"}
+_LIMIT_CODES = {"step_limit", "timeout", "memory_limit", "depth_limit", "output_limit",
+                "cancelled"}
 _TOOL_CODES = {"tool_error", "tool_not_found"}
 _CLASS_BY_CODE.update({"unbound_symbol": AnalysisError, "invalid_form": AnalysisError})
 

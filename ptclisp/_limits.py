@@ -15,11 +15,12 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
-from ._errors import LimitExceeded
+from ._errors import HostInputError, LimitExceeded
 
-__all__ = ["Limits", "Meter", "active_meter", "charge", "current_meter", "use_meter"]
+__all__ = ["CancelToken", "Limits", "Meter", "active_meter", "charge", "current_meter", "use_meter"]
 
 _CHUNK = 1024
 _SLOT_BYTES = 32
@@ -46,16 +47,66 @@ class Limits:
     max_parallel: int = 8
     """Concurrent calls in ``pmap``/``pcalls``."""
 
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            number = (int, float) if field.name == "timeout_s" else (int,)
+            if isinstance(value, bool) or not isinstance(value, number):
+                kind = "a number of seconds" if field.name == "timeout_s" else "an integer"
+                raise HostInputError(
+                    f"Limits.{field.name}: expected {kind} > 0, got {value!r}",
+                    hint=f"e.g. Limits({field.name}={field.default!r})")
+            if not value > 0 or value != value:
+                raise HostInputError(f"Limits.{field.name}: must be > 0, got {value!r}",
+                                     hint=f"e.g. Limits({field.name}={field.default!r})")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
+    def coerce(cls, limits: Any) -> Limits | None:
+        """``limits`` as given to ``run``: a ``Limits``, a dict of its fields, or ``None``;
+        anything else raises ``HostInputError`` naming the argument."""
+        if limits is None or isinstance(limits, Limits):
+            return limits
+        if isinstance(limits, Mapping):
+            return cls.from_dict(dict(limits))
+        raise HostInputError(f"limits: expected ptclisp.Limits or a dict of its fields, got "
+                             f"{type(limits).__name__}", hint="e.g. limits={'max_steps': 10_000}")
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Limits:
+        """Limits from a dict of fields; ``HostInputError`` (a ``ValueError``) for unknown ones."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+            raise HostInputError(f"unknown limit(s): {', '.join(sorted(map(str, unknown)))}",
+                                 hint=f"known limits: {', '.join(sorted(known))}")
         return cls(**data)
+
+
+class CancelToken:
+    """Asks the runs that watch it to stop: ``cancel()`` from any thread; each run ends at its
+    next meter check (every ~1,000 steps, each tool call) with ``LimitExceeded`` code
+    ``cancelled``. Pass it as ``run(..., cancel=token)`` (``start``/``resume`` too)."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def check(self) -> None:
+        """Raise ``LimitExceeded`` (code ``cancelled``) if cancelled."""
+        if self._event.is_set():
+            raise LimitExceeded("the run was cancelled", code="cancelled",
+                                hint="the host cancelled the run; nothing to fix in the program")
 
 
 class Meter:
@@ -64,6 +115,7 @@ class Meter:
     __slots__ = (
         "_chunk",
         "_spent",
+        "cancel",
         "deadline",
         "depth",
         "fuel",
@@ -73,7 +125,8 @@ class Meter:
         "tool_calls",
     )
 
-    def __init__(self, limits: Limits, *, steps_spent: int = 0) -> None:
+    def __init__(self, limits: Limits, *, steps_spent: int = 0,
+                 cancel: CancelToken | None = None) -> None:
         self.limits = limits
         self._spent = steps_spent
         self._chunk = 0
@@ -83,6 +136,8 @@ class Meter:
         self.depth = 0
         self.output = 0
         self.tool_calls = 0
+        self.cancel = cancel
+        """The token this run watches (checked with the clock and at each tool call)."""
         self.refuel()
 
     @property
@@ -111,6 +166,8 @@ class Meter:
             self.refuel()
 
     def check_clock(self) -> None:
+        if self.cancel is not None:
+            self.cancel.check()
         if time.monotonic() > self.deadline:
             raise LimitExceeded(
                 f"time limit of {self.limits.timeout_s}s exceeded",
@@ -162,6 +219,8 @@ class Meter:
             )
 
     def count_tool_call(self) -> None:
+        if self.cancel is not None:
+            self.cancel.check()
         self.tool_calls += 1
         if self.tool_calls > self.limits.max_tool_calls:
             raise LimitExceeded(

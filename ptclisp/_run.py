@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ._analyzer.ast import Program
 from ._compiler.context import FailSignal, Namespace, ParallelMap, ReturnSignal, sequential_map
 from ._errors import EvalError, InternalError, LimitExceeded, PtclispError
-from ._limits import Limits, Meter, use_meter
+from ._limits import CancelToken, Limits, Meter, use_meter
 from ._result import Result
 from ._values.types import Char, Keyword, LazySeq, List, Map, Vector, from_python
 
@@ -315,27 +315,35 @@ def run(
     limits: Limits | None = None,
     host: ToolHost | None = None,
     parallel_map: ParallelMap | None = None,
+    cancel: CancelToken | None = None,
 ) -> Result | PendingStep:
     """Run a ptclisp program and return its ``Result``; never raises for a program's fault.
 
     ``tools``: name → Python callable taking one dict of arguments (string keys) and returning
-    JSON-like data (or a ``ptclisp.Tool``). ``data``: name → JSON-like value, read as
-    ``data/name``. ``limits``: budgets (defaults: ``Limits()``).
+    JSON-like data (or a ``ptclisp.Tool``); a ``ToolRegistry`` or a list of ``Tool``s also do.
+    ``data``: name → JSON-like value, read as ``data/name``. ``limits``: budgets (default
+    ``Limits()``; a dict of ``Limits`` fields also does). Arguments of the wrong kind raise
+    ``HostInputError`` naming the argument (a host bug, not a program error).
 
     A run that awaits an unfinished async operation returns a ``PendingStep`` (``.status ==
     "pending"``) instead of a ``Result``. ``host`` is for ``ptclisp.start``/``resume`` (a
     prepared ``ToolHost`` carrying a journal). ``parallel_map(fn, items, max_concurrency) -> list``
     runs ``pmap``/``pcalls`` concurrently (e.g. ``runtime.parallel_map``); without it they run
     one call at a time, with the same results. ``start``/``resume`` always run them in order:
-    a replay must meet the tool calls in the order of the first run.
+    a replay must meet the tool calls in the order of the first run. ``cancel``: a
+    ``CancelToken``; cancelling it (from any thread) ends the run at its next meter check with
+    ``LimitExceeded`` code ``cancelled``.
     """
+    from ._host_input import check_data, check_limits, check_tools
+
     started = time.perf_counter()
-    limits = limits if limits is not None else _DEFAULT_LIMITS
+    tools, data = check_tools(tools), check_data(data)
+    limits = check_limits(limits) or _DEFAULT_LIMITS
     if host is None:
         from ._tools.host import ToolHost
 
         host = ToolHost(tools)
-    meter = Meter(limits)
+    meter = Meter(limits, cancel=cancel)
     output: list[str] = []
     status: str = "error"
     value: Any = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import queue
 import signal
@@ -41,6 +42,8 @@ _BOOT = (
 _START_TIMEOUT_S = 60.0
 _AS_SLACK = 64 << 20
 _STDERR_TAIL = 600
+
+logger = logging.getLogger(__name__)
 
 
 def _import_roots() -> list[str]:
@@ -230,18 +233,22 @@ class ProcessPool:
         worker = self._idle.get()
         try:
             worker.wait_ready()
-        except SandboxError:
-            self._replace(worker)
+        except SandboxError as exc:
+            self._replace(worker, f"it did not start: {exc}")
             raise
         return worker
 
     def _release(self, worker: _Worker, healthy: bool) -> None:
         if healthy and worker.runs < self.max_runs and not self._closed:
             self._idle.put(worker)
+        elif self._closed:
+            self._replace(worker, "the pool is closed")
         else:
-            self._replace(worker)
+            self._replace(worker, f"it served {worker.runs} runs (max_runs)" if healthy
+                          else "it breached a limit, crashed or stopped answering")
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker, reason: str) -> None:
+        logger.info("replacing sandbox worker pid %s: %s", worker.pid, reason)
         worker.close()
         with self._lock:
             self.replaced += 1

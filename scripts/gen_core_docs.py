@@ -38,7 +38,43 @@ def render() -> str:
             text = doc.doc.replace("|", "\\|")
             lines.append(f"| `{doc.name}`{aliases} | `{arglists}` | {text} |")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _java_sections())
+
+
+def _java_sections() -> list[str]:
+    from ptclisp._core._java_static import _REFUSED_CLASSES, _REFUSED_NAMES, STATIC_FIELDS
+
+    lines = [
+        "## java static fields",
+        "",
+        "Constants with Java's values (`Double/NaN` is `##NaN`); they are values, not functions.",
+        "",
+        "| field | value |",
+        "|---|---|",
+    ]
+    lines += [f"| `{name}` | `{_show(value)}` |" for name, value in STATIC_FIELDS.items()]
+    lines += [
+        "",
+        "## refused on purpose",
+        "",
+        "Any other `Class/member`, `(.method x)` or constructor is an `unbound_symbol` /",
+        "`invalid_form` error whose hint names the Clojure way (`(subs s 6)`,",
+        "`clojure.string/index-of`). These are refused with a hint to pass the value in as data,",
+        "because a program's replay must be deterministic:",
+        "",
+        "- names: " + ", ".join(f"`{n}`" for n in _REFUSED_NAMES),
+        "- classes (any member, with or without package): "
+        + ", ".join(f"`{c}`" for c in _REFUSED_CLASSES),
+        "- packages: `java.time`, `java.util.Date`, `java.io`, `java.nio`, `java.lang.System`",
+        "",
+    ]
+    return lines
+
+
+def _show(value: object) -> str:
+    from ptclisp import pr_str
+
+    return pr_str(value)
 
 
 def main() -> int:

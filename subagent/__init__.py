@@ -11,29 +11,43 @@ from ._agent import SubAgent, pending_ops, run
 from ._anthropic import AnthropicClient
 from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
+from ._events import Done, Event, Pending, Token, ToolEnd, ToolStart, TurnEnd, TurnStart
 from ._extract import extract_program
 from ._llm import LLM, LLMResponse, Usage
 from ._openai import OpenAIClient
+from ._pricing import PRICES, Price, price_for, register_price
 from ._scripted import ScriptedLLM
 from ._step import Step, TokenUsage, ToolCallRecord, Turn
 
 __all__ = [
     "LLM",
+    "PRICES",
     "AnthropicClient",
     "DepthLimitError",
+    "Done",
+    "Event",
     "LLMError",
     "LLMResponse",
     "OpenAIClient",
+    "Pending",
+    "Price",
     "ScriptedLLM",
     "Step",
     "SubAgent",
     "SubAgentError",
+    "Token",
     "TokenUsage",
     "ToolCallRecord",
+    "ToolEnd",
+    "ToolStart",
     "Turn",
+    "TurnEnd",
+    "TurnStart",
     "Usage",
     "extract_program",
     "llm_from_env",
     "pending_ops",
+    "price_for",
+    "register_price",
     "run",
 ]

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Literal
 
-from opentelemetry import trace
+from opentelemetry import metrics, trace
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from ptclisp import Limits, Signature, parse_signature
+from ptclisp import CancelToken, Limits, Signature, parse_signature
 
 from ._errors import SubAgentError
+from ._events import Done, Event, Pending, Token, ToolEnd, ToolStart, TurnEnd, TurnStart
 from ._gate import Hooks
 from ._llm import LLM
 from ._loop import Loop
@@ -57,7 +58,7 @@ class SubAgent(BaseModel):
     return_retries: int = Field(2, ge=0)
     """Extra turns granted, in all, for return values that do not match the signature."""
     limits: Limits = Field(default_factory=lambda: _DEFAULT_LIMITS)
-    """Interpreter budgets for each turn's program."""
+    """Interpreter budgets for each turn's program (a ``Limits`` or a dict of its fields)."""
     max_depth: int = Field(3, ge=0)
     """How deep subagents may nest below this agent."""
     llm: Any = None
@@ -77,6 +78,11 @@ class SubAgent(BaseModel):
         if text is not None:
             parse_signature(text)  # raises SignatureError with the column
         return text
+
+    @field_validator("limits", mode="before")
+    @classmethod
+    def _check_limits(cls, limits: Any) -> Any:
+        return Limits.coerce(limits)  # a dict of Limits fields is accepted
 
     @field_validator("tools")
     @classmethod
@@ -110,20 +116,39 @@ class SubAgent(BaseModel):
         on_tool_start: Callable[[str, dict[str, Any]], None] | None = None,
         on_tool_end: Callable[[ToolCallRecord], None] | None = None,
         tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        on_turn_start: Callable[[int, str], None] | None = None,
+        cancel: CancelToken | None = None,
     ) -> Step | PendingStep:
         """Run the agent to a ``Step`` (ok, failed or error) or a ``PendingStep``.
 
         ``context`` is the input: ``data/name`` in programs, ``{{name}}`` in the prompt, checked
         against the signature's parameters. Raises only for usage mistakes (``SubAgentError``):
         no LLM, a context that does not match the signature, a placeholder without a value.
+        ``cancel``: a ``ptclisp.CancelToken``; cancelling it (from any thread) stops the run at
+        its next check — before a turn, after an LLM reply, at the program's next meter check —
+        with a ``Step`` error of code ``cancelled``.
         """
-        hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end)
+        hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end, on_turn_start)
         return self._run_nested(dict(context or {}), llm=self._llm(llm), hooks=hooks,
-                                telemetry=Telemetry(tracer_provider), depth=0)
+                                telemetry=Telemetry(tracer_provider, meter_provider), depth=0,
+                                cancel=cancel)
 
     async def arun(self, **options: Any) -> Step | PendingStep:
-        """``run`` in a worker thread, for async applications (tools and LLM calls block it)."""
-        return await asyncio.to_thread(functools.partial(self.run, **options))
+        """``run`` in a worker thread, for async applications (tools and LLM calls block it).
+
+        Cancelling the awaiting task cancels the run: it stops at its next check (an LLM call
+        in flight finishes first), and the ``CancelledError`` propagates once it has stopped.
+        """
+        return await _cancellable(functools.partial(self.run, **options), options)
+
+    async def iter(self, **options: Any) -> AsyncIterator[Event]:
+        """``run`` as a stream of events (``async for event in agent.iter(llm=..., ...)``):
+        ``TurnStart``, ``Token``, ``ToolStart``, ``ToolEnd``, ``TurnEnd``, then ``Done`` (the
+        ``Step``) or ``Pending`` (the ``PendingStep``). Takes ``run``'s options except the
+        callbacks. Leaving the loop early (``break``) or cancelling cancels the run."""
+        async for event in _event_stream(self.run, options):
+            yield event
 
     def resume(
         self,
@@ -138,21 +163,34 @@ class SubAgent(BaseModel):
         on_tool_start: Callable[[str, dict[str, Any]], None] | None = None,
         on_tool_end: Callable[[ToolCallRecord], None] | None = None,
         tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        on_turn_start: Callable[[int, str], None] | None = None,
+        cancel: CancelToken | None = None,
     ) -> Step | PendingStep:
         """Deliver op ``op_id``'s ``result`` (or ``error``) and continue the run — the program,
         then further LLM turns — to a ``Step`` or the next ``PendingStep``. ``op_id`` may belong
         to a subagent awaited inside this run (see ``pending_ops``)."""
-        hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end)
+        hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end, on_turn_start)
         return self._resume_nested(pending, op_id, result, error, llm=self._llm(llm), hooks=hooks,
-                                   telemetry=Telemetry(tracer_provider), depth=None)
+                                   telemetry=Telemetry(tracer_provider, meter_provider),
+                                   depth=None, cancel=cancel)
 
     async def aresume(self, pending: PendingStep, op_id: str, result: Any = None,
                       **options: Any) -> Step | PendingStep:
-        return await asyncio.to_thread(functools.partial(self.resume, pending, op_id, result,
-                                                         **options))
+        """``resume`` in a worker thread; cancellable like ``arun``."""
+        return await _cancellable(functools.partial(self.resume, pending, op_id, result,
+                                                    **options), options)
+
+    async def iter_resume(self, pending: PendingStep, op_id: str, result: Any = None,
+                          **options: Any) -> AsyncIterator[Event]:
+        """``resume`` as a stream of events (see ``iter``)."""
+        async for event in _event_stream(
+                functools.partial(self.resume, pending, op_id, result), options):
+            yield event
 
     def _run_nested(self, context: dict[str, Any], *, llm: LLM, hooks: Hooks,
-                    telemetry: Telemetry, depth: int) -> Outcome:
+                    telemetry: Telemetry, depth: int, cancel: CancelToken | None = None
+                    ) -> Outcome:
         signature = self.parsed_signature()
         if signature is not None and signature.params is not None:
             try:
@@ -162,11 +200,11 @@ class SubAgent(BaseModel):
                                     f"{getattr(exc, 'message', exc)}", code="invalid_args",
                                     hint=f"the signature is {signature.render()}") from None
         state = RunState(agent=self.name, depth=depth, context=context, budget=self.max_turns)
-        return Loop(self, state, llm, hooks, telemetry).start()
+        return Loop(self, state, llm, hooks, telemetry, cancel).start()
 
     def _resume_nested(self, pending: PendingStep, op_id: str, result: Any, error: Any, *,
-                       llm: LLM, hooks: Hooks, telemetry: Telemetry, depth: int | None
-                       ) -> Outcome:
+                       llm: LLM, hooks: Hooks, telemetry: Telemetry, depth: int | None,
+                       cancel: CancelToken | None = None) -> Outcome:
         if not isinstance(pending, PendingStep):
             raise SubAgentError(f"resume needs a PendingStep, got {type(pending).__name__}",
                                 code="pending_error")
@@ -176,7 +214,8 @@ class SubAgent(BaseModel):
                                 code="pending_error", hint="resume it with the agent that ran it")
         if depth is not None:
             state.depth = depth
-        return Loop(self, state, llm, hooks, telemetry).resume(pending, op_id, result, error)
+        return Loop(self, state, llm, hooks, telemetry, cancel).resume(pending, op_id, result,
+                                                                       error)
 
     def _llm(self, llm: LLM | None) -> LLM:
         chosen = llm or self.llm
@@ -233,6 +272,54 @@ def pending_ops(pending: PendingStep) -> dict[str, dict[str, Any]]:
     if STATE_KEY not in (pending.host_state or {}):
         return dict(pending.pending_ops)
     return external_ops(pending)
+
+
+async def _cancellable(call: Callable[..., Outcome], options: dict[str, Any]) -> Outcome:
+    """``call(cancel=token)`` in a worker thread; cancelling the awaiting task cancels the
+    token and waits for the run to stop before the ``CancelledError`` goes on."""
+    token = options.get("cancel") or CancelToken()
+    task = asyncio.ensure_future(asyncio.to_thread(functools.partial(call, cancel=token)
+                                                   if "cancel" not in options else call))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        token.cancel()
+        await asyncio.wait([task])  # the run stops at its next check; no tokens after that
+        raise
+
+
+async def _event_stream(call: Callable[..., Outcome], options: dict[str, Any]
+                        ) -> AsyncIterator[Event]:
+    """Run ``call`` in a worker thread with callbacks that feed an asyncio queue."""
+    taken = {"on_turn", "on_llm_token", "on_tool_start", "on_tool_end", "on_turn_start"}
+    if taken & set(options):
+        raise SubAgentError(f"iter() delivers {', '.join(sorted(taken & set(options)))} as "
+                            "events; pass no callbacks", code="agent_error")
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    def put(event: Any) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, event)
+
+    token = options.pop("cancel", None) or CancelToken()
+    runner = functools.partial(
+        call, cancel=token, on_turn_start=lambda n, agent: put(TurnStart(n, agent)),
+        on_llm_token=lambda text: put(Token(text)),
+        on_tool_start=lambda name, args: put(ToolStart(name, args)),
+        on_tool_end=lambda record: put(ToolEnd(record)), on_turn=lambda turn: put(TurnEnd(turn)),
+        **options)
+    finished = object()
+    task = asyncio.ensure_future(asyncio.to_thread(runner))
+    task.add_done_callback(lambda _: queue.put_nowait(finished))
+    try:
+        while (event := await queue.get()) is not finished:
+            yield event
+        outcome = task.result()
+        yield Pending(outcome) if isinstance(outcome, PendingStep) else Done(outcome)
+    finally:
+        if not task.done():  # the consumer left early or was cancelled
+            token.cancel()
+            await asyncio.wait([task])
 
 
 def _normalize_tools(tools: Any) -> dict[str, Tool]:

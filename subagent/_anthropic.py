@@ -2,6 +2,12 @@
 
 OpenAI-format messages are translated: ``system`` messages become the top-level ``system`` text,
 consecutive messages of one role are merged (the API wants user/assistant alternation).
+
+Prompt caching: the system prompt (rules, the ~20 KB language reference, tools) is the same on
+every turn, so it is sent as a text block marked ``cache_control: {"type": "ephemeral"}``
+(``cache_system=False`` turns this off). Later calls read it from the cache at a fraction of the
+price; ``Usage.cache_read_tokens``/``cache_write_tokens`` count those tokens, and
+``Usage.input_tokens`` includes them (Anthropic's own ``input_tokens`` does not).
 """
 
 from __future__ import annotations
@@ -23,8 +29,11 @@ class AnthropicClient(HTTPChatClient):
     name = "anthropic"
     default_base_url = "https://api.anthropic.com"
 
-    def __init__(self, model: str, *, max_tokens: int | None = 4096, **options: Any) -> None:
+    def __init__(self, model: str, *, max_tokens: int | None = 4096, cache_system: bool = True,
+                 **options: Any) -> None:
         super().__init__(model, max_tokens=max_tokens, **options)
+        self.cache_system = cache_system
+        """Mark the system prompt for Anthropic's prompt cache."""
 
     def _url(self) -> str:
         return f"{self.base_url}/v1/messages"
@@ -39,7 +48,10 @@ class AnthropicClient(HTTPChatClient):
         system, turns = to_anthropic(messages)
         body: dict[str, Any] = {"model": self.model, "max_tokens": self.max_tokens or 4096,
                                 "messages": turns}
-        if system:
+        if system and self.cache_system:
+            body["system"] = [{"type": "text", "text": system,
+                               "cache_control": {"type": "ephemeral"}}]
+        elif system:
             body["system"] = system
         body.update(self._common_options())
         if stream:
@@ -53,8 +65,7 @@ class AnthropicClient(HTTPChatClient):
             raise LLMError(f"no content blocks in the reply: {str(data)[:300]}",
                            code="llm_bad_response")
         text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
-        raw = data.get("usage") or {}
-        usage = Usage(int(raw.get("input_tokens") or 0), int(raw.get("output_tokens") or 0), 1)
+        usage = _usage(data.get("usage") or {})
         return LLMResponse(text, usage, data.get("model"), data.get("stop_reason"))
 
     def _on_event(self, event: str | None, data: dict[str, Any], state: StreamState,
@@ -63,7 +74,8 @@ class AnthropicClient(HTTPChatClient):
         if kind == "message_start":
             message = data.get("message") or {}
             state.model = message.get("model")
-            state.usage.input_tokens = int((message.get("usage") or {}).get("input_tokens") or 0)
+            state.usage = _usage(message.get("usage") or {})
+            state.usage.output_tokens = 0
         elif kind == "content_block_delta":
             delta = data.get("delta") or {}
             if delta.get("type") == "text_delta" and delta.get("text"):
@@ -74,6 +86,15 @@ class AnthropicClient(HTTPChatClient):
             usage = data.get("usage") or {}
             state.usage.output_tokens = int(usage.get("output_tokens") or 0)
             state.finish_reason = (data.get("delta") or {}).get("stop_reason")
+
+
+def _usage(raw: dict[str, Any]) -> Usage:
+    """Anthropic's counts; its ``input_tokens`` excludes cache reads and writes, ours not."""
+    read = int(raw.get("cache_read_input_tokens") or 0)
+    write = int(raw.get("cache_creation_input_tokens") or 0)
+    return Usage(int(raw.get("input_tokens") or 0) + read + write,
+                 int(raw.get("output_tokens") or 0), 1, cache_read_tokens=read,
+                 cache_write_tokens=write)
 
 
 def to_anthropic(messages: list[Message]) -> tuple[str, list[dict[str, Any]]]:

@@ -4,7 +4,8 @@ For each turn the agent hands ptclisp wrapped copies of its tools. The wrapper
 
 - answers calls of the *prelude* (the ``def`` forms of earlier turns, re-run to re-establish
   definitions) from the recorded results of those calls, so no tool runs twice;
-- otherwise fires ``on_tool_start``/``on_tool_end``, opens a ``tool.call`` span, and calls the tool;
+- otherwise fires ``on_tool_start``/``on_tool_end``, opens an ``execute_tool {name}`` span, and
+  calls the tool;
 - runs a subagent tool with the parent's LLM, callbacks, telemetry and depth.
 
 Arguments reach the wrapper validated against the tool's signature (ptclisp validates before
@@ -41,6 +42,8 @@ class Hooks:
     on_llm_token: Callable[[str], None] | None = None
     on_tool_start: Callable[[str, dict[str, Any]], None] | None = None
     on_tool_end: Callable[[ToolCallRecord], None] | None = None
+    on_turn_start: Callable[[int, str], None] | None = None
+    """``(turn number, agent name)`` before the turn's LLM call."""
 
 
 def call_key(name: str, args: Any) -> str:
@@ -72,7 +75,7 @@ class ToolGate:
             collections.deque
         )
         for entry in replay:
-            self._replay[call_key(entry["tool"], entry["args"])].append(entry)
+            self._replay[call_key(entry["tool"], self._snake(entry))].append(entry)
         self.allow_live = allow_live
         self._converted = converted if converted is not None else {}
         """Replayed results already converted to ptclisp values, by entry id: a value a later
@@ -82,6 +85,14 @@ class ToolGate:
         """Replay entries used, in call order."""
         self.live_calls: list[dict[str, Any]] = []
         """Calls executed for real in this run: ``{"tool", "args", "result", "error"}``."""
+
+    def _snake(self, entry: dict[str, Any]) -> Any:
+        """A journal entry's arguments as the wrapper receives them: ptclisp records the
+        program's keys (``customer-id``), the wrapper gets the tool's (``customer_id``)."""
+        tool, args = self.tools.get(entry["tool"]), entry["args"]
+        if tool is None or not isinstance(args, dict):
+            return args
+        return tool.snake_keys(args)
 
     def replayed_now(self) -> bool:
         """Whether this thread's latest call was answered from the replay."""
@@ -98,6 +109,7 @@ class ToolGate:
         wrapped = _GatedTool(tool.name, gate, description=tool.description or tool.name,
                              signature=tool.signature_text, is_async=tool.is_async)
         wrapped.gate = self
+        wrapped.original = tool
         return wrapped
 
     def _call(self, tool: Tool, args: dict[str, Any]) -> Any:
@@ -120,8 +132,7 @@ class ToolGate:
     def _live(self, tool: Tool, args: dict[str, Any]) -> Any:
         if self.hooks.on_tool_start is not None:
             self.hooks.on_tool_start(tool.name, args)
-        span = self.telemetry.start("tool.call", self.span, tool__name=tool.name,
-                                    tool__async=tool.is_async)
+        span = self.telemetry.tool_span(tool, self.span)
         started = time.perf_counter()
         try:
             from opentelemetry import trace
@@ -153,7 +164,8 @@ class ToolGate:
                 result: Any, exc: BaseException | None) -> None:
         duration = time.perf_counter() - started
         error = _error_dict(tool.name, exc) if exc is not None else None
-        set_attributes(span, tool__duration_s=duration)
+        op_id = result if tool.is_async and isinstance(result, str) else None
+        set_attributes(span, gen_ai__tool__call__id=op_id)
         if error is not None:
             mark_error(span, error["code"], error["message"])
         span.end()
@@ -163,7 +175,7 @@ class ToolGate:
             self.hooks.on_tool_end(ToolCallRecord(
                 name=tool.name, args=args, result=result if error is None else None,
                 error=error, duration_s=duration,
-                op_id=result if tool.is_async and isinstance(result, str) else None))
+                op_id=op_id))
 
 
 class _GatedTool(Tool):
@@ -171,6 +183,14 @@ class _GatedTool(Tool):
     so the tool is synchronous for that call (``await`` passes a plain value through)."""
 
     gate: ToolGate | None = None
+    original: Tool | None = None
+    """The agent's tool: its parameters decide the kebab→snake mapping of argument keys (the
+    wrapper's own ``**args`` has none), so ``{:customer-id 7}`` validates as in ptclisp.run."""
+
+    def validate(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.original is not None:
+            return self.original.validate(args)
+        return super().validate(args)
 
     @property
     def is_async(self) -> bool:

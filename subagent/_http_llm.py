@@ -1,24 +1,35 @@
 """The HTTP machinery shared by the OpenAI-compatible and Anthropic clients.
 
-A wire format (``_WireFormat`` subclass) says how to build a request body, where to send it,
-how to read a response and how to read a stream of server-sent events. ``HTTPChatClient`` does the
-rest the same way for both, sync and async: rate limiting, timeouts, retries with backoff and
-jitter, streaming with ``on_token``, token usage, timing.
+A subclass says how to build a request body, where to send it, how to read a response and how
+to read a stream of server-sent events. ``HTTPChatClient`` does the rest the same way for both,
+sync and async: pooled connections, rate limiting, timeouts, retries with backoff and jitter
+(logged on the ``ptclisp.subagent._http_llm`` logger), streaming with ``on_token`` (events parsed by
+``httpx-sse``), token usage, cost (``subagent.PRICES``), timing.
+
+Connections are pooled: one ``httpx.Client`` for ``complete`` and one ``httpx.AsyncClient`` for
+``acomplete`` (per event loop: an async client cannot outlive its loop), created on first use.
+``with client:`` / ``async with client:`` (or ``close()`` / ``aclose()``) release them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource, ServerSentEvent, SSEError
 
-from ptclisp.runtime import RateLimiter, Retry
+from ptclisp.runtime import CircuitBreaker, CircuitOpen, RateLimiter, Retry
 
 from ._errors import LLMError
 from ._llm import LLMResponse, Message, TokenCallback, Usage
+from ._pricing import cost_of
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["HTTPChatClient", "StreamState"]
 
@@ -55,6 +66,7 @@ class HTTPChatClient:
         timeout_s: float = 60.0,
         retry: Retry | None = None,
         rate_limiter: RateLimiter | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
         stream: bool = False,
         max_tokens: int | None = None,
         temperature: float | None = None,
@@ -69,6 +81,9 @@ class HTTPChatClient:
         self.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0))
         self.retry = retry or DEFAULT_RETRY
         self.rate_limiter = rate_limiter
+        self.circuit_breaker = circuit_breaker
+        """Optional: after its threshold of consecutive failed calls (retries spent), calls fail
+        at once with ``llm_circuit_open`` until its reset timeout passes."""
         self.stream = stream
         self.max_tokens = max_tokens
         self.temperature = temperature
@@ -77,6 +92,8 @@ class HTTPChatClient:
         self._transport = transport
         self._async_transport = async_transport
         self._client: httpx.Client | None = None
+        self._aclient: httpx.AsyncClient | None = None
+        self._aclient_loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------ wire format (subclasses)
 
@@ -101,6 +118,14 @@ class HTTPChatClient:
     def complete(self, messages: list[Message], *, on_token: TokenCallback | None = None
                  ) -> LLMResponse:
         """One completion; retries transient failures. Raises ``LLMError``."""
+        if self.circuit_breaker is None:
+            return self._complete(messages, on_token)
+        try:
+            return self.circuit_breaker.call(self._complete, messages, on_token)
+        except CircuitOpen as exc:
+            raise _circuit_open(self, exc) from None
+
+    def _complete(self, messages: list[Message], on_token: TokenCallback | None) -> LLMResponse:
         started = time.perf_counter()
         body = self._body(messages, self.stream)
         for attempt in range(self.retry.attempts):
@@ -110,10 +135,14 @@ class HTTPChatClient:
                 response = self._send(body, on_token)
             except _Retryable as exc:
                 if attempt == self.retry.attempts - 1:
+                    logger.warning("%s: giving up after %d attempts: %s", self, attempt + 1,
+                                   exc.message)
                     raise exc.final(attempt + 1) from None
-                time.sleep(self.retry.delay(attempt, exc.retry_after))
+                delay = self.retry.delay(attempt, exc.retry_after)
+                _log_retry(self, attempt, delay, exc)
+                time.sleep(delay)
                 continue
-            return _finish(response, started, attempt + 1)
+            return self._finish(response, started, attempt + 1)
         raise AssertionError("unreachable")
 
     def _send(self, body: dict[str, Any], on_token: TokenCallback | None) -> LLMResponse:
@@ -129,7 +158,7 @@ class HTTPChatClient:
                     r.read()
                 _check(r)
                 try:
-                    for event, data in _sse(r.iter_lines()):
+                    for event, data in _sse(_events(r)):
                         self._on_event(event, data, state, on_token)
                 except httpx.TransportError as exc:
                     raise _broken_stream(state, exc) from None
@@ -146,31 +175,72 @@ class HTTPChatClient:
         return self._client
 
     def close(self) -> None:
+        """Close the pooled sync connections (the client stays usable: a new pool opens)."""
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    async def aclose(self) -> None:
+        """Close the pooled async connections (and the sync ones)."""
+        client, loop = self._aclient, self._aclient_loop
+        self._aclient = self._aclient_loop = None
+        if client is not None and loop is asyncio.get_running_loop():
+            await client.aclose()  # a pool of a finished loop cannot be closed from this one
+        self.close()
+
+    def __enter__(self) -> HTTPChatClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> HTTPChatClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _async_client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._aclient is None or self._aclient_loop is not loop or self._aclient.is_closed:
+            # A pool belongs to the loop it was made on; one from a finished loop is dropped.
+            self._aclient = httpx.AsyncClient(timeout=self.timeout,
+                                              transport=self._async_transport)
+            self._aclient_loop = loop
+        return self._aclient
 
     # ------------------------------------------------------------ async
 
     async def acomplete(self, messages: list[Message], *,
                         on_token: TokenCallback | None = None) -> LLMResponse:
-        """The async twin of ``complete`` (a fresh ``httpx.AsyncClient`` per call)."""
-        import asyncio
+        """The async twin of ``complete`` (on the pooled ``httpx.AsyncClient``)."""
+        if self.circuit_breaker is None:
+            return await self._acomplete(messages, on_token)
+        try:
+            return await self.circuit_breaker.acall(self._acomplete, messages, on_token)
+        except CircuitOpen as exc:
+            raise _circuit_open(self, exc) from None
 
+    async def _acomplete(self, messages: list[Message], on_token: TokenCallback | None
+                         ) -> LLMResponse:
         started = time.perf_counter()
         body = self._body(messages, self.stream)
-        async with httpx.AsyncClient(timeout=self.timeout, transport=self._async_transport) as c:
-            for attempt in range(self.retry.attempts):
-                if self.rate_limiter is not None:
-                    await self.rate_limiter.aacquire()
-                try:
-                    response = await self._asend(c, body, on_token)
-                except _Retryable as exc:
-                    if attempt == self.retry.attempts - 1:
-                        raise exc.final(attempt + 1) from None
-                    await asyncio.sleep(self.retry.delay(attempt, exc.retry_after))
-                    continue
-                return _finish(response, started, attempt + 1)
+        client = self._async_client()
+        for attempt in range(self.retry.attempts):
+            if self.rate_limiter is not None:
+                await self.rate_limiter.aacquire()
+            try:
+                response = await self._asend(client, body, on_token)
+            except _Retryable as exc:
+                if attempt == self.retry.attempts - 1:
+                    logger.warning("%s: giving up after %d attempts: %s", self, attempt + 1,
+                                   exc.message)
+                    raise exc.final(attempt + 1) from None
+                delay = self.retry.delay(attempt, exc.retry_after)
+                _log_retry(self, attempt, delay, exc)
+                await asyncio.sleep(delay)
+                continue
+            return self._finish(response, started, attempt + 1)
         raise AssertionError("unreachable")
 
     async def _asend(self, client: httpx.AsyncClient, body: dict[str, Any],
@@ -187,7 +257,7 @@ class HTTPChatClient:
                     await r.aread()
                 _check(r)
                 try:
-                    async for event, data in _asse(r.aiter_lines()):
+                    async for event, data in _asse(_aevents(r)):
                         self._on_event(event, data, state, on_token)
                 except httpx.TransportError as exc:
                     raise _broken_stream(state, exc) from None
@@ -209,8 +279,26 @@ class HTTPChatClient:
             options["temperature"] = self.temperature
         return options
 
+    def _finish(self, response: LLMResponse, started: float, attempts: int) -> LLMResponse:
+        response.duration_s = time.perf_counter() - started
+        response.attempts = attempts
+        if response.usage.cost_usd is None:
+            response.usage.cost_usd = cost_of(response.model or self.model, response.usage)
+        return response
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
+
+
+def _circuit_open(client: HTTPChatClient, exc: CircuitOpen) -> LLMError:
+    logger.warning("%s: call refused, %s", client, exc.message)
+    return LLMError(f"{client.name} endpoint {client.base_url}: {exc.message}",
+                    code="llm_circuit_open", hint=exc.hint)
+
+
+def _log_retry(client: HTTPChatClient, attempt: int, delay: float, exc: _Retryable) -> None:
+    logger.warning("%s: attempt %d failed (%s: %s); retrying in %.2fs", client, attempt + 1,
+                   exc.code, exc.message, delay)
 
 
 class _Retryable(Exception):
@@ -266,37 +354,52 @@ def _json(reply: httpx.Response) -> dict[str, Any]:
     return data
 
 
-def _finish(response: LLMResponse, started: float, attempts: int) -> LLMResponse:
-    response.duration_s = time.perf_counter() - started
-    response.attempts = attempts
-    return response
+def _events(response: httpx.Response) -> Iterator[ServerSentEvent]:
+    """The response's server-sent events (httpx-sse: multi-line ``data:`` fields join)."""
+    try:
+        yield from EventSource(response).iter_sse()
+    except SSEError as exc:
+        raise LLMError(f"not an event stream: {exc}", code="llm_bad_response") from None
 
 
-def _sse(lines: Iterator[str]) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    """Server-sent events as ``(event name, JSON data)``; stops at ``data: [DONE]``."""
-    event: str | None = None
-    for line in lines:
-        if line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            payload = line[5:].strip()
-            if payload == "[DONE]":
-                return
-            yield event, _event_data(payload)
-            event = None
+async def _aevents(response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
+    try:
+        async for sse in EventSource(response).aiter_sse():
+            yield sse
+    except SSEError as exc:
+        raise LLMError(f"not an event stream: {exc}", code="llm_bad_response") from None
 
 
-async def _asse(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str | None, dict[str, Any]]]:
-    event: str | None = None
-    async for line in lines:
-        if line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            payload = line[5:].strip()
-            if payload == "[DONE]":
-                return
-            yield event, _event_data(payload)
-            event = None
+def _sse(events: Iterator[ServerSentEvent]) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    """Events as ``(event name or None, JSON data)`` up to ``data: [DONE]``; the stream is read
+    to its end (so its connection goes back to the pool)."""
+    done = False
+    for sse in events:
+        parsed = None if done else _parse_event(sse)
+        if parsed is None:
+            done = True
+        elif parsed[1] is not None:
+            yield parsed[0], parsed[1]
+
+
+async def _asse(events: AsyncIterator[ServerSentEvent]
+                ) -> AsyncIterator[tuple[str | None, dict[str, Any]]]:
+    done = False
+    async for sse in events:
+        parsed = None if done else _parse_event(sse)
+        if parsed is None:
+            done = True
+        elif parsed[1] is not None:
+            yield parsed[0], parsed[1]
+
+
+def _parse_event(sse: ServerSentEvent) -> tuple[str | None, dict[str, Any] | None] | None:
+    """None at ``[DONE]``; ``(name, None)`` for an event without data (a comment, a ping)."""
+    payload = sse.data.strip()
+    if payload == "[DONE]":
+        return None
+    name = sse.event if sse.event and sse.event != "message" else None
+    return name, (_event_data(payload) if payload else None)
 
 
 def _event_data(payload: str) -> dict[str, Any]:

@@ -26,12 +26,22 @@ TokenCallback = Callable[[str], None]
 
 @dataclasses.dataclass
 class Usage:
-    """Token counts. ``estimated`` is true when they were approximated (4 characters a token)."""
+    """Token counts of one or more calls. ``estimated`` is true when they were approximated
+    (4 characters a token).
+
+    ``input_tokens`` counts every input token, cached ones included; ``cache_read_tokens`` of them
+    were read from the provider's prompt cache and ``cache_write_tokens`` written to it.
+    ``cost_usd`` is what the calls cost by the price table (``subagent.PRICES``); ``None`` when no
+    call's model had a price.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     requests: int = 0
     estimated: bool = False
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float | None = None
 
     @property
     def total_tokens(self) -> int:
@@ -42,13 +52,24 @@ class Usage:
         self.output_tokens += other.output_tokens
         self.requests += other.requests
         self.estimated = self.estimated or other.estimated
+        self.cache_read_tokens += getattr(other, "cache_read_tokens", 0)
+        self.cache_write_tokens += getattr(other, "cache_write_tokens", 0)
+        self.cost_usd = add_costs(self.cost_usd, getattr(other, "cost_usd", None))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Usage:
-        return cls(**data)
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def add_costs(a: float | None, b: float | None) -> float | None:
+    """Sum of two costs where ``None`` means unknown (a sum is known if either part is)."""
+    if a is None:
+        return b
+    return a if b is None else a + b
 
 
 @dataclasses.dataclass

@@ -4,7 +4,7 @@ Flow of one run (``Loop.start``; ``Loop.resume`` re-enters at step 4 with an op 
 
 1. Build the messages: the system prompt (rules, language reference, tools, data, goal) and the
    user prompt (the agent's prompt with ``{{placeholders}}`` filled from the context).
-2. Ask the LLM (``llm.call`` span; tokens stream to ``on_llm_token``).
+2. Ask the LLM (``chat {model}`` span; tokens stream to ``on_llm_token``).
 3. Extract the program from the reply; none → tell the LLM how to answer, next turn.
 4. Run ``prelude + program`` (``_source``) with the tools behind the gate (``_gate``).
 5. Conclude the turn from the outcome and feed the result or the error back.
@@ -34,7 +34,15 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Span
 
-from ptclisp import Result, SignatureMismatch, ToolError, pr_str, to_python
+from ptclisp import (
+    CancelToken,
+    PtclispError,
+    Result,
+    SignatureMismatch,
+    ToolError,
+    pr_str,
+    to_python,
+)
 
 from ._errors import DepthLimitError, LLMError, SubAgentError
 from ._extract import extract_program
@@ -55,14 +63,17 @@ if TYPE_CHECKING:
 __all__ = ["Loop", "external_ops"]
 
 Outcome = Step | PendingStep
+_TIER = "in_process"  # the interpreter tier each turn's program runs in (ptclisp.tier)
 
 
 class Loop:
     """Drives one run of one agent (a fresh ``Loop`` per ``run``/``resume`` call)."""
 
     def __init__(self, agent: SubAgent, state: RunState, llm: LLM, hooks: Hooks,
-                 telemetry: Telemetry) -> None:
+                 telemetry: Telemetry, cancel: CancelToken | None = None) -> None:
         self.agent = agent
+        self.cancel = cancel
+        """Cancelled: the run stops at the next turn, LLM reply or meter check (``cancelled``)."""
         self.state = state
         self.llm = llm
         self.hooks = hooks
@@ -93,8 +104,9 @@ class Loop:
             if turn is None:
                 raise SubAgentError("the pending step has no suspended turn", code="pending_error")
             source = TurnSource(**turn["source"])
-            with self.telemetry.span("subagent.turn", span, subagent__turn=turn["number"],
-                                     subagent__resumed=True) as turn_span:
+            with self.telemetry.span("ptclisp.turn", span, ptclisp__turn__number=turn["number"],
+                                     ptclisp__turn__resumed=True, ptclisp__tier=_TIER
+                                     ) as turn_span:
                 gate = self._gate(turn_span, replay=())
                 began = time.perf_counter()
                 outcome = self._deliver(pending, op_id, result, error, gate)
@@ -111,11 +123,18 @@ class Loop:
         while True:
             if len(self.state.turns) >= self.state.budget:
                 return self._finish("error", error=_max_turns(self.state))
+            if self.cancel is not None and self.cancel.cancelled:
+                return self._finish("error", error=_cancelled())
             number = len(self.state.turns) + 1
-            with self.telemetry.span("subagent.turn", run_span, subagent__turn=number) as span:
+            if self.hooks.on_turn_start is not None:
+                self.hooks.on_turn_start(number, self.agent.name)
+            with self.telemetry.span("ptclisp.turn", run_span, ptclisp__turn__number=number,
+                                     ptclisp__tier=_TIER) as span:
                 reply = self._ask(span)
                 if isinstance(reply, Step):
                     return reply
+                if self.cancel is not None and self.cancel.cancelled:
+                    return self._finish("error", error=_cancelled())
                 turn = _new_turn(number, reply)
                 self.state.messages.append({"role": "assistant", "content": reply.content})
                 program = extract_program(reply.content)
@@ -128,23 +147,23 @@ class Loop:
                 gate = self._gate(span, replay=self.state.prelude_calls)
                 began = time.perf_counter()
                 outcome = start(source.text, tools=gate.wrapped(), data=self._data(),
-                                limits=self.agent.limits)
+                                limits=self.agent.limits, cancel=self.cancel)
                 turn["run_duration_s"] = segment = time.perf_counter() - began
                 final = self._conclude(turn, source, outcome, gate, span, segment)
             if final is not None:
                 return final
 
     def _ask(self, turn_span: Span) -> LLMResponse | Step:
-        with self.telemetry.span("llm.call", turn_span, llm__system=getattr(self.llm, "name", None),
-                                 llm__model=getattr(self.llm, "model", None)) as span:
+        with self.telemetry.chat_span(self.llm, turn_span) as span:
+            began = time.perf_counter()
             try:
                 reply = self.llm.complete(self.state.messages, on_token=self.hooks.on_llm_token)
             except LLMError as exc:
                 mark_error(span, exc.code, exc.message)
-                return self._finish("error", error=exc.to_dict())
-            set_attributes(span, llm__input_tokens=reply.usage.input_tokens,
-                           llm__output_tokens=reply.usage.output_tokens,
-                           llm__duration_s=reply.duration_s, llm__attempts=reply.attempts)
+                self.telemetry.record_chat(span, self.llm, None, time.perf_counter() - began,
+                                           exc.code)
+                return self._finish("error", error=exc)
+            self.telemetry.record_chat(span, self.llm, reply, time.perf_counter() - began)
         self.state.add_usage(reply.usage)
         self.state.llm_s += reply.duration_s
         return reply
@@ -167,6 +186,9 @@ class Loop:
             assert outcome.error is not None
             error = source.map_error(outcome.error)
             turn.update(status="error", error=error.to_dict())
+            if error.code == "cancelled":  # the host stopped the run: no more turns
+                self._record(turn, span, None)
+                return self._finish("error", error=error)
             self._record(turn, span, error_feedback(error, outcome.output))
             return None
         if outcome.status == "failed":
@@ -195,7 +217,7 @@ class Loop:
             turn.update(status="invalid_return", error=exc.to_dict())
             if self.state.invalid_returns > self.agent.return_retries:
                 self._record(turn, span, None)
-                return self._finish("error", error=exc.to_dict())
+                return self._finish("error", error=exc)
             self.state.budget += 1  # a signature retry does not spend the turn budget
             self._record(turn, span, invalid_return_feedback(exc, value,
                                                               self.agent.result_chars))
@@ -206,7 +228,7 @@ class Loop:
 
     def _record(self, turn: dict[str, Any], span: Span, feedback: str | None) -> None:
         turn["feedback"] = feedback
-        set_attributes(span, subagent__turn__status=turn["status"])
+        set_attributes(span, ptclisp__turn__status=turn["status"])
         if turn.get("error"):
             mark_error(span, turn["error"].get("code"), turn["error"].get("message", ""))
         self.state.turns.append(turn)
@@ -217,7 +239,7 @@ class Loop:
             self.hooks.on_turn(Turn.model_validate(turn))
 
     def _finish(self, status: str, *, return_value: Any = None, fail_value: Any = None,
-                error: dict[str, Any] | None = None) -> Step:
+                error: PtclispError | None = None) -> Step:
         self.state.open_turn = None
         return self.state.step(status, return_value=return_value, fail_value=fail_value,
                                error=error)
@@ -225,17 +247,17 @@ class Loop:
     def _close(self, span: Span, started: float, outcome: Outcome) -> Outcome:
         self.state.elapsed_s += time.perf_counter() - started
         usage = self.state.token_usage()
-        set_attributes(span, subagent__turns=len(self.state.turns),
-                       llm__input_tokens=usage.input_tokens,
-                       llm__output_tokens=usage.output_tokens)
+        set_attributes(span, ptclisp__agent__turns=len(self.state.turns),
+                       gen_ai__usage__input_tokens=usage.input_tokens,
+                       gen_ai__usage__output_tokens=usage.output_tokens)
         if isinstance(outcome, PendingStep):
-            set_attributes(span, subagent__status="pending")
+            set_attributes(span, ptclisp__agent__status="pending")
             outcome.host_state = self.state.to_host_state()
             return outcome
         outcome.duration_s = self.state.elapsed_s
-        set_attributes(span, subagent__status=outcome.status)
-        if outcome.error:
-            mark_error(span, outcome.error.get("code"), outcome.error.get("message", ""))
+        set_attributes(span, ptclisp__agent__status=outcome.status)
+        if outcome.error is not None:
+            mark_error(span, outcome.error.code, outcome.error.message)
         return outcome
 
     # ------------------------------------------------------------ memory across turns
@@ -278,14 +300,15 @@ class Loop:
         turn["status"] = "pending"
         turn["source"] = dict(source.__dict__)
         self.state.open_turn = turn
-        set_attributes(span, subagent__turn__status="pending")
+        set_attributes(span, ptclisp__turn__status="pending")
         return pending
 
     def _deliver(self, pending: PendingStep, op_id: str, result: Any, error: Any,
                  gate: ToolGate) -> Result | PendingStep:
         """Hand an op result to the program, or to the suspended subagent that awaits it."""
         if op_id in pending.pending_ops and op_id not in self.state.children:
-            return resume(pending, op_id, result, tools=gate.wrapped(), error=error)
+            return resume(pending, op_id, result, tools=gate.wrapped(), error=error,
+                          cancel=self.cancel)
         for parent_op, info in list(self.state.children.items()):
             child_pending = PendingStep.from_dict(info["pending"])
             if op_id not in external_ops(child_pending):
@@ -300,7 +323,8 @@ class Loop:
             del self.state.children[parent_op]
             self._add_child_usage(child_out)
             value, child_error = _child_outcome(child_tool.name, child_out)
-            return resume(pending, parent_op, value, tools=gate.wrapped(), error=child_error)
+            return resume(pending, parent_op, value, tools=gate.wrapped(), error=child_error,
+                          cancel=self.cancel)
         known = ", ".join(sorted(external_ops(pending))) or "none"
         raise SubAgentError(f"op {op_id!r} is not awaited by this run", code="pending_unknown_op",
                             hint=f"pending ops: {known}")
@@ -328,7 +352,7 @@ class Loop:
                 hint="do the work in this program instead of calling another agent")
         context = tool.validate(args)
         outcome = child._run_nested(context, llm=self._child_llm(tool), hooks=self.hooks,
-                                    telemetry=self.telemetry, depth=depth)
+                                    telemetry=self.telemetry, depth=depth, cancel=self.cancel)
         if isinstance(outcome, Step):
             self._add_child_usage(outcome)
         if not tool.is_async:
@@ -365,8 +389,9 @@ class Loop:
             extra=self.agent.instructions)
 
     def _run_span(self, resumed: bool) -> Any:
-        return self.telemetry.span("subagent.run", None, subagent__name=self.agent.name,
-                                   subagent__depth=self.state.depth, subagent__resumed=resumed)
+        return self.telemetry.agent_span(self.agent.name, self.llm,
+                                         ptclisp__agent__depth=self.state.depth,
+                                         ptclisp__agent__resumed=resumed)
 
 
 # ---------------------------------------------------------------- helpers
@@ -409,9 +434,10 @@ def _child_outcome(name: str, step: Step) -> tuple[Any, dict[str, Any] | None]:
         message = f"subagent {name} failed: {pr_str_host(step.fail_value)}"
         return None, ToolError(message, code="tool_error",
                                hint="the subagent could not do it; handle the failure").to_dict()
-    error = step.error or {}
-    return None, ToolError(f"subagent {name} stopped: {error.get('message', 'error')}",
-                           code="tool_error", hint=error.get("hint")).to_dict()
+    message = step.error.message if step.error is not None else "error"
+    hint = step.error.hint if step.error is not None else None
+    return None, ToolError(f"subagent {name} stopped: {message}", code="tool_error",
+                           hint=hint).to_dict()
 
 
 def pr_str_host(value: Any) -> str:
@@ -447,9 +473,14 @@ def _describe_tool(tool: Tool) -> str:
     return f"{text} — {tool.description}" if tool.description else text
 
 
-def _max_turns(state: RunState) -> dict[str, Any]:
+def _cancelled() -> SubAgentError:
+    return SubAgentError("the run was cancelled", code="cancelled",
+                         hint="the host cancelled the run (CancelToken or a cancelled arun)")
+
+
+def _max_turns(state: RunState) -> SubAgentError:
     return SubAgentError(
         f"no (return ...) after {len(state.turns)} turns",
         code="max_turns",
         hint="raise max_turns, or make the task smaller",
-    ).to_dict()
+    )

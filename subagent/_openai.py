@@ -2,10 +2,16 @@
 
 ``POST {base_url}/chat/completions``; ``base_url`` includes the version prefix
 (``https://api.openai.com/v1``, ``http://127.0.0.1:8080/v1``).
+
+Reasoning models (``o1``, ``o3``, ``o4-mini``, ``gpt-5`` ...; or ``reasoning=True``) get
+``max_completion_tokens`` instead of ``max_tokens`` (which they reject) and no ``temperature``.
+Cached prompt tokens (``usage.prompt_tokens_details.cached_tokens``) are counted as
+``Usage.cache_read_tokens``; OpenAI caches long prompt prefixes by itself.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ._errors import LLMError
@@ -21,6 +27,11 @@ class OpenAIClient(HTTPChatClient):
     name = "openai"
     default_base_url = "https://api.openai.com/v1"
 
+    def __init__(self, model: str, *, reasoning: bool | None = None, **options: Any) -> None:
+        super().__init__(model, **options)
+        self.reasoning = is_reasoning_model(model) if reasoning is None else reasoning
+        """Send ``max_completion_tokens`` (and no ``temperature``): an OpenAI reasoning model."""
+
     def _url(self) -> str:
         return f"{self.base_url}/chat/completions"
 
@@ -30,8 +41,9 @@ class OpenAIClient(HTTPChatClient):
     def _body(self, messages: list[Message], stream: bool) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.model, "messages": messages}
         if self.max_tokens is not None:
-            body["max_tokens"] = self.max_tokens
-        body.update(self._common_options())
+            body["max_completion_tokens" if self.reasoning else "max_tokens"] = self.max_tokens
+        if not self.reasoning:
+            body.update(self._common_options())
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
@@ -63,6 +75,16 @@ class OpenAIClient(HTTPChatClient):
                 state.finish_reason = choice["finish_reason"]
 
 
+_REASONING = re.compile(r"^(o\d|gpt-5)")
+
+
+def is_reasoning_model(model: str) -> bool:
+    """OpenAI reasoning models by name: ``o1``, ``o3-mini``, ``o4-mini``, ``gpt-5`` ..."""
+    return bool(_REASONING.match(model.rsplit("/", 1)[-1]))
+
+
 def _usage(raw: dict[str, Any] | None) -> Usage:
     raw = raw or {}
-    return Usage(int(raw.get("prompt_tokens") or 0), int(raw.get("completion_tokens") or 0), 1)
+    details = raw.get("prompt_tokens_details") or {}
+    return Usage(int(raw.get("prompt_tokens") or 0), int(raw.get("completion_tokens") or 0), 1,
+                 cache_read_tokens=int(details.get("cached_tokens") or 0))

@@ -37,7 +37,8 @@ not in your head: only the program's final value is shown to you.
 - Read the inputs as data/name.
 - (def name value) and (defn name [args] body) persist across turns; *1, *2, *3 are the results \
 of the previous turns.
-- No I/O except tools, no Java/Python interop, no namespaces, no atoms or mutation.
+- No I/O except tools, no namespaces, no atoms or mutation; Java interop only as listed under \
+Java below (no clock or randomness: the time comes in as data).
 - Map entries whose key starts with _ are shown to you as <hidden: ...>: the program can use and \
 return them, but you will not see their content."""
 
@@ -49,13 +50,25 @@ functions, (return v), (fail v), (await handle), (await-all [h ...]), (await-any
 pmap and pcalls for concurrent tool calls."""
 
 
+_JAVA_CATEGORY = "java interop"
+_JAVA_WHITELIST = """\
+pure java.lang with Java semantics: Math/* (Math/pow, Math/abs, Math/sqrt, Math/PI ...), \
+Double/* Float/* Long/* Integer/* (parseLong, parseDouble, MAX_VALUE, NaN, POSITIVE_INFINITY, \
+isNaN, toHexString ...), Boolean/parseBoolean, Character/isDigit isLetter toUpperCase ..., \
+String/valueOf, String/join, string methods (.substring .indexOf .lastIndexOf .toUpperCase \
+.toLowerCase .trim .startsWith .endsWith .contains .length .charAt .replace .split .isEmpty \
+.equals .equalsIgnoreCase) and .get .size on collections. Nothing else: prefer the core \
+functions (subs, clojure.string/index-of ...); no System/*, java.time, Random, files."""
+
+
 def language_reference(detail: str = "full") -> str:
     """The builtins by category: ``"full"`` (with arglists and docs) or ``"compact"`` (names)."""
     docs = _builtin_docs()
     by_category: dict[str, list[Any]] = {}
     for doc in docs.values():
         by_category.setdefault(doc.category, []).append(doc)
-    lines = ["Special forms: " + _SPECIAL_FORMS, ""]
+    lines = ["Special forms: " + _SPECIAL_FORMS, "", "Java: " + _JAVA_WHITELIST, ""]
+    by_category.pop(_JAVA_CATEGORY, None)  # summarised above: one line instead of ~100 entries
     for category in sorted(by_category):
         entries = sorted(by_category[category], key=lambda d: d.name)
         if detail == "compact":

@@ -1,10 +1,24 @@
 """``ScriptedLLM``: replays recorded replies in order — for tests, offline demos, the README run.
 
-A script is a list of replies; each is a string or ``{"content": str, "usage": {"input_tokens":
-n, "output_tokens": m}}``. A file holds the list as JSON, or ``{"replies": [...]}`` with optional
-metadata. When a reply has no recorded usage, tokens are estimated (4 characters a token) and
-flagged ``estimated``. Every call's messages are kept in ``calls`` so a test can check what the
-agent sent. Thread-safe: parallel subagents take replies in call order.
+Replies: a list; each is the reply text (a string) or ``{"content": str, "usage":
+{"input_tokens": n, "output_tokens": m}}``. A reply without recorded usage gets estimated token
+counts (4 characters a token), flagged ``estimated``. ``ScriptedLLM("(return 1)")`` (a bare
+string) is refused: wrap one reply in a list.
+
+File (``ScriptedLLM.from_file``): JSON, either the list itself or an object ``{"replies": [...],
+"model": "name"?, ...}`` (other keys, e.g. a ``note``, are ignored).
+
+Order: every ``complete`` call takes the next reply, whoever calls. A subagent used as a tool runs
+with its parent's LLM (unless it has its own), so one script serves both, in call order: the
+parent's turn-1 reply, then the child's replies (its turns run while the parent's program runs),
+then the parent's next reply. Thread-safe: parallel subagents take replies in call order.
+
+Resume: a resumed run does not ask the LLM again for the turn that suspended (its program is
+replayed), so a resuming process needs only the replies after those already used — pass
+``start=n`` where ``n`` is how many replies the first process consumed (its ``position``).
+Passing the whole script again would answer the next turn with reply 0, re-running its tool calls.
+
+Every call's messages are kept in ``calls`` so a test can check what the agent sent.
 """
 
 from __future__ import annotations
@@ -14,6 +28,8 @@ import os
 import threading
 from pathlib import Path
 from typing import Any
+
+from ptclisp import HostInputError
 
 from ._errors import LLMError
 from ._llm import LLMResponse, Message, TokenCallback, Usage, estimate_tokens
@@ -26,22 +42,35 @@ class ScriptedLLM:
 
     name = "scripted"
 
-    def __init__(self, replies: list[str | dict[str, Any]], *, model: str = "scripted") -> None:
+    def __init__(self, replies: list[str | dict[str, Any]], *, model: str = "scripted",
+                 start: int = 0) -> None:
+        if not isinstance(replies, (list, tuple)):
+            raise HostInputError(
+                f"ScriptedLLM(replies): expected a list of replies, got "
+                f"{type(replies).__name__}",
+                hint="wrap a single reply in a list: ScriptedLLM([\"(return 1)\"]); "
+                "load a file with ScriptedLLM.from_file(path)")
         self.replies = [_normalize(r, i) for i, r in enumerate(replies)]
+        if isinstance(start, bool) or not isinstance(start, int) or \
+                not 0 <= start <= len(self.replies):
+            raise HostInputError(f"ScriptedLLM(start): expected an integer from 0 to "
+                                 f"{len(self.replies)}, got {start!r}",
+                                 hint="start = the replies the suspended process had used")
         self.model = model
-        self.position = 0
+        self.position = start
+        """The index of the next reply (replies used so far, ``start`` included)."""
         self.calls: list[list[Message]] = []
         self._lock = threading.Lock()
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> ScriptedLLM:
+    def from_file(cls, path: str | os.PathLike[str], *, start: int = 0) -> ScriptedLLM:
         """Load a script recorded as JSON (a list, or an object with ``replies``)."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         replies = data["replies"] if isinstance(data, dict) else data
         if not isinstance(replies, list):
             raise LLMError(f"{path}: expected a list of replies", code="llm_bad_response")
         return cls(replies, model=data.get("model", "scripted") if isinstance(data, dict)
-                   else "scripted")
+                   else "scripted", start=start)
 
     @property
     def remaining(self) -> int:
@@ -75,8 +104,10 @@ def _normalize(reply: Any, index: int) -> dict[str, Any]:
         return {"content": reply}
     if isinstance(reply, dict) and isinstance(reply.get("content"), str):
         return reply
-    raise LLMError(f"reply {index} must be a string or have a string 'content'",
-                   code="llm_bad_response")
+    raise HostInputError(f"ScriptedLLM(replies): reply {index} must be a string or a dict with "
+                         f"a string 'content', got {type(reply).__name__}",
+                         hint='e.g. {"content": "(return 1)", "usage": {"input_tokens": 10, '
+                         '"output_tokens": 3}}')
 
 
 def _usage(reply: dict[str, Any], messages: list[Message]) -> Usage:

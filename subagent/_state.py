@@ -85,7 +85,7 @@ class RunState:
         return [decode_value(v) for v in self.history]
 
     def step(self, status: str, *, return_value: Any = None, fail_value: Any = None,
-             error: dict[str, Any] | None = None) -> Step:
+             error: Any = None) -> Step:
         return Step(
             agent=self.agent,
             status=status,

@@ -6,13 +6,33 @@ the wire (``model_dump(mode="json")``) and rebuilt (``Step.model_validate``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-from ._llm import Usage
+from ptclisp import PtclispError, error_from_dict
 
-__all__ = ["Step", "StepStatus", "TokenUsage", "ToolCallRecord", "Turn", "TurnStatus"]
+from ._llm import Usage, add_costs
+
+__all__ = ["ErrorField", "Step", "StepStatus", "TokenUsage", "ToolCallRecord", "Turn",
+           "TurnStatus"]
+
+
+def _to_error(value: Any) -> Any:
+    if value is None or isinstance(value, PtclispError):
+        return value
+    if isinstance(value, dict):
+        return error_from_dict(value)
+    raise ValueError(f"expected a PtclispError or its to_dict(), got {type(value).__name__}")
+
+
+ErrorField = Annotated[
+    PtclispError,
+    BeforeValidator(_to_error),
+    PlainSerializer(lambda e: e.to_dict(), return_type=dict[str, Any]),
+]
+"""A ``PtclispError`` in a model: the same type as ``ptclisp.Result.error``; dumps as its
+``to_dict()`` and is rebuilt from one (``model_validate``)."""
 
 StepStatus = Literal["ok", "failed", "error"]
 TurnStatus = Literal["continue", "returned", "failed", "error", "invalid_return", "no_program",
@@ -27,6 +47,12 @@ class TokenUsage(BaseModel):
     requests: int = 0
     estimated: bool = False
     """Some counts were approximated (a client that reports none, e.g. the scripted LLM)."""
+    cache_read_tokens: int = 0
+    """Input tokens read from the provider's prompt cache (part of ``input_tokens``)."""
+    cache_write_tokens: int = 0
+    """Input tokens written to the prompt cache (part of ``input_tokens``)."""
+    cost_usd: float | None = None
+    """Dollars by the price table (``subagent.PRICES``); ``None`` when no model had a price."""
 
     @property
     def total_tokens(self) -> int:
@@ -37,6 +63,9 @@ class TokenUsage(BaseModel):
         self.output_tokens += usage.output_tokens
         self.requests += usage.requests
         self.estimated = self.estimated or usage.estimated
+        self.cache_read_tokens += usage.cache_read_tokens
+        self.cache_write_tokens += usage.cache_write_tokens
+        self.cost_usd = add_costs(self.cost_usd, usage.cost_usd)
 
 
 class ToolCallRecord(BaseModel):
@@ -66,8 +95,9 @@ class Turn(BaseModel):
     status: TurnStatus
     result: Any = None
     """The value of the program (host data) when it neither returned nor failed."""
-    error: dict[str, Any] | None = None
-    """The error fed back to the LLM: ``{"code", "message", "hint", "line", "column"}``."""
+    error: ErrorField | None = None
+    """The error fed back to the LLM (a ``PtclispError``: ``code``, ``message``, ``hint``,
+    ``line``, ``column``)."""
     feedback: str | None = None
     """The message sent back to the LLM after this turn."""
     output: str = ""
@@ -87,11 +117,15 @@ class Step(BaseModel):
     (``error`` says why: ``max_turns``, ``invalid_return`` retries spent, an LLM failure, ...).
     """
 
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     agent: str
     status: StepStatus
     return_value: Any = None
     fail_value: Any = None
-    error: dict[str, Any] | None = None
+    error: ErrorField | None = None
+    """Why the run stopped when ``status == "error"``: a ``PtclispError`` (its subclass follows
+    the code: ``LLMError``, ``SubAgentError``, ...), like ``ptclisp.Result.error``."""
     turns: list[Turn] = Field(default_factory=list)
     messages: list[dict[str, Any]] = Field(default_factory=list)
     """The conversation in OpenAI chat format (system, user, assistant, ...)."""

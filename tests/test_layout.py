@@ -69,3 +69,19 @@ def test_the_host_seam_exports_what_tiers_and_agent_loops_use() -> None:
     assert len(host.read_forms("(def a 1) a")) == 2
     assert "map" in host.builtin_docs()
     assert sorted(host.__all__) == host.__all__
+
+
+def test_every_package_folder_is_listed_for_installation() -> None:
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"])
+    found = set()
+    for package, folder in PACKAGES.items():
+        for source in folder.rglob("*.py"):  # a folder with Python files (or the guest's)
+            relative = source.parent.relative_to(folder).parts
+            if package == "ptclisp" and relative and relative[0] in {"runtime", "subagent",
+                                                                     "sandbox"}:
+                continue
+            found.add(".".join((package, *relative)))
+    assert found == listed

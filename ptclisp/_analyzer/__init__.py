@@ -60,9 +60,12 @@ def _top_level_defs(forms: Sequence[object]) -> set[str]:
         form = stack.pop()
         if isinstance(form, models.Expression) and len(form) >= 2:
             head, name = form[0], form[1]
-            if isinstance(head, models.Symbol) and str(head) in ("def", "defn", "defn-") \
+            definer = ("def", "defn", "defn-", "defonce")
+            if isinstance(head, models.Symbol) and str(head) in definer \
                     and isinstance(name, models.Symbol):
                 found.add(str(name))
+            if isinstance(head, models.Symbol) and str(head) == "declare":
+                found.update(str(n) for n in form[1:] if isinstance(n, models.Symbol))
         if isinstance(form, models.Sequence):
             stack.extend(form)
     return found

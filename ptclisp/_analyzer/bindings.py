@@ -349,7 +349,7 @@ def def_name(form: models.Expression, what: str) -> str:
     return name
 
 
-@special("def")
+@special("def", "defonce")
 def analyze_def(form: models.Expression, env: Env, tail: bool) -> A.Node:
     # (def name value?) | (def name "doc" value)
     name = def_name(form, "def")
@@ -374,3 +374,14 @@ def analyze_defn(form: models.Expression, env: Env, tail: bool) -> A.Node:
         rest.pop(0)
     fn = analyze_fn(form, name, rest, env)
     return node(A.Def, form, name, fn)
+
+
+@special("declare")
+def analyze_declare(form: models.Expression, env: Env, tail: bool) -> A.Node:
+    """``(declare a b)``: the names are known before their def (defs are hoisted anyway)."""
+    for sym in form[1:]:
+        if not isinstance(sym, models.Symbol):
+            raise error("invalid_form", "declare takes names", form, "write (declare name ...)")
+        check_not_interop(sym)
+        env.root.globals.add(str(sym))
+    return node(A.Const, form, None)

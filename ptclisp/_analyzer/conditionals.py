@@ -220,3 +220,52 @@ def analyze_comment(form: models.Expression, env: Env, tail: bool) -> A.Node:
     # (comment ...) -- ignored, evaluates to nil
     return node(A.Const, form, None)
 
+
+
+@special("when-first")
+def analyze_when_first(form: models.Expression, env: Env, tail: bool) -> A.Node:
+    """``(when-first [x coll] body)``: body with x bound to (first coll) when (seq coll)."""
+    usage = "(when-first [x coll] body)"
+    if len(form) < 2 or not isinstance(form[1], models.List) or len(form[1]) != 2:
+        raise error("invalid_form", "when-first needs a binding vector with one pattern and value",
+                    form, f"write {usage}")
+    from .._core import BUILTINS
+
+    pattern, expr = form[1]
+    slot = env.alloc()
+    temp = node(A.Local, pattern, slot, " seq")
+    first = node(A.Call, form, node(A.Const, form, BUILTINS["first"]), (temp,))
+    binds, inner = destructure(pattern, first, env)
+    then = node(A.Let, form, tuple(binds), analyze_body(form[2:], inner, tail, form))
+    seq = node(A.Call, form, node(A.Const, form, BUILTINS["seq"]), (analyze(expr, env),))
+    return node(A.Let, form, (node(A.Bind, form, slot, seq),),
+                node(A.If, form, temp, then, node(A.Const, form, None)))
+
+
+@special("assert")
+def analyze_assert(form: models.Expression, env: Env, tail: bool) -> A.Node:
+    """``(assert x)`` / ``(assert x message)``: an ``assertion_failed`` error when x is falsy."""
+    _arity(form, 1, 2, "(assert test) or (assert test \"message\")")
+    from .._reader.literals import form_to_value
+    from .._values.printer import pr_str
+
+    try:
+        shown = pr_str(form_to_value(form[1]))
+    except Exception:
+        shown = "the test"
+    message = analyze(form[2], env) if len(form) == 3 else node(A.Const, form, None)
+    fail = node(A.Call, form, node(A.Const, form, _assert_failed),
+                (node(A.Const, form, shown), message))
+    return node(A.If, form, analyze(form[1], env), node(A.Const, form, None), fail)
+
+
+def _assert_failed(shown: str, message: object) -> None:
+    from .._errors import EvalError
+    from .._values.types import to_python
+
+    text = f"Assert failed: {shown}"
+    if message is not None:
+        said = message if isinstance(message, str) else to_python(message)
+        text = f"Assert failed: {said}\n{shown}"
+    raise EvalError(text, code="assertion_failed",
+                    hint="the program's own (assert ...) did not hold: check the data first")

@@ -6,12 +6,16 @@ binding clauses nest, the rightmost varying fastest. ``recur`` is not allowed in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from hy import models
 
+from .._values.types import LazySeq
 from . import ast as A
 from ._dispatch import analyze, analyze_body, node, special
 from ._env import Env, error
-from .bindings import bind_pairs, destructure
+from .bindings import analyze_fn, bind_pairs, destructure
 
 __all__: list[str] = []
 
@@ -97,3 +101,31 @@ def _count_range(n: object) -> range:
         raise EvalError("dotimes needs an integer count", code="type_error",
                         hint="write (dotimes [i 3] ...)")
     return range(n)
+
+
+@special("lazy-seq")
+def analyze_lazy_seq(form: models.Expression, env: Env, tail: bool) -> A.Node:
+    """``(lazy-seq body...)``: a seq whose body runs when it is first realised."""
+    thunk = analyze_fn(form, None, [models.List([]), *form[1:]], env)
+    return node(A.Call, form, node(A.Const, form, _lazy_seq), (thunk,))
+
+
+@special("lazy-cat")
+def analyze_lazy_cat(form: models.Expression, env: Env, tail: bool) -> A.Node:
+    """``(lazy-cat coll...)``: the colls concatenated, each evaluated when reached."""
+    from .._core import BUILTINS
+
+    parts = tuple(node(A.Call, form, node(A.Const, form, _lazy_seq),
+                       (analyze_fn(form, None, [models.List([]), coll], env),))
+                  for coll in form[1:])
+    return node(A.Call, form, node(A.Const, form, BUILTINS["concat"]), parts)
+
+
+def _lazy_seq(thunk: Callable[[], Any]) -> LazySeq:
+    return LazySeq(_realise(thunk))
+
+
+def _realise(thunk: Callable[[], Any]) -> Iterator[Any]:
+    from .._core._support import seq_source
+
+    yield from seq_source(thunk(), "lazy-seq")

@@ -10,6 +10,7 @@ import difflib
 
 from hy import models
 
+from .._core._java_static import STATIC_FIELDS, refusal
 from .._errors import AnalysisError
 from . import ast as A
 from ._env import Env, error, pos
@@ -50,8 +51,10 @@ UNSUPPORTED = {
     "letfn": "define local functions with (let [f (fn [x] ...)] ...)",
 }
 
-_INTEROP_HINT = ("there is no Java/Python interop: "
-                 "use the core functions (e.g. clojure.string/upper-case)")
+_INTEROP_HINT = ("only a whitelist of pure Java is available (Math/..., Double/..., Long/..., "
+                 "string methods such as .substring .indexOf .trim .split); otherwise use the "
+                 "core functions, e.g. (subs s 6), clojure.string/index-of, "
+                 "clojure.string/upper-case")
 
 
 def resolve_symbol(form: models.Symbol, env: Env) -> A.Node:
@@ -70,11 +73,21 @@ def resolve_symbol(form: models.Symbol, env: Env) -> A.Node:
         return A.ToolRef(name[5:], line=line, column=column)
     if name in root.globals:
         return A.Global(name, line=line, column=column)
+    if name in STATIC_FIELDS:
+        return A.Const(STATIC_FIELDS[name], line=line, column=column)
     if name in root.builtins:
         return A.Builtin(name, line=line, column=column)
     if name in root.run_names:
         return A.RunFn(name, line=line, column=column)
+    short = name[len(_JAVA_LANG):] if name.startswith(_JAVA_LANG) else ""
+    if short in STATIC_FIELDS:  # java.lang.Math/PI is Math/PI
+        return A.Const(STATIC_FIELDS[short], line=line, column=column)
+    if "/" in short and short in root.builtins:
+        return A.Builtin(short, line=line, column=column)
     raise unbound(form, env)
+
+
+_JAVA_LANG = "java.lang."
 
 
 def _fields(local: A.Node) -> tuple[object, ...]:
@@ -105,6 +118,9 @@ def check_not_interop(form: models.Symbol) -> None:
 
 def unbound(form: models.Symbol, env: Env) -> AnalysisError:
     name = str(form)
+    refused = refusal(name)
+    if refused is not None:
+        return error("unbound_symbol", refused[0], form, refused[1])
     ns = name.partition("/")[0] if "/" in name[1:] else ""
     if ns not in _namespaces(env.root.builtins):
         check_not_interop(form)

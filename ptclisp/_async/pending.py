@@ -228,6 +228,12 @@ def _check_digest(version: int, kind: int, body: bytes, digest: bytes, key: byte
             "the pending step is signed: pass its key", hint="deserialize(blob, key=...)"
         )
     if not hmac.compare_digest(digest, _digest(version, kind, body, key)):
+        if kind == _HMAC:
+            raise _corrupt(
+                "pending step signature mismatch: wrong key or tampered bytes",
+                hint="deserialize with the key it was signed with; if the key is right, the "
+                "stored bytes were changed and the step is unusable",
+            )
         raise _corrupt("pending step checksum mismatch: the bytes were corrupted or tampered with")
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._errors import PtclispError, ToolError
-from .._limits import Limits
+from .._limits import CancelToken, Limits
 from .._result import Result
 from .._tools.host import ToolHost, diverged
 from .._tools.registry import Tool
@@ -40,10 +40,16 @@ def start(
     data: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
     host_state: dict[str, Any] | None = None,
+    cancel: CancelToken | None = None,
 ) -> Result | PendingStep:
-    """Run ``source``; a ``PendingStep`` if it awaits an op that has not finished."""
+    """Run ``source``; a ``PendingStep`` if it awaits an op that has not finished.
+
+    ``cancel``: a ``CancelToken`` that stops the run (code ``cancelled``) when cancelled."""
+    from .._host_input import check_tools
+
+    tools = check_tools(tools)
     host = ToolHost(tools, host_state=host_state)
-    return _execute(source, tools=tools, data=data, limits=limits, host=host)
+    return _execute(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
 
 
 def resume(
@@ -53,6 +59,7 @@ def resume(
     *,
     tools: Tools = None,
     error: str | BaseException | Mapping[str, Any] | None = None,
+    cancel: CancelToken | None = None,
 ) -> Result | PendingStep:
     """Deliver op ``op_id``'s ``result`` (host data) — or its ``error`` — and continue the run.
 
@@ -74,12 +81,16 @@ def resume(
             code="pending_finished",
             hint="resume the PendingStep that call returned; a step is resumed once",
         )
+    from .._host_input import check_tools
+
+    tools = check_tools(tools)
     journal = _journal_copy(pending.journal)
     journal.op_results[op_id] = _outcome(op_id, result, error)
     host = ToolHost(tools, journal=journal, step_id=pending.step_id, host_state=pending.host_state)
     pending._resumed = op_id  # type: ignore[attr-defined]
     return _execute(
-        pending.source, tools=tools, data=pending.data, limits=pending.limits, host=host
+        pending.source, tools=tools, data=pending.data, limits=pending.limits, host=host,
+        cancel=cancel,
     )
 
 
@@ -116,10 +127,11 @@ def _execute(
     data: Mapping[str, Any] | None,
     limits: Limits | None,
     host: ToolHost,
+    cancel: CancelToken | None = None,
 ) -> Result | PendingStep:
     from .._run import run
 
-    outcome = run(source, tools=tools, data=data, limits=limits, host=host)
+    outcome = run(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
     if isinstance(outcome, Result) and host.replaying:  # ended before reaching its await
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")

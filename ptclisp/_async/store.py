@@ -22,6 +22,7 @@ at a time) on a WAL database, so readers are never blocked.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -57,6 +58,8 @@ CREATE TABLE IF NOT EXISTS ptclisp_ops (
 );
 CREATE INDEX IF NOT EXISTS ptclisp_ops_step ON ptclisp_ops (step_id);
 """
+
+logger = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -172,6 +175,7 @@ class SQLiteStore:
             if status == "done":
                 raise _finished(step_id)
             if state != "pending":
+                logger.info("claim of op %s refused: already claimed or delivered", op_id)
                 raise _claimed(op_id)
             won = db.execute(
                 "UPDATE ptclisp_steps SET status = 'running', claimed_op = ?, updated_at = ? "
@@ -179,6 +183,8 @@ class SQLiteStore:
                 (op_id, time.time(), step_id),
             ).rowcount
             if won != 1:
+                logger.info("claim of op %s refused: step %s is being resumed by another "
+                            "process", op_id, step_id)
                 raise PendingError(
                     f"step {step_id} is being resumed by another process",
                     code="pending_busy",

@@ -15,7 +15,10 @@ from . import (  # noqa: F401  (imported for their registrations)
     _colls,
     _functions,
     _generators,
+    _java_methods,
+    _java_static,
     _mapping,
+    _more,
     _numbers,
     _predicates,
     _regexes,
@@ -25,6 +28,7 @@ from . import (  # noqa: F401  (imported for their registrations)
     _sorting,
     _strings,
     _transducers,
+    _walk,
 )
 from ._registry import BUILTINS, DOCS, BuiltinDoc, builtin
 

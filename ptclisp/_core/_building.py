@@ -90,6 +90,8 @@ def into(*args: Any) -> Any:
 
         to, xform, frm = args
         xs: Any = collect(xform, frm)
+        if type(xs) is not list:
+            return xs  # a halt-when transducer ended the reduction with this value
     elif len(args) == 2:
         to, frm = args
         xs = items(frm, "into")

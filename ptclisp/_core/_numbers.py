@@ -16,6 +16,7 @@ from ._registry import builtin
 from ._support import type_error, type_name
 
 _INF = float("inf")
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 
 
 def _not_number(fname: str, x: Any) -> EvalError:
@@ -36,8 +37,10 @@ def _check(fname: str, x: Any) -> Any:
 @builtin("+", "+'", arglists="([] [x] [x y & more])", doc="Sum of the numbers; (+) is 0.",
          category="arithmetic")
 def add(*args: Any) -> Any:
-    total: Any = 0
-    for x in args:
+    if not args:
+        return 0
+    total: Any = _check("+", args[0])  # (+ -0.0) is -0.0, as in Java
+    for x in args[1:]:
         t = type(x)
         if t is not int and t is not float:
             raise _not_number("+", x)
@@ -62,8 +65,10 @@ def sub(x: Any, *more: Any) -> Any:
 @builtin("*", "*'", arglists="([] [x] [x y & more])", doc="Product of the numbers; (*) is 1.",
          category="arithmetic")
 def mul(*args: Any) -> Any:
-    product: Any = 1
-    for x in args:
+    if not args:
+        return 1
+    product: Any = _check("*", args[0])
+    for x in args[1:]:
         t = type(x)
         if t is not int and t is not float:
             raise _not_number("*", x)
@@ -210,6 +215,8 @@ def min_(x: Any, *more: Any) -> Any:
 
 @builtin("abs", "Math/abs", arglists="([x])", doc="Absolute value.", category="arithmetic")
 def abs_(x: Any) -> Any:
+    if x == _LONG_MIN and type(x) is int:
+        return x  # Java's Math/abs overflows here (Clojure's abs calls it)
     return abs(_check("abs", x))
 
 
@@ -428,8 +435,9 @@ def round_(x: Any) -> int:
     if x != x:
         return 0
     if not math.isfinite(x):
-        raise EvalError(f"round: value out of range: {x}", code="invalid_args")
-    return math.floor(x + 0.5)
+        return _LONG_MAX if x > 0 else _LONG_MIN  # Java saturates at the long range
+    down = math.floor(x)  # x - down is exact: no rounding error at 0.49999999999999994
+    return max(_LONG_MIN, min(_LONG_MAX, down + 1 if x - down >= 0.5 else down))
 
 
 @builtin("Math/sqrt", "sqrt", "clojure.math/sqrt", arglists="([x])",
@@ -440,17 +448,25 @@ def sqrt(x: Any) -> float:
 
 
 @builtin("Math/pow", "pow", "clojure.math/pow", arglists="([x y])",
-         doc="x raised to the power y, as a float.", category="arithmetic")
+         doc="x raised to the power y, as a float (Java Math/pow: (Math/pow 0 -1) is ##Inf).",
+         category="arithmetic")
 def pow_(x: Any, y: Any) -> float:
-    _check("pow", x)
-    _check("pow", y)
-    try:
-        result = math.pow(x, y)
-    except OverflowError:
-        return _INF
-    except ValueError:
+    """``java.lang.Math.pow``: pow(x, 0) is 1.0 even for NaN; pow(±1, ±Inf) and pow(1, NaN) are
+    NaN; pow(±0, negative) is ±Inf; overflow keeps the sign of an odd integral power."""
+    x, y = to_double(_check("pow", x)), to_double(_check("pow", y))
+    if y == 0:
+        return 1.0
+    if y != y or x != x or (abs(x) == 1.0 and math.isinf(y)):
         return math.nan
-    return result
+    odd = math.isfinite(y) and y == math.floor(y) and math.fmod(y, 2.0) != 0
+    try:
+        return math.pow(x, y)
+    except (ValueError, ZeroDivisionError):
+        if x == 0:  # ±0 to a negative power
+            return -math.inf if odd and math.copysign(1.0, x) < 0 else math.inf
+        return math.nan  # a negative base to a non-integral power
+    except OverflowError:
+        return -math.inf if odd and x < 0 else math.inf
 
 
 @builtin("trunc", arglists="([x])", doc="x truncated toward zero.", category="arithmetic")

@@ -177,30 +177,6 @@ def parse_boolean(s: Any) -> Any:
     return {"true": True, "false": False}.get(s)
 
 
-def _java_number_format_error(fname: str, s: Any) -> EvalError:
-    return EvalError(f'{fname}: for input string: "{s}"', code="invalid_args",
-                     hint="use parse-long / parse-double to get nil instead of an error")
-
-
-@builtin("Long/parseLong", "Integer/parseInt", arglists="([s])",
-         doc="The integer written in s (Java); an error if it is not one (parse-long gives nil).",
-         category="strings")
-def java_parse_long(s: Any) -> int:
-    if type(s) is not str or _LONG.fullmatch(s) is None:
-        raise _java_number_format_error("parseLong", s)
-    return int(s)
-
-
-@builtin("Double/parseDouble", arglists="([s])",
-         doc="The float written in s (Java); an error if it is not one (parse-double gives nil).",
-         category="strings")
-def java_parse_double(s: Any) -> float:
-    m = _DOUBLE.fullmatch(s) if type(s) is str else None
-    if m is None:
-        raise _java_number_format_error("parseDouble", s)
-    return float(m.group(1))
-
-
 # ---------------------------------------------------------------- format
 
 _SPEC = re.compile(r"%(?:(\d+)\$)?([-#+ 0,(]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .._errors import EvalError
 from .._limits import current_meter
 from .._values.types import LazySeq, List, Vector
 from ._registry import builtin
@@ -306,9 +307,12 @@ def run_transducer(xform: Any, rf: Rf, init: Any, coll: Any) -> Any:
     return step(acc)
 
 
-def collect(xform: Any, coll: Any) -> list[Any]:
-    """The items xform produces from coll, as a Python list (charged)."""
+def collect(xform: Any, coll: Any) -> Any:
+    """The items xform produces from coll, as a Python list (charged) — or the value a
+    ``halt-when`` ended the reduction with."""
     out = run_transducer(xform, _append, [], coll)
+    if type(out) is not list:
+        return out
     charge_items(len(out))
     return out
 
@@ -335,4 +339,8 @@ def sequence(*args: Any) -> Any:
         return xs if type(xs) is List else List(xs)
     if len(args) != 2:
         raise TypeError(f"wrong number of arguments ({len(args)}) passed to sequence")
-    return List(collect(args[0], args[1]))
+    out = collect(args[0], args[1])
+    if type(out) is not list:
+        raise EvalError("sequence: a halt-when transducer cannot end a sequence",
+                        code="invalid_args", hint="use (into [] xform coll) or transduce")
+    return List(out)

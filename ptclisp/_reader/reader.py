@@ -19,6 +19,7 @@ other ``#tag`` is a ``ReadError``.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from bisect import bisect_right
@@ -301,6 +302,7 @@ class ClojureReader(HyReader):
         stack.pop()
         if frame.kind == "#(":
             form = self._short_fn(frame)
+            form._unique = True  # each #() is a new fn: never a duplicate of another
         else:
             if frame.kind == "{":
                 self._check_map(frame)
@@ -327,14 +329,15 @@ class ClojureReader(HyReader):
             return
         seen: set[Any] = set()
         for form in forms:
-            if form in seen:
+            key = _value_key(form)
+            if key in seen:
                 thing = "key" if what == "map" else "element"
                 raise self._error(
                     f"duplicate {thing} {_show(form)} in {what} literal",
                     frame.start,
                     f"remove the repeated {_show(form)}: a {what} literal may not repeat a {thing}",
                 )
-            seen.add(form)
+            seen.add(key)
 
     def _unclosed(self) -> None:
         stack = self._stack
@@ -479,6 +482,31 @@ class ClojureReader(HyReader):
 _OWN_KEYS = ("#{", "#(", "'", "#'", "#_", '#"', "##", "\\", "#", '"', "@", "^", "`", "~")
 ClojureReader._TABLE = {key: ClojureReader.DEFAULT_TABLE[key] for key in _OWN_KEYS}
 ClojureReader.DEFAULT_TABLE = dict(ClojureReader._TABLE)
+
+
+def _value_key(form: Any) -> Any:
+    """What a literal's key or element is equal by, as Clojure compares the values read: maps
+    and sets ignore order, vectors equal lists; each regex and ``#()`` is a distinct object.
+    Numbers compare as in ptclisp's maps (1 and 1.0 collide: docs/decisions.md)."""
+    cached = getattr(form, "_vkey", None)
+    if cached is not None:
+        return cached
+    key: Any
+    if isinstance(form, RegexForm) or getattr(form, "_unique", False):
+        key = object()
+    elif isinstance(form, (List, Expression)):
+        key = ("seq", tuple(map(_value_key, form)))
+    elif isinstance(form, Dict):
+        key = ("map", frozenset(zip(map(_value_key, form[::2]), map(_value_key, form[1::2]))))
+    elif isinstance(form, Set):
+        key = ("set", frozenset(map(_value_key, form)))
+    elif isinstance(form, (Integer, Float)):
+        key = ("num", form.real)
+    else:
+        key = (type(form).__name__, form)
+    with contextlib.suppress(AttributeError):
+        form._vkey = key
+    return key
 
 
 def _show(form: Any) -> str:

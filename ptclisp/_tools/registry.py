@@ -135,6 +135,11 @@ class Tool:
             if isinstance(hint, type) and issubclass(hint, pydantic.BaseModel):
                 self._model = hint
 
+    def snake_keys(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The argument map with a program's kebab-case keys mapped as ``validate`` maps them:
+        ``customer-id`` → ``customer_id`` when only the snake_case name is a parameter."""
+        return self._snake_keys(args)
+
     def _snake_keys(self, args: dict[str, Any]) -> dict[str, Any]:
         """``customer-id`` → ``customer_id`` when only the snake_case name is a parameter."""
         if self._model is not None:

@@ -26,6 +26,7 @@ import dataclasses
 import functools
 import keyword as _pykeyword
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -117,6 +118,29 @@ class Signature:
             return f"-> {self.returns.render()}"
         args = ", ".join(p.render() for p in self.params)
         return f"({args}) -> {self.returns.render()}"
+
+    @classmethod
+    def from_json_schema(cls, schema: Mapping[str, Any],
+                         returns: Mapping[str, Any] | None = None) -> Signature:
+        """A signature from a JSON Schema of the arguments (an ``object`` schema, as MCP tools
+        and OpenAI functions declare them) and, optionally, one of the return value.
+
+        ``string`` → ``:string``, ``integer`` → ``:int``, ``number`` → ``:float``, ``boolean``
+        → ``:bool``, ``array`` → ``[item]``, ``object`` with ``properties`` → a record (fields
+        not ``required`` are optional), other objects → ``:map``; a ``null`` alternative makes
+        the type optional; anything else (``anyOf`` of several types, no ``type``) → ``:any``.
+        """
+        if not isinstance(schema, Mapping):
+            raise SignatureError(f"a JSON Schema must be an object, got {type(schema).__name__}")
+        spec = _from_schema(schema)
+        params = spec.fields if spec.kind == "record" else ()
+        result = _from_schema(returns) if returns is not None else TypeSpec("any")
+        made = cls(params, result)
+        return cls(params, result, made.render())
+
+    def to_json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the arguments (an ``object``); ``from_json_schema``'s inverse."""
+        return _to_schema(TypeSpec("record", fields=self.params or ()))
 
     def input_model(self) -> type[pydantic.BaseModel]:
         """A pydantic model of the parameters (keys are the names as written)."""
@@ -277,6 +301,69 @@ class _Parser:
             self.take()
             spec = dataclasses.replace(spec, optional=True)
         return spec
+
+
+_SCHEMA_SCALARS = {"string": "string", "integer": "int", "number": "float", "boolean": "bool"}
+
+
+_MAX_SCHEMA_DEPTH = 32
+
+
+def _from_schema(schema: Any, optional: bool = False, depth: int = 0) -> TypeSpec:
+    """One JSON Schema → a ``TypeSpec`` (lenient: what it cannot express becomes ``:any``, and so
+    does anything nested deeper than 32 levels)."""
+    if not isinstance(schema, Mapping) or depth > _MAX_SCHEMA_DEPTH:
+        return TypeSpec("any", optional=True)
+    deeper = depth + 1
+    kind = schema.get("type")
+    alternatives = schema.get("anyOf") or schema.get("oneOf")
+    if kind is None and isinstance(alternatives, list):
+        non_null = [a for a in alternatives if not (isinstance(a, Mapping)
+                                                    and a.get("type") == "null")]
+        if len(non_null) == 1:
+            return _from_schema(non_null[0], optional or len(non_null) < len(alternatives),
+                                deeper)
+        return TypeSpec("any", optional=True)
+    if isinstance(kind, list):
+        non_null_kinds = [k for k in kind if k != "null"]
+        optional = optional or len(non_null_kinds) < len(kind)
+        kind = non_null_kinds[0] if len(non_null_kinds) == 1 else None
+    if kind in _SCHEMA_SCALARS:
+        return TypeSpec(_SCHEMA_SCALARS[kind], optional=optional)  # type: ignore[arg-type]
+    if kind == "array":
+        return TypeSpec("vector", optional=optional,
+                        item=_from_schema(schema.get("items"), False, deeper))
+    if kind == "object" and isinstance(schema.get("properties"), Mapping):
+        required = set(schema.get("required") or ())
+        fields = tuple(Param(str(name), _from_schema(sub, name not in required, deeper))
+                       for name, sub in schema["properties"].items())
+        return TypeSpec("record", optional=optional, fields=fields)
+    if kind == "object":
+        return TypeSpec("map", optional=optional)
+    return TypeSpec("any", optional=optional or kind is None)
+
+
+_SCHEMA_OF_SCALAR = {"string": "string", "int": "integer", "float": "number", "bool": "boolean",
+                     "keyword": "string"}
+
+
+def _to_schema(spec: TypeSpec) -> dict[str, Any]:
+    if spec.kind in _SCHEMA_OF_SCALAR:
+        out: dict[str, Any] = {"type": _SCHEMA_OF_SCALAR[spec.kind]}
+    elif spec.kind == "map":
+        out = {"type": "object"}
+    elif spec.kind == "vector":
+        assert spec.item is not None
+        out = {"type": "array", "items": _to_schema(spec.item)}
+    elif spec.kind == "record":
+        out = {"type": "object",
+               "properties": {f.name: _to_schema(f.type) for f in spec.fields},
+               "required": [f.name for f in spec.fields if not f.optional]}
+    else:
+        return {}
+    if spec.optional:
+        out["type"] = [out["type"], "null"]
+    return out
 
 
 def _error(message: str, column: int) -> SignatureError:

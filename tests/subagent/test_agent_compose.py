@@ -201,35 +201,35 @@ def test_span_tree() -> None:
         return by_id[span.parent.span_id].name if span.parent else "-"
 
     tree = sorted((s.name, parent_name(s)) for s in spans)
+    turn, chat = "ptclisp.turn", "chat scripted"
     assert tree == sorted([
-        ("subagent.run", "-"),
-        ("subagent.turn", "subagent.run"), ("subagent.turn", "subagent.run"),
-        ("subagent.turn", "subagent.run"),
-        ("llm.call", "subagent.turn"), ("llm.call", "subagent.turn"),
-        ("llm.call", "subagent.turn"),
-        ("tool.call", "subagent.turn"),                      # parent → temperature
-        ("subagent.run", "tool.call"),                       # the child run nests in it
-        ("subagent.turn", "subagent.run"), ("llm.call", "subagent.turn"),
-        ("tool.call", "subagent.turn"),                      # child → weather
+        ("invoke_agent planner", "-"),
+        (turn, "invoke_agent planner"), (turn, "invoke_agent planner"),
+        (turn, "invoke_agent planner"),
+        (chat, turn), (chat, turn), (chat, turn),
+        ("execute_tool temperature", turn),                      # parent → temperature
+        ("invoke_agent weather", "execute_tool temperature"),    # the child run nests in it
+        (turn, "invoke_agent weather"), (chat, turn),
+        ("execute_tool weather", turn),                          # child → weather
     ])
-    runs = [s for s in spans if s.name == "subagent.run"]
-    top = next(s for s in runs if s.parent is None)
-    assert top.attributes["subagent.name"] == "planner"
-    assert top.attributes["subagent.status"] == "ok"
-    assert top.attributes["subagent.turns"] == 3
-    assert top.attributes["llm.input_tokens"] == step.usage.input_tokens
-    nested = next(s for s in runs if s.parent is not None)
-    assert nested.attributes["subagent.name"] == "weather"
-    assert nested.attributes["subagent.depth"] == 1
-    tools = {s.attributes["tool.name"]: s for s in spans if s.name == "tool.call"}
+    top = next(s for s in spans if s.name == "invoke_agent planner")
+    assert top.parent is None
+    assert top.attributes["gen_ai.agent.name"] == "planner"
+    assert top.attributes["ptclisp.agent.status"] == "ok"
+    assert top.attributes["ptclisp.agent.turns"] == 3
+    assert top.attributes["gen_ai.usage.input_tokens"] == step.usage.input_tokens
+    nested = next(s for s in spans if s.name == "invoke_agent weather")
+    assert nested.attributes["ptclisp.agent.depth"] == 1
+    tools = {s.attributes["gen_ai.tool.name"]: s for s in spans
+             if s.name.startswith("execute_tool")}
     assert set(tools) == {"temperature", "weather"}
-    assert tools["temperature"].attributes["tool.duration_s"] > 0
-    llm_span = next(s for s in spans if s.name == "llm.call")
-    assert llm_span.attributes["llm.system"] == "scripted"
-    assert llm_span.attributes["llm.output_tokens"] > 0
-    turns = sorted((s.attributes["subagent.turn"], s.attributes.get("subagent.turn.status"),
-                    s.attributes.get("error.code"))
-                   for s in spans if s.name == "subagent.turn" and
-                   by_id[s.parent.span_id].attributes["subagent.name"] == "planner")
+    assert tools["temperature"].end_time > tools["temperature"].start_time
+    llm_span = next(s for s in spans if s.name == chat)
+    assert llm_span.attributes["gen_ai.provider.name"] == "scripted"
+    assert llm_span.attributes["gen_ai.usage.output_tokens"] > 0
+    turns = sorted((s.attributes["ptclisp.turn.number"], s.attributes.get("ptclisp.turn.status"),
+                    s.attributes.get("error.type"))
+                   for s in spans if s.name == turn and
+                   by_id[s.parent.span_id].attributes["gen_ai.agent.name"] == "planner")
     assert turns == [(1, "continue", None), (2, "error", "tool_not_found"),
                      (3, "returned", None)]

@@ -32,7 +32,7 @@ def run_example(name: str) -> str:
                                       '"by": "Ada (manager)"}')]),
         ("agent_orchestrator.py", [('result: {"can_fulfil": false, "short": ["chair"], '
                                     '"total": 818.0}'),
-                                   "      subagent.run inventory", "      subagent.run pricing"]),
+                                   "      invoke_agent inventory", "      invoke_agent pricing"]),
     ],
 )
 def test_example_runs_offline(name: str, expected: list[str]) -> None:

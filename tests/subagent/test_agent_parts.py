@@ -28,7 +28,8 @@ def test_public_api_is_pinned() -> None:
         "LLM", "AnthropicClient", "DepthLimitError", "LLMError", "LLMResponse", "OpenAIClient",
         "ScriptedLLM", "Step", "SubAgent", "SubAgentError",
         "TokenUsage", "ToolCallRecord", "Turn", "Usage", "extract_program", "llm_from_env",
-        "pending_ops", "run",
+        "pending_ops", "run", "PRICES", "Price", "price_for", "register_price", "Done", "Event",
+        "Pending", "Token", "ToolEnd", "ToolStart", "TurnEnd", "TurnStart",
     ])
     for name in subagent.__all__:
         assert getattr(subagent, name) is not None

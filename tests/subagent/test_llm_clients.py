@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from wire_servers import WireServer
 
+from ptclisp import HostInputError
 from ptclisp.runtime import RateLimiter, Retry
 from ptclisp.subagent import (
     AnthropicClient,
@@ -48,7 +49,8 @@ def test_completion_and_usage(fmt: str) -> None:
     else:
         assert request["headers"]["x-api-key"] == "sk-test"
         assert request["headers"]["anthropic-version"] == "2023-06-01"
-        assert body["system"] == "You write programs."
+        assert body["system"] == [{"type": "text", "text": "You write programs.",
+                                   "cache_control": {"type": "ephemeral"}}]
         assert body["messages"] == [{"role": "user", "content": "Count to three."}]
         assert body["max_tokens"] == 4096
 
@@ -195,7 +197,7 @@ def test_scripted_llm_replays_and_records(tmp_path: Path) -> None:
     with pytest.raises(LLMError) as info:
         llm.complete(MESSAGES)
     assert info.value.code == "script_exhausted"
-    with pytest.raises(LLMError):
+    with pytest.raises(HostInputError, match="reply 0 must be a string or a dict"):
         ScriptedLLM([{"text": "no content key"}])
 
 

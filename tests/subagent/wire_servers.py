@@ -4,7 +4,10 @@ wire formats, answering from a script. Used by the LLM-client and agent-loop tes
 A script entry is the reply text, or a dict: ``{"content": str}``, ``{"status": 429,
 "headers": {...}, "text": "..."}`` (an error reply), ``{"delay": s, ...}`` (sleep first),
 ``{"raw": "..."}`` (send this body verbatim), ``{"content": ..., "cut": n}`` (a stream that
-breaks after n events). Requests (path, headers, JSON body) are recorded.
+breaks after n events), ``{"content": ..., "usage_raw": {...}}`` (extra fields in the wire
+usage object, e.g. cached-token counts), ``{"content": ..., "multiline": true}`` (each streamed
+event's JSON spread over several ``data:`` lines, as the SSE format allows).
+Requests (path, headers, JSON body) are recorded.
 Streaming requests (``"stream": true``) get server-sent events in the format's own shape.
 """
 
@@ -41,9 +44,10 @@ class WireServer:
         with self._lock:
             self.script.extend(entries)
 
-    def next_entry(self, body: dict[str, Any], path: str, headers: dict[str, str]) -> Any:
+    def next_entry(self, body: dict[str, Any], path: str, headers: dict[str, str],
+                   peer: Any = None) -> Any:
         with self._lock:
-            self.requests.append({"path": path, "headers": headers, "body": body})
+            self.requests.append({"path": path, "headers": headers, "body": body, "peer": peer})
             if not self.script:
                 return {"status": 500, "text": "script exhausted"}
             return self.script.pop(0)
@@ -77,7 +81,7 @@ def _handler_for(server: WireServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
                 return
             headers = {k.lower(): v for k, v in self.headers.items()}
-            entry = server.next_entry(body, self.path, headers)
+            entry = server.next_entry(body, self.path, headers, self.client_address)
             if isinstance(entry, str):
                 entry = {"content": entry}
             if entry.get("delay"):
@@ -108,7 +112,10 @@ def _handler_for(server: WireServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("content-type", "text/event-stream")
             self.send_header("transfer-encoding", "chunked")
             self.end_headers()
-            for n, line in enumerate(_events(server.fmt, entry, body)):
+            events = _events(server.fmt, entry, body)
+            if entry.get("multiline"):
+                events = map(_multiline, events)
+            for n, line in enumerate(events):
                 if n == entry.get("cut", -1):
                     self.wfile.write(b"ff\r\npartial")  # a chunk that never ends
                     self.wfile.flush()
@@ -139,7 +146,7 @@ def _reply(fmt: str, entry: dict[str, Any], body: dict[str, Any]) -> dict[str, A
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": entry["content"]}}],
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                      "total_tokens": prompt + completion},
+                      "total_tokens": prompt + completion, **entry.get("usage_raw", {})},
         }
     return {
         "id": "msg_test",
@@ -148,8 +155,21 @@ def _reply(fmt: str, entry: dict[str, Any], body: dict[str, Any]) -> dict[str, A
         "model": body.get("model"),
         "content": [{"type": "text", "text": entry["content"]}],
         "stop_reason": "end_turn",
-        "usage": {"input_tokens": prompt, "output_tokens": completion},
+        "usage": {"input_tokens": prompt, "output_tokens": completion,
+                  **entry.get("usage_raw", {})},
     }
+
+
+def _multiline(event: str) -> str:
+    """The same event with its JSON data pretty-printed over several ``data:`` lines."""
+    lines = []
+    for line in event.rstrip("\n").split("\n"):
+        if line.startswith("data: {"):
+            pretty = json.dumps(json.loads(line[6:]), indent=1)
+            lines.extend(f"data: {part}" for part in pretty.split("\n"))
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n\n"
 
 
 def _chunks(text: str, size: int = 7) -> list[str]:
@@ -168,12 +188,13 @@ def _events(fmt: str, entry: dict[str, Any], body: dict[str, Any]) -> Iterator[s
                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
         yield f"data: {json.dumps(done)}\n\n"
         usage = {"object": "chat.completion.chunk", "model": model, "choices": [],
-                 "usage": {"prompt_tokens": prompt, "completion_tokens": completion}}
+                 "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                           **entry.get("usage_raw", {})}}
         yield f"data: {json.dumps(usage)}\n\n"
         yield "data: [DONE]\n\n"
         return
     start = {"type": "message_start", "message": {"model": model, "usage": {
-        "input_tokens": prompt, "output_tokens": 1}}}
+        "input_tokens": prompt, "output_tokens": 1, **entry.get("usage_raw", {})}}}
     yield f"event: message_start\ndata: {json.dumps(start)}\n\n"
     yield ('event: content_block_start\ndata: {"type": "content_block_start", "index": 0, '
            '"content_block": {"type": "text", "text": ""}}\n\n')
