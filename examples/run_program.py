@@ -44,6 +44,11 @@ def main() -> None:
     print(f"error:  {error.code} at {error.line}:{error.column}: {error.message}")
     print(f"hint:   {error.hint}")
 
+    # Parse once, run many: the same program over other data, without reading it again.
+    total = ptclisp.compile("(reduce + (map :amount (tool/orders {})))")
+    for batch in ([{"amount": 2}, {"amount": 3}], [{"amount": 10}]):
+        print("total: ", total.run(tools={"orders": lambda args, b=batch: b}).value)
+
     # Limits hold: an infinite loop ends with step_limit, never hangs the host.
     looping = ptclisp.run("(loop [i 0] (recur (inc i)))", limits=ptclisp.Limits(max_steps=10_000))
     print("loop:  ", looping.error.code if looping.error else looping.status)

@@ -25,6 +25,7 @@ from ._errors import (
 )
 from ._limits import CancelToken, Limits
 from ._preview import AwaitUse, Definition, Preview, ToolUse, preview
+from ._program import CompiledProgram, compile
 from ._reader.reader import read_string
 from ._result import Result, ToolCall
 from ._run import run
@@ -38,6 +39,7 @@ __all__ = [
     "AwaitUse",
     "CancelToken",
     "Char",
+    "CompiledProgram",
     "Definition",
     "EvalError",
     "HostInputError",
@@ -65,6 +67,7 @@ __all__ = [
     "ToolRegistry",
     "ToolUse",
     "Vector",
+    "compile",
     "deserialize",
     "error_from_dict",
     "from_python",

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._analyzer.ast import Program
 from ._compiler.context import FailSignal, Namespace, ParallelMap, ReturnSignal, sequential_map
-from ._errors import EvalError, InternalError, LimitExceeded, PtclispError
+from ._errors import EvalError, InternalError, LimitExceeded, PtclispError, ReadError
 from ._limits import CancelToken, Limits, Meter, use_meter
 from ._result import Result
 from ._values.types import Char, Keyword, LazySeq, List, Map, Vector, from_python
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 _ATOMS = frozenset({int, float, str, bool, type(None), Keyword, Char})
 
-__all__ = ["Completion", "execute", "load", "realize", "run"]
+__all__ = ["Completion", "Reusable", "execute", "load", "realize", "run", "run_loaded"]
 
 _DEFAULT_LIMITS = Limits()
 _CACHE_SIZE = 256
@@ -84,6 +84,9 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
     program text too large for the memory budget is refused before it is read) and the clock is
     checked as the forms are analyzed.
     """
+    if not isinstance(source, str):  # before hashing it: a list would be an internal error
+        raise ReadError(f"source must be text, not {type(source).__name__}",
+                        hint="pass the program as one string of ptclisp source")
     if meter is not None:
         charge_source(meter, source)
     key = (source, frozenset(known_globals))
@@ -163,6 +166,7 @@ def execute(
     namespace: Namespace | None = None,
     output: list[str] | None = None,
     parallel_map: ParallelMap | None = None,
+    code: Callable[[], Any] | None = None,
 ) -> Completion:
     """Evaluate an analyzed ``program``.
 
@@ -174,11 +178,14 @@ def execute(
     - ``output``: printed text is appended here as it happens (so it survives an error).
     - ``parallel_map(fn, items, max_concurrency) -> list`` runs ``pmap``/``pcalls``.
 
+    - ``code``: ``program`` already compiled against ``namespace`` (``compile_program``), for
+      re-running it in that namespace (``CompiledProgram`` does, with a cleared namespace).
+
     Raises ``PtclispError`` for program errors and limit breaches, and lets ``Suspend`` (and any
     other ``BaseException``) through untouched.
     """
     depth = meter.limits.max_depth
-    args = (program, host, data, meter, namespace, output, parallel_map)
+    args = (program, host, data, meter, namespace, output, parallel_map, code)
     if depth <= _IN_THREAD_DEPTH:
         _ensure_recursion_limit(_SAFE_FRAMES)
         return _execute(*args)
@@ -193,15 +200,19 @@ def _execute(
     namespace: Namespace | None,
     output: list[str] | None,
     parallel_map: ParallelMap | None,
+    code: Callable[[], Any] | None = None,
 ) -> Completion:
-    from ._compiler.compiler import compile_program
-
     ns = namespace if namespace is not None else Namespace()
     ctx = ns.context
     ctx.meter, ctx.host, ctx.data = meter, host, data
     ctx.output = output if output is not None else []
     ctx.parallel_map = parallel_map or sequential_map
-    code = compile_program(program, ns)
+    ctx.form_hook = getattr(host, "form_hook", None)  # a ToolHost marks forms for checkpoints
+    ctx.first_form = getattr(host, "first_form", 0)
+    if code is None:
+        from ._compiler.compiler import compile_program
+
+        code = compile_program(program, ns)
     # Without lazy seqs made in this run, or inherited through a namespace, the value is final.
     lazy_before = LazySeq.created
     with use_meter(meter):
@@ -334,25 +345,92 @@ def run(
     ``CancelToken``; cancelling it (from any thread) ends the run at its next meter check with
     ``LimitExceeded`` code ``cancelled``.
     """
+    return run_loaded(source, None, tools=tools, data=data, limits=limits, host=host,
+                      parallel_map=parallel_map, cancel=cancel)
+
+
+class Reusable:
+    """Where a ``CompiledProgram`` keeps compiled code between runs: ``take`` a namespace and
+    the program compiled against it (compiling when none is free), ``give`` it back cleared."""
+
+    def __init__(self, program: Program, *, keep_first: bool = True) -> None:
+        self.program = program
+        self._free: list[tuple[Namespace, Callable[[], Any]]] = []
+        self._keep = keep_first
+        """Keep the code of the next run given back. ``run`` keeps none of a text's first
+        run: most texts an agent sends run once, and holding their code costs more (memory,
+        garbage-collector work) than compiling the few that run again."""
+
+    def take(self) -> tuple[Namespace, Callable[[], Any]]:
+        try:
+            return self._free.pop()  # atomic: concurrent runs never share a namespace
+        except IndexError:
+            from ._compiler.compiler import compile_program
+
+            ns = Namespace()
+            return ns, compile_program(self.program, ns)
+
+    def give(self, ns: Namespace, code: Callable[[], Any]) -> None:
+        if not self._keep:
+            self._keep = True
+            return
+        ns.clear()  # nothing of one run is visible to the next
+        ns.history.clear()
+        ctx = ns.context
+        ctx.meter, ctx.host, ctx.data, ctx.output = None, None, {}, []
+        ctx.form_hook, ctx.first_form = None, 0
+        if len(self._free) < 4:
+            self._free.append((ns, code))
+
+
+def run_loaded(
+    source: str,
+    program: Program | None,
+    *,
+    tools: Mapping[str, Callable[..., Any] | Tool] | None = None,
+    data: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
+    host: ToolHost | None = None,
+    parallel_map: ParallelMap | None = None,
+    reusable: Reusable | None = None,
+    checkpoint: dict[str, Any] | None = None,
+    cancel: CancelToken | None = None,
+) -> Result | PendingStep:
+    """``run`` of ``source``, analyzed already when ``program`` is given, on code compiled by
+    an earlier run of the program (``reusable``; looked up for a ``source`` it loads) in a
+    cleared namespace. ``checkpoint``: the namespace, meter and output to resume from (the
+    host skips the forms before it; ``_async.checkpoint``)."""
     from ._host_input import check_data, check_limits, check_tools
 
     started = time.perf_counter()
     tools, data = check_tools(tools), check_data(data)
     limits = check_limits(limits) or _DEFAULT_LIMITS
     if host is None:
-        from ._tools.host import ToolHost
-
-        host = ToolHost(tools)
+        host = _tool_host()(tools)
     meter = Meter(limits, cancel=cancel)
     output: list[str] = []
     status: str = "error"
     value: Any = None
     returned = False
     error: PtclispError | None = None
+    reused = None
     try:
-        program = load(source, meter=meter)
+        if program is None:
+            program = load(source, meter=meter)
+            reusable = _reusable_for(program)
+        else:
+            charge_source(meter, source)
+        if reusable is not None:
+            reused = reusable.take()
+        if checkpoint is not None and reused is not None:
+            from ._async.checkpoint import restore
+
+            meter = restore(checkpoint, program, limits, reused[0], host.journal, cancel)
+            output.append(checkpoint["output"])
         completion = execute(program, host=host, data=_convert_data(data), meter=meter,
-                             output=output, parallel_map=parallel_map)
+                             output=output, parallel_map=parallel_map,
+                             namespace=reused[0] if reused else None,
+                             code=reused[1] if reused else None)
         status, value, returned = completion.status, completion.value, completion.returned
     except PtclispError as exc:
         error = exc
@@ -362,12 +440,18 @@ def run(
         from ._tools.host import Suspend
 
         if isinstance(exc, Suspend):
+            from ._async.checkpoint import make_checkpoint
             from ._async.resume import pending_step  # lead's decision: run() may return a step
 
+            marked = make_checkpoint(program, getattr(host, "mark", None), output,
+                                     host.journal) if program is not None else None
             return pending_step(source, data=data, limits=limits, host=host,
-                                steps=meter.steps, output="".join(output))
+                                steps=meter.steps, output="".join(output), checkpoint=marked)
         else:
             error = _unexpected(exc)
+    finally:
+        if reused is not None and reusable is not None:
+            reusable.give(*reused)
     return Result(
         status=status,  # type: ignore[arg-type]
         value=value,
@@ -379,6 +463,35 @@ def run(
         duration_s=time.perf_counter() - started,
         error=error,
     )
+
+
+def _reusable_for(program: Program) -> Reusable:
+    """The compiled code kept for a loaded program (as long as the program is cached)."""
+    found = _reusables.get(id(program))
+    if found is not None and found.program is program:
+        return found
+    if len(_reusables) >= _REUSABLES:
+        _reusables.clear()
+    made = _reusables[id(program)] = Reusable(program, keep_first=False)
+    return made
+
+
+_REUSABLES = 64
+_reusables: dict[int, Reusable] = {}
+"""id(program) → its ``Reusable`` (which holds the program: the id is not reused meanwhile)."""
+
+
+def _tool_host() -> type[ToolHost]:
+    """``ToolHost``, imported once (a function-level import costs ~1 us per run)."""
+    global _TOOL_HOST
+    if _TOOL_HOST is None:
+        from ._tools.host import ToolHost
+
+        _TOOL_HOST = ToolHost
+    return _TOOL_HOST
+
+
+_TOOL_HOST: type[ToolHost] | None = None
 
 
 def _convert_data(data: Mapping[str, Any] | None) -> Mapping[str, Any]:

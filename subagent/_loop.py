@@ -99,6 +99,7 @@ class Loop:
 
     def resume(self, pending: PendingStep, op_id: str, result: Any, error: Any) -> Outcome:
         started = time.perf_counter()
+        self.state.restore_system_prompt(self._system_prompt())
         with self._run_span(resumed=True) as span:
             turn = self.state.open_turn
             if turn is None:
@@ -252,7 +253,7 @@ class Loop:
                        gen_ai__usage__output_tokens=usage.output_tokens)
         if isinstance(outcome, PendingStep):
             set_attributes(span, ptclisp__agent__status="pending")
-            outcome.host_state = self.state.to_host_state()
+            outcome.host_state = self.state.to_host_state(self._system_prompt())
             return outcome
         outcome.duration_s = self.state.elapsed_s
         set_attributes(span, ptclisp__agent__status=outcome.status)

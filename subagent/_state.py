@@ -5,6 +5,7 @@ suspended, so a run can stop in one process and go on in another.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any
 
 from ptclisp.host import decode_value, encode_value
@@ -45,9 +46,33 @@ class RunState:
     finished_children: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     """Subagents that finished inside an async tool call: our op id → ``{"value"}|{"error"}``."""
 
-    def to_host_state(self) -> dict[str, Any]:
+    def to_host_state(self, system_prompt: str | None = None) -> dict[str, Any]:
+        """The state as plain data. The system prompt (~20 KB, the same for every run of the
+        agent) is stored as its SHA-256 when it is ``system_prompt``, the one the agent builds
+        (``restore_system_prompt`` puts it back): a nested subagent level then adds its turns
+        and journal, not another copy of the prompt."""
         body = dataclasses.asdict(self)
+        messages = body["messages"]
+        if system_prompt is not None and messages and \
+                messages[0] == {"role": "system", "content": system_prompt}:
+            body["messages"] = [{"role": "system", "content_sha256": _sha256(system_prompt)},
+                                *messages[1:]]
         return {STATE_KEY: {"version": _VERSION, **body}}
+
+    def restore_system_prompt(self, system_prompt: str) -> None:
+        """Put back a system prompt stored by its hash; the agent must build the same one."""
+        from ._errors import SubAgentError
+
+        first = self.messages[0] if self.messages else {}
+        if "content_sha256" not in first:
+            return
+        if first["content_sha256"] != _sha256(system_prompt):
+            raise SubAgentError(
+                f"agent {self.agent}'s system prompt changed since this step was saved",
+                code="pending_error",
+                hint="resume with the agent definition (tools, signature, instructions) that "
+                "made the step")
+        self.messages[0] = {"role": "system", "content": system_prompt}
 
     @classmethod
     def from_host_state(cls, host_state: dict[str, Any]) -> RunState:
@@ -99,3 +124,7 @@ class RunState:
             llm_duration_s=self.llm_s,
             run_duration_s=self.run_s,
         )
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

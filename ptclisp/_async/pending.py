@@ -18,6 +18,7 @@ never a wrong result.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import hmac
@@ -29,6 +30,8 @@ import msgpack
 
 from .._limits import Limits
 from .._values import codec as _codec
+from .._values.types import bulk
+from .checkpoint import decode_checkpoint, encode_checkpoint
 from .journal import Journal, PendingError
 
 __all__ = [
@@ -71,6 +74,9 @@ class PendingStep:
     """An optional immediate answer for the caller while the ops run (a ptclisp value)."""
     step_id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
     program_hash: str = ""
+    checkpoint: dict[str, Any] | None = None
+    """The state at the start of the top-level form the run suspended in, so a resume skips
+    the forms before it (``_async.checkpoint``); None: a resume replays from the top."""
     version: int = FORMAT_VERSION
 
     status: Literal["pending"] = dataclasses.field(default="pending", init=False)
@@ -103,6 +109,7 @@ class PendingStep:
             "steps_spent": self.steps_spent,
             "host_state": self.host_state,
             "response": _codec.encode(self.response),
+            "checkpoint": encode_checkpoint(self.checkpoint),
         }
 
     @classmethod
@@ -124,6 +131,7 @@ class PendingStep:
                 step_id=_typed(body["step_id"], str),
                 program_hash=_typed(body["program_hash"], str),
                 version=_typed(body["version"], int),
+                checkpoint=decode_checkpoint(body.get("checkpoint")),
             )
         except PendingError:
             raise
@@ -132,6 +140,10 @@ class PendingStep:
 
 
 # ---------------------------------------------------------------- bytes
+
+
+_BULK_BYTES = 1 << 16
+"""Bodies at least this big are decoded with the garbage collector paused (``bulk``)."""
 
 
 def serialize(step: PendingStep, *, key: bytes | None = None) -> bytes:
@@ -173,14 +185,15 @@ def deserialize(
         )
     body = blob[_HEADER.size :]
     _check_digest(version, kind, body, digest, key)
-    try:
-        data = msgpack.unpackb(body, raw=False, strict_map_key=False,
-                              unicode_errors="surrogatepass")
-    except Exception as exc:  # msgpack raises several types for bad input
-        raise _corrupt(f"undecodable pending step body: {exc}") from None
-    if not isinstance(data, dict) or data.get("version") != version:
-        raise _corrupt("pending step body does not match its header")
-    step = PendingStep.from_dict(data)
+    with bulk if len(body) >= _BULK_BYTES else contextlib.nullcontext():
+        try:
+            data = msgpack.unpackb(body, raw=False, strict_map_key=False,
+                                   unicode_errors="surrogatepass")
+        except Exception as exc:  # msgpack raises several types for bad input
+            raise _corrupt(f"undecodable pending step body: {exc}") from None
+        if not isinstance(data, dict) or data.get("version") != version:
+            raise _corrupt("pending step body does not match its header")
+        step = PendingStep.from_dict(data)
     if step.program_hash != program_hash(step.source):
         raise PendingError(
             "the pending step's program does not match its recorded hash",

@@ -87,10 +87,14 @@ def resume(
     journal = _journal_copy(pending.journal)
     journal.op_results[op_id] = _outcome(op_id, result, error)
     host = ToolHost(tools, journal=journal, step_id=pending.step_id, host_state=pending.host_state)
+    checkpoint = pending.checkpoint
+    if checkpoint is not None:  # skip the top-level forms that finished before the suspension
+        host.skip_replayed(checkpoint["calls"], checkpoint["awaits"])
+        host.first_form = checkpoint["form"]
     pending._resumed = op_id  # type: ignore[attr-defined]
     return _execute(
         pending.source, tools=tools, data=pending.data, limits=pending.limits, host=host,
-        cancel=cancel,
+        checkpoint=checkpoint, cancel=cancel,
     )
 
 
@@ -102,6 +106,7 @@ def pending_step(
     host: ToolHost,
     steps: int,
     output: str,
+    checkpoint: dict[str, Any] | None = None,
 ) -> PendingStep:
     """The ``PendingStep`` of a run that just raised ``Suspend`` (called by ``_run``)."""
     kwargs: dict[str, Any] = {}
@@ -116,6 +121,7 @@ def pending_step(
         output=output,
         steps_spent=steps,
         host_state=host.host_state,
+        checkpoint=checkpoint,
         **kwargs,
     )
 
@@ -127,11 +133,13 @@ def _execute(
     data: Mapping[str, Any] | None,
     limits: Limits | None,
     host: ToolHost,
+    checkpoint: dict[str, Any] | None = None,
     cancel: CancelToken | None = None,
 ) -> Result | PendingStep:
-    from .._run import run
+    from .._run import run_loaded
 
-    outcome = run(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
+    outcome = run_loaded(source, None, tools=tools, data=data, limits=limits, host=host,
+                         checkpoint=checkpoint, cancel=cancel)
     if isinstance(outcome, Result) and host.replaying:  # ended before reaching its await
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")

@@ -51,12 +51,20 @@ def compile_program(program: A.Program, ns: Namespace, *,
     compiler = Compiler(ns, source_fns=source_fns)
     forms = [compiler.compile(f) for f in program.forms]
     pad = [None] * max(program.nslots - 1, 0)
+    ctx = compiler.ctx
 
     def run() -> Any:
         frame: list[Any] = [(), *pad]
         value = None
-        for form in forms:
-            value = form(frame)
+        hook, first = ctx.form_hook, ctx.first_form
+        if hook is None and not first:
+            for form in forms:
+                value = form(frame)
+            return value
+        for index in range(first, len(forms)):
+            if hook is not None:
+                hook(index, ns, ctx)
+            value = forms[index](frame)
         return value
 
     return run

@@ -49,9 +49,14 @@ def sequential_map(fn: Callable[[Any], Any], items: list[Any], max_concurrency: 
 class RunContext:
     """Mutable per-run state; ``execute`` points it at the current run before evaluating."""
 
-    __slots__ = ("data", "history", "host", "meter", "output", "parallel_map")
+    __slots__ = ("data", "first_form", "form_hook", "history", "host", "meter", "output",
+                 "parallel_map")
 
     def __init__(self) -> None:
+        self.first_form = 0
+        """The top-level form the run starts at (a resume from a checkpoint skips the others)."""
+        self.form_hook: Callable[[int, Any, RunContext], None] | None = None
+        """Called as each top-level form starts (index, namespace, context): checkpoints."""
         self.meter: Meter | None = None
         self.host: Any = None
         self.data: Mapping[str, Any] = {}

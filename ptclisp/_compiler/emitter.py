@@ -113,6 +113,8 @@ class Emitter:
         nparams = self.fn.arities[0].nparams
         if kind == "fn":
             lines = self._fn_lines(body)
+        elif kind == "hot":  # a closure's stand-in: its own value stays the named fn's c0
+            lines = self._fn_lines(body, named=False)
         elif kind == "fold" and nparams == 2:
             lines = self._fold_lines(body)
         elif kind in ("keep", "each", "find") and nparams == 1:
@@ -125,9 +127,10 @@ class Emitter:
         last = len(self.fn.captures) + (1 if self.fn.named else 0)
         captured = ", ".join(f"c{i}" for i in range(first, last))
         head = [f"def factory(ctx, ns{consts}{sites}):", f"    def make({captured}):"]
-        return "\n".join(head + lines + [f"        return {kind}", "    return make"]) + "\n"
+        made = "fn" if kind == "hot" else kind
+        return "\n".join(head + lines + [f"        return {made}", "    return make"]) + "\n"
 
-    def _fn_lines(self, body: Code) -> list[str]:
+    def _fn_lines(self, body: Code, named: bool = True) -> list[str]:
         params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
         lines = [
             f"        def fn({params}):",
@@ -143,7 +146,7 @@ class Emitter:
             "            m.depth -= 1",
             "            return r",
         ]
-        return [*lines, "        c0 = fn"] if self.fn.named else lines
+        return [*lines, "        c0 = fn"] if named and self.fn.named else lines
 
     @staticmethod
     def _fold_lines(body: Code) -> list[str]:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 from .._analyzer import ast as A
 from .._errors import EvalError
 from .._values.types import List
+from . import source as _source
 from .rt import RECUR
-from .source import compile_source_fn, kernel_source
+from .source import compile_source_fn, hot_source, kernel_source
 
 if TYPE_CHECKING:
     from .._limits import Meter
@@ -67,15 +68,23 @@ def _single_arity_factory(captures: list[Ev], node: A.Fn, expects: str, compiler
     body, ctx, nparams = compiler.compile(arity.body), compiler.ctx, arity.nparams
     prologue = [(b.slot, compiler.compile(b.expr)) for b in arity.prologue]
     pad = [None] * (arity.nslots - 1 - nparams)
+    hot = hot_source(compiler, node)
     if nparams == 1 and not prologue:
-        return _one_param_factory(captures, node, compiler, body, pad)
+        return _one_param_factory(captures, node, compiler, body, pad, hot)
 
     def factory(f: list[Any]) -> Any:
         captured = [None, *[e(f) for e in captures]] if named else [e(f) for e in captures]
+        state: list[Any] = [None, _source.HOT_CALLS if hot is not None else -1]
 
         def fn(*args: Any) -> Any:
             if len(args) != nparams:
                 raise _arity_error(name, len(args), expects)
+            stand_in = state[0]
+            if stand_in is not None:
+                return stand_in(*args)
+            calls = state[1] = state[1] - 1
+            if calls == 0 and hot is not None:
+                state[0] = hot(captured)
             meter: Meter = ctx.meter  # type: ignore[assignment]  # set while a run is on
             meter.fuel -= 1
             if meter.fuel < 0:
@@ -104,15 +113,23 @@ def _single_arity_factory(captures: list[Ev], node: A.Fn, expects: str, compiler
 
 
 def _one_param_factory(captures: list[Ev], node: A.Fn, compiler: Compiler, body: Ev,
-                       pad: list[None]) -> Ev:
+                       pad: list[None], hot: Callable[[list[Any]], Any] | None) -> Ev:
     """The most common function shape (``#(...)``, ``(fn [x] ...)``) with a fixed signature:
-    Python checks the argument count (a wrong count becomes ``arity_error`` at the call site)."""
+    Python checks the argument count (a wrong count becomes ``arity_error`` at the call site).
+    Both single-arity shapes hand their calls to a source fn once hot (``hot_source``)."""
     named, ctx = node.named, compiler.ctx
 
     def factory(f: list[Any]) -> Any:
         captured = [None, *[e(f) for e in captures]] if named else [e(f) for e in captures]
+        state: list[Any] = [None, _source.HOT_CALLS if hot is not None else -1]
 
         def fn(x: Any) -> Any:
+            stand_in = state[0]
+            if stand_in is not None:
+                return stand_in(x)
+            calls = state[1] = state[1] - 1
+            if calls == 0 and hot is not None:
+                state[0] = hot(captured)
             meter: Meter = ctx.meter  # type: ignore[assignment]  # set while a run is on
             meter.fuel -= 1
             if meter.fuel < 0:

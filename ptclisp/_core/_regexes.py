@@ -69,8 +69,40 @@ def re_seq(rx: Any, s: Any) -> Any:
 # ---------------------------------------------------------------- replace
 
 
+_Parts = tuple[tuple[bool, Any], ...]
+_TEMPLATES: dict[tuple[str, str], tuple[_Parts, str | None]] = {}
+"""Parsed replacement templates by (regex source, template) — a Regex is its source — with the
+text of a template without group references: a loop replacing in every word parses its
+template once, not per call (only templates that parsed are kept)."""
+
+
+def _template(rx: Regex, template: str) -> tuple[_Parts, str | None]:
+    key = (rx.source, template)
+    found = _TEMPLATES.get(key)
+    if found is None:
+        parts = _parse_template(rx, template)
+        literal = None if any(is_group for is_group, _ in parts) else "".join(
+            p for _, p in parts)
+        if len(_TEMPLATES) >= 512:
+            _TEMPLATES.clear()
+        found = _TEMPLATES[key] = (parts, literal)
+    return found
+
+
 def _java_replacement(rx: Regex, template: str) -> Callable[[Any], str]:
     """A Java Matcher replacement string ($1, ${name}, \\$ escapes) as a match → text function."""
+    return _expander(_template(rx, template)[0])
+
+
+def _expander(parts: _Parts) -> Callable[[Any], str]:
+    def expand(m: Any) -> str:
+        return "".join((m.group(p) or "") if is_group else p for is_group, p in parts)
+
+    return expand
+
+
+def _parse_template(rx: Regex, template: str) -> _Parts:
+    """``(is_group, literal text or group reference)`` parts of a Java replacement string."""
     parts: list[tuple[bool, Any]] = []  # (is_group, literal text or group reference)
     literal: list[str] = []
     groups = rx.pattern.groups
@@ -112,11 +144,7 @@ def _java_replacement(rx: Regex, template: str) -> Callable[[Any], str]:
         parts.append((True, ref))
     if literal:
         parts.append((False, "".join(literal)))
-
-    def expand(m: Any) -> str:
-        return "".join((m.group(p) or "") if is_group else p for is_group, p in parts)
-
-    return expand
+    return tuple(parts)
 
 
 def _charged(repl: Callable[[Any], str]) -> Callable[[Any], str]:
@@ -147,7 +175,10 @@ def _replace(fname: str, s: Any, match: Any, replacement: Any, count: int) -> st
     if tm is not Regex:
         type_error(f"{fname}: match must be a string, character or regex, got {type_name(match)}")
     if type(replacement) is str:
-        repl = _java_replacement(match, replacement)
+        parts, literal = _template(match, replacement)
+        if literal is not None:  # no group reference: the engine substitutes it
+            return charge_str(_regex.sub_literal(match, literal, s, count))
+        repl = _expander(parts)
     elif callable(replacement) and type(replacement) is not Char:
         def repl(m: Any) -> str:
             return str_of(replacement(_groups(m)))

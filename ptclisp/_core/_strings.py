@@ -13,7 +13,7 @@ from typing import Any
 
 from .._errors import EvalError
 from .._limits import SLOT_BYTES, current_meter
-from .._values.types import Char, Keyword, Regex, Symbol, Vector
+from .._values.types import Char, Keyword, Regex, Symbol, Vector, keyword_of_str
 from ._registry import builtin
 from ._support import char, invalid_args, items, to_int_index, type_error, type_name
 from ._text import JAVA_WHITESPACE, as_str, charge_str, joined, printer, str_of
@@ -110,7 +110,7 @@ def keyword(*args: Any) -> Any:
     if t is Keyword:
         return x
     if t is str:
-        return Keyword.parse(x) if x else Keyword("")
+        return keyword_of_str(x)  # Keyword.parse, cached: the same keyword
     if t is Symbol:
         return Keyword(x.name, x.ns)
     return None

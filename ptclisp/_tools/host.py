@@ -24,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import dataclasses
 import difflib
+import functools
 import inspect
 import threading
 import time
@@ -83,15 +85,45 @@ class ToolHost:
         self.awaiting: tuple[str, ...] = ()
         """The op ids of the last ``Suspend``."""
         self._lock = threading.Lock()
-        self._replay: dict[tuple[str, bytes], collections.deque[int]] = collections.defaultdict(
-            collections.deque
-        )
-        for index, entry in enumerate(self.journal.calls):
-            self._replay[_key(entry["tool"], entry["args"])].append(index)
+        self._replay: dict[tuple[str, bytes], collections.deque[int]] | None = None
+        """Journal indexes by (tool, packed args), built at the first replayed call."""
+        self._skipped = 0
+        """Journal entries counted as replayed by a checkpoint (``skip_replayed``)."""
         self._unreplayed = len(self.journal.calls)
         self._awaits = 0
         self._replaying = bool(self.journal.calls or self.journal.awaits_done)
         self._live_since = time.monotonic()
+        self.first_form = 0
+        """The top-level form the run starts at (set when resuming from a checkpoint)."""
+        self.mark: tuple[Any, ...] | None = None
+        """The state at the start of the latest top-level form (``mark_form``)."""
+        self.form_hook: Callable[[int, Any, Any], None] | None = (
+            self.mark_form if self._replaying or _has_async(self.tools) else None)
+        """Set when the run may suspend: marks each top-level form for a checkpoint."""
+
+    # ------------------------------------------------------------ checkpoints
+
+    def mark_form(self, index: int, ns: dict[str, Any], ctx: Any) -> None:
+        """Top-level form ``index`` starts: remember what a resume would restore to skip the
+        forms before it (see ``_async.checkpoint``)."""
+        meter = ctx.meter
+        self.mark = (index, dict(ns), meter.steps, meter.memory, meter.tool_calls,
+                     meter.output, len(ctx.output), len(self.journal.calls) - self._unreplayed,
+                     self._awaits)
+
+    def skip_replayed(self, calls: int, awaits: int) -> None:
+        """Count the first ``calls`` journaled calls and ``awaits`` awaits as replayed (a
+        resume from a checkpoint does not run the forms that made them), recording them."""
+        if self._replay is not None or self._skipped or calls > self._unreplayed:
+            raise diverged("the checkpoint does not match the journal")
+        self._skipped = calls
+        for entry in self.journal.calls[:calls]:
+            self.calls.append(_ReplayedCall(
+                name=entry["tool"], args=entry["args"],
+                result=functools.partial(self._call_result, entry), error=entry["error"],
+                duration_s=entry.get("duration_s", 0.0), op_id=entry["op_id"]))
+        self._unreplayed -= calls
+        self._awaits = awaits
 
     # ------------------------------------------------------------ tool calls
 
@@ -101,6 +133,8 @@ class ToolHost:
         host_args = _host_args(name, args)
         if self._unreplayed:  # a resumed run: answer from the journal if it is there
             with self._lock:
+                if self._replay is None:
+                    self._replay = self._replay_index()
                 queue = self._replay.get(_key(name, host_args))
                 index = queue.popleft() if queue else None
                 if index is not None:
@@ -113,6 +147,15 @@ class ToolHost:
         with self._lock:
             self.journal.calls.append(entry)
         return self._answer(entry)
+
+    def _replay_index(self) -> dict[tuple[str, bytes], collections.deque[int]]:
+        """Journal indexes of the calls still to replay, by (tool, packed arguments)."""
+        index: dict[tuple[str, bytes], collections.deque[int]] = collections.defaultdict(
+            collections.deque)
+        for i in range(self._skipped, len(self.journal.calls)):
+            entry = self.journal.calls[i]
+            index[_key(entry["tool"], entry["args"])].append(i)
+        return index
 
     def _execute(self, name: str, host_args: dict[str, Any]) -> dict[str, Any]:
         """Run a tool for real (once per journal): returns the journal entry."""
@@ -207,10 +250,11 @@ class ToolHost:
 
     def _answer(self, entry: dict[str, Any]) -> Any:
         """A journal entry → what the program sees (recorded in ``calls`` as it goes)."""
-        call = ToolCall(
+        record = ToolCall if "raw" in entry else _ReplayedCall  # converts its result when read
+        call = record(
             name=entry["tool"],
             args=entry["args"],
-            result=self._call_result(entry),
+            result=entry["raw"] if "raw" in entry else functools.partial(self._call_result, entry),
             error=entry["error"],
             duration_s=entry.get("duration_s", 0.0),
             op_id=entry["op_id"],
@@ -315,6 +359,44 @@ class ToolHost:
     def pending_ops(self) -> dict[str, dict[str, Any]]:
         """``{op_id: {"tool", "args"}}`` of started ops without a delivered result."""
         return self.journal.pending_ops()
+
+
+class _ReplayedCall(ToolCall):
+    """The record of a call answered from the journal: its ``result`` (host data converted
+    back from the journaled value — 10,000 records take milliseconds) is converted when first
+    read, not on every resume; constructed with ``result`` = the converting function."""
+
+    @property
+    def result(self) -> Any:
+        convert = self.__dict__.get("_convert")
+        if convert is not None:
+            self.__dict__["_result"] = convert()
+            del self.__dict__["_convert"]
+        return self.__dict__.get("_result")
+
+    @result.setter
+    def result(self, value: Any) -> None:
+        if isinstance(value, functools.partial):  # from _answer: convert on demand
+            self.__dict__["_convert"] = value
+        else:
+            self.__dict__.pop("_convert", None)
+            self.__dict__["_result"] = value
+
+    def plain(self) -> ToolCall:
+        return ToolCall(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ToolCall) and self.plain() == (
+            other.plain() if isinstance(other, _ReplayedCall) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # as the dataclass's
+
+    def __reduce__(self) -> Any:  # crosses processes as a plain record
+        return self.plain().__reduce__()
+
+
+def _has_async(tools: Mapping[str, Any]) -> bool:
+    return any(isinstance(t, Tool) and t.is_async for t in tools.values())
 
 
 def diverged(message: str) -> PendingError:

@@ -144,7 +144,14 @@ class Signature:
 
     def input_model(self) -> type[pydantic.BaseModel]:
         """A pydantic model of the parameters (keys are the names as written)."""
-        return _input_model(self)
+        hit = _MODEL_OF_ID.get(id(self))
+        if hit is not None and hit[0] is self:  # no recursive hash of the signature per call
+            return hit[1]
+        model = _input_model(self)
+        if len(_MODEL_OF_ID) >= 512:
+            _MODEL_OF_ID.clear()
+        _MODEL_OF_ID[id(self)] = (self, model)
+        return model
 
     def output_model(self) -> type[pydantic.RootModel[Any]]:
         """A pydantic root model of the return type."""
@@ -160,6 +167,11 @@ class Signature:
                 f"arguments must be a map, got {_describe(args)}",
                 hint=f"pass a map of arguments matching {self.render()}",
             )
+        simple = _simple_params(self)
+        if simple is not None:
+            passed = _passed_as_is(simple, args)
+            if passed is not None:
+                return passed
         model = self.input_model()
         try:
             checked = model.model_validate(_checkable(args))
@@ -463,6 +475,47 @@ def _py_name(name: str, index: int) -> str:
 
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[\W_]+", name) if part)
+
+
+_SIMPLE_TYPES: dict[str, type] = {"string": str, "int": int, "float": float, "bool": bool}
+_Simple = tuple[tuple[str, type, bool], ...]
+_SIMPLE_OF_ID: dict[int, tuple[Signature, _Simple | None]] = {}
+
+
+def _simple_params(sig: Signature) -> _Simple | None:
+    """``(name, Python type, optional)`` per parameter when every parameter is a string, int,
+    float or bool (the common tool), else None; cached by the signature's identity."""
+    hit = _SIMPLE_OF_ID.get(id(sig))
+    if hit is not None and hit[0] is sig:
+        return hit[1]
+    simple: _Simple | None = None
+    if sig.params is not None and all(p.type.kind in _SIMPLE_TYPES for p in sig.params):
+        simple = tuple((p.name, _SIMPLE_TYPES[p.type.kind], p.optional) for p in sig.params)
+    if len(_SIMPLE_OF_ID) >= 512:
+        _SIMPLE_OF_ID.clear()
+    _SIMPLE_OF_ID[id(sig)] = (sig, simple)
+    return simple
+
+
+def _passed_as_is(simple: _Simple, args: dict[str, Any]) -> dict[str, Any] | None:
+    """``args`` as the model would return them, when it would return them unchanged: every
+    required parameter present, each value of exactly its type (the strict types pass it
+    as is; a float parameter only a float), no other key. None: ask the model."""
+    out: dict[str, Any] = {}
+    for name, typ, optional in simple:
+        if name in args:
+            value = args[name]
+            if type(value) is not typ:
+                return None
+            out[name] = value
+        elif not optional:
+            return None
+    return out if len(out) == len(args) else None
+
+
+_MODEL_OF_ID: dict[int, tuple[Signature, type[pydantic.BaseModel]]] = {}
+"""Input models by the signature object's identity (the entry holds the object, so its id is
+not reused while cached)."""
 
 
 @functools.lru_cache(maxsize=512)

@@ -10,16 +10,33 @@ not a JSON atom is a one-key dict whose key starts with ``~``:
     {"~big": "-1f…"}  integer outside 64 bits, in hex     {"~re": "src"} regex
     {"~fn": "#function[f]"} a function (not callable after decoding; prints the same)
     {"~op": [id, tool]} an async op handle
+    {"~rows": [[k1, k2, ...], [v11, v12, ...], ...]} a vector of at least two maps with the
+        same keyword keys in the same order (k: the keywords' names) and only JSON-atom values
+        (64-bit integers): a table, the usual tool result, decoded without per-key work
     {"~ref": n}       the n-th collection (or string over 256 characters) completed so far,
-                      counted in encoding order: shared structure stays shared
+                      counted in encoding order: shared structure stays shared (a ~rows table
+                      counts as one collection, its rows and strings as none)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import chain, repeat
 from typing import Any
 
-from .types import Char, Keyword, LazySeq, List, Map, OpHandle, Set, Symbol, Vector
+from .types import (
+    Char,
+    Keyword,
+    LazySeq,
+    List,
+    Map,
+    OpHandle,
+    Set,
+    Symbol,
+    Vector,
+    bulk,
+    keyword_of_str,
+)
 
 __all__ = ["OpaqueFunction", "decode", "encode"]
 
@@ -104,6 +121,10 @@ def _encode(value: Any, memo: dict[int, int], depth: int) -> Any:
 
 def _encode_new(value: Any, t: type, memo: dict[int, int], depth: int) -> Any:
     if t is Vector:
+        if len(value) > 1 and type(value[0]) is Map:
+            rows = _encode_rows(value)
+            if rows is not None:
+                return rows
         return [_encode(x, memo, depth) for x in value]
     if t is Map or isinstance(value, dict):
         flat: list[Any] = []
@@ -126,7 +147,48 @@ def _encode_new(value: Any, t: type, memo: dict[int, int], depth: int) -> Any:
     raise TypeError(f"cannot encode a {t.__name__}")
 
 
-_SHARED_TAGS = frozenset({"~m", "~l", "~set"})
+_SHARED_TAGS = frozenset({"~m", "~l", "~set", "~rows"})
+_ROW_ATOMS = frozenset({str, bool, float, int, type(None)})
+_MAP_ONLY = frozenset({Map})
+_KEYWORD_ONLY = frozenset({Keyword})
+_LIST_ONLY = frozenset({list})
+_values = dict.values
+
+
+def _encode_rows(table: Vector) -> dict[str, Any] | None:
+    """``{"~rows": ...}`` for a table (see the module doc), or None; the checks run in C."""
+    if not _MAP_ONLY.issuperset(map(type, table)):
+        return None
+    keys = tuple(table[0])
+    if not _KEYWORD_ONLY.issuperset(map(type, keys)) or len(set(map(tuple, table))) != 1:
+        return None
+    with bulk:
+        rows = list(map(list, map(_values, table)))
+    for column in zip(*rows) if keys else ():
+        types = set(map(type, column))
+        if not _ROW_ATOMS.issuperset(types):
+            return None
+        if int in types:
+            ints = column if len(types) == 1 else [x for x in column if type(x) is int]
+            if min(ints) < -_INT64 or max(ints) >= _INT64:
+                return None
+    return {"~rows": [[k.qualified for k in keys], *rows]}
+
+
+def _decode_rows(body: list[Any]) -> Vector:
+    if type(body) is not list or len(body) < 3 or type(body[0]) is not list or \
+            any(type(name) is not str for name in body[0]):
+        raise ValueError("malformed encoded value: a ~rows table needs names and two rows")
+    keys = tuple(map(keyword_of_str, body[0]))
+    rows = body[1:]
+    width = len(keys)
+    if not _LIST_ONLY.issuperset(map(type, rows)) or set(map(len, rows)) != {width} or \
+            not _ROW_ATOMS.issuperset(map(type, chain.from_iterable(rows))):
+        raise ValueError("malformed encoded value: a ~rows row does not match its names")
+    if len(set(keys)) != width:
+        raise ValueError("malformed encoded value: a ~rows table repeats a name")
+    with bulk:
+        return Vector(map(Map, map(zip, repeat(keys), rows)))
 
 
 def decode(data: Any) -> Any:
@@ -154,6 +216,8 @@ class _Decoder:
         if len(data) != 1:
             raise ValueError("malformed encoded value: expected a one-key tag object")
         ((tag, body),) = data.items()
+        if tag == "~rows":
+            return self.shared(_decode_rows(body))
         if tag == "~ref":
             if type(body) is not int or not 0 <= body < len(self.table):
                 raise ValueError(f"malformed encoded value: bad reference {body!r}")
@@ -164,14 +228,25 @@ class _Decoder:
             if tag == "~m":
                 if len(body) % 2:
                     raise ValueError("malformed encoded value: ~m needs key/value pairs")
-                it = iter(body)
-                return self.shared(Map((self.decode(k), self.decode(v)) for k, v in zip(it, it)))
+                return self.shared(self.map(body))
             items = map(self.decode, body)
             return self.shared(List(items) if tag == "~l" else Set(items))
         decoder = _DECODERS.get(tag)
         if decoder is None:
             raise ValueError(f"malformed encoded value: unknown tag {tag!r}")
         return decoder(body)
+
+    def map(self, flat: list[Any]) -> Map:
+        it = iter(flat)
+        out = Map()
+        for k, v in zip(it, it):
+            if type(k) is dict and len(k) == 1 and type(k.get("~k")) is str:
+                key = keyword_of_str(k["~k"])  # the usual key, without the generic dispatch
+            else:
+                key = self.decode(k)
+            tv = type(v)  # strings go through decode: a long one is counted for ~ref
+            out[key] = v if tv is int or tv is float or tv is bool or v is None else self.decode(v)
+        return out
 
     def shared(self, value: Any) -> Any:
         self.table.append(value)

@@ -37,6 +37,7 @@ __all__ = [
     "fullmatch",
     "search",
     "sub",
+    "sub_literal",
 ]
 
 _CACHE: dict[str, Regex] = {}
@@ -226,3 +227,40 @@ def finditer(rx: Regex, text: str) -> list[Any]:
 def sub(rx: Regex, repl: Callable[[Any], str], text: str, count: int = 0) -> str:
     """``text`` with matches replaced by ``repl(match)`` (at most ``count`` if non-zero)."""
     return _run(rx.pattern.sub, text, repl, text, count)
+
+
+def sub_literal(rx: Regex, literal: str, text: str, count: int) -> str:
+    """``sub`` with the same ``literal`` for every match, without a Python call per match.
+
+    Each match is charged one step and ``len(literal)`` bytes, as a replacement function
+    would be: when these charges cannot reach a limit (fuel left in the current chunk, memory
+    under the limit) they are made in one go — the same steps and bytes — else the
+    substitution runs again through ``exact``, charging match by match, stopping where a limit
+    is hit.
+    """
+    meter = current_meter()  # inside a run only, as the per-match charging callback
+    meter.tick(1 + (len(text) >> 6))  # the scan, as _budget charges it
+    budget = max(0.001, meter.deadline - time.monotonic()) if HAS_TIMEOUT else None
+    template = literal.replace("\\", "\\\\") if "\\" in literal else literal  # engine escapes
+    try:
+        if budget is None:
+            result, n = rx.pattern.subn(template, text, count)
+        else:
+            result, n = rx.pattern.subn(template, text, count, timeout=budget)
+        size = n * len(literal)
+        if n <= meter.fuel and meter.memory + size <= meter.limits.max_memory:
+            meter.fuel -= n
+            meter.memory += size
+            return str(result)
+
+        def exact(m: Any) -> str:
+            meter.tick()
+            meter.alloc(len(literal))
+            return literal
+
+        if budget is None:
+            return str(rx.pattern.sub(exact, text, count))
+        left = max(0.001, meter.deadline - time.monotonic())
+        return str(rx.pattern.sub(exact, text, count, timeout=left))
+    except TimeoutError:
+        raise _timed_out() from None

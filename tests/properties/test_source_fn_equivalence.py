@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import ptclisp
 from ptclisp._compiler import compiler as _compiler
+from ptclisp._compiler import source as _source
 from ptclisp._limits import Limits
 
 EXAMPLES = int(os.environ.get("PTCLISP_SOURCE_FN_EXAMPLES", "400"))  # raise it for a deep run
@@ -65,6 +66,12 @@ _USES = [
     "(let [n 2] (vec (for [x {items} :when (= n 2)] (list n {body}))))",
     "(let [n 2] ((fn [] (for [x {items}] [n {body}]))))",
     "(reduce (fn [acc x] (if (= acc 1) (reduced [x]) {body})) {items})",
+    # parameters destructured (the prologue is compiled as a let)
+    "(mapv (fn [{{:keys [a b] :as x}}] [a b {body}]) {items})",
+    "(vec (filter (fn [{{a :a :or {{a 5}} :as x}}] (and a {body})) {items}))",
+    "(defn g [{{:keys [a]}} x] [a {body}]) (mapv #(g % %) {items})",
+    "(mapv (fn [[p q :as x]] [p q {body}]) {items})",
+    "(reduce (fn [acc {{:keys [a] :as x}}] [acc a {body}]) nil {items})",
 ]
 
 
@@ -101,6 +108,56 @@ def test_kernel_batches_agree_with_closures(body: str, n: int) -> None:
               f"[(count (filter (fn [x] {body}) xs)) (mapv (fn [x] {body}) xs) "
               f"(count (for [x xs :when {body}] x))])")
     _same(_run(source, source_fns=True), _run(source, source_fns=False))
+
+
+@settings(max_examples=30, deadline=None)
+@given(body=bodies, n=st.integers(1_000, 5_000))
+def test_destructuring_kernels_agree_with_closures(body: str, n: int) -> None:
+    """Destructuring fns over tables long enough for kernels (tiered compile, as runs do)."""
+    source = (f"(let [xs (mapv (fn [i] (if (zero? (mod i 7)) i {{:a i :b (str i)}})) "
+              f"(range {n}))] [(mapv (fn [{{:keys [a b] :as x}}] [a {body}]) xs) "
+              f"(count (filter (fn [{{:keys [a]}}] (and a (odd? a))) xs))])")
+    _same(_run(source, source_fns=True), _run(source, source_fns=False))
+
+
+def _run_hot(source: str, hot_calls: int) -> ptclisp.Result:
+    """The default tiered compile, with closures handing over to source fns after
+    ``hot_calls`` calls (``HOT_CALLS``)."""
+    with patch.object(_source, "HOT_CALLS", hot_calls):
+        return ptclisp.run(source, limits=Limits(max_steps=200_000, timeout_s=30))
+
+
+_HOT_USES = [*_USES,
+             "(defn h [x n] (if (< n 1) {body} (h x (dec n)))) (mapv #(h % 3) {items})",
+             ("(defn h [x] (if (number? x) (if (< x 3) (h (inc x)) {body}) {body})) "
+              "(mapv h {items})"),
+             "(let [k (fn [x] {body})] [(k 1) (k :a) (mapv k {items}) (= k k)])"]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=bodies, use=st.sampled_from(_HOT_USES), coll=items, hot_calls=st.integers(1, 3))
+def test_hot_fns_agree_with_closures(body: str, use: str, coll: str, hot_calls: int) -> None:
+    """Closures handing over to source fns mid-run: same values, errors and steps."""
+    source = use.format(body=body, items=coll)
+    _same(_run_hot(source, hot_calls), _run(source, source_fns=False))
+
+
+def test_a_hot_named_fn_is_still_itself() -> None:
+    source = "(defn f [x] (if (< x 50) (f (inc x)) f)) [(= (f 0) f) (f 0)]"
+    result = _run_hot(source, 5)
+    assert result.ok and result.value[0] is True
+    assert result.value[1].__code__.co_filename != "<ptclisp fn hot>"
+    deep = _run_hot("(defn f [x] (if (< x 10000) (f (inc x)) x)) (f 0)", 5)
+    assert deep.error is not None and deep.error.code == "depth_limit"
+
+
+def test_destructuring_fns_take_the_source_path() -> None:
+    for fn_text in ["(fn [{:keys [a b] :as o}] (assoc o :s (+ a b)))",
+                    "(fn [[a b]] (* a b))", "(fn [acc {:keys [v]}] (+ acc v))"]:
+        fn = _run(fn_text, source_fns=True).value
+        assert fn.__code__.co_filename.startswith("<ptclisp fn"), fn_text
+        kind = "fold" if fn_text.startswith("(fn [acc") else "each"
+        assert fn.ptclisp_kernels.kernel(kind, 0) is not None, fn_text
 
 
 def test_generated_bodies_take_the_source_path() -> None:

@@ -38,6 +38,8 @@ def kernels_of(source: str) -> object:
     "(let [n 3] (fn [x] (+ x n)))",
     "(fn [x] (tool/lookup {:x x}))",
     "(fn [x] (str x data/suffix))",
+    "(fn [{:keys [a]}] a)",
+    "(fn [[a {:keys [c] :or {c 1}}]] (+ a c))",
 ])
 def test_one_expression_bodies_become_source_fns_with_kernels(source: str) -> None:
     assert kernels_of(source) is not None
@@ -45,7 +47,6 @@ def test_one_expression_bodies_become_source_fns_with_kernels(source: str) -> No
 
 @pytest.mark.parametrize("source", [
     "(fn [x] (loop [i x] (if (pos? i) (recur (dec i)) i)))",
-    "(fn [{:keys [a]}] a)",
     "(fn [x & more] x)",
     "(fn ([x] x) ([x y] y))",
     "(fn [x] (fn [y] (+ x y)))",

@@ -233,3 +233,32 @@ def test_span_tree() -> None:
                    by_id[s.parent.span_id].attributes["gen_ai.agent.name"] == "planner")
     assert turns == [(1, "continue", None), (2, "error", "tool_not_found"),
                      (3, "returned", None)]
+
+
+def test_a_suspended_level_stores_its_system_prompt_by_hash() -> None:
+    """Each level's step keeps the SHA-256 of the system prompt the agent rebuilds, not the
+    ~20 KB text; a changed agent cannot resume it."""
+    import msgpack
+
+    llm = ScriptedLLM([PARENT_TURN_1, CHILD_TURN, PARENT_TURN_2])
+    pending = approval_agents.build().run(llm=llm)
+    assert isinstance(pending, PendingStep)
+    state = pending.host_state["subagent"]
+    (child,) = state["children"].values()
+    child_state = child["pending"]["host_state"]["subagent"]
+    for level in (state, child_state):
+        assert set(level["messages"][0]) == {"role", "content_sha256"}
+    level = len(msgpack.packb(child["pending"], use_bin_type=True))
+    journal = len(msgpack.packb(child["pending"]["journal"], use_bin_type=True))
+    assert level - journal <= 3 * 1024
+    changed = approval_agents.build()
+    changed.instructions = "Be brief."
+    with pytest.raises(Exception) as error:
+        changed.resume(deserialize(serialize(pending)), "approval-1", {"yes": True}, llm=llm)
+    assert getattr(error.value, "code", None) == "pending_error"
+    assert "system prompt changed" in str(error.value)
+    tampered = deserialize(serialize(pending))
+    tampered.host_state["subagent"]["messages"][0]["content_sha256"] = "0" * 64
+    with pytest.raises(Exception) as bad:
+        approval_agents.build().resume(tampered, "approval-1", {"yes": True}, llm=llm)
+    assert getattr(bad.value, "code", None) == "pending_error"

@@ -1,0 +1,230 @@
+"""Checkpoints: a resume skips the top-level forms that finished before the run suspended.
+
+Without one, a resume replays the program from the top (every journaled call answered from the
+journal), so k sequential awaits, each in its own top-level form, cost O(k²) in total. A
+checkpoint is the state at the start of the top-level form the run suspended in:
+
+    form        its index; the resume starts there (that form replays up to its await)
+    values      the namespace's plain-data values (no fn, no lazy seq) at that point
+    fn_forms    the top-level ``(defn f ...)``/``(def f (fn ...))`` forms before it, re-run on
+                resume to re-create the namespace's fns (making a fn has no effect)
+    steps, memory, tool_calls, printed   the meter at that point (a replay charges exactly
+                these: the meter is deterministic)
+    output      what the program had printed
+    calls, awaits   journaled calls and completed awaits of the skipped forms
+    refs        namespace values that are a journaled tool result or op result, by reference
+                (``[call index]`` or ``op id``): a 10,000-record tool result is stored once
+
+A run takes a checkpoint only when the namespace can be rebuilt exactly that way: every value
+plain data, or a fn whose name only top-level fn definitions ever define. Otherwise the step has
+none and the resume replays from the top, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .._analyzer import ast as A
+from .._values import codec as _codec
+from .._values.types import Char, Keyword, List, Map, OpHandle, Regex, Set, Symbol, Vector
+from .journal import Journal, PendingError
+
+__all__ = ["decode_checkpoint", "encode_checkpoint", "make_checkpoint", "restore"]
+
+_ATOMS = frozenset({int, float, str, bool, type(None), Keyword, Symbol, Char, Regex, OpHandle})
+_COLLS = frozenset({Vector, List, Set})
+_INTS = ("form", "steps", "memory", "tool_calls", "printed", "calls", "awaits")
+
+
+def make_checkpoint(program: A.Program, mark: tuple[Any, ...] | None, output: list[str],
+                    journal: Journal) -> dict[str, Any] | None:
+    """The checkpoint of a run that suspended after ``mark`` (``ToolHost.mark_form``), or
+    None when the forms before it cannot be skipped exactly."""
+    if mark is None or mark[0] == 0:
+        return None
+    index, names, steps, memory, tool_calls, printed, items, calls, awaits = mark
+    fn_forms, fn_names, other_names = _definitions(program, index)
+    journaled = _journaled(journal)
+    values: dict[str, Any] = {}
+    refs: dict[str, Any] = {}
+    for name, value in names.items():
+        ref = journaled.get(id(value)) if type(value) not in _ATOMS else None
+        if ref is not None:
+            refs[name] = ref
+        elif _plain(value, 0):
+            values[name] = value
+        elif not (callable(value) and name in fn_names and name not in other_names):
+            return None
+    return {"form": index, "values": values, "refs": refs, "fn_forms": fn_forms,
+            "steps": steps, "memory": memory, "tool_calls": tool_calls, "printed": printed,
+            "output": "".join(output[:items]), "calls": calls, "awaits": awaits}
+
+
+def _journaled(journal: Journal) -> dict[int, Any]:
+    """id(value) → its reference, for the journal's tool results and op results (immutable
+    ptclisp values the journal holds, so their ids stay theirs)."""
+    found: dict[int, Any] = {}
+    for i, call in enumerate(journal.calls):
+        if call.get("error") is None and call.get("op_id") is None:
+            found.setdefault(id(call["value"]), [i])
+    for op_id, outcome in journal.op_results.items():
+        if outcome.get("error") is None:
+            found.setdefault(id(outcome.get("value")), op_id)
+    return found
+
+
+def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any,
+            journal: Journal, cancel: Any = None) -> Any:
+    """Rebuild the namespace ``ns`` of ``checkpoint`` (re-running its fn definitions under a
+    throwaway meter); returns the run's meter, charged as at the checkpoint."""
+    from .._compiler.compiler import compile_program
+    from .._limits import Meter, use_meter
+
+    if checkpoint["form"] > len(program.forms) or any(
+            i >= checkpoint["form"] or not _is_fn_def(program.forms[i])
+            for i in checkpoint["fn_forms"]):
+        raise _corrupt("its checkpoint does not fit the program")
+    if checkpoint["fn_forms"]:
+        fns = A.Program(tuple(program.forms[i] for i in checkpoint["fn_forms"]), program.nslots,
+                        program.defs)
+        ctx = ns.context
+        ctx.meter = Meter(limits)
+        with use_meter(ctx.meter):
+            compile_program(fns, ns)()
+    ns.update(checkpoint["values"])
+    for name, ref in checkpoint["refs"].items():
+        ns[name] = _resolve(ref, journal)
+    meter = Meter(limits, steps_spent=checkpoint["steps"], cancel=cancel)
+    meter.memory, meter.tool_calls = checkpoint["memory"], checkpoint["tool_calls"]
+    meter.output = checkpoint["printed"]
+    return meter
+
+
+def _resolve(ref: Any, journal: Journal) -> Any:
+    if isinstance(ref, list) and len(ref) == 1 and type(ref[0]) is int and \
+            0 <= ref[0] < len(journal.calls) and journal.calls[ref[0]].get("error") is None:
+        return journal.calls[ref[0]]["value"]
+    if isinstance(ref, str) and ref in journal.op_results and \
+            journal.op_results[ref].get("error") is None:
+        return journal.op_results[ref].get("value")
+    raise _corrupt("its checkpoint refers to a result the journal does not hold")
+
+
+def encode_checkpoint(checkpoint: dict[str, Any] | None) -> dict[str, Any] | None:
+    if checkpoint is None:
+        return None
+    values = {name: _codec.encode(v) for name, v in checkpoint["values"].items()}
+    return {**checkpoint, "values": values}
+
+
+def decode_checkpoint(body: Any) -> dict[str, Any] | None:
+    """Inverse of ``encode_checkpoint``; ``pending_corrupt`` for anything malformed."""
+    if body is None:
+        return None
+    try:
+        if not isinstance(body, dict) or \
+                set(body) != {*_INTS, "values", "refs", "fn_forms", "output"}:
+            raise TypeError("unexpected fields")
+        for field in _INTS:
+            if type(body[field]) is not int or body[field] < 0:
+                raise TypeError(f"{field} must be a non-negative integer")
+        if not isinstance(body["output"], str) or not isinstance(body["values"], dict) or \
+                not isinstance(body["fn_forms"], list) or \
+                any(type(i) is not int or i < 0 for i in body["fn_forms"]):
+            raise TypeError("malformed output, values or fn_forms")
+        if not isinstance(body["refs"], dict) or not all(
+                isinstance(k, str) and isinstance(r, (str, list))
+                for k, r in body["refs"].items()):
+            raise TypeError("malformed refs")
+        values = {}
+        for name, value in body["values"].items():
+            if not isinstance(name, str):
+                raise TypeError("a value's name must be text")
+            values[name] = _codec.decode(value)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        raise _corrupt(f"malformed checkpoint: {exc}") from None
+    return {**body, "values": values}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _plain(value: Any, depth: int) -> bool:
+    """Data the codec carries exactly: no fn, no lazy seq (encoding would realize it)."""
+    t = type(value)
+    if t in _ATOMS:
+        return True
+    if depth > 100:
+        return False
+    if t in _COLLS:
+        return all(_plain(x, depth + 1) for x in value)
+    if t is Map:
+        return all(_plain(k, depth + 1) and _plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _is_fn_def(node: A.Node) -> bool:
+    return isinstance(node, A.Def) and isinstance(node.expr, A.Fn)
+
+
+def _definitions(program: A.Program, index: int) -> tuple[list[int], set[str], set[str]]:
+    """For the forms before ``index``: (indexes of top-level fn definitions, the names they
+    define, names defined any other way — a def nested in a form, or a top-level def of
+    something else)."""
+    fn_forms: list[int] = []
+    fn_names: set[str] = set()
+    other: set[str] = set()
+    for i, (fn_name, names) in enumerate(_form_defs(program)[:index]):
+        if fn_name is not None:
+            fn_forms.append(i)
+            fn_names.add(fn_name)
+        other.update(names)
+    return fn_forms, fn_names, other
+
+
+_FORM_DEFS: dict[int, tuple[A.Program, list[tuple[str | None, frozenset[str]]]]] = {}
+
+
+def _form_defs(program: A.Program) -> list[tuple[str | None, frozenset[str]]]:
+    """Per top-level form: the name it defines as a fn definition (or None) and the names it
+    defines otherwise; computed once per program (a resume suspends again and again)."""
+    hit = _FORM_DEFS.get(id(program))
+    if hit is not None and hit[0] is program:
+        return hit[1]
+    defs: list[tuple[str | None, frozenset[str]]] = []
+    for form in program.forms:
+        if _is_fn_def(form):
+            assert isinstance(form, A.Def)
+            defs.append((form.name, frozenset(d.name for d in _defs(form.expr))))
+        else:
+            defs.append((None, frozenset(d.name for d in _defs(form))))
+    if len(_FORM_DEFS) >= 256:
+        _FORM_DEFS.clear()
+    _FORM_DEFS[id(program)] = (program, defs)
+    return defs
+
+
+def _defs(node: Any) -> Iterator[A.Def]:
+    """Every ``Def`` node inside ``node`` (itself included)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, A.Def):
+            yield current
+        if isinstance(current, A.Node):
+            for slot in type(current).__slots__:
+                stack.extend(_children(getattr(current, slot, None)))
+
+
+def _children(value: Any) -> Iterator[Any]:
+    if isinstance(value, A.Node):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _children(item)
+
+
+def _corrupt(message: str) -> PendingError:
+    return PendingError(f"the pending step is damaged: {message}", code="pending_corrupt",
+                        hint="resume from an intact copy of the step")
