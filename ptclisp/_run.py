@@ -240,26 +240,43 @@ def realize(value: Any) -> Any:
     """Realize every lazy sequence inside ``value`` (under the run's meter) into a list.
 
     Returns ``value`` itself when nothing inside is lazy; the atom checks run in C
-    (``issuperset`` over the element types), since results are often 10k-record tables.
+    (``issuperset`` over the element types), since results are often 10k-record tables. A
+    collection met again is realized once (memo by identity): shared structure stays shared and
+    a value with 2**40 leaves by sharing takes 40 steps, not 2**40.
     """
     t = type(value)
     if t in _ATOMS:
         return value
-    if t is LazySeq:
-        return List(map(realize, value.realized()))
+    return _realize(value, {})
+
+
+def _realize(value: Any, memo: dict[int, Any]) -> Any:
+    t = type(value)
+    if t in _ATOMS:
+        return value
     if t is Vector or t is List:
         if _ATOMS.issuperset(map(type, value)):
             return value
-        items = [realize(x) for x in value]
-        return value if all(map(operator.is_, items, value)) else t(items)
-    if t is Map:
+    elif t is Map:
         if _ATOMS.issuperset(map(type, value.values())):
             return value
-        values = [realize(v) for v in value.values()]
-        if all(map(operator.is_, values, value.values())):
-            return value
-        return Map(zip(value.keys(), values))
-    return value
+    elif t is not LazySeq:
+        return value
+    done = memo.get(id(value))
+    if done is not None:
+        return done
+    out: Any
+    if t is LazySeq:
+        out = List([_realize(x, memo) for x in value.realized()])
+    elif t is Map:
+        values = [_realize(v, memo) for v in value.values()]
+        out = value if all(map(operator.is_, values, value.values())) else \
+            Map(zip(value.keys(), values))
+    else:
+        items = [_realize(x, memo) for x in value]
+        out = value if all(map(operator.is_, items, value)) else t(items)
+    memo[id(value)] = out
+    return out
 
 
 def _ensure_recursion_limit(wanted: int) -> None:
