@@ -242,16 +242,26 @@ class Set(frozenset):
     every sandbox tier, a re-run of the same program).
     """
 
-    __slots__ = ("_order",)
+    __slots__ = ("_order", "_order_weight")
+    _order: tuple[Any, ...]
+    _order_weight: int
 
     def __iter__(self) -> Iterator[Any]:
+        # The order is cached, and every use charges what computing it charged (canonical keys
+        # walk nested collections): steps stay the same whichever run ordered the set first.
         try:
-            return iter(self._order)
+            order = self._order
         except AttributeError:
-            self._order: tuple[Any, ...] = tuple(
-                sorted(frozenset.__iter__(self), key=canonical_key)
-            )
-            return iter(self._order)
+            meter = active_meter()
+            before = meter.steps if meter is not None else 0
+            order = tuple(sorted(frozenset.__iter__(self), key=canonical_key))
+            if meter is not None:
+                self._order_weight = meter.steps - before
+                self._order = order
+            return iter(order)
+        if self._order_weight:
+            charge(self._order_weight)
+        return iter(order)
 
     def __call__(self, item: Any, default: Any = None) -> Any:
         return item if item in self else default
