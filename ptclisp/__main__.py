@@ -131,8 +131,27 @@ def _import_registry(parser: argparse.ArgumentParser, spec: str) -> dict[str, An
     return dict(value)
 
 
+def _add_sandbox(sub: Any) -> None:
+    p = sub.add_parser("sandbox", help="sandbox tiers: `warm` does their first-use work now "
+                       "(start the worker pool, build and compile the wasm guest)")
+    p.add_argument("action", choices=["warm"])
+    p.add_argument("--tier", action="append", choices=["process", "wasm"],
+                   help="a tier to warm (repeatable; default: both)")
+    p.set_defaults(handler=_sandbox_command, command_parser=p)
+
+
+def _sandbox_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ptclisp import sandbox
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    sandbox.warm(tuple(args.tier or ("process", "wasm")), progress=say)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Any], None]] = {"eval": _add_eval, "repl": _add_repl,
-                                              "mcp": _add_mcp}
+                                              "mcp": _add_mcp, "sandbox": _add_sandbox}
 """Subcommand name → function adding its parser to the subparsers action."""
 
 

@@ -136,9 +136,10 @@ class Meter:
         self.depth = 0
         self.output = 0
         self.tool_calls = 0
+        self.cancel: CancelToken | None = None
+        self.refuel()  # before the token is watched: a meter is made outside the run's try
         self.cancel = cancel
         """The token this run watches (checked with the clock and at each tool call)."""
-        self.refuel()
 
     @property
     def steps(self) -> int:

@@ -357,10 +357,10 @@ def run(
     "pending"``) instead of a ``Result``. ``host`` is for ``ptclisp.start``/``resume`` (a
     prepared ``ToolHost`` carrying a journal). ``parallel_map(fn, items, max_concurrency) -> list``
     runs ``pmap``/``pcalls`` concurrently (e.g. ``runtime.parallel_map``); without it they run
-    one call at a time, with the same results. ``start``/``resume`` always run them in order:
-    a replay must meet the tool calls in the order of the first run. ``cancel``: a
-    ``CancelToken``; cancelling it (from any thread) ends the run at its next meter check with
-    ``LimitExceeded`` code ``cancelled``.
+    one call at a time, with the same results. The journal records each call at its position
+    in the program (``pmap`` item paths), so a resumed run replays the same results whatever
+    order concurrent calls completed in. ``cancel``: a ``CancelToken``; cancelling it (from
+    any thread) ends the run at its next meter check with ``LimitExceeded`` code ``cancelled``.
     """
     return run_loaded(source, None, tools=tools, data=data, limits=limits, host=host,
                       parallel_map=parallel_map, cancel=cancel)
@@ -432,6 +432,8 @@ def run_loaded(
     error: PtclispError | None = None
     reused = None
     try:
+        if cancel is not None:
+            cancel.check()
         if program is None:
             program = load(source, meter=meter)
             reusable = _reusable_for(program)

@@ -9,6 +9,10 @@ never from a private module:
   msgpack or JSON carry without losing a type (keywords, lists vs vectors, sets, chars, bigints).
 - ``ToolHost``, ``Meter``, ``use_meter``, ``current_meter``: the per-run tool host and budget,
   for tiers that answer a guest's tool calls on the host side.
+- ``start_on`` / ``resume_on`` / ``pending_step`` / ``Suspend`` / ``OpHandle``: suspendable runs
+  whose program executes elsewhere (a sandbox tier's guest) while the journal stays with the host.
+- ``check_registry(step, tools)``: raise ``pending_registry_mismatch`` before claiming a step
+  whose tools are missing or changed (``resume`` checks it too); ``fingerprints(host)``.
 - ``read_forms``: the top-level forms of a source text (raises ``ReadError``).
 - ``redact``: a value as an LLM may see it (``_``-prefixed fields hidden).
 - ``builtin_docs``: the core library's reference entries, by name.
@@ -16,24 +20,43 @@ never from a private module:
 
 from __future__ import annotations
 
+from ._async.resume import (
+    ParallelMap,
+    Runner,
+    check_registry,
+    fingerprints,
+    pending_step,
+    resume_on,
+    start_on,
+)
 from ._core import DOCS, BuiltinDoc
 from ._limits import Meter, current_meter, use_meter
 from ._reader.reader import read_forms
-from ._tools.host import ToolHost
+from ._tools.host import Suspend, ToolHost
 from ._tools.signature import redact
 from ._values.codec import decode as decode_value
 from ._values.codec import encode as encode_value
+from ._values.types import OpHandle
 
 __all__ = [
     "BuiltinDoc",
     "Meter",
+    "OpHandle",
+    "ParallelMap",
+    "Runner",
+    "Suspend",
     "ToolHost",
     "builtin_docs",
+    "check_registry",
     "current_meter",
     "decode_value",
     "encode_value",
+    "fingerprints",
+    "pending_step",
     "read_forms",
     "redact",
+    "resume_on",
+    "start_on",
     "use_meter",
 ]
 

@@ -8,8 +8,9 @@ pool (``run_sync``), so agents waiting on their tools can never starve those too
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
 from ptclisp import PtclispError, Tool, ToolError
@@ -24,22 +25,142 @@ from ._api import (
     send,
     spawn_monitor,
 )
-from ._errors import DeadlineExceeded, ProcessDown
+from ._errors import DeadlineExceeded, ProcessDown, RestartIntensity
 from ._match import ANY
 from ._process import NORMAL, Down, Pid, Ref, Request
 from ._runtime import Runtime
 from ._tools import SupervisedTool, supervised_tool
 
 __all__ = [
+    "AgentCrashed",
     "agent_process",
     "agent_server",
     "agent_tool",
     "run_agents",
     "supervise_tools",
+    "supervised_run",
     "supervised_tools",
 ]
 
 _RESULT = "agent_result"
+
+
+class AgentCrashed(RestartIntensity):
+    """A supervised agent run crashed more often than its restart intensity allows."""
+
+    code = "agent_crashed"
+
+
+def supervised_run(
+    agent: Any,
+    *,
+    llm: Any = None,
+    context: Mapping[str, Any] | None = None,
+    runtime: Runtime | None = None,
+    checkpoints: MutableMapping[str, Any] | None = None,
+    key: str = "run",
+    max_restarts: int = 3,
+    period: float = 60.0,
+    timeout: float | None = None,
+    tools_as_processes: bool = False,
+    **options: Any,
+) -> Any:
+    """Run ``agent`` as a supervised process of ``runtime`` (default: a shared one) and return
+    its ``Step`` or ``PendingStep`` — a one-line sync call.
+
+    After every turn the run's state is saved in ``checkpoints[key]`` (a dict by default; pass
+    a durable mapping to survive the host). When the agent's process crashes — a host-side bug
+    such as an LLM client raising something unexpected, not a program error, which the loop
+    handles — its supervisor restarts it from that checkpoint (``SubAgent.restart``): finished
+    turns are not redone and their tools not re-run. More than ``max_restarts`` crashes within
+    ``period`` seconds end the run with ``AgentCrashed`` (code ``agent_crashed``) naming the
+    last cause. ``options`` go to ``agent.run`` (hooks, ``tracer_provider``...).
+
+    ``tools_as_processes=True``: every tool call goes through the runtime too — sync tools on
+    its bounded pool, ``async def`` tools on its event loop, each tool a supervised process
+    (``supervise_tools``: a crashing tool gives the program ``tool_crashed``), stopped when the
+    run ends.
+    """
+    store: MutableMapping[str, Any] = checkpoints if checkpoints is not None else {}
+    rt = runtime if runtime is not None else default_runtime()
+    if tools_as_processes:
+        agent = supervise_tools(agent, runtime=rt)
+    body = _Incarnation(agent, llm, dict(context or {}), store, key, options)
+    try:
+        return rt.run(_supervise, body, max_restarts, period, timeout=timeout)
+    finally:
+        if tools_as_processes:
+            for worker in supervised_tools(agent).values():
+                worker.close()
+
+
+_default: Runtime | None = None
+_default_lock = threading.Lock()
+
+
+def default_runtime() -> Runtime:
+    """The runtime ``supervised_run`` uses when given none (started on first use)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Runtime().start()
+        return _default
+
+
+class _Incarnation:
+    """One agent run's process body: a fresh run, or a restart from its last checkpoint."""
+
+    def __init__(self, agent: Any, llm: Any, context: dict[str, Any],
+                 store: MutableMapping[str, Any], key: str, options: dict[str, Any]) -> None:
+        self.agent, self.llm, self.context = agent, llm, context
+        self.store, self.key, self.options = store, key, options
+        self.crashes: list[BaseException | Any] = []
+
+    def save(self, checkpoint: dict[str, Any]) -> None:
+        self.store[self.key] = checkpoint
+
+    def work(self) -> Any:
+        saved = self.store.get(self.key)
+        if saved is None:
+            return self.agent.run(llm=self.llm, context=self.context, checkpoint=self.save,
+                                  **self.options)
+        return self.agent.restart(saved, llm=self.llm, checkpoint=self.save, **self.options)
+
+    async def __call__(self, reply_to: Pid) -> None:
+        import asyncio
+
+        step = await aio(asyncio.to_thread(self.work))
+        send(reply_to, (_RESULT, self.key, step))
+
+
+async def _supervise(body: _Incarnation, max_restarts: int, period: float) -> Any:
+    from ._supervisor import ChildSpec, Restart, Supervisor
+
+    me = self_pid()
+    spec = ChildSpec("agent", _watched, args=(body, me), restart=Restart.TRANSIENT)
+    supervisor = Supervisor([spec], max_restarts=max_restarts, period=period)
+    pid, _ = spawn_monitor(supervisor.run)
+    try:
+        msg = await receive((_RESULT, body.key, ANY), Down)
+    finally:
+        exit_process(pid, "shutdown")
+    if isinstance(msg, Down):
+        cause = body.crashes[-1] if body.crashes else msg.reason
+        name = getattr(body.agent, "name", "agent")
+        error = AgentCrashed(
+            f"agent {name} crashed {len(body.crashes)} times (restart intensity "
+            f"{max_restarts} in {period} s): {type(cause).__name__}: {cause}",
+            hint="a host-side bug (LLM client, tool host): fix it, or raise max_restarts")
+        raise error from cause if isinstance(cause, BaseException) else None
+    return msg[2]
+
+
+async def _watched(body: _Incarnation, reply_to: Pid) -> None:
+    try:
+        await body(reply_to)
+    except BaseException as exc:
+        body.crashes.append(exc)
+        raise
 
 
 async def agent_process(

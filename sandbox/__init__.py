@@ -8,7 +8,7 @@
 See docs/sandbox.md.
 """
 
-from ._api import TIERS, Tier, default_pool, default_wasm, run
+from ._api import TIERS, Tier, default_pool, default_wasm, resume, run, runner, start, warm
 from ._errors import SandboxCrash, SandboxError
 from ._process import ProcessPool
 from ._wasm import WasmSandbox
@@ -24,5 +24,9 @@ __all__ = [
     "build_component",
     "default_pool",
     "default_wasm",
+    "resume",
     "run",
+    "runner",
+    "start",
+    "warm",
 ]

@@ -23,7 +23,7 @@ from ptclisp.host import Meter, ToolHost, encode_value, use_meter
 
 from ._wire import msgpack_exact
 
-__all__ = ["ToolBridge", "ToolMap", "build_request"]
+__all__ = ["AWAIT", "JournalBridge", "ToolBridge", "ToolMap", "build_request", "journal_outcome"]
 
 ToolMap = Mapping[str, Callable[[dict], Any] | Tool]
 Exact = Callable[[Any], bool]
@@ -37,6 +37,7 @@ def build_request(
     limits: ptclisp.Limits | None,
     hooks: bool,
     exact: Exact = msgpack_exact,
+    journal: bool = False,
 ) -> dict[str, Any]:
     if not isinstance(source, str):
         raise TypeError(f"source must be a str, not {type(source).__name__}")
@@ -47,6 +48,7 @@ def build_request(
         "data_codec": False,
         "limits": limits.to_dict() if limits is not None else None,
         "hooks": bool(hooks),
+        "journal": journal,
     }
     if data is not None:
         if exact(dict(data)):
@@ -100,3 +102,107 @@ class ToolBridge:
                 f"tool {name} returned data ptclisp cannot hold: {exc}",
                 hint="the tool must return JSON-like data (a host-side bug)",
             ))  # fmt: skip
+
+
+AWAIT = "\x00await"
+"""The pseudo-tool an ``await`` form crosses as. No program can call it: a tool name comes from a
+symbol, which never holds a NUL."""
+
+
+class JournalBridge:
+    """Answers a suspendable run's tool calls *and awaits* on the host, through the run's own
+    ``ToolHost`` — the journal, its replay and the op results never leave the host; the guest
+    only runs the program. Never raises: every outcome is plain data.
+
+    Answers (besides ``ToolBridge``'s ``{"ok": false, "error"}``): ``{"ok": true, "value":
+    <encode_value>, "codec": true}`` for a value or an op handle; for an await also
+    ``"remaining_s"`` (the run's time left, which a resumed run's host resets after the replay);
+    ``{"ok": false, "suspend": [op_id, ...]}`` when the await must suspend the run.
+    """
+
+    def __init__(self, host: ToolHost, limits: ptclisp.Limits | None,
+                 cancel: ptclisp.CancelToken | None = None) -> None:
+        self.host = host
+        self.meter = Meter(limits if limits is not None else ptclisp.Limits())
+        self.meter.cancel = cancel  # checked at each call and await (not here: see cancelled)
+
+    def answer(self, name: str, args: Any) -> dict[str, Any]:
+        import time
+
+        from ptclisp import PtclispError
+        from ptclisp.host import Suspend, decode_value
+
+        try:
+            if not isinstance(args, dict) or not isinstance(args.get("at"), str):
+                raise ToolError("malformed request from the guest: no position")
+            self.host.place(args["at"])
+            with use_meter(self.meter):
+                if self.meter.cancel is not None:
+                    self.meter.cancel.check()
+                if name == AWAIT:
+                    value = self._await(args)
+                    remaining = self.meter.deadline - time.monotonic()
+                    return {"ok": True, "value": encode_value(value), "codec": True,
+                            "remaining_s": remaining}  # fmt: skip
+                value = self.host.call(name, decode_value(args.get("args")))
+                return {"ok": True, "value": encode_value(value), "codec": True}
+        except Suspend as suspend:
+            return {"ok": False, "suspend": list(suspend.op_ids)}
+        except PtclispError as exc:
+            return {"ok": False, "error": exc.to_dict()}
+        except ValueError as exc:  # a malformed position
+            return _failure(ToolError(f"malformed request from the guest: {exc}"))
+        except Exception as exc:  # a fault of the host side: still an answer, never a trap
+            return _failure(ToolError(f"tool {name} failed: {type(exc).__name__}: {exc}"))
+
+    def _await(self, args: Any) -> Any:
+        from ptclisp.host import decode_value
+
+        if not isinstance(args, dict) or args.get("mode") not in ("one", "all", "any"):
+            raise ToolError("malformed await request from the guest")
+        values = decode_value(args.get("values"))
+        mode = args["mode"]
+        if mode == "one":
+            return self.host.await_(values)
+        if mode == "all":
+            return self.host.await_all(values)
+        return self.host.await_any(values)
+
+
+def cancelled(cancel: ptclisp.CancelToken | None) -> ptclisp.Result | None:
+    """The error ``Result`` of a run whose token was cancelled before it started, else None."""
+    if cancel is None or not cancel.cancelled:
+        return None
+    try:
+        cancel.check()
+    except ptclisp.PtclispError as exc:
+        return ptclisp.Result(status="error", error=exc)
+    return None
+
+
+def journal_outcome(
+    answer: dict[str, Any] | ptclisp.Result,
+    source: str,
+    data: Mapping[str, Any] | None,
+    limits: ptclisp.Limits | None,
+    host: ToolHost,
+) -> ptclisp.Result | ptclisp.PendingStep:
+    """The guest's answer to a journal run → the ``Result`` (its tool calls as the host's
+    ``ToolHost`` recorded them) or, when the host suspended it, the ``PendingStep``."""
+    from ptclisp.host import pending_step
+
+    from ._errors import SandboxCrash
+
+    if isinstance(answer, ptclisp.Result):
+        result = answer
+    elif answer.get("status") != "pending":
+        result = ptclisp.Result.from_dict(answer)
+    elif host.awaiting:
+        return pending_step(source, data=data, limits=limits or ptclisp.Limits(), host=host,
+                            steps=int(answer.get("steps", 0)), output=str(answer.get("output", "")))
+    else:
+        crash = SandboxCrash("the guest reported a suspension the host never made",
+                             hint="the interpreter misbehaved; retry the run")
+        result = ptclisp.Result(status="error", error=crash)
+    result.tool_calls = list(host.calls)
+    return result

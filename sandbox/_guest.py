@@ -12,6 +12,11 @@ Request (plain data, msgpack-safe)::
 
 Answer: ``Result.to_dict()``.
 
+With ``"journal": true`` (``sandbox.start``/``resume``) the run may await: tool calls and the
+``await`` forms go to the host (``_RemoteHost``), which keeps the journal and answers from it;
+a run the host suspends answers ``{"status": "pending", "steps", "output"}`` and the host builds
+the ``PendingStep``.
+
 ``hooks`` enables test-only tools that simulate interpreter bugs (die, allocate or spin outside
 the meter, report the process environment). Only the host sets it, per request, through a private
 argument; a program cannot: it can only call tools the host listed, and hooks are absent unless
@@ -27,7 +32,7 @@ from typing import Any
 
 import ptclisp
 from ptclisp import LimitExceeded, PtclispError, error_from_dict
-from ptclisp.host import ToolHost, current_meter, decode_value
+from ptclisp.host import OpHandle, Suspend, ToolHost, current_meter, decode_value, encode_value
 
 __all__ = ["HOOK_TOOLS", "execute"]
 
@@ -55,6 +60,72 @@ def _proxy(name: str, call_tool: CallTool) -> Callable[[dict], Any]:
 
     tool.__name__ = name
     return tool
+
+
+AWAIT = "\x00await"  # as sandbox._bridge.AWAIT (this module runs without the host package)
+
+
+class _RemoteHost(ToolHost):
+    """The guest's tool host when the host keeps the journal: every call and await goes out."""
+
+    def __init__(self, call_tool: CallTool) -> None:
+        super().__init__({})
+        self._call_tool = call_tool
+
+    def call(self, name: str, args: Any) -> Any:
+        try:
+            encoded = encode_value(args)
+        except TypeError as exc:
+            raise ptclisp.ToolError(
+                f"cannot pass the arguments to tool/{name}: {exc}",
+                code="invalid_args",
+                hint="tool arguments must be data: maps, vectors, strings, numbers, booleans, nil",
+            ) from None
+        at = self.position()
+        self._cursor().next_call()
+        return self._value(self._call_tool(name, {"args": encoded, "at": at}))
+
+    def await_(self, value: Any) -> Any:
+        if type(value) is not OpHandle:
+            return value
+        return self._await("one", value)
+
+    def await_all(self, values: Any) -> Any:
+        return self._await("all", values)
+
+    def await_any(self, values: Any) -> Any:
+        return self._await("any", values)
+
+    def _await(self, mode: str, values: Any) -> Any:
+        try:
+            encoded = encode_value(values)
+        except TypeError:  # a lazy seq or a function: the host-side check names the problem
+            encoded = encode_value(_plain(values))
+        answer = self._call_tool(AWAIT, {"mode": mode, "values": encoded, "at": self.position()})
+        if "remaining_s" in answer:  # a resumed run's clock restarts after its replay
+            current_meter().deadline = _monotonic() + float(answer["remaining_s"])
+        return self._value(answer)
+
+    def _value(self, answer: dict) -> Any:
+        if answer.get("suspend") is not None:
+            self.awaiting = tuple(answer["suspend"])
+            raise Suspend(self.awaiting)
+        if answer["ok"]:
+            return decode_value(answer["value"]) if answer.get("codec") else answer["value"]
+        raise error_from_dict(answer["error"])
+
+
+def _monotonic() -> float:
+    import time
+
+    return time.monotonic()
+
+
+def _plain(values: Any) -> Any:
+    realized = getattr(values, "realized", None)
+    if callable(realized):
+        return ptclisp.List(realized())
+    return str(type(values).__name__)
 
 
 class _HookState:
@@ -136,9 +207,10 @@ def _error_result(error: PtclispError) -> dict[str, Any]:
 
 def execute(request: dict[str, Any], call_tool: CallTool) -> dict[str, Any]:
     """Run one request; always returns ``Result.to_dict()`` (errors included)."""
+    journal = bool(request.get("journal"))
     tools = {name: _proxy(name, call_tool) for name in request.get("tools") or ()}
     state = _HookState()
-    if request.get("hooks"):
+    if request.get("hooks") and not journal:
         tools.update(_hooks(state))
     data = request.get("data")
     if data is not None and request.get("data_codec"):
@@ -149,10 +221,13 @@ def execute(request: dict[str, Any], call_tool: CallTool) -> dict[str, Any]:
         # proxy abandoned on a thread would leave its answer in the channel: call inline.
         result = ptclisp.run(
             request["source"],
-            host=ToolHost(tools, tool_threads=False),
+            tools=tools,
             data=data,
             limits=ptclisp.Limits.from_dict(limits) if limits is not None else None,
+            host=_RemoteHost(call_tool) if journal else ToolHost(tools, tool_threads=False),
         )
+        if isinstance(result, ptclisp.PendingStep):
+            return {"status": "pending", "steps": result.steps_spent, "output": result.output}
     except _HardBreach as breach:
         return _error_result(breach.error)
     except MemoryError:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import ptclisp
+from ptclisp.host import ToolHost
 
 from . import _bridge
 from ._errors import SandboxCrash, SandboxError, time_breach
@@ -194,18 +195,47 @@ class ProcessPool:
         healthy = False
         try:
             bridge = _bridge.ToolBridge(tools, limits)
-            result, healthy = self._serve(worker, request, bridge, wall_s)
-            return result
+            answer, healthy = self._serve(worker, request, bridge, wall_s)
+            if isinstance(answer, ptclisp.Result):
+                return answer
+            return ptclisp.Result.from_dict(answer)
         finally:
             self._release(worker, healthy)
+
+    def execute(
+        self,
+        source: str,
+        *,
+        host: ToolHost,
+        data: Mapping[str, Any] | None = None,
+        limits: ptclisp.Limits | None = None,
+        tools: object = None,
+        cancel: ptclisp.CancelToken | None = None,
+    ) -> ptclisp.Result | ptclisp.PendingStep:
+        """Run ``source`` in a worker with ``host`` (its journal, tools and awaits) kept here:
+        the ``runner`` of ``sandbox.start``/``resume`` (``ptclisp.host.start_on``)."""
+        stopped = _bridge.cancelled(cancel)
+        if stopped is not None:
+            return stopped
+        request = _bridge.build_request(source, host.tools, data, limits, False, journal=True)
+        timeout_s = (limits or ptclisp.Limits()).timeout_s
+        request["cpu_budget_s"] = timeout_s + self.grace_s
+        worker = self._acquire()
+        healthy = False
+        try:
+            bridge = _bridge.JournalBridge(host, limits, cancel)
+            answer, healthy = self._serve(worker, request, bridge, timeout_s + self.wall_grace_s)
+        finally:
+            self._release(worker, healthy)
+        return _bridge.journal_outcome(answer, source, data, limits, host)
 
     def _serve(
         self,
         worker: _Worker,
         request: dict[str, Any],
-        bridge: _bridge.ToolBridge,
+        bridge: _bridge.ToolBridge | _bridge.JournalBridge,
         budget_s: float,
-    ) -> tuple[ptclisp.Result, bool]:
+    ) -> tuple[dict[str, Any] | ptclisp.Result, bool]:
         deadline = time.monotonic() + budget_s
         worker.runs += 1
         try:
@@ -216,8 +246,7 @@ class ProcessPool:
                     answer = bridge.answer(message["name"], message["args"])
                     write_frame(worker.write_fd, {"op": "tool_answer", "answer": answer})
                 elif message["op"] == "result":
-                    result = ptclisp.Result.from_dict(message["result"])
-                    return result, not message.get("retire")
+                    return message["result"], not message.get("retire")
                 else:
                     raise EOFError(f"unexpected message {message.get('op')!r}")
         except TimeoutError:

@@ -22,12 +22,13 @@ import importlib.metadata
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import ptclisp
 from ptclisp import LimitExceeded, ToolError
+from ptclisp.host import ToolHost
 
 from . import _bridge
 from ._cache import exclusive, write_atomically
@@ -73,6 +74,13 @@ def load_component(wasm_path: Path, engine: Any = None) -> tuple[Any, Any, dict[
     component = wc.Component.deserialize_file(engine, str(cached))
     timings["load_s"] = time.perf_counter() - started
     return engine, component, timings
+
+
+def _log_progress(message: str) -> None:
+    """First-use progress: a warning on the ``ptclisp.sandbox`` logger (shown by default)."""
+    import logging
+
+    logging.getLogger("ptclisp.sandbox").warning("%s", message)
 
 
 def _call_tool(store: Any, request: str) -> str:
@@ -126,20 +134,27 @@ class WasmSandbox:
         grace_s: float = 1.0,
         tick_s: float = 0.01,
         wasm_path: Path | str | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         import wasmtime
         from wasmtime import component as wc
 
-        from ._wasm_build import build_component
+        from ._wasm_build import build_component, component_path
 
         self.memory_limit = memory_limit
         self.grace_s = grace_s
         self.tick_s = tick_s
+        say = progress or _log_progress
         started = time.perf_counter()
+        if wasm_path is None and not component_path().exists():
+            say("building the wasm guest for these sources (first use: 15-60 s; "
+                "`ptclisp sandbox warm` does it ahead of time)")
         path = Path(wasm_path) if wasm_path is not None else build_component()
         self.wasm_path = path
         """The component this sandbox runs."""
         self.timings: dict[str, float] = {"build_s": time.perf_counter() - started}
+        if not compiled_component_path(path).exists():
+            say("compiling the wasm guest to native code (first use: 5-20 s, then cached)")
         try:
             self._engine, self._component, loaded = load_component(path)
         except wasmtime.WasmtimeError as exc:
@@ -175,11 +190,41 @@ class WasmSandbox:
         _hooks: bool = False,
     ) -> ptclisp.Result:
         """Run ``source`` in a fresh wasm store; same contract as ``ptclisp.run``."""
+        request = _bridge.build_request(source, tools, data, limits, _hooks, json_exact)
+        answer = self._call(request, _bridge.ToolBridge(tools, limits, json_exact), limits)
+        return answer if isinstance(answer, ptclisp.Result) else ptclisp.Result.from_dict(answer)
+
+    def execute(
+        self,
+        source: str,
+        *,
+        host: ToolHost,
+        data: Mapping[str, Any] | None = None,
+        limits: ptclisp.Limits | None = None,
+        tools: object = None,
+        cancel: ptclisp.CancelToken | None = None,
+    ) -> ptclisp.Result | ptclisp.PendingStep:
+        """Run ``source`` in a fresh store with ``host`` (its journal, tools and awaits) kept
+        here: the ``runner`` of ``sandbox.start``/``resume`` (``ptclisp.host.start_on``).
+        ``cancel`` ends the run at its next tool call or await (code ``cancelled``)."""
+        stopped = _bridge.cancelled(cancel)
+        if stopped is not None:
+            return stopped
+        request = _bridge.build_request(source, host.tools, data, limits, False, json_exact,
+                                        journal=True)
+        answer = self._call(request, _bridge.JournalBridge(host, limits, cancel), limits)
+        return _bridge.journal_outcome(answer, source, data, limits, host)
+
+    def _call(
+        self,
+        request: dict[str, Any],
+        bridge: _bridge.ToolBridge | _bridge.JournalBridge,
+        limits: ptclisp.Limits | None,
+    ) -> dict[str, Any] | ptclisp.Result:
         import wasmtime
 
         if self._stop.is_set():
             raise SandboxError("the wasm sandbox is closed")
-        request = _bridge.build_request(source, tools, data, limits, _hooks, json_exact)
         budget = (limits or ptclisp.Limits()).timeout_s + self.grace_s
         store = wasmtime.Store(self._engine)
         store.set_limits(memory_size=self.run_memory(limits))
@@ -189,7 +234,7 @@ class WasmSandbox:
             instance = self._linker.instantiate(store, self._component)
         run = instance.get_func(store, "run")
         assert run is not None, "the guest component exports run"
-        _state.bridge = _bridge.ToolBridge(tools, limits, json_exact)
+        _state.bridge = bridge
         try:
             answer = run(store, dumps(request))
             run.post_return(store)
@@ -197,7 +242,8 @@ class WasmSandbox:
             return ptclisp.Result(status="error", error=_trap_error(exc))
         finally:
             _state.bridge = None
-        return ptclisp.Result.from_dict(loads(answer))
+        result: dict[str, Any] = loads(answer)
+        return result
 
     def close(self) -> None:
         self._stop.set()

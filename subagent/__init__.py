@@ -9,10 +9,12 @@ See docs/subagent.md.
 
 from ._agent import SubAgent, pending_ops, run
 from ._anthropic import AnthropicClient
+from ._budget import Budget, Ledger
 from ._env import llm_from_env
 from ._errors import DepthLimitError, LLMError, SubAgentError
 from ._events import Done, Event, Pending, Token, ToolEnd, ToolStart, TurnEnd, TurnStart
 from ._extract import extract_program
+from ._gate import AfterTool, AfterTurn, BeforeTool, BeforeTurn, Refuse
 from ._llm import LLM, LLMResponse, Usage
 from ._openai import OpenAIClient
 from ._pricing import PRICES, Price, price_for, register_price
@@ -22,15 +24,22 @@ from ._step import Step, TokenUsage, ToolCallRecord, Turn
 __all__ = [
     "LLM",
     "PRICES",
+    "AfterTool",
+    "AfterTurn",
     "AnthropicClient",
+    "BeforeTool",
+    "BeforeTurn",
+    "Budget",
     "DepthLimitError",
     "Done",
     "Event",
     "LLMError",
     "LLMResponse",
+    "Ledger",
     "OpenAIClient",
     "Pending",
     "Price",
+    "Refuse",
     "ScriptedLLM",
     "Step",
     "SubAgent",

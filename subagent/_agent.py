@@ -22,9 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from ptclisp import CancelToken, Limits, Signature, parse_signature
 
+from ._budget import Budget, Ledger
 from ._errors import SubAgentError
 from ._events import Done, Event, Pending, Token, ToolEnd, ToolStart, TurnEnd, TurnStart
-from ._gate import Hooks
+from ._gate import AfterTool, AfterTurn, BeforeTool, BeforeTurn, Hooks
 from ._llm import LLM
 from ._loop import Loop
 from ._ptc import PendingStep, Tool
@@ -69,6 +70,12 @@ class SubAgent(BaseModel):
     """Extra text appended to the system prompt."""
     result_chars: int = Field(2000, ge=100)
     """Longest printed result fed back to the LLM (longer ones are truncated)."""
+    budget: Budget | None = None
+    """One budget for the whole run — wall clock (work only), steps, tool calls, tokens, cost —
+    across turns, resumes and subagents (which draw from it). ``None``: unlimited."""
+    tier: Literal["inproc", "process", "wasm"] = "inproc"
+    """Where the LLM's programs run (``ptclisp.sandbox`` tiers; docs/stack.md, "Which tier"):
+    tools, the journal and awaits always stay in this process."""
 
     _tool_map: dict[str, Tool] | None = PrivateAttr(default=None)
 
@@ -119,6 +126,11 @@ class SubAgent(BaseModel):
         meter_provider: metrics.MeterProvider | None = None,
         on_turn_start: Callable[[int, str], None] | None = None,
         cancel: CancelToken | None = None,
+        before_turn: BeforeTurn | None = None,
+        after_turn: AfterTurn | None = None,
+        before_tool: BeforeTool | None = None,
+        after_tool: AfterTool | None = None,
+        checkpoint: Callable[[dict[str, Any]], None] | None = None,
     ) -> Step | PendingStep:
         """Run the agent to a ``Step`` (ok, failed or error) or a ``PendingStep``.
 
@@ -128,8 +140,17 @@ class SubAgent(BaseModel):
         ``cancel``: a ``ptclisp.CancelToken``; cancelling it (from any thread) stops the run at
         its next check — before a turn, after an LLM reply, at the program's next meter check —
         with a ``Step`` error of code ``cancelled``.
+
+        Hooks (docs/subagent.md, "Hooks"): ``before_turn(number, messages)``,
+        ``after_turn(turn)``, ``before_tool(name, args)`` — return ``None``, replacement args,
+        or ``Refuse(reason)`` (the program sees a ``tool_error``) — and ``after_tool(record)``.
+        ``checkpoint(data)`` receives plain data after every turn; ``restart(data)`` continues
+        from it.
         """
-        hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end, on_turn_start)
+        hooks = Hooks(on_turn=on_turn, on_llm_token=on_llm_token, on_tool_start=on_tool_start,
+                      on_tool_end=on_tool_end, on_turn_start=on_turn_start,
+                      before_turn=before_turn, after_turn=after_turn, before_tool=before_tool,
+                      after_tool=after_tool, checkpoint=checkpoint)
         return self._run_nested(dict(context or {}), llm=self._llm(llm), hooks=hooks,
                                 telemetry=Telemetry(tracer_provider, meter_provider), depth=0,
                                 cancel=cancel)
@@ -166,11 +187,19 @@ class SubAgent(BaseModel):
         meter_provider: metrics.MeterProvider | None = None,
         on_turn_start: Callable[[int, str], None] | None = None,
         cancel: CancelToken | None = None,
+        before_turn: BeforeTurn | None = None,
+        after_turn: AfterTurn | None = None,
+        before_tool: BeforeTool | None = None,
+        after_tool: AfterTool | None = None,
+        checkpoint: Callable[[dict[str, Any]], None] | None = None,
     ) -> Step | PendingStep:
         """Deliver op ``op_id``'s ``result`` (or ``error``) and continue the run — the program,
         then further LLM turns — to a ``Step`` or the next ``PendingStep``. ``op_id`` may belong
-        to a subagent awaited inside this run (see ``pending_ops``)."""
-        hooks = Hooks(on_turn, on_llm_token, on_tool_start, on_tool_end, on_turn_start)
+        to a subagent awaited inside this run (see ``pending_ops``). Hooks as for ``run``."""
+        hooks = Hooks(on_turn=on_turn, on_llm_token=on_llm_token, on_tool_start=on_tool_start,
+                      on_tool_end=on_tool_end, on_turn_start=on_turn_start,
+                      before_turn=before_turn, after_turn=after_turn, before_tool=before_tool,
+                      after_tool=after_tool, checkpoint=checkpoint)
         return self._resume_nested(pending, op_id, result, error, llm=self._llm(llm), hooks=hooks,
                                    telemetry=Telemetry(tracer_provider, meter_provider),
                                    depth=None, cancel=cancel)
@@ -188,9 +217,33 @@ class SubAgent(BaseModel):
                 functools.partial(self.resume, pending, op_id, result), options):
             yield event
 
+    def restart(self, saved: Mapping[str, Any], /, *, llm: LLM | None = None,
+                tracer_provider: trace.TracerProvider | None = None,
+                cancel: CancelToken | None = None, **hooks: Any) -> Step | PendingStep:
+        """Continue a run from ``saved`` (what ``run(checkpoint=...)`` last received: the
+        state after a completed turn; ``checkpoint=`` here keeps saving) — the turns done are
+        not redone, their tool calls not re-run; the budget ledger carries on. Used by
+        ``runtime.supervised_run`` to restart a crashed agent process."""
+        if not isinstance(saved, Mapping) or "state" not in saved:
+            raise SubAgentError("not an agent checkpoint", code="pending_corrupt",
+                                hint="pass what the checkpoint callback received")
+        try:
+            state = RunState.from_host_state(dict(saved["state"]))
+        except (TypeError, ValueError) as exc:
+            raise SubAgentError(f"malformed agent checkpoint: {exc}", code="pending_corrupt",
+                                hint="pass what the checkpoint callback received") from None
+        if state.agent != self.name:
+            raise SubAgentError(f"this checkpoint belongs to agent {state.agent!r}",
+                                code="pending_error", hint="restart it with the agent that ran it")
+        ledger = Ledger.from_dict(dict(saved.get("ledger") or
+                                       Ledger(self.budget or Budget()).to_dict()))
+        loop = Loop(self, state, self._llm(llm), Hooks(**hooks), Telemetry(tracer_provider),
+                    cancel, ledger, True)
+        return loop.restart()
+
     def _run_nested(self, context: dict[str, Any], *, llm: LLM, hooks: Hooks,
-                    telemetry: Telemetry, depth: int, cancel: CancelToken | None = None
-                    ) -> Outcome:
+                    telemetry: Telemetry, depth: int, cancel: CancelToken | None = None,
+                    ledger: Ledger | None = None) -> Outcome:
         signature = self.parsed_signature()
         if signature is not None and signature.params is not None:
             try:
@@ -200,11 +253,14 @@ class SubAgent(BaseModel):
                                     f"{getattr(exc, 'message', exc)}", code="invalid_args",
                                     hint=f"the signature is {signature.render()}") from None
         state = RunState(agent=self.name, depth=depth, context=context, budget=self.max_turns)
-        return Loop(self, state, llm, hooks, telemetry, cancel).start()
+        owner = ledger is None
+        ledger = ledger if ledger is not None else Ledger(self.budget or Budget())
+        return Loop(self, state, llm, hooks, telemetry, cancel, ledger, owner).start()
 
     def _resume_nested(self, pending: PendingStep, op_id: str, result: Any, error: Any, *,
                        llm: LLM, hooks: Hooks, telemetry: Telemetry, depth: int | None,
-                       cancel: CancelToken | None = None) -> Outcome:
+                       cancel: CancelToken | None = None, ledger: Ledger | None = None
+                       ) -> Outcome:
         if not isinstance(pending, PendingStep):
             raise SubAgentError(f"resume needs a PendingStep, got {type(pending).__name__}",
                                 code="pending_error")
@@ -214,8 +270,12 @@ class SubAgent(BaseModel):
                                 code="pending_error", hint="resume it with the agent that ran it")
         if depth is not None:
             state.depth = depth
-        return Loop(self, state, llm, hooks, telemetry, cancel).resume(pending, op_id, result,
-                                                                       error)
+        owner = ledger is None
+        if ledger is None:
+            ledger = (Ledger.from_dict(pending.budget) if pending.budget
+                      else Ledger(self.budget or Budget()))
+        loop = Loop(self, state, llm, hooks, telemetry, cancel, ledger, owner)
+        return loop.resume(pending, op_id, result, error)
 
     def _llm(self, llm: LLM | None) -> LLM:
         chosen = llm or self.llm

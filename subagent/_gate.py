@@ -31,7 +31,30 @@ from ._ptc import Tool
 from ._step import ToolCallRecord
 from ._telemetry import Telemetry, mark_error, set_attributes
 
-__all__ = ["Hooks", "ToolGate", "call_key"]
+__all__ = ["AfterTool", "AfterTurn", "BeforeTool", "BeforeTurn", "Hooks", "Refuse", "ToolGate",
+           "call_key"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Refuse:
+    """Returned by a ``before_tool`` hook: the call does not happen; the program sees a
+    ``tool_error`` with ``reason`` (and ``hint``, if given)."""
+
+    reason: str
+    hint: str | None = None
+
+
+BeforeTurn = Callable[[int, list[dict[str, Any]]], None]
+"""``before_turn(number, messages)``: before the LLM is asked for turn ``number``; ``messages``
+is the conversation about to be sent (appending a message adds it to the conversation)."""
+AfterTurn = Callable[[Any], None]
+"""``after_turn(turn: Turn)``: a turn ended (its program ran, or it had none)."""
+BeforeTool = Callable[[str, dict[str, Any]], "dict[str, Any] | Refuse | None"]
+"""``before_tool(name, args)``: before a live tool call (never for replayed ones). Return
+``None`` to go ahead, a new argument dict to call with instead (validated against the tool's
+signature again), or ``Refuse(reason)``."""
+AfterTool = Callable[[ToolCallRecord], None]
+"""``after_tool(record)``: a live tool call ended (refusals and failures included)."""
 
 
 @dataclasses.dataclass
@@ -44,6 +67,12 @@ class Hooks:
     on_tool_end: Callable[[ToolCallRecord], None] | None = None
     on_turn_start: Callable[[int, str], None] | None = None
     """``(turn number, agent name)`` before the turn's LLM call."""
+    before_turn: BeforeTurn | None = None
+    after_turn: AfterTurn | None = None
+    before_tool: BeforeTool | None = None
+    after_tool: AfterTool | None = None
+    checkpoint: Callable[[dict[str, Any]], None] | None = None
+    """Receives the run's state after every turn (``SubAgent.restart`` continues from it)."""
 
 
 def call_key(name: str, args: Any) -> str:
@@ -107,7 +136,8 @@ class ToolGate:
 
         gate.__doc__ = tool.description
         wrapped = _GatedTool(tool.name, gate, description=tool.description or tool.name,
-                             signature=tool.signature_text, is_async=tool.is_async)
+                             signature=tool.signature_text, is_async=tool.is_async,
+                             result=tool.result)
         wrapped.gate = self
         wrapped.original = tool
         return wrapped
@@ -137,6 +167,7 @@ class ToolGate:
         try:
             from opentelemetry import trace
 
+            args = self._before(tool, args)
             with trace.use_span(span, end_on_exit=False):
                 if self.child_runner is not None and getattr(tool, "subagent", None) is not None:
                     result = self.child_runner(tool, args)
@@ -149,6 +180,27 @@ class ToolGate:
             return self._finish_later(span, tool, args, started, result)
         self._finish(span, tool, args, started, result, None)
         return result
+
+    def _before(self, tool: Tool, args: dict[str, Any]) -> dict[str, Any]:
+        """The ``before_tool`` hook's decision: the arguments to call with, or a refusal."""
+        if self.hooks.before_tool is None:
+            return args
+        decision = self.hooks.before_tool(tool.name, dict(args))
+        if decision is None:
+            return args
+        if isinstance(decision, Refuse):
+            raise ToolError(f"tool/{tool.name} was refused: {decision.reason}",
+                            code="tool_error", hint=decision.hint or "do without this call")
+        if not isinstance(decision, dict):
+            raise ToolError(f"the before_tool hook returned {type(decision).__name__} for "
+                            f"tool/{tool.name}", hint="a host-side bug: return None, a dict of "
+                            "arguments or Refuse(reason)")
+        try:
+            return tool.validate(decision)
+        except PtclispError as exc:
+            raise ToolError(f"tool/{tool.name}: the arguments before_tool substituted do not "
+                            f"match: {exc.message}", code="invalid_args",
+                            hint=f"tool/{tool.name} takes {tool.signature_text}") from None
 
     async def _finish_later(self, span: Span, tool: Tool, args: dict[str, Any], started: float,
                             awaitable: Any) -> Any:
@@ -171,11 +223,14 @@ class ToolGate:
         span.end()
         self.live_calls.append({"tool": tool.name, "args": args, "result": result,
                                 "error": error})
-        if self.hooks.on_tool_end is not None:
-            self.hooks.on_tool_end(ToolCallRecord(
-                name=tool.name, args=args, result=result if error is None else None,
-                error=error, duration_s=duration,
-                op_id=op_id))
+        if self.hooks.on_tool_end is None and self.hooks.after_tool is None:
+            return
+        record = ToolCallRecord(
+            name=tool.name, args=args, result=result if error is None else None,
+            error=error, duration_s=duration, op_id=op_id)
+        for hook in (self.hooks.on_tool_end, self.hooks.after_tool):
+            if hook is not None:
+                hook(record)
 
 
 class _GatedTool(Tool):

@@ -32,7 +32,8 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry.trace import Span
+from opentelemetry import trace
+from opentelemetry.trace import Link, Span
 
 from ptclisp import (
     CancelToken,
@@ -44,6 +45,7 @@ from ptclisp import (
     to_python,
 )
 
+from ._budget import Budget, Ledger
 from ._errors import DepthLimitError, LLMError, SubAgentError
 from ._extract import extract_program
 from ._feedback import NO_PROGRAM, error_feedback, invalid_return_feedback, result_feedback
@@ -51,11 +53,12 @@ from ._forms import definition_forms
 from ._gate import Hooks, ToolGate
 from ._llm import LLM, LLMResponse
 from ._prompt import expand_placeholders, language_reference, system_prompt
-from ._ptc import PendingStep, Tool, resume, start
+from ._ptc import PendingStep, Tool, resume, run, start
 from ._source import HISTORY_KEYS, TurnSource, compose
 from ._state import RunState
 from ._step import Step, TokenUsage, ToolCallRecord, Turn
 from ._telemetry import Telemetry, mark_error, set_attributes
+from ._trace import links_to, trace_context
 
 if TYPE_CHECKING:
     from ._agent import SubAgent
@@ -63,15 +66,22 @@ if TYPE_CHECKING:
 __all__ = ["Loop", "external_ops"]
 
 Outcome = Step | PendingStep
-_TIER = "in_process"  # the interpreter tier each turn's program runs in (ptclisp.tier)
+_TIERS = {"inproc": "in_process", "process": "process", "wasm": "wasm"}
+"""``SubAgent.tier`` → the ``ptclisp.tier`` span attribute of a turn."""
 
 
 class Loop:
     """Drives one run of one agent (a fresh ``Loop`` per ``run``/``resume`` call)."""
 
     def __init__(self, agent: SubAgent, state: RunState, llm: LLM, hooks: Hooks,
-                 telemetry: Telemetry, cancel: CancelToken | None = None) -> None:
+                 telemetry: Telemetry, cancel: CancelToken | None = None,
+                 ledger: Ledger | None = None, owner: bool = True) -> None:
         self.agent = agent
+        self.ledger = ledger if ledger is not None else Ledger(Budget())
+        """The run's budget ledger (a subagent shares its parent's)."""
+        self.owner = owner
+        """This loop keeps the ledger's wall clock (the root run; a subagent's time is inside)."""
+        self.tier = _TIERS[agent.tier]
         self.cancel = cancel
         """Cancelled: the run stops at the next turn, LLM reply or meter check (``cancelled``)."""
         self.state = state
@@ -89,6 +99,8 @@ class Loop:
 
     def start(self) -> Outcome:
         started = time.perf_counter()
+        if self.owner:
+            self.ledger.begin()
         with self._run_span(resumed=False) as span:
             self.state.messages = [
                 {"role": "system", "content": self._system_prompt()},
@@ -99,14 +111,16 @@ class Loop:
 
     def resume(self, pending: PendingStep, op_id: str, result: Any, error: Any) -> Outcome:
         started = time.perf_counter()
+        if self.owner:
+            self.ledger.begin()
         self.state.restore_system_prompt(self._system_prompt())
-        with self._run_span(resumed=True) as span:
+        with self._run_span(resumed=True, links=links_to(pending.trace)) as span:
             turn = self.state.open_turn
             if turn is None:
                 raise SubAgentError("the pending step has no suspended turn", code="pending_error")
             source = TurnSource(**turn["source"])
             with self.telemetry.span("ptclisp.turn", span, ptclisp__turn__number=turn["number"],
-                                     ptclisp__turn__resumed=True, ptclisp__tier=_TIER
+                                     ptclisp__turn__resumed=True, ptclisp__tier=self.tier
                                      ) as turn_span:
                 gate = self._gate(turn_span, replay=())
                 began = time.perf_counter()
@@ -118,10 +132,21 @@ class Loop:
                 final = self._drive(span)
             return self._close(span, started, final)
 
+    def restart(self) -> Outcome:
+        """Continue a run from a turn-boundary checkpoint (after a crash of its process)."""
+        started = time.perf_counter()
+        self.ledger.begin()
+        with self._run_span(resumed=True) as span:
+            set_attributes(span, ptclisp__agent__restarted=True)
+            return self._close(span, started, self._drive(span))
+
     # ------------------------------------------------------------ the turn loop
 
     def _drive(self, run_span: Span) -> Outcome:
         while True:
+            spent = self.ledger.exhausted()
+            if spent is not None:
+                return self._finish("error", error=self.ledger.error(spent))
             if len(self.state.turns) >= self.state.budget:
                 return self._finish("error", error=_max_turns(self.state))
             if self.cancel is not None and self.cancel.cancelled:
@@ -129,13 +154,18 @@ class Loop:
             number = len(self.state.turns) + 1
             if self.hooks.on_turn_start is not None:
                 self.hooks.on_turn_start(number, self.agent.name)
+            if self.hooks.before_turn is not None:
+                self.hooks.before_turn(number, self.state.messages)
             with self.telemetry.span("ptclisp.turn", run_span, ptclisp__turn__number=number,
-                                     ptclisp__tier=_TIER) as span:
+                                     ptclisp__tier=self.tier) as span:
                 reply = self._ask(span)
                 if isinstance(reply, Step):
                     return reply
                 if self.cancel is not None and self.cancel.cancelled:
                     return self._finish("error", error=_cancelled())
+                spent = self.ledger.exhausted()
+                if spent is not None:
+                    return self._finish("error", error=self.ledger.error(spent))
                 turn = _new_turn(number, reply)
                 self.state.messages.append({"role": "assistant", "content": reply.content})
                 program = extract_program(reply.content)
@@ -148,7 +178,8 @@ class Loop:
                 gate = self._gate(span, replay=self.state.prelude_calls)
                 began = time.perf_counter()
                 outcome = start(source.text, tools=gate.wrapped(), data=self._data(),
-                                limits=self.agent.limits, cancel=self.cancel)
+                                limits=self.ledger.clamp(self.agent.limits), cancel=self.cancel,
+                                tier=self.agent.tier)
                 turn["run_duration_s"] = segment = time.perf_counter() - began
                 final = self._conclude(turn, source, outcome, gate, span, segment)
             if final is not None:
@@ -167,6 +198,7 @@ class Loop:
             self.telemetry.record_chat(span, self.llm, reply, time.perf_counter() - began)
         self.state.add_usage(reply.usage)
         self.state.llm_s += reply.duration_s
+        self.ledger.charge_llm(getattr(self.llm, "model", None), reply.usage)
         return reply
 
     # ------------------------------------------------------------ concluding a turn
@@ -179,6 +211,7 @@ class Loop:
         if isinstance(outcome, PendingStep):
             return self._suspend(turn, source, outcome, span)
         calls = outcome.tool_calls[len(self.state.prelude_calls):]
+        self.ledger.charge_program(outcome.steps, len(calls))
         turn["tool_calls"] = [_record_of(c) for c in calls]
         turn["output"] = outcome.output
         turn["steps"] = outcome.steps
@@ -236,8 +269,14 @@ class Loop:
         self.state.open_turn = None
         if feedback is not None:
             self.state.messages.append({"role": "user", "content": feedback})
-        if self.hooks.on_turn is not None:
-            self.hooks.on_turn(Turn.model_validate(turn))
+        if self.hooks.checkpoint is not None and self.owner:
+            self.hooks.checkpoint({"state": self.state.snapshot(),
+                                   "ledger": self.ledger.to_dict()})
+        if self.hooks.on_turn is not None or self.hooks.after_turn is not None:
+            record = Turn.model_validate(turn)
+            for hook in (self.hooks.on_turn, self.hooks.after_turn):
+                if hook is not None:
+                    hook(record)
 
     def _finish(self, status: str, *, return_value: Any = None, fail_value: Any = None,
                 error: PtclispError | None = None) -> Step:
@@ -247,6 +286,8 @@ class Loop:
 
     def _close(self, span: Span, started: float, outcome: Outcome) -> Outcome:
         self.state.elapsed_s += time.perf_counter() - started
+        if self.owner:
+            self.ledger.pause()
         usage = self.state.token_usage()
         set_attributes(span, ptclisp__agent__turns=len(self.state.turns),
                        gen_ai__usage__input_tokens=usage.input_tokens,
@@ -254,6 +295,8 @@ class Loop:
         if isinstance(outcome, PendingStep):
             set_attributes(span, ptclisp__agent__status="pending")
             outcome.host_state = self.state.to_host_state(self._system_prompt())
+            outcome.budget = self.ledger.to_dict()
+            outcome.trace = trace_context(span)
             return outcome
         outcome.duration_s = self.state.elapsed_s
         set_attributes(span, ptclisp__agent__status=outcome.status)
@@ -275,10 +318,8 @@ class Loop:
         candidate = self.state.definitions + new
         gate = ToolGate(self.tools, hooks=Hooks(), telemetry=self.telemetry, span=None,
                         replay=journal, allow_live=False, converted=self.converted)
-        from ptclisp import run
-
         check = run("\n".join(candidate) + "\nnil", tools=gate.wrapped(), data=self._data(),
-                    limits=self.agent.limits)
+                    limits=self.agent.limits, tier=self.agent.tier)
         if check.status == "ok":
             self.state.definitions = candidate
             self.state.prelude_calls = gate.consumed
@@ -309,7 +350,7 @@ class Loop:
         """Hand an op result to the program, or to the suspended subagent that awaits it."""
         if op_id in pending.pending_ops and op_id not in self.state.children:
             return resume(pending, op_id, result, tools=gate.wrapped(), error=error,
-                          cancel=self.cancel)
+                          cancel=self.cancel, tier=self.agent.tier)
         for parent_op, info in list(self.state.children.items()):
             child_pending = PendingStep.from_dict(info["pending"])
             if op_id not in external_ops(child_pending):
@@ -317,7 +358,8 @@ class Loop:
             child_tool = self.tools[info["tool"]]
             child_out = child_tool.subagent._resume_nested(  # type: ignore[attr-defined]
                 child_pending, op_id, result, error, llm=self._child_llm(child_tool),
-                hooks=self.hooks, telemetry=self.telemetry, depth=self.state.depth + 1)
+                hooks=self.hooks, telemetry=self.telemetry, depth=self.state.depth + 1,
+                cancel=self.cancel, ledger=self.ledger)
             if isinstance(child_out, PendingStep):
                 info["pending"] = child_out.to_dict()
                 return pending
@@ -325,7 +367,7 @@ class Loop:
             self._add_child_usage(child_out)
             value, child_error = _child_outcome(child_tool.name, child_out)
             return resume(pending, parent_op, value, tools=gate.wrapped(), error=child_error,
-                          cancel=self.cancel)
+                          cancel=self.cancel, tier=self.agent.tier)
         known = ", ".join(sorted(external_ops(pending))) or "none"
         raise SubAgentError(f"op {op_id!r} is not awaited by this run", code="pending_unknown_op",
                             hint=f"pending ops: {known}")
@@ -339,7 +381,7 @@ class Loop:
                 return outcome
             done = self.state.finished_children.pop(ready[0])
             outcome = resume(outcome, ready[0], done.get("value"), tools=gate.wrapped(),
-                             error=done.get("error"))
+                             error=done.get("error"), cancel=self.cancel, tier=self.agent.tier)
         return outcome
 
     def _run_child(self, tool: Tool, args: dict[str, Any]) -> Any:
@@ -353,7 +395,8 @@ class Loop:
                 hint="do the work in this program instead of calling another agent")
         context = tool.validate(args)
         outcome = child._run_nested(context, llm=self._child_llm(tool), hooks=self.hooks,
-                                    telemetry=self.telemetry, depth=depth, cancel=self.cancel)
+                                    telemetry=self.telemetry, depth=depth, cancel=self.cancel,
+                                    ledger=self.ledger)
         if isinstance(outcome, Step):
             self._add_child_usage(outcome)
         if not tool.is_async:
@@ -389,8 +432,11 @@ class Loop:
             max_turns=self.agent.max_turns, reference=language_reference(self.agent.reference),
             extra=self.agent.instructions)
 
-    def _run_span(self, resumed: bool) -> Any:
-        return self.telemetry.agent_span(self.agent.name, self.llm,
+    def _run_span(self, resumed: bool, links: list[Link] | None = None) -> Any:
+        parent = None
+        if links and not trace.get_current_span().get_span_context().is_valid:
+            parent = trace.NonRecordingSpan(links[0].context)  # the same trace, days later
+        return self.telemetry.agent_span(self.agent.name, self.llm, parent, links=links or (),
                                          ptclisp__agent__depth=self.state.depth,
                                          ptclisp__agent__resumed=resumed)
 

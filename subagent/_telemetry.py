@@ -30,12 +30,12 @@ Spans go to the tracer provider given to ``SubAgent.run(tracer_provider=...)`` (
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import metrics, trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
 __all__ = ["Telemetry", "mark_error", "set_attributes"]
 
@@ -65,12 +65,13 @@ class Telemetry:
 
     @contextmanager
     def span(self, name: str, parent: Span | None = None, *, kind: SpanKind = SpanKind.INTERNAL,
-             **attributes: Any) -> Iterator[Span]:
-        """A span under ``parent`` (or the current span); ends when the block does."""
+             links: Sequence[Link] = (), **attributes: Any) -> Iterator[Span]:
+        """A span under ``parent`` (or the current span); ends when the block does. ``links``:
+        spans this one continues (``_trace.links_to``: a resumed run's earlier piece)."""
         context = trace.set_span_in_context(parent) if parent is not None else None
         with self.tracer.start_as_current_span(
             name, context=context, kind=kind, attributes=_clean(attributes),
-            record_exception=False, set_status_on_exception=True,
+            record_exception=False, set_status_on_exception=True, links=links,
         ) as span:
             yield span
 
@@ -83,9 +84,11 @@ class Telemetry:
 
     # ------------------------------------------------------------ GenAI operations
 
-    def agent_span(self, agent: str, llm: Any, **attributes: Any) -> Any:
-        """``invoke_agent {agent}``."""
-        return self.span(f"invoke_agent {agent}", None, gen_ai__operation__name="invoke_agent",
+    def agent_span(self, agent: str, llm: Any, parent: Span | None = None, *,
+                   links: Sequence[Link] = (), **attributes: Any) -> Any:
+        """``invoke_agent {agent}``; ``links``: the run it continues (``_trace``)."""
+        return self.span(f"invoke_agent {agent}", parent, links=links,
+                         gen_ai__operation__name="invoke_agent",
                          gen_ai__agent__name=agent, gen_ai__provider__name=provider_name(llm),
                          gen_ai__request__model=getattr(llm, "model", None), **attributes)
 

@@ -43,7 +43,7 @@ def make_checkpoint(program: A.Program, mark: tuple[Any, ...] | None, output: li
     None when the forms before it cannot be skipped exactly."""
     if mark is None or mark[0] == 0:
         return None
-    index, names, steps, memory, tool_calls, printed, items, calls, awaits = mark
+    index, names, steps, memory, tool_calls, printed, items, calls, awaits, cursor = mark
     fn_forms, fn_names, other_names = _definitions(program, index)
     journaled = _journaled(journal)
     values: dict[str, Any] = {}
@@ -58,7 +58,8 @@ def make_checkpoint(program: A.Program, mark: tuple[Any, ...] | None, output: li
             return None
     return {"form": index, "values": values, "refs": refs, "fn_forms": fn_forms,
             "steps": steps, "memory": memory, "tool_calls": tool_calls, "printed": printed,
-            "output": "".join(output[:items]), "calls": calls, "awaits": awaits}
+            "output": "".join(output[:items]), "calls": calls, "awaits": awaits,
+            "cursor": list(cursor)}
 
 
 def _journaled(journal: Journal) -> dict[int, Any]:
@@ -124,8 +125,12 @@ def decode_checkpoint(body: Any) -> dict[str, Any] | None:
         return None
     try:
         if not isinstance(body, dict) or \
-                set(body) != {*_INTS, "values", "refs", "fn_forms", "output"}:
+                set(body) != {*_INTS, "values", "refs", "fn_forms", "output", "cursor"}:
             raise TypeError("unexpected fields")
+        cursor = body["cursor"]
+        if not isinstance(cursor, list) or len(cursor) != 2 or \
+                any(type(n) is not int or n < 0 for n in cursor):
+            raise TypeError("cursor must be [calls, pmaps] (journal positions)")
         for field in _INTS:
             if type(body[field]) is not int or body[field] < 0:
                 raise TypeError(f"{field} must be a non-negative integer")

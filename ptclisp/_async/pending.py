@@ -73,6 +73,13 @@ class PendingStep:
     response: Any = None
     """An optional immediate answer for the caller while the ops run (a ptclisp value)."""
     step_id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+    tools: dict[str, str] = dataclasses.field(default_factory=dict)
+    """The fingerprint (``Tool.fingerprint``) of every tool the run used so far, by name: a
+    resume with a missing or incompatible tool is refused (``pending_registry_mismatch``)."""
+    budget: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The run's budget ledger (``ptclisp.Budget.to_dict()``), carried across resumes."""
+    trace: dict[str, str] = dataclasses.field(default_factory=dict)
+    """The OTel span context of the run this step continues (``traceparent`` form)."""
     program_hash: str = ""
     checkpoint: dict[str, Any] | None = None
     """The state at the start of the top-level form the run suspended in, so a resume skips
@@ -109,6 +116,9 @@ class PendingStep:
             "steps_spent": self.steps_spent,
             "host_state": self.host_state,
             "response": _codec.encode(self.response),
+            "tools": dict(self.tools),
+            "budget": dict(self.budget),
+            "trace": dict(self.trace),
             "checkpoint": encode_checkpoint(self.checkpoint),
         }
 
@@ -129,6 +139,11 @@ class PendingStep:
                 host_state=_typed(body["host_state"], dict),
                 response=_codec.decode(body["response"]),
                 step_id=_typed(body["step_id"], str),
+                tools={_typed(k, str): _typed(v, str)
+                       for k, v in _typed(body.get("tools", {}), dict).items()},
+                budget=_typed(body.get("budget", {}), dict),
+                trace={_typed(k, str): _typed(v, str)
+                       for k, v in _typed(body.get("trace", {}), dict).items()},
                 program_hash=_typed(body["program_hash"], str),
                 version=_typed(body["version"], int),
                 checkpoint=decode_checkpoint(body.get("checkpoint")),
@@ -277,6 +292,7 @@ def _journal_to_dict(journal: Journal) -> dict[str, Any]:
                 "error": c["error"],
                 "duration_s": c.get("duration_s", 0.0),
                 "op_id": c["op_id"],
+                **({"pos": c["pos"]} if c.get("pos") is not None else {}),
             }
             for c in journal.calls
         ],
@@ -305,6 +321,7 @@ def _journal_from_dict(body: dict[str, Any]) -> Journal:
                 "error": None if c["error"] is None else _typed(c["error"], dict),
                 "duration_s": float(c["duration_s"]),
                 "op_id": None if op_id is None else _typed(op_id, str),
+                **({} if c.get("pos") is None else {"pos": _typed(c["pos"], str)}),
             }
         )
     results: dict[str, dict[str, Any]] = {}

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .._compiler.context import ParallelMap
 from .._errors import PtclispError, ToolError
 from .._limits import CancelToken, Limits
 from .._result import Result
@@ -28,9 +29,23 @@ from .._values.types import from_python
 from .journal import Journal, PendingError
 from .pending import PendingStep
 
-__all__ = ["pending_step", "resume", "start"]
+__all__ = [
+    "ParallelMap",
+    "Runner",
+    "check_registry",
+    "fingerprints",
+    "pending_step",
+    "resume",
+    "resume_on",
+    "start",
+    "start_on",
+]
 
 Tools = Mapping[str, Callable[..., Any] | Tool] | None
+Runner = Callable[..., "Result | PendingStep"]
+"""``runner(source, *, tools, data, limits, host) -> Result | PendingStep``: where a suspendable
+run executes. ``ptclisp.run`` by default; a sandbox tier runs the program in its guest while
+``host`` (the journal, the tools, the awaits) stays here."""
 
 
 def start(
@@ -41,15 +56,36 @@ def start(
     limits: Limits | None = None,
     host_state: dict[str, Any] | None = None,
     cancel: CancelToken | None = None,
+    parallel_map: ParallelMap | None = None,
 ) -> Result | PendingStep:
     """Run ``source``; a ``PendingStep`` if it awaits an op that has not finished.
 
-    ``cancel``: a ``CancelToken`` that stops the run (code ``cancelled``) when cancelled."""
+    ``cancel``: a ``CancelToken`` that stops the run (code ``cancelled``) when cancelled.
+    ``parallel_map`` runs ``pmap``/``pcalls`` concurrently (``runtime.parallel_map``): the
+    journal records each call at its position in the program, so a resume replays the same
+    results whatever order the concurrent calls completed in."""
+    return start_on(None, source, tools=tools, data=data, limits=limits, host_state=host_state,
+                    cancel=cancel, parallel_map=parallel_map)
+
+
+def start_on(
+    runner: Runner | None,
+    source: str,
+    *,
+    tools: Tools = None,
+    data: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
+    host_state: dict[str, Any] | None = None,
+    cancel: CancelToken | None = None,
+    parallel_map: ParallelMap | None = None,
+) -> Result | PendingStep:
+    """``start`` with the program executed by ``runner`` (a sandbox tier); same results."""
     from .._host_input import check_tools
 
     tools = check_tools(tools)
     host = ToolHost(tools, host_state=host_state)
-    return _execute(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
+    return _execute(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel,
+                    runner=runner, parallel_map=parallel_map)
 
 
 def resume(
@@ -60,6 +96,7 @@ def resume(
     tools: Tools = None,
     error: str | BaseException | Mapping[str, Any] | None = None,
     cancel: CancelToken | None = None,
+    parallel_map: ParallelMap | None = None,
 ) -> Result | PendingStep:
     """Deliver op ``op_id``'s ``result`` (host data) — or its ``error`` — and continue the run.
 
@@ -67,6 +104,22 @@ def resume(
     (its result was already delivered), ``pending_finished`` (this step object was resumed
     before: continue from what that resume returned).
     """
+    return resume_on(None, pending, op_id, result, tools=tools, error=error, cancel=cancel,
+                     parallel_map=parallel_map)
+
+
+def resume_on(
+    runner: Runner | None,
+    pending: PendingStep,
+    op_id: str,
+    result: Any = None,
+    *,
+    tools: Tools = None,
+    error: str | BaseException | Mapping[str, Any] | None = None,
+    cancel: CancelToken | None = None,
+    parallel_map: ParallelMap | None = None,
+) -> Result | PendingStep:
+    """``resume`` with the program executed by ``runner`` (a sandbox tier); same results."""
     if not isinstance(pending, PendingStep):
         raise PendingError(
             f"resume needs a PendingStep, got {type(pending).__name__}",
@@ -74,6 +127,11 @@ def resume(
             hint="a Result is final; only a PendingStep can be resumed",
         )
     _check_op(pending, op_id)
+    from .._host_input import check_tools
+
+    tools = check_tools(tools)
+    check_registry(pending, tools)
+    result = _checked_result(pending, op_id, result, tools) if error is None else result
     resumed = getattr(pending, "_resumed", None)
     if resumed is not None:
         raise PendingError(
@@ -81,20 +139,19 @@ def resume(
             code="pending_finished",
             hint="resume the PendingStep that call returned; a step is resumed once",
         )
-    from .._host_input import check_tools
-
-    tools = check_tools(tools)
     journal = _journal_copy(pending.journal)
     journal.op_results[op_id] = _outcome(op_id, result, error)
     host = ToolHost(tools, journal=journal, step_id=pending.step_id, host_state=pending.host_state)
-    checkpoint = pending.checkpoint
-    if checkpoint is not None:  # skip the top-level forms that finished before the suspension
-        host.skip_replayed(checkpoint["calls"], checkpoint["awaits"])
+    # A checkpoint skips the top-level forms that finished before the suspension; a tier's guest
+    # replays from the top instead (it keeps no namespace between pieces).
+    checkpoint = pending.checkpoint if runner is None else None
+    if checkpoint is not None:
+        host.skip_replayed(checkpoint["calls"], checkpoint["awaits"], checkpoint["cursor"])
         host.first_form = checkpoint["form"]
     pending._resumed = op_id  # type: ignore[attr-defined]
     return _execute(
         pending.source, tools=tools, data=pending.data, limits=pending.limits, host=host,
-        checkpoint=checkpoint, cancel=cancel,
+        checkpoint=checkpoint, cancel=cancel, runner=runner, parallel_map=parallel_map,
     )
 
 
@@ -112,6 +169,7 @@ def pending_step(
     kwargs: dict[str, Any] = {}
     if host.step_id is not None:
         kwargs["step_id"] = host.step_id
+    kwargs["tools"] = fingerprints(host)
     return PendingStep(
         source=source,
         data={name: from_python(v) for name, v in (data or {}).items()},
@@ -135,15 +193,96 @@ def _execute(
     host: ToolHost,
     checkpoint: dict[str, Any] | None = None,
     cancel: CancelToken | None = None,
+    runner: Runner | None = None,
+    parallel_map: ParallelMap | None = None,
 ) -> Result | PendingStep:
     from .._run import run_loaded
 
-    outcome = run_loaded(source, None, tools=tools, data=data, limits=limits, host=host,
-                         checkpoint=checkpoint, cancel=cancel)
-    if isinstance(outcome, Result) and host.replaying:  # ended before reaching its await
+    if runner is None:
+        outcome = run_loaded(source, None, tools=tools, data=data, limits=limits, host=host,
+                             checkpoint=checkpoint, cancel=cancel, parallel_map=parallel_map)
+    else:
+        outcome = runner(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
+    if isinstance(outcome, Result) and host.replaying and not _cancelled(outcome):
+        # the replay ended before reaching the await it suspended at
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")
     return outcome
+
+
+def fingerprints(host: ToolHost) -> dict[str, str]:
+    """``{name: fingerprint}`` of every tool the run's journal used (``"callable"`` for a plain
+    function, which declares nothing)."""
+    used = dict.fromkeys(c["tool"] for c in host.journal.calls)
+    prints = {}
+    for name in used:
+        tool = host.tools.get(name)
+        if tool is not None:
+            prints[name] = tool.fingerprint if isinstance(tool, Tool) else "callable"
+    return prints
+
+
+def check_registry(pending: PendingStep, tools: Tools) -> None:
+    """Refuse to resume with a tool missing or changed incompatibly (``pending_registry_mismatch``).
+
+    Adding tools is fine. A changed tool is compatible when it is still sync or async as before,
+    declares the same output and result types, and accepts every argument map the journal holds
+    for it (a new optional parameter, say)."""
+    tools = tools or {}
+    for name, recorded in pending.tools.items():
+        tool = tools.get(name)
+        if tool is None:
+            raise _mismatch(f"tool {name} is used by this pending step but is missing",
+                            f"resume with the tools the run started with (tool/{name}: "
+                            f"{recorded})")
+        now = tool.fingerprint if isinstance(tool, Tool) else "callable"
+        if now != recorded and not _compatible(pending, name, tool, recorded):
+            raise _mismatch(f"tool {name} changed incompatibly since the run started: "
+                            f"{recorded} -> {now}",
+                            f"restore tool/{name} {recorded}, or start the run again")
+
+
+def _compatible(pending: PendingStep, name: str, tool: Callable[..., Any] | Tool,
+                recorded: str) -> bool:
+    if not isinstance(tool, Tool) or recorded == "callable":
+        return False
+
+    def tail(fingerprint: str) -> str:
+        return fingerprint.split(") -> ", 1)[-1]
+    if tail(tool.fingerprint) != tail(recorded):  # output, async-ness, result type
+        return False
+    for call in pending.journal.calls:
+        if call["tool"] == name:
+            try:
+                tool.validate(call["args"])
+            except PtclispError:
+                return False
+    return True
+
+
+def _mismatch(message: str, hint: str) -> PendingError:
+    return PendingError(message, code="pending_registry_mismatch", hint=hint)
+
+
+def _checked_result(pending: PendingStep, op_id: str, result: Any, tools: Tools) -> Any:
+    """An op result against its async tool's declared ``result`` type (the op stays pending)."""
+    name = pending.journal.started_ops()[op_id]["tool"]
+    tool = (tools or {}).get(name)
+    if not isinstance(tool, Tool):
+        return result
+    try:
+        return tool.check_result(result)
+    except PtclispError as exc:
+        raise PendingError(
+            f"the result for op {op_id!r} (tool/{name}) does not match its declared result "
+            f"type: {exc.message.replace('the return value', 'the result', 1)}",
+            code="pending_invalid_result",
+            hint=f"deliver a result of type {tool.result}; the op is still pending",
+        ) from None
+
+
+def _cancelled(result: Result) -> bool:
+    return result.error is not None and result.error.code == "cancelled"
 
 
 def _check_op(pending: PendingStep, op_id: str) -> None:

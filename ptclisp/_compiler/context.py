@@ -154,6 +154,11 @@ def _in_parallel(ctx: RunContext, fn: Callable[[Any], Any], items: list[Any]) ->
         with use_meter(meter):  # worker threads meter against the run that started them
             return fn(item)
 
+    forked = getattr(ctx.host, "forked", None)
+    if forked is not None:  # journal positions per item: replay is order-independent
+        task = forked(task)
+        items = list(enumerate(items))
+
     if meter.limits.max_depth > _PARALLEL_MAX_DEPTH:
         # The executor's threads have ordinary stacks; a run allowed to recurse deeper than
         # they hold runs its pmap in this (sized) thread instead — same results, in order.

@@ -89,7 +89,14 @@ class ToolHost:
         """Journal indexes by (tool, packed args), built at the first replayed call."""
         self._skipped = 0
         """Journal entries counted as replayed by a checkpoint (``skip_replayed``)."""
+        self._at: dict[str, int] = {}
+        """Journal entries by position (``_Cursor``): replay whatever order calls complete in;
+        built with ``_replay``."""
+        self._unreplayed_root = 0
         self._unreplayed = len(self.journal.calls)
+        self._root = _Cursor("")
+        """The position of the program's top level (pmap items get their own, per thread)."""
+        self._local = threading.local()
         self._awaits = 0
         self._replaying = bool(self.journal.calls or self.journal.awaits_done)
         self._live_since = time.monotonic()
@@ -109,14 +116,17 @@ class ToolHost:
         meter = ctx.meter
         self.mark = (index, dict(ns), meter.steps, meter.memory, meter.tool_calls,
                      meter.output, len(ctx.output), len(self.journal.calls) - self._unreplayed,
-                     self._awaits)
+                     self._awaits, [self._root.calls, self._root.forks])
 
-    def skip_replayed(self, calls: int, awaits: int) -> None:
+    def skip_replayed(self, calls: int, awaits: int, cursor: list[int] | None = None) -> None:
         """Count the first ``calls`` journaled calls and ``awaits`` awaits as replayed (a
-        resume from a checkpoint does not run the forms that made them), recording them."""
+        resume from a checkpoint does not run the forms that made them), recording them;
+        ``cursor``: the top level's ``[calls, pmaps]`` at the checkpoint (journal positions)."""
         if self._replay is not None or self._skipped or calls > self._unreplayed:
             raise diverged("the checkpoint does not match the journal")
         self._skipped = calls
+        if cursor is not None:
+            self._root.calls, self._root.forks = cursor
         for entry in self.journal.calls[:calls]:
             self.calls.append(_ReplayedCall(
                 name=entry["tool"], args=entry["args"],
@@ -131,31 +141,99 @@ class ToolHost:
         """``(tool/name args)``: the tool's result as a ptclisp value, or an op handle."""
         current_meter().count_tool_call()
         host_args = _host_args(name, args)
+        cursor = self._cursor()
+        pos = cursor.next_call()
         if self._unreplayed:  # a resumed run: answer from the journal if it is there
-            with self._lock:
-                if self._replay is None:
-                    self._replay = self._replay_index()
-                queue = self._replay.get(_key(name, host_args))
-                index = queue.popleft() if queue else None
-                if index is not None:
-                    self._unreplayed -= 1
+            index = self._replayed(pos, name, host_args)
             if index is not None:
                 return self._answer(self.journal.calls[index])
-        if self._replaying:
+        if self._replaying and not cursor.forked:
             raise diverged(f"the replay called tool/{name} with arguments the first run did not")
         entry = self._execute(name, host_args)
+        entry["pos"] = pos
         with self._lock:
             self.journal.calls.append(entry)
         return self._answer(entry)
 
+    def _replayed(self, pos: str, name: str, host_args: dict[str, Any]) -> int | None:
+        """The journal entry answering the call at ``pos`` (checked to be the same call)."""
+        key = _key(name, host_args)
+        with self._lock:
+            replay = self._replay_index()
+            index = self._at.pop(pos, None)
+            if index is None:
+                queue = replay.get(key)
+                index = queue.popleft() if queue else None
+            if index is None:
+                return None
+            self._unreplayed -= 1
+            self._unreplayed_root -= "/" not in pos
+        entry = self.journal.calls[index]
+        if entry.get("pos") is not None and _key(entry["tool"], entry["args"]) != key:
+            raise diverged(f"the replay called tool/{name} where the first run called "
+                           f"tool/{entry['tool']} (or with other arguments)")
+        return index
+
     def _replay_index(self) -> dict[tuple[str, bytes], collections.deque[int]]:
-        """Journal indexes of the calls still to replay, by (tool, packed arguments)."""
+        """Journal indexes of the calls still to replay: by position (``_at``), and by (tool,
+        packed arguments) for entries written before positions existed. Built once."""
+        if self._replay is not None:
+            return self._replay
         index: dict[tuple[str, bytes], collections.deque[int]] = collections.defaultdict(
             collections.deque)
         for i in range(self._skipped, len(self.journal.calls)):
             entry = self.journal.calls[i]
-            index[_key(entry["tool"], entry["args"])].append(i)
+            pos = entry.get("pos")
+            if pos is None:
+                index[_key(entry["tool"], entry["args"])].append(i)
+            else:
+                self._at[pos] = i
+            self._unreplayed_root += pos is None or "/" not in pos
+        self._replay = index
         return index
+
+    # ------------------------------------------------------------ positions (pmap, pcalls)
+
+    def _cursor(self) -> _Cursor:
+        cursor: _Cursor | None = getattr(self._local, "cursor", None)
+        return cursor if cursor is not None else self._root
+
+    def position(self) -> str:
+        """Where this thread's next tool call will be (for a guest that runs the program while
+        this host keeps the journal: it sends its positions, the host ``place``s them)."""
+        cursor = self._cursor()
+        return f"{cursor.path}:{cursor.calls}" if cursor.path else str(cursor.calls)
+
+    def place(self, position: str) -> None:
+        """Make this thread's next call (or await) happen at ``position`` (``position()`` of a
+        remote run). Raises ``ValueError`` for a malformed position."""
+        path, _, count = position.rpartition(":")
+        if not count.isdigit() or len(position) > 4096:
+            raise ValueError(f"malformed journal position {position[:80]!r}")
+        if path:
+            cursor = _Cursor(path, forked="/" in path)
+            cursor.calls = int(count)
+            self._local.cursor = cursor
+        else:
+            self._local.cursor = None
+            self._root.calls = int(count)
+
+    def forked(self, fn: Callable[[Any], Any]) -> Callable[[tuple[int, Any]], Any]:
+        """``fn`` for the items of one ``pmap``/``pcalls``, called with ``(index, item)``: each
+        item's calls get positions under the item's own path, so a replay answers every call
+        from its own journal entry whatever order concurrent calls completed in."""
+        base = self._cursor().next_fork()
+
+        def task(pair: tuple[int, Any]) -> Any:
+            index, item = pair
+            previous = getattr(self._local, "cursor", None)
+            self._local.cursor = _Cursor(f"{base}/{index}", forked=True)
+            try:
+                return fn(item)
+            finally:
+                self._local.cursor = previous
+
+        return task
 
     def _execute(self, name: str, host_args: dict[str, Any]) -> dict[str, Any]:
         """Run a tool for real (once per journal): returns the journal entry."""
@@ -170,6 +248,8 @@ class ToolHost:
             if is_async:
                 entry["op_id"] = _op_id(name, raw, self.journal)
             else:
+                if isinstance(tool, Tool):
+                    tool.check_output(raw)
                 entry["value"] = _to_value(name, raw)
                 entry["raw"] = raw
         except ToolError as exc:
@@ -287,7 +367,7 @@ class ToolHost:
         outcome = self.journal.op_results.get(value.op_id)
         if outcome is None:
             raise self._suspend((value.op_id,))
-        self._awaits += 1
+        self._awaited((value.op_id,))
         return _outcome_value(outcome)
 
     def await_all(self, values: Any) -> Vector:
@@ -300,7 +380,7 @@ class ToolHost:
         unknown = tuple(h.op_id for h in handles if h.op_id not in self.journal.op_results)
         if unknown:
             raise self._suspend(tuple(dict.fromkeys(unknown)))
-        self._awaits += 1
+        self._awaited(tuple(h.op_id for h in handles))
         return Vector(
             _outcome_value(self.journal.op_results[v.op_id]) if type(v) is OpHandle else v
             for v in items
@@ -322,22 +402,43 @@ class ToolHost:
         wanted = {h.op_id for h in items}
         for op_id, outcome in self.journal.op_results.items():  # delivery order
             if op_id in wanted:
-                self._awaits += 1
+                self._awaited((op_id,))
                 return _outcome_value(outcome)
         raise self._suspend(tuple(dict.fromkeys(h.op_id for h in items)))
 
     def _begin_await(self) -> None:
-        """The await the run last suspended at marks the end of the replay: start the clock."""
+        """The await the run last suspended at marks the end of the replay: start the clock.
+
+        Awaits inside ``pmap`` items run concurrently, so they are not counted: the replay of
+        a run that suspended there ends when an item's await gets the newest delivered result
+        (``_awaited``)."""
+        if self._cursor().forked:
+            return
         if self._replaying and self._awaits >= self.journal.awaits_done:
-            if self._unreplayed:
-                skipped = self._unreplayed
+            with self._lock:
+                self._replay_index()
+            if self._unreplayed_root:
+                skipped = self._unreplayed_root
                 raise diverged(f"the replay skipped {skipped} tool call(s) of the first run")
-            self._replaying = False
-            self._live_since = time.monotonic()
-            meter = current_meter()
-            remaining = meter.limits.timeout_s - self.journal.time_spent_s
-            meter.deadline = self._live_since + remaining
-            meter.check_clock()
+            self._go_live()
+
+    def _awaited(self, op_ids: tuple[str, ...]) -> None:
+        if not self._cursor().forked:
+            self._awaits += 1
+        elif self._replaying and self.journal.op_results:
+            newest = next(reversed(self.journal.op_results))
+            if newest in op_ids:
+                with self._lock:
+                    if self._replaying:
+                        self._go_live()
+
+    def _go_live(self) -> None:
+        self._replaying = False
+        self._live_since = time.monotonic()
+        meter = current_meter()
+        remaining = meter.limits.timeout_s - self.journal.time_spent_s
+        meter.deadline = self._live_since + remaining
+        meter.check_clock()
 
     def _suspend(self, op_ids: tuple[str, ...]) -> Suspend:
         self.journal.time_spent_s = self.time_spent_s()
@@ -397,6 +498,28 @@ class _ReplayedCall(ToolCall):
 
 def _has_async(tools: Mapping[str, Any]) -> bool:
     return any(isinstance(t, Tool) and t.is_async for t in tools.values())
+
+
+class _Cursor:
+    """Where a thread is in the program, for journal positions: ``"3"`` is the root's 4th call,
+    ``"1/2:0"`` the first call of item 2 of the root's 2nd ``pmap``. Deterministic: a position
+    depends only on the program and the tool results, never on timing."""
+
+    __slots__ = ("calls", "forked", "forks", "path")
+
+    def __init__(self, path: str, forked: bool = False) -> None:
+        self.path = path
+        self.forked = forked
+        self.calls = 0
+        self.forks = 0
+
+    def next_call(self) -> str:
+        self.calls += 1
+        return f"{self.path}:{self.calls - 1}" if self.path else str(self.calls - 1)
+
+    def next_fork(self) -> str:
+        self.forks += 1
+        return f"{self.path}>{self.forks - 1}" if self.path else f">{self.forks - 1}"
 
 
 def diverged(message: str) -> PendingError:

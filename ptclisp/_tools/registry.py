@@ -68,6 +68,9 @@ class Tool:
     """A long-running operation: calling it returns an op handle (see the module doc)."""
     loop: asyncio.AbstractEventLoop | None = None
     """For an ``async def`` fn: the event loop (running in another thread) to run it on."""
+    result: str | None = None
+    """For an ``is_async`` tool: the type of the op's result (``"{confirmed :bool}"``); a result
+    ``resume`` delivers that does not match is refused (``pending_invalid_result``)."""
 
     _sig: Signature | None = dataclasses.field(init=False, repr=False, default=None)
     _model: type[pydantic.BaseModel] | None = dataclasses.field(
@@ -75,6 +78,7 @@ class Tool:
     )
     _params: frozenset[str] = dataclasses.field(init=False, repr=False, default=frozenset())
     _var_kw: bool = dataclasses.field(init=False, repr=False, default=False)
+    _result_sig: Signature | None = dataclasses.field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or any(c.isspace() for c in self.name):
@@ -92,6 +96,40 @@ class Tool:
             self._sig = parse_signature(_derive_signature_text(self.fn, self._model))
         else:
             raise ToolDefinitionError(f"tool {self.name!r}: signature must be text or a Signature")
+        self._result_sig = None if self.result is None else parse_signature(f"-> {self.result}")
+
+    @property
+    def fingerprint(self) -> str:
+        """What a suspended run relies on: signature, kind and result type (``PendingStep``
+        records it per tool used; a resume with an incompatible tool is refused)."""
+        kind = " async" if self.is_async else ""
+        result = f" => {self._result_sig.returns.render()}" if self._result_sig else ""
+        return f"{self.signature_text}{kind}{result}"
+
+    def check_output(self, raw: Any) -> None:
+        """A sync tool's return value against its declared output type; raises ``ToolError``
+        naming the mismatching field (nothing to check for ``:any``)."""
+        assert self._sig is not None
+        if self.is_async or self._sig.returns.kind == "any":
+            return
+        try:
+            self._sig.validate_return(raw)
+        except PtclispError as exc:
+            from .._errors import ToolError
+
+            detail = exc.message.replace("the return value", "its result", 1)
+            raise ToolError(
+                f"tool {self.name} returned data that does not match its declared output "
+                f"{self._sig.returns.render()}: {detail}",
+                hint="a host-side bug in the tool (or its declared type); handle the failure",
+            ) from None
+
+    def check_result(self, value: Any) -> Any:
+        """An op result delivered by ``resume`` against ``result``; returns it as host data.
+        Raises ``SignatureMismatch`` naming each mismatching field."""
+        if self._result_sig is None:
+            return value
+        return self._result_sig.validate_return(value)
 
     @property
     def is_coroutine(self) -> bool:
@@ -228,6 +266,7 @@ def tool(
     description: str = "",
     signature: str | None = None,
     is_async: bool = False,
+    result: str | None = None,
 ) -> Tool: ...
 
 
@@ -238,6 +277,7 @@ def tool(
     description: str = "",
     signature: str | None = None,
     is_async: bool = False,
+    result: str | None = None,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -249,6 +289,7 @@ def tool(
     description: str = "",
     signature: str | None = None,
     is_async: bool = False,
+    result: str | None = None,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Make a ``Tool`` from a function: ``@tool`` or ``@tool(name=..., is_async=True)``.
 
@@ -262,6 +303,7 @@ def tool(
             description=description,
             signature=signature,
             is_async=is_async,
+            result=result,
         )
 
     return make(fn) if fn is not None else make

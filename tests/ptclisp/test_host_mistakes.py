@@ -140,3 +140,12 @@ def test_step_and_result_share_one_error_type() -> None:
     assert again.turns[0].error is not None and again.turns[0].error.line == 1
     # Mapping-style reads keep working for code written against the dict form.
     assert step.error["code"] == "max_turns" and step.error.get("nope", 1) == 1
+
+
+def test_a_token_cancelled_before_the_run_gives_a_cancelled_result_not_an_exception() -> None:
+    token = ptclisp.CancelToken()
+    token.cancel()
+    for call in (ptclisp.run, ptclisp.start):
+        result = call("(+ 1 2)", cancel=token)
+        assert result.status == "error"
+        assert result.error is not None and result.error.code == "cancelled"

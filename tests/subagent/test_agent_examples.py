@@ -30,6 +30,11 @@ def run_example(name: str) -> str:
                                      "[webhook] delivered approval-42",
                                      ('result: {"expense_id": 42, "approved": true, '
                                       '"by": "Ada (manager)"}')]),
+        ("agents_stack.py", [("suspended on ['call-555-0100'] | tools bound: ['lookup', "
+                              "'place-call']"),
+                             ("result: {'who': 'Ada', 'confirmed': True, 'refund': "
+                              "{'refunded': 100}}"),
+                             "supervised run: ok 3", "majority: ship"]),
         ("agent_orchestrator.py", [('result: {"can_fulfil": false, "short": ["chair"], '
                                     '"total": 818.0}'),
                                    "      invoke_agent inventory", "      invoke_agent pricing"]),

@@ -25,7 +25,9 @@ from ptclisp.subagent._source import compose
 
 def test_public_api_is_pinned() -> None:
     assert sorted(subagent.__all__) == sorted([
-        "LLM", "AnthropicClient", "DepthLimitError", "LLMError", "LLMResponse", "OpenAIClient",
+        "LLM", "AfterTool", "AfterTurn", "BeforeTool", "BeforeTurn", "Refuse",
+        "AnthropicClient", "Budget", "DepthLimitError", "LLMError", "LLMResponse", "Ledger",
+        "OpenAIClient",
         "ScriptedLLM", "Step", "SubAgent", "SubAgentError",
         "TokenUsage", "ToolCallRecord", "Turn", "Usage", "extract_program", "llm_from_env",
         "pending_ops", "run", "PRICES", "Price", "price_for", "register_price", "Done", "Event",
