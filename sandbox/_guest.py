@@ -81,6 +81,7 @@ class _RemoteHost(ToolHost):
                 code="invalid_args",
                 hint="tool arguments must be data: maps, vectors, strings, numbers, booleans, nil",
             ) from None
+        self.charge_arguments(args)  # as in process: the same steps in every tier
         at = self.position()
         self._cursor().next_call()
         return self._value(self._call_tool(name, {"args": encoded, "at": at}))

@@ -273,6 +273,16 @@ class ToolHost:
         entry["duration_s"] = time.perf_counter() - started
         return entry
 
+    def charge_arguments(self, args: Any) -> None:
+        """Charge a program's argument map as the host will see it, as ``call`` does (for hosts
+        that send the arguments elsewhere instead)."""
+        if isinstance(args, dict):
+            try:
+                data = to_python(args)
+            except TypeError:
+                return
+            _charge_expanded(data)
+
     def _lookup(self, name: str) -> Callable[..., Any] | Tool:
         tool = self.tools.get(name)
         if tool is not None:
