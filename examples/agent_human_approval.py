@@ -1,17 +1,19 @@
-"""A human-approval agent: suspended while a person decides, resumed from a webhook.
+"""A human-approval agent on an ``AgentHost``: suspended while a person decides, resumed by a
+signed webhook — durable in SQLite the whole time.
 
     python examples/agent_human_approval.py           # offline: recorded LLM replies
     OPENAI_BASE_URL=... OPENAI_MODEL=... python examples/agent_human_approval.py
 
-1. The agent reads an expense report (sync tool). Over 100 it asks for approval with an *async*
-   tool: ``request-approval`` posts the request (here: prints it) and returns at once with an op
-   handle; ``(await ...)`` suspends the run. ``run`` returns a ``PendingStep``.
-2. The host stores the step in SQLite (``ptclisp.SQLiteStore``) — nothing stays in memory that
-   the resume needs — and serves a webhook on 127.0.0.1 (a real ``http.server``, random port).
-3. The approver answers: a thread POSTs ``{"op_id", "approved", "by"}`` to ``/webhooks/approval``
-   (as a chat app's button callback would). The handler claims the step (exactly once), resumes
-   the agent with the decision — the program continues, then the LLM takes another turn — and
-   answers with the agent's final result.
+1. The host (``subagent.AgentHost``) owns the run: ``POST /runs`` records it in the store *before*
+   it starts. The agent reads an expense report (sync tool); over 100 it asks for approval with an
+   *async* tool, and ``(await ...)`` suspends the run. Its op appears in ``GET /inbox``.
+2. The host's ASGI app (``subagent.create_app``: the same app ``ptclisp serve`` runs) listens on
+   127.0.0.1 (uvicorn, random port) with a webhook secret and an API token.
+3. The approver answers: a thread POSTs the decision to ``/ops/approval-42``, signed with
+   ``X-Ptclisp-Signature`` (HMAC-SHA256, Stripe's scheme) as a chat app's button callback would.
+   The host resumes the agent — the program continues, then the LLM takes another turn — and the
+   client reads the finished run from ``GET /runs/{id}``. Had the process died in between,
+   ``host.recover()`` at the next start would have finished it.
 """
 
 from __future__ import annotations
@@ -20,17 +22,20 @@ import json
 import sys
 import tempfile
 import threading
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from ptclisp import SQLiteStore, Tool
-from ptclisp.subagent import LLM, Step, SubAgent, llm_from_env, pending_ops
+import httpx
+import uvicorn
+
+from ptclisp import Tool
+from ptclisp.subagent import AgentHost, SubAgent, create_app, llm_from_env, sign
 
 REPLIES = Path(__file__).with_suffix(".replies.json")
+SECRET, TOKEN = "demo-webhook-secret", "demo-api-token"
+AUTH = {"authorization": f"Bearer {TOKEN}"}
 EXPENSES = {42: {"id": 42, "employee": "Grace", "amount": 740.0,
                  "description": "conference ticket, Lisbon"}}
 
@@ -60,66 +65,47 @@ agent = SubAgent(
 )
 
 
-def serve_webhook(store: SQLiteStore, llm: LLM, done: threading.Event,
-                  outcome: dict[str, Any]) -> ThreadingHTTPServer:
-    class Webhook(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-            pending = store.claim(body["op_id"])  # exactly once, across processes
-            result = agent.resume(pending, body["op_id"],
-                                  {"approved": body["approved"], "by": body["by"]}, llm=llm)
-            if isinstance(result, Step):
-                store.delete(pending.step_id)
-                outcome["step"] = result
-                done.set()
-            else:
-                store.complete(body["op_id"], result)  # waiting for another op
-            reply = json.dumps({"status": getattr(result, "status", "pending")}).encode()
-            self.send_response(200)
-            self.send_header("content-length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+def serve(host: AgentHost) -> tuple[uvicorn.Server, str]:
+    app = create_app(host, secret=SECRET, token=TOKEN)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        threading.Event().wait(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}"
 
 
 def manager_clicks_approve(url: str, op_id: str) -> None:
-    body = json.dumps({"op_id": op_id, "approved": True, "by": "Ada (manager)"}).encode()
-    request = urllib.request.Request(url, body, {"content-type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        print(f"[webhook] delivered {op_id}: {json.loads(response.read())}")
+    body = json.dumps({"result": {"approved": True, "by": "Ada (manager)"}}).encode()
+    response = httpx.post(f"{url}/ops/{op_id}", content=body, timeout=30, headers={
+        "content-type": "application/json", "x-ptclisp-signature": sign(SECRET, body)})
+    print(f"[webhook] delivered {op_id}: {response.status_code} {response.json()['status']}")
 
 
 def main() -> int:
-    llm = llm_from_env(script=REPLIES)
-    pending = agent.run(llm=llm, context={"expense_id": 42})
-    if isinstance(pending, Step):
-        print(f"finished without approval: {pending.status} {pending.return_value}")
-        return 0 if pending.ok else 1
-    [op_id] = pending_ops(pending)
     with tempfile.TemporaryDirectory() as tmp:
-        store = SQLiteStore(Path(tmp) / "steps.db")
-        store.save(pending)
-        print(f"[host] run suspended on {op_id}; step {pending.step_id[:8]} stored in SQLite")
-        done, outcome = threading.Event(), {}
-        server = serve_webhook(store, llm, done, outcome)
-        url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/approval"
-        threading.Timer(0.2, manager_clicks_approve, (url, op_id)).start()
-        finished = done.wait(timeout=120)
-        server.shutdown()
-    if not finished:
-        print("no decision arrived")
-        return 1
-    step: Step = outcome["step"]
-    for turn in step.turns:
-        print(f"--- turn {turn.number}: {turn.status}\n{turn.program}")
-    print(f"\nstatus: {step.status}; result: {json.dumps(step.return_value)}")
-    return 0 if step.ok else 1
+        host = AgentHost({"expenses": agent}, llm=llm_from_env(script=REPLIES),
+                         store=f"sqlite:///{Path(tmp) / 'host.db'}")
+        server, url = serve(host)
+        try:
+            with httpx.Client(base_url=url, headers=AUTH, timeout=60) as client:
+                run = client.post("/runs", json={"agent": "expenses",
+                                                 "input": {"expense_id": 42}}).json()
+                state = client.get(f"/runs/{run['run_id']}?wait=30").json()
+                if state["status"] != "pending":
+                    print(f"finished without approval: {state}")
+                    return 0 if state["status"] == "ok" else 1
+                [op] = client.get("/inbox").json()["ops"]
+                print(f"[host] run suspended on {op['op_id']}; stored in SQLite")
+                threading.Timer(0.2, manager_clicks_approve, (url, op["op_id"])).start()
+                final = client.get(f"/runs/{run['run_id']}?wait=60").json()
+                while final["status"] in ("pending", "running"):
+                    final = client.get(f"/runs/{run['run_id']}?wait=60").json()
+        finally:
+            server.should_exit = True
+            host.close()
+    print(f"\nstatus: {final['status']}; result: {json.dumps(final.get('result'))}")
+    return 0 if final["status"] == "ok" else 1
 
 
 if __name__ == "__main__":

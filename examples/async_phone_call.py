@@ -1,17 +1,19 @@
-"""An async phone call: suspend, store in SQLite, resume from a real webhook.
+"""An async phone call on an ``AgentHost``: the run suspends, is durable in SQLite, and a real
+(signed) webhook from the telephony provider resumes it.
 
     python examples/async_phone_call.py
 
-1. The program looks a customer up (sync tool) and places a phone call (async tool): the call
-   tool returns an op handle at once and ``(await call)`` suspends the run.
-2. The host stores the ``PendingStep`` in SQLite and goes on with its life.
-3. A small HTTP server on 127.0.0.1 (a real ``http.server``, random port) receives the telephony
-   provider's webhook: ``POST /webhooks/call`` with the call id and outcome. It resumes the stored
-   step with that outcome (``resume_stored``: claim, resume, store) — to completion.
-4. The "provider" is simulated by a thread that, a moment after the call is placed, POSTs the
-   outcome to the webhook (retrying while the step is not stored yet, as real providers retry).
+1. The host runs the ``caller`` agent (an offline scripted LLM writes the program): it looks a
+   customer up (sync tool) and places a phone call (async tool): the call tool returns the
+   provider's call id at once — it becomes the op id — and ``(await call)`` suspends the run.
+2. The host's HTTP app (``subagent.create_app``, served by uvicorn on 127.0.0.1) receives the
+   provider's webhook ``POST /ops/<call id>`` with the outcome, signed with the webhook secret
+   (``X-Ptclisp-Signature``); the host resumes the run to completion.
+3. The "provider" is a thread that, a moment after the call is placed, posts the outcome —
+   retrying while the op is not stored yet (404), as real providers retry; a duplicate delivery
+   is answered 409 with the first outcome and changes nothing.
 
-Runs offline in about a second; the test suite runs it too.
+Runs offline in a few seconds; the test suite runs it too.
 """
 
 from __future__ import annotations
@@ -21,27 +23,27 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-import ptclisp
+import httpx
+import uvicorn
 
-PROGRAM = """
-(let [customer (tool/lookup-customer {:customer-id data/customer-id})
+import ptclisp
+from ptclisp.subagent import AgentHost, ScriptedLLM, SubAgent, create_app, sign
+
+SECRET, TOKEN = "demo-webhook-secret", "demo-api-token"
+PROGRAM = """```clojure
+(let [customer (tool/lookup-customer {:customer_id data/customer_id})
       call     (tool/place-call {:number (:phone customer)
                                  :script "Confirm tomorrow's delivery window"})
-      _        (println "calling" (:name customer) "at" (:phone customer))
       outcome  (await call)]
-  (println "call ended:" (:status outcome))
   (if (:confirmed outcome)
-    {:customer (:name customer) :delivery (:window outcome)}
+    (return {:customer (:name customer) :delivery (:window outcome)})
     (fail {:customer (:name customer) :reason (:reason outcome)})))
-"""
+```"""
 
 CUSTOMERS = {7: {"name": "Ada Lovelace", "phone": "+44 20 7946 0001"}}
 
@@ -56,105 +58,71 @@ class Telephony:
 
     def __init__(self) -> None:
         self.webhook_url = ""
+        self.answers: list[int] = []
 
     def place_call(self, number: str, script: str) -> str:
         """Start a phone call; the outcome is posted to our webhook when the call ends."""
         call_id = f"call-{uuid.uuid4().hex[:12]}"
-        threading.Thread(target=self._call, args=(call_id, number), daemon=True).start()
+        print(f"[provider] dialing {number} ({call_id})")
+        threading.Thread(target=self._call, args=(call_id,), daemon=True).start()
         return call_id  # becomes the op id, so the webhook can name the op it completes
 
-    def _call(self, call_id: str, number: str) -> None:
+    def _call(self, call_id: str) -> None:
         time.sleep(0.2)  # the conversation
         outcome = {"status": "completed", "confirmed": True, "window": "09:00-11:00"}
-        body = json.dumps({"call_id": call_id, "outcome": outcome}).encode()
-        for _ in range(50):  # providers retry until the receiver accepts
-            request = urllib.request.Request(
-                self.webhook_url, data=body, headers={"Content-Type": "application/json"}
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    if response.status in (200, 202):
-                        return
-            except urllib.error.HTTPError as exc:
-                if exc.code not in (409, 503):
-                    return
+        body = json.dumps({"result": outcome}).encode()
+        for _ in range(100):  # providers retry until the receiver accepts
+            response = httpx.post(f"{self.webhook_url}/ops/{call_id}", content=body, headers={
+                "content-type": "application/json", "x-ptclisp-signature": sign(SECRET, body)})
+            if response.status_code != 404:  # 404: not stored yet
+                break
             time.sleep(0.05)
+        self.answers.append(response.status_code)
+        again = httpx.post(f"{self.webhook_url}/ops/{call_id}", content=body, headers={
+            "content-type": "application/json", "x-ptclisp-signature": sign(SECRET, body)})
+        self.answers.append(again.status_code)  # a duplicate: 409, the first outcome stands
 
 
-def make_tools(telephony: Telephony) -> ptclisp.ToolRegistry:
-    return ptclisp.ToolRegistry(
-        [
-            ptclisp.tool(lookup_customer),
-            ptclisp.Tool("place-call", telephony.place_call, is_async=True),
-        ]
-    )
-
-
-def webhook_server(store: ptclisp.SQLiteStore, tools: ptclisp.ToolRegistry, done: dict):
-    """The receiver: resumes the stored step waiting for the call that just ended."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            try:
-                outcome = ptclisp.resume_stored(
-                    store, payload["call_id"], payload["outcome"], tools=tools
-                )
-            except ptclisp.PendingError as exc:
-                # not stored yet / being resumed: ask the provider to retry; anything else
-                # (a duplicate delivery, a finished step) is acknowledged and dropped
-                retry = exc.code in ("pending_unknown_op", "pending_busy")
-                self._reply(503 if retry else 200, {"ignored": exc.code})
-                return
-            if outcome.status == "pending":
-                self._reply(202, {"pending": list(outcome.pending_ops)})
-                return
-            done["result"] = outcome
-            done["event"].set()
-            self._reply(200, {"status": outcome.status})
-
-        def _reply(self, code: int, body: dict) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+def make_host(telephony: Telephony, store: str) -> AgentHost:
+    caller = SubAgent(
+        name="caller", prompt="Call customer {{customer_id}} to confirm the delivery window.",
+        tools=[ptclisp.tool(lookup_customer),
+               ptclisp.Tool("place-call", telephony.place_call, is_async=True,
+                            signature="(number :string, script :string) -> "
+                                      "{status :string, confirmed :bool, window :string?}")],
+        signature="(customer_id :int) -> {customer :string, delivery :string}", max_turns=2,
+        llm=ScriptedLLM([PROGRAM], per_conversation=True))
+    return AgentHost({"caller": caller}, store=store)
 
 
 def main() -> int:
+    telephony = Telephony()
     with tempfile.TemporaryDirectory() as tmp:
-        store = ptclisp.SQLiteStore(Path(tmp) / "pending.db")
-        telephony = Telephony()
-        tools = make_tools(telephony)
-        done: dict = {"event": threading.Event()}
-        server = webhook_server(store, tools, done)
-        telephony.webhook_url = f"http://127.0.0.1:{server.server_port}/webhooks/call"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        host = make_host(telephony, f"sqlite:///{Path(tmp) / 'host.db'}")
+        app = create_app(host, secret=SECRET, token=TOKEN)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
+                                               log_level="warning"))
+        threading.Thread(target=server.run, daemon=True).start()
+        while not server.started:
+            time.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        telephony.webhook_url = f"http://127.0.0.1:{port}"
         try:
-            step = ptclisp.start(PROGRAM, tools=tools, data={"customer-id": 7})
-            if step.status != "pending":
-                print("unexpected:", step)
-                return 1
-            step_id = store.save(step)
-            print(step.output, end="")
-            print(f"suspended: step {step_id} waits for {list(step.pending_ops)}")
-            if not done["event"].wait(timeout=30):
-                print("no webhook arrived")
-                return 1
+            run_id = host.submit("caller", {"customer_id": 7})
+            pending = host.wait(run_id, 30)
+            print(f"[host] run {run_id[:8]} {pending['status']} on "
+                  f"{[op['tool'] for op in pending['pending_ops']]}")
+            final = host.wait(run_id, 30)
+            while final["status"] in ("pending", "running"):
+                final = host.wait(run_id, 30)
+            while len(telephony.answers) < 2:
+                time.sleep(0.05)
         finally:
-            server.shutdown()
-            server.server_close()
-        result = done["result"]
-        print(result.output.split("\n", 1)[1], end="")  # printed after the resume
-        print("final:", result.status, ptclisp.pr_str(result.value))
-        print("stored as:", store.list_by_status("done") == [step_id] and "done")
-        return 0 if result.ok else 1
+            server.should_exit = True
+            host.close()
+    print(f"[provider] webhook answers: {telephony.answers}")
+    print("final:", final["status"], json.dumps(final.get("result"), sort_keys=True))
+    return 0 if final["status"] == "ok" else 1
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from ._serve_cli import add_serve_parser
+
 __all__ = ["COMMANDS", "main"]
 
 EXIT_OK, EXIT_PROGRAM_ERROR, EXIT_USAGE = 0, 1, 2
@@ -151,7 +153,8 @@ def _sandbox_command(args: argparse.Namespace, parser: argparse.ArgumentParser) 
 
 
 COMMANDS: dict[str, Callable[[Any], None]] = {"eval": _add_eval, "repl": _add_repl,
-                                              "mcp": _add_mcp, "sandbox": _add_sandbox}
+                                              "mcp": _add_mcp, "sandbox": _add_sandbox,
+                                              "serve": add_serve_parser}
 """Subcommand name → function adding its parser to the subparsers action."""
 
 

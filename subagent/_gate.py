@@ -21,7 +21,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Span
 
@@ -31,6 +31,10 @@ from ._ptc import Tool
 from ._step import ToolCallRecord
 from ._telemetry import Telemetry, mark_error, set_attributes
 
+if TYPE_CHECKING:
+    from ._effects import EffectLog
+
+__all__ = ["Hooks", "ToolGate", "call_key"]
 __all__ = ["AfterTool", "AfterTurn", "BeforeTool", "BeforeTurn", "Hooks", "Refuse", "ToolGate",
            "call_key"]
 
@@ -73,6 +77,8 @@ class Hooks:
     after_tool: AfterTool | None = None
     checkpoint: Callable[[dict[str, Any]], None] | None = None
     """Receives the run's state after every turn (``SubAgent.restart`` continues from it)."""
+    effects: EffectLog | None = None
+    """An ``AgentHost``'s ``EffectLog``: checkpoints each tool execution (internal)."""
 
 
 def call_key(name: str, args: Any) -> str:
@@ -171,6 +177,9 @@ class ToolGate:
             with trace.use_span(span, end_on_exit=False):
                 if self.child_runner is not None and getattr(tool, "subagent", None) is not None:
                     result = self.child_runner(tool, args)
+                elif self.hooks.effects is not None:
+                    result = self.hooks.effects.tool(
+                        tool, args, lambda: tool.invoke(tool.validate(args)))
                 else:
                     result = tool.invoke(tool.validate(args))
         except BaseException as exc:

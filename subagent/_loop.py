@@ -189,7 +189,7 @@ class Loop:
         with self.telemetry.chat_span(self.llm, turn_span) as span:
             began = time.perf_counter()
             try:
-                reply = self.llm.complete(self.state.messages, on_token=self.hooks.on_llm_token)
+                reply = self._complete()
             except LLMError as exc:
                 mark_error(span, exc.code, exc.message)
                 self.telemetry.record_chat(span, self.llm, None, time.perf_counter() - began,
@@ -200,6 +200,14 @@ class Loop:
         self.state.llm_s += reply.duration_s
         self.ledger.charge_llm(getattr(self.llm, "model", None), reply.usage)
         return reply
+
+    def _complete(self) -> LLMResponse:
+        def ask() -> LLMResponse:
+            return self.llm.complete(self.state.messages, on_token=self.hooks.on_llm_token)
+
+        if self.hooks.effects is None:
+            return ask()
+        return self.hooks.effects.llm(self.agent.name, ask)
 
     # ------------------------------------------------------------ concluding a turn
 

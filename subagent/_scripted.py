@@ -19,6 +19,10 @@ replayed), so a resuming process needs only the replies after those already used
 Passing the whole script again would answer the next turn with reply 0, re-running its tool calls.
 
 Every call's messages are kept in ``calls`` so a test can check what the agent sent.
+
+``per_conversation=True``: the reply is chosen by the number of assistant messages in the
+conversation, so one script answers any number of runs at once, from their start (an
+``AgentHost``'s offline agents); ``calls`` is not kept then.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ class ScriptedLLM:
     name = "scripted"
 
     def __init__(self, replies: list[str | dict[str, Any]], *, model: str = "scripted",
-                 start: int = 0) -> None:
+                 start: int = 0, per_conversation: bool = False) -> None:
         if not isinstance(replies, (list, tuple)):
             raise HostInputError(
                 f"ScriptedLLM(replies): expected a list of replies, got "
@@ -59,18 +63,23 @@ class ScriptedLLM:
         self.model = model
         self.position = start
         """The index of the next reply (replies used so far, ``start`` included)."""
+        self.per_conversation = per_conversation
+        """Answer each conversation from the start of the script: the reply is chosen by the
+        number of assistant messages so far, not by a global position — one script then serves
+        any number of concurrent runs (an ``AgentHost``'s offline agents)."""
         self.calls: list[list[Message]] = []
         self._lock = threading.Lock()
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str], *, start: int = 0) -> ScriptedLLM:
+    def from_file(cls, path: str | os.PathLike[str], *, start: int = 0,
+                  per_conversation: bool = False) -> ScriptedLLM:
         """Load a script recorded as JSON (a list, or an object with ``replies``)."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         replies = data["replies"] if isinstance(data, dict) else data
         if not isinstance(replies, list):
             raise LLMError(f"{path}: expected a list of replies", code="llm_bad_response")
         return cls(replies, model=data.get("model", "scripted") if isinstance(data, dict)
-                   else "scripted", start=start)
+                   else "scripted", start=start, per_conversation=per_conversation)
 
     @property
     def remaining(self) -> int:
@@ -79,6 +88,8 @@ class ScriptedLLM:
     def complete(self, messages: list[Message], *, on_token: TokenCallback | None = None
                  ) -> LLMResponse:
         with self._lock:
+            if self.per_conversation:
+                self.position = sum(1 for m in messages if m.get("role") == "assistant")
             if self.position >= len(self.replies):
                 raise LLMError(
                     f"the script is exhausted after {len(self.replies)} replies",
@@ -87,7 +98,8 @@ class ScriptedLLM:
                 )
             reply = self.replies[self.position]
             self.position += 1
-            self.calls.append([dict(m) for m in messages])
+            if not self.per_conversation:  # a shared script would keep every run's messages
+                self.calls.append([dict(m) for m in messages])
         content = reply["content"]
         if on_token is not None:
             for piece in _pieces(content):

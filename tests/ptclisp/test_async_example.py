@@ -1,4 +1,5 @@
-"""The async phone call example runs end to end: real HTTP webhook, real SQLite, resumed."""
+"""The async phone call example runs end to end on an AgentHost: real HTTP webhook (signed),
+real SQLite, resumed; the provider's duplicate delivery is answered 409."""
 
 import subprocess
 import sys
@@ -13,10 +14,9 @@ def test_phone_call_example_suspends_stores_and_resumes_from_the_webhook():
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0] == "calling Ada Lovelace at +44 20 7946 0001"
-    assert lines[1].startswith("suspended: step ") and "waits for ['call-" in lines[1]
+    assert lines[0].startswith("[provider] dialing +44 20 7946 0001 (call-")
+    assert lines[1].startswith("[host] run ") and "['place-call']" in lines[1]
     assert lines[2:] == [
-        "call ended: completed",
-        'final: ok {:customer "Ada Lovelace", :delivery "09:00-11:00"}',
-        "stored as: done",
+        "[provider] webhook answers: [200, 409]",
+        'final: ok {"customer": "Ada Lovelace", "delivery": "09:00-11:00"}',
     ]

@@ -27,9 +27,9 @@ def run_example(name: str) -> str:
         ("agent_data_analysis.py", ['answer: {"region": "east", "growth": 645.0, "product": "desk"}',
                                     "--- turn 3: error", "evidence (hidden from the LLM): 15 rows"]),
         ("agent_human_approval.py", ["[host] run suspended on approval-42",
-                                     "[webhook] delivered approval-42",
-                                     ('result: {"expense_id": 42, "approved": true, '
-                                      '"by": "Ada (manager)"}')]),
+                                     "[webhook] delivered approval-42: 200",
+                                     ('result: {"approved": true, "by": "Ada (manager)", '
+                                      '"expense_id": 42}')]),
         ("agents_stack.py", [("suspended on ['call-555-0100'] | tools bound: ['lookup', "
                               "'place-call']"),
                              ("result: {'who': 'Ada', 'confirmed': True, 'refund': "

@@ -32,6 +32,10 @@ def test_public_api_is_pinned() -> None:
         "TokenUsage", "ToolCallRecord", "Turn", "Usage", "extract_program", "llm_from_env",
         "pending_ops", "run", "PRICES", "Price", "price_for", "register_price", "Done", "Event",
         "Pending", "Token", "ToolEnd", "ToolStart", "TurnEnd", "TurnStart",
+        # the durable host (issue 12)
+        "AgentHost", "CallContext", "Delivery", "HostError", "HostStore", "HostStoreError",
+        "OpRecord", "PostgresHostStore", "RunRecord", "SQLiteHostStore", "create_app",
+        "current_call", "idempotency_key", "open_store", "sign",
     ])
     for name in subagent.__all__:
         assert getattr(subagent, name) is not None
