@@ -240,6 +240,7 @@ def _one_line(text: str) -> str:
 
 
 def _eval(parser: argparse.ArgumentParser, path: str, tools: Any, data: Any, limits: Any) -> int:
+    from ._errors import PtclispError
     from ._run import run
     from ._values.printer import pr_str
 
@@ -250,10 +251,15 @@ def _eval(parser: argparse.ArgumentParser, path: str, tools: Any, data: Any, lim
     result = run(source, tools=tools, data=data, limits=limits)
     if result.output:
         sys.stderr.write(result.output if result.output.endswith("\n") else result.output + "\n")
-    if result.status == "ok":
-        sys.stdout.write(pr_str(result.value) + "\n")
-        return EXIT_OK
-    sys.stderr.write(json.dumps(_error_report(result)) + "\n")
+    try:
+        if result.status == "ok":
+            sys.stdout.write(pr_str(result.value) + "\n")  # budgeted: output_limit if too large
+            return EXIT_OK
+        report = _error_report(result)
+    except PtclispError as exc:  # the value is too large to print
+        report = {"code": exc.code, "message": exc.message, "line": None, "column": None,
+                  "hint": exc.hint}
+    sys.stderr.write(json.dumps(report) + "\n")
     return EXIT_PROGRAM_ERROR
 
 
@@ -266,11 +272,12 @@ def _error_report(result: Any) -> dict[str, Any]:
                 "operation", "line": None, "column": None,
                 "hint": "--tools values are returned at once; do not await async tools here"}
     if result.status == "failed":
+        message = pr_str(result.value)  # budgeted first: to_python is then of a printable size
         try:
             plain = to_python(result.value)
         except TypeError:
             plain = None
-        return {"code": "failed", "message": pr_str(result.value), "value": plain,
+        return {"code": "failed", "message": message, "value": plain,
                 "line": None, "column": None, "hint": None}
     err = result.error
     return {"code": err.code, "message": err.message, "line": err.line, "column": err.column,

@@ -20,10 +20,11 @@ from typing import Any
 
 from ._errors import HostInputError, LimitExceeded
 
-__all__ = ["CancelToken", "Limits", "Meter", "current_meter", "use_meter"]
+__all__ = ["CancelToken", "Limits", "Meter", "active_meter", "charge", "current_meter", "use_meter"]
 
 _CHUNK = 1024
-_SLOT_BYTES = 8
+_SLOT_BYTES = 32
+SLOT_BYTES = _SLOT_BYTES
 _OBJECT_BYTES = 56
 
 
@@ -232,6 +233,19 @@ class Meter:
 
 _local = threading.local()
 
+
+def active_meter() -> Meter | None:
+    """The meter of the run executing on this thread, or None outside a run."""
+    return getattr(_local, "meter", None)
+
+
+def charge(n: int) -> None:
+    """Charge ``n`` steps to this thread's run, if any (work that walks data: ``=``, hashing)."""
+    meter: Meter | None = getattr(_local, "meter", None)
+    if meter is not None:
+        meter.fuel -= n
+        if meter.fuel < 0:
+            meter.refuel()
 
 
 def current_meter() -> Meter:

@@ -202,8 +202,9 @@ def _eval_and_print(source: str, ns: Namespace, host: Any, data: Mapping[str, An
                     limits: Limits, stdout: TextIO) -> None:
     output: list[str] = []
     try:
-        program = load(source, known_globals=tuple(ns))
-        completion = execute(program, host=host, data=data, meter=Meter(limits), namespace=ns,
+        meter = Meter(limits)
+        program = load(source, known_globals=tuple(ns), meter=meter)
+        completion = execute(program, host=host, data=data, meter=meter, namespace=ns,
                              output=output)
     except PtclispError as exc:
         stdout.write("".join(output))

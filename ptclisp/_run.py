@@ -26,7 +26,7 @@ import operator
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._analyzer.ast import Program
@@ -68,14 +68,27 @@ _deep_lock = threading.Lock()
 _deep_runs = 0
 
 
-def load(source: str, known_globals: Collection[str] = ()) -> Program:
+SOURCE_BYTES_PER_CHAR = 256
+"""Memory charged per character of program text: reading, analysis and compilation peak at
+about 250 bytes of resident memory per source character (measured, bench/bench_limits.py)."""
+_CACHE_MAX_CHARS = 2_000_000  # the analysis cache's total source text (ASTs: ~100-180 B/char)
+_CACHE_MAX_ENTRY = 100_000
+_cache_chars = 0
+
+
+def load(source: str, known_globals: Collection[str] = (), meter: Meter | None = None) -> Program:
     """Read and analyze ``source`` (cached: the same text is analyzed once).
 
-    ``known_globals`` are names already defined in the namespace the program will run in.
+    ``known_globals`` are names already defined in the namespace the program will run in. With
+    a ``meter`` the text is charged to it first (``SOURCE_BYTES_PER_CHAR`` a character, so a
+    program text too large for the memory budget is refused before it is read) and the clock is
+    checked as the forms are analyzed.
     """
     if not isinstance(source, str):  # before hashing it: a list would be an internal error
         raise ReadError(f"source must be text, not {type(source).__name__}",
                         hint="pass the program as one string of ptclisp source")
+    if meter is not None:
+        charge_source(meter, source)
     key = (source, frozenset(known_globals))
     with _cache_lock:
         program = _cache.get(key)
@@ -85,12 +98,52 @@ def load(source: str, known_globals: Collection[str] = ()) -> Program:
     from ._analyzer import analyze_program
     from ._reader.reader import read_forms
 
-    program = analyze_program(read_forms(source), known_globals=key[1])
-    with _cache_lock:
-        _cache[key] = program
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    forms = read_forms(source)
+    if meter is not None:
+        meter.check_clock()
+        forms = _clocked(forms, meter)
+    program = analyze_program(forms, known_globals=key[1])
+    if len(source) <= _CACHE_MAX_ENTRY:
+        _remember(key, program)
     return program
+
+
+def charge_source(meter: Meter, source: str) -> None:
+    """Charge the memory reading and analyzing ``source`` takes, before doing it."""
+    if len(source) * SOURCE_BYTES_PER_CHAR > meter.limits.max_memory - meter.memory:
+        raise LimitExceeded(
+            f"the program text ({len(source)} characters) is too large for the memory limit "
+            f"({meter.limits.max_memory // SOURCE_BYTES_PER_CHAR} characters at most)",
+            code="memory_limit",
+            hint="write a shorter program: pass large data as data/ inputs, not as literals",
+        )
+    meter.alloc(len(source) * SOURCE_BYTES_PER_CHAR)
+
+
+class _clocked(list[Any]):
+    """The forms, reading the run's clock as the analyzer walks them, one per top-level form."""
+
+    def __init__(self, forms: list[Any], meter: Meter) -> None:
+        super().__init__(forms)
+        self.meter = meter
+
+    def __iter__(self) -> Iterator[Any]:
+        check = self.meter.check_clock
+        for form in list.__iter__(self):
+            check()
+            yield form
+
+
+def _remember(key: tuple[str, frozenset[str]], program: Program) -> None:
+    global _cache_chars
+    with _cache_lock:
+        if key in _cache:
+            return
+        _cache[key] = program
+        _cache_chars += len(key[0])
+        while len(_cache) > _CACHE_SIZE or _cache_chars > _CACHE_MAX_CHARS:
+            old, _ = _cache.popitem(last=False)
+            _cache_chars -= len(old[0])
 
 
 @dataclasses.dataclass
@@ -187,26 +240,43 @@ def realize(value: Any) -> Any:
     """Realize every lazy sequence inside ``value`` (under the run's meter) into a list.
 
     Returns ``value`` itself when nothing inside is lazy; the atom checks run in C
-    (``issuperset`` over the element types), since results are often 10k-record tables.
+    (``issuperset`` over the element types), since results are often 10k-record tables. A
+    collection met again is realized once (memo by identity): shared structure stays shared and
+    a value with 2**40 leaves by sharing takes 40 steps, not 2**40.
     """
     t = type(value)
     if t in _ATOMS:
         return value
-    if t is LazySeq:
-        return List(map(realize, value.realized()))
+    return _realize(value, {})
+
+
+def _realize(value: Any, memo: dict[int, Any]) -> Any:
+    t = type(value)
+    if t in _ATOMS:
+        return value
     if t is Vector or t is List:
         if _ATOMS.issuperset(map(type, value)):
             return value
-        items = [realize(x) for x in value]
-        return value if all(map(operator.is_, items, value)) else t(items)
-    if t is Map:
+    elif t is Map:
         if _ATOMS.issuperset(map(type, value.values())):
             return value
-        values = [realize(v) for v in value.values()]
-        if all(map(operator.is_, values, value.values())):
-            return value
-        return Map(zip(value.keys(), values))
-    return value
+    elif t is not LazySeq:
+        return value
+    done = memo.get(id(value))
+    if done is not None:
+        return done
+    out: Any
+    if t is LazySeq:
+        out = List([_realize(x, memo) for x in value.realized()])
+    elif t is Map:
+        values = [_realize(v, memo) for v in value.values()]
+        out = value if all(map(operator.is_, values, value.values())) else \
+            Map(zip(value.keys(), values))
+    else:
+        items = [_realize(x, memo) for x in value]
+        out = value if all(map(operator.is_, items, value)) else t(items)
+    memo[id(value)] = out
+    return out
 
 
 def _ensure_recursion_limit(wanted: int) -> None:
@@ -234,11 +304,16 @@ def _on_big_stack(fn: Callable[[], Completion], depth: int) -> Completion:
             pass  # the in-thread limit holds; max_depth may then end as Python's limit
         else:
             try:
-                worker = threading.Thread(target=target, name="ptclisp-deep-run", daemon=True)
-                _deep_runs += 1
-                sys.setrecursionlimit(max(sys.getrecursionlimit(), min(
+                limit = sys.getrecursionlimit()
+                sys.setrecursionlimit(max(limit, min(
                     depth * _FRAMES_PER_LEVEL + 2_000, stack // _C_BYTES_PER_FRAME)))
+                worker = threading.Thread(target=target, name="ptclisp-deep-run", daemon=True)
                 worker.start()
+                _deep_runs += 1
+            except RuntimeError:  # "can't start new thread" (CPython on WASI): run in place
+                worker = None
+                if _deep_runs == 0:
+                    sys.setrecursionlimit(limit)
             finally:
                 threading.stack_size(previous)
     if worker is None:
@@ -360,8 +435,10 @@ def run_loaded(
         if cancel is not None:
             cancel.check()
         if program is None:
-            program = load(source)
+            program = load(source, meter=meter)
             reusable = _reusable_for(program)
+        else:
+            charge_source(meter, source)
         if reusable is not None:
             reused = reusable.take()
         if checkpoint is not None and reused is not None:
@@ -443,7 +520,9 @@ def _convert_data(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
     for name, value in data.items():
         try:
             converted[str(name)] = from_python(value)
-        except TypeError as exc:
+        except (TypeError, RecursionError) as exc:
+            if isinstance(exc, RecursionError):
+                exc = TypeError("nested too deeply or refers to itself")
             raise EvalError(f"data/{name}: {exc}", code="invalid_args",
                             hint="host data must be JSON-like: dict, list, str, numbers, bool, None"
                             ) from None

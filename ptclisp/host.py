@@ -7,8 +7,8 @@ never from a private module:
 
 - ``encode_value`` / ``decode_value``: a value ⇄ tagged plain data (lists, dicts, atoms) that
   msgpack or JSON carry without losing a type (keywords, lists vs vectors, sets, chars, bigints).
-- ``ToolHost``, ``Meter``, ``use_meter``: the per-run tool host and budget, for tiers that answer
-  a guest's tool calls on the host side.
+- ``ToolHost``, ``Meter``, ``use_meter``, ``current_meter``: the per-run tool host and budget,
+  for tiers that answer a guest's tool calls on the host side.
 - ``start_on`` / ``resume_on`` / ``pending_step`` / ``Suspend`` / ``OpHandle``: suspendable runs
   whose program executes elsewhere (a sandbox tier's guest) while the journal stays with the host.
 - ``check_registry(step, tools)``: raise ``pending_registry_mismatch`` before claiming a step

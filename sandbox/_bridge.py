@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import ptclisp
-from ptclisp import Tool, ToolError, from_python
+from ptclisp import LimitExceeded, Tool, ToolError, from_python
 from ptclisp.host import Meter, ToolHost, encode_value, use_meter
 
 from ._wire import msgpack_exact
@@ -86,6 +86,8 @@ class ToolBridge:
         try:
             with use_meter(self._meter):
                 entry = self._host._execute(name, args if isinstance(args, dict) else {})
+        except LimitExceeded as exc:  # the run's deadline passed during or before the call
+            return {"ok": False, "error": exc.to_dict()}
         except Exception as exc:  # a fault of the host side: still an answer, never a trap
             return _failure(ToolError(f"tool {name} failed: {type(exc).__name__}: {exc}"))
         if entry["error"] is not None:

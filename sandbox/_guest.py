@@ -26,6 +26,7 @@ the flag is on.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -51,7 +52,11 @@ def _proxy(name: str, call_tool: CallTool) -> Callable[[dict], Any]:
         answer = call_tool(name, args)
         if answer["ok"]:
             return decode_value(answer["value"]) if answer.get("codec") else answer["value"]
-        raise error_from_dict(answer["error"])  # the ToolError the host's ToolHost produced
+        error = error_from_dict(answer["error"])  # the ToolError the host's ToolHost produced
+        if error.code == "timeout":  # the host ended the call at the run's deadline: terminal
+            meter = current_meter()
+            meter.deadline = min(meter.deadline, time.monotonic())
+        raise error
 
     tool.__name__ = name
     return tool
@@ -76,6 +81,7 @@ class _RemoteHost(ToolHost):
                 code="invalid_args",
                 hint="tool arguments must be data: maps, vectors, strings, numbers, booleans, nil",
             ) from None
+        self.charge_arguments(args)  # as in process: the same steps in every tier
         at = self.position()
         self._cursor().next_call()
         return self._value(self._call_tool(name, {"args": encoded, "at": at}))
@@ -212,12 +218,14 @@ def execute(request: dict[str, Any], call_tool: CallTool) -> dict[str, Any]:
         data = {name: decode_value(value) for name, value in data.items()}
     limits = request.get("limits")
     try:
+        # Tools here are proxies to the host, which bounds the real call by the deadline; a
+        # proxy abandoned on a thread would leave its answer in the channel: call inline.
         result = ptclisp.run(
             request["source"],
             tools=tools,
             data=data,
             limits=ptclisp.Limits.from_dict(limits) if limits is not None else None,
-            host=_RemoteHost(call_tool) if journal else None,
+            host=_RemoteHost(call_tool) if journal else ToolHost(tools, tool_threads=False),
         )
         if isinstance(result, ptclisp.PendingStep):
             return {"status": "pending", "steps": result.steps_spent, "output": result.output}
@@ -231,6 +239,8 @@ def execute(request: dict[str, Any], call_tool: CallTool) -> dict[str, Any]:
         return _error_result(state.breach)
     try:
         return result.to_dict()
+    except PtclispError as exc:  # e.g. output_limit: a result nested too deeply to send
+        return _error_result(exc)
     except MemoryError:
         return _error_result(
             LimitExceeded("memory limit exceeded: result too large", code="memory_limit")

@@ -41,6 +41,7 @@ _BOOT = (
     "from ptclisp.sandbox._worker import main; main()"
 )
 _START_TIMEOUT_S = 60.0
+_AS_SLACK = 64 << 20
 _STDERR_TAIL = 600
 
 logger = logging.getLogger(__name__)
@@ -183,6 +184,10 @@ class ProcessPool:
         request = _bridge.build_request(source, tools, data, limits, _hooks)
         timeout_s = (limits or ptclisp.Limits()).timeout_s
         request["cpu_budget_s"] = timeout_s + self.grace_s
+        # The OS backstop for memory: 1.5x the run's max_memory (+ room for the interpreter's
+        # own arenas) past what the worker maps when the run starts.
+        max_memory = (limits or ptclisp.Limits()).max_memory
+        request["memory_budget"] = max_memory * 3 // 2 + _AS_SLACK
         # The wall-clock kill comes after the CPU limit could fire (it is rounded up to whole
         # seconds), so a CPU-bound runaway is reported as such and a blocked one is still ended.
         wall_s = timeout_s + self.wall_grace_s

@@ -38,6 +38,7 @@ from ._wire import dumps, json_exact, loads
 __all__ = ["WasmSandbox", "compiled_component_path", "load_component"]
 
 _CONFIG_KEY = "epoch1"
+_GUEST_BASE = 32 << 20
 _state = threading.local()
 
 
@@ -168,6 +169,13 @@ class WasmSandbox:
         self._ticker = threading.Thread(target=self._tick, name="wasm-epoch", daemon=True)
         self._ticker.start()
 
+    def run_memory(self, limits: ptclisp.Limits | None) -> int:
+        """A run's cap on linear memory: the interpreter (under 24 MiB) plus 1.5x the run's
+        ``max_memory`` — the meter stops the program first; this is the backstop — and never
+        more than ``memory_limit``."""
+        max_memory = (limits or ptclisp.Limits()).max_memory
+        return min(self.memory_limit, _GUEST_BASE + max_memory * 3 // 2)
+
     def _tick(self) -> None:
         while not self._stop.wait(self.tick_s):
             self._engine.increment_epoch()
@@ -219,7 +227,7 @@ class WasmSandbox:
             raise SandboxError("the wasm sandbox is closed")
         budget = (limits or ptclisp.Limits()).timeout_s + self.grace_s
         store = wasmtime.Store(self._engine)
-        store.set_limits(memory_size=self.memory_limit)
+        store.set_limits(memory_size=self.run_memory(limits))
         store.set_wasi(wasmtime.WasiConfig())
         store.set_epoch_deadline(max(1, math.ceil(budget / self.tick_s)))
         with self._instantiate_lock:

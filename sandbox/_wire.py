@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 _BIG_INT = 1
+_LONE = "surrogatepass"  # strings may hold lone surrogates ("a\ud800b"): carried as they are
 _INT_RANGE = (-(2**63), 2**64)
 
 
@@ -60,13 +61,15 @@ def _ext(code: int, data: bytes) -> Any:
 
 def packb(obj: Any) -> bytes:
     try:
-        return msgpack.packb(obj, use_bin_type=True, default=_host_form)
+        return msgpack.packb(obj, use_bin_type=True, unicode_errors=_LONE, default=_host_form)
     except OverflowError:  # rare: only then walk the message
-        return msgpack.packb(_big_ints_tagged(obj), use_bin_type=True, default=_host_form)
+        return msgpack.packb(_big_ints_tagged(obj), use_bin_type=True, unicode_errors=_LONE,
+                             default=_host_form)
 
 
 def unpackb(data: bytes) -> Any:
-    return msgpack.unpackb(data, raw=False, strict_map_key=False, ext_hook=_ext)
+    return msgpack.unpackb(data, raw=False, strict_map_key=False, unicode_errors=_LONE,
+                           ext_hook=_ext)
 
 
 def pack_result(message: dict[str, Any], result_key: str | None = None) -> bytes:
@@ -84,7 +87,7 @@ def pack_result(message: dict[str, Any], result_key: str | None = None) -> bytes
 
 def msgpack_exact(value: Any) -> bool:
     try:
-        msgpack.packb(value, use_bin_type=True)
+        msgpack.packb(value, use_bin_type=True, unicode_errors=_LONE)
         return True
     except (TypeError, ValueError, OverflowError):
         return False

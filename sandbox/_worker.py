@@ -7,8 +7,9 @@ channel off fds 0/1 so a stray print can never corrupt a frame, applies its rlim
 itself, then serves runs until the host closes the channel.
 
 Per run it lowers the soft ``RLIMIT_CPU`` to the CPU time used so far plus the run's budget, so a
-runaway interpreter gets SIGXCPU (the host reports ``timeout``). ``RLIMIT_AS`` is fixed for the
-worker's life: an allocation past it raises ``MemoryError`` (``memory_limit``).
+runaway interpreter gets SIGXCPU (the host reports ``timeout``), and the soft ``RLIMIT_AS`` to what
+the worker maps plus 1.5x the run's ``max_memory`` (+64 MiB): an allocation past it raises
+``MemoryError`` (``memory_limit``). The hard ``RLIMIT_AS`` is the pool's ``address_space``.
 """
 
 from __future__ import annotations
@@ -52,6 +53,22 @@ def _arm_cpu_limit(budget_s: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
+def _address_space() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def _arm_memory_limit(budget: int | None, cap: int) -> None:
+    """Lower the soft RLIMIT_AS to what the worker maps now plus the run's budget (raised back
+    up to the hard limit, the pool's ``address_space``, run by run)."""
+    size = _address_space()
+    soft = cap if budget is None or not size else min(cap, size + budget)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, cap))
+
+
 def _warm_up() -> None:
     import ptclisp
 
@@ -80,6 +97,7 @@ def main() -> None:
             return
         request = message["request"]
         _arm_cpu_limit(request["cpu_budget_s"])
+        _arm_memory_limit(request.get("memory_budget"), config["address_space"])
         retire = False
         try:
             result = _guest.execute(request, call_tool)
@@ -87,6 +105,8 @@ def main() -> None:
             retire = True  # the heap may be left fragmented near the cap: start afresh
             error = {"code": "memory_limit", "message": "memory limit exceeded: out of memory"}
             result = {"status": "error", "error": error}
+        finally:
+            _arm_memory_limit(None, config["address_space"])  # room to send the result
         write_frame(write_fd, {"op": "result", "result": result, "retire": retire})
 
 

@@ -11,7 +11,10 @@ __all__ = ["NO_PROGRAM", "error_feedback", "invalid_return_feedback", "result_fe
 
 
 def _preview(value: Any, limit: int) -> str:
-    text = pr_str(redact(value))
+    try:
+        text = pr_str(redact(value))
+    except PtclispError as exc:  # e.g. output_limit: a value too large to print
+        return f"<the value cannot be shown: {exc.message}>"
     if len(text) > limit:
         text = text[:limit] + f" ... (truncated; {len(text)} characters in all)"
     return text

@@ -150,7 +150,7 @@ class PendingStep:
             )
         except PendingError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except Exception as exc:  # IndexError, EvalError, RecursionError...: all malformed data
             raise _corrupt(f"malformed pending step: {type(exc).__name__}: {exc}") from None
 
 
@@ -164,13 +164,14 @@ _BULK_BYTES = 1 << 16
 def serialize(step: PendingStep, *, key: bytes | None = None) -> bytes:
     """The step as bytes (msgpack + checksum; an HMAC when ``key`` is given)."""
     try:
-        body = msgpack.packb(step.to_dict(), use_bin_type=True)
+        body = msgpack.packb(step.to_dict(), use_bin_type=True, unicode_errors="surrogatepass")
     except (TypeError, OverflowError, ValueError) as exc:
         raise PendingError(
             f"the pending step cannot be serialized: {exc}",
             code="pending_unserializable",
             hint="host_state must hold msgpack-able data; tool arguments must fit in 64 bits",
         ) from None
+    _check_key(key)
     kind = _HMAC if key is not None else _SHA256
     digest = _digest(FORMAT_VERSION, kind, body, key)
     return _HEADER.pack(_MAGIC, FORMAT_VERSION, kind, digest) + body
@@ -184,6 +185,7 @@ def deserialize(
     Raises ``PendingError``: ``pending_corrupt`` (damaged, truncated, tampered, wrong or missing
     key), ``pending_version`` (another format version), ``pending_program_mismatch``.
     """
+    _check_key(key)
     if not isinstance(blob, (bytes, bytearray, memoryview)):
         raise _corrupt(f"expected bytes, got {type(blob).__name__}")
     blob = bytes(blob)
@@ -200,7 +202,8 @@ def deserialize(
     _check_digest(version, kind, body, digest, key)
     with bulk if len(body) >= _BULK_BYTES else contextlib.nullcontext():
         try:
-            data = msgpack.unpackb(body, raw=False, strict_map_key=False)
+            data = msgpack.unpackb(body, raw=False, strict_map_key=False,
+                                   unicode_errors="surrogatepass")
         except Exception as exc:  # msgpack raises several types for bad input
             raise _corrupt(f"undecodable pending step body: {exc}") from None
         if not isinstance(data, dict) or data.get("version") != version:
@@ -218,6 +221,18 @@ def deserialize(
             hint="resume a step with the program that created it",
         )
     return step
+
+
+def _check_key(key: Any) -> None:
+    if key is None:
+        return
+    if not isinstance(key, (bytes, bytearray)) or not key:
+        shown = "empty bytes" if isinstance(key, (bytes, bytearray)) else type(key).__name__
+        raise PendingError(
+            f"key: an HMAC key must be non-empty bytes, got {shown}",
+            code="invalid_args",
+            hint="pass a secret of 32 random bytes (secrets.token_bytes(32)), or key=None",
+        )
 
 
 def _digest(version: int, kind: int, body: bytes, key: bytes | None) -> bytes:

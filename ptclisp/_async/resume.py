@@ -311,6 +311,12 @@ def _outcome(op_id: str, result: Any, error: Any) -> dict[str, Any]:
                 f"the result of op {op_id!r} is not JSON-like data: {exc}",
                 code="pending_error",
             ) from None
+        except RecursionError:
+            raise PendingError(
+                f"the result of op {op_id!r} is nested too deeply or refers to itself",
+                code="pending_error",
+                hint="deliver plain JSON-like data, a few hundred levels deep at most",
+            ) from None
     if isinstance(error, PtclispError):
         return {"error": error.to_dict()}
     if isinstance(error, Mapping):

@@ -211,7 +211,8 @@ class SQLiteStore:
                 )
                 self._register_ops(db, outcome)
             else:
-                result_blob = msgpack.packb(outcome.to_dict(), use_bin_type=True)
+                result_blob = msgpack.packb(outcome.to_dict(), use_bin_type=True,
+                                            unicode_errors="surrogatepass")
                 db.execute(
                     "UPDATE ptclisp_steps SET status = 'done', result = ?, claimed_op = NULL, "
                     "updated_at = ? WHERE step_id = ?",
@@ -241,7 +242,8 @@ class SQLiteStore:
             raise PendingError(f"no stored step {step_id!r}", code="pending_unknown_step")
         if row[0] != "done" or row[1] is None:
             return None
-        return Result.from_dict(msgpack.unpackb(row[1], raw=False, strict_map_key=False))
+        return Result.from_dict(msgpack.unpackb(row[1], raw=False, strict_map_key=False,
+                                                unicode_errors="surrogatepass"))
 
     def status(self, step_id: str) -> StepStatus | None:
         """The step's status, or ``None`` when it is not stored."""

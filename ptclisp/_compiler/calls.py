@@ -73,8 +73,18 @@ def _captured1(index: int, a0: Ev, name: str, node: A.Node) -> Ev:
 
 # Builtins inlined for the common case of two ints, two floats or two strings/keywords; any
 # other argument types take the builtin's own path (same result, same errors).
+def _mul(x: Any, y: Any) -> Any:
+    """``*`` on two ints or two floats: big integers go through the checked multiply."""
+    if type(x) is float or (-_BIG < x < _BIG and -_BIG < y < _BIG):
+        return x * y
+    from .._core._numbers import big_mul
+
+    return big_mul(x, y)
+
+
+_BIG = 2**64
 _FAST2: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "<": operator.lt,
+    "+": operator.add, "-": operator.sub, "*": _mul, "<": operator.lt,
     ">": operator.gt, "<=": operator.le, ">=": operator.ge,
 }
 _FAST1: dict[str, Callable[[Any], Any]] = {"inc": lambda x: x + 1, "dec": lambda x: x - 1}

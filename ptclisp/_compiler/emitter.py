@@ -33,6 +33,7 @@ class NotExpression(Exception):
     """The body uses a node that has no expression form here: the closure compiler takes it."""
 
 
+_BIG = 2**64
 _NUMERIC_OPS = {"+": "+", "-": "-", "*": "*", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 _INC_DEC = {"inc": "+ 1", "dec": "- 1"}
 
@@ -436,6 +437,8 @@ class Emitter:
         op, slow = _NUMERIC_OPS[name], self._slow(name, node)
         left, right = args
         boolean = op in ("<", ">", "<=", ">=")
+        if name == "*":
+            return self._multiply(args, slow)
         if isinstance(right, A.Const) and type(right.value) in (int, float):
             (a, x), k = self.bound(self.expr(left)), self.const(right.value)
             return Code(f"({a} {op} {k} if type({x}) is {type(right.value).__name__} "
@@ -444,6 +447,15 @@ class Emitter:
         ta = self.temp()
         return Code(f"({a} {op} {b} if ({ta} := type({x})) is type({y}) "
                      f"and ({ta} is int or {ta} is float) else {slow}({a}, {b}))", boolean)
+
+    def _multiply(self, args: tuple[A.Node, ...], slow: str) -> Code:
+        """``*`` inline for floats and ints under 2**64; big ints go to the builtin, which
+        checks the product's size and charges its time before the C multiplication."""
+        (a, x), (b, y) = self.bound(self.expr(args[0])), self.bound(self.expr(args[1]))
+        ta = self.temp()
+        return Code(f"({a} * {b} if ({ta} := type({x})) is type({y}) and ({ta} is float or "
+                    f"({ta} is int and -{_BIG} < {a} < {_BIG} and -{_BIG} < {b} < {_BIG})) "
+                    f"else {slow}({a}, {b}))")
 
 
 def _comprehension(clause: tuple[int, Code, str], items: str) -> str:

@@ -364,7 +364,7 @@ def apply(f: Any, *args: Any) -> Any:
          category="sequences")
 def group_by(f: Any, coll: Any) -> Map:
     xs = items(coll, "group-by")
-    charge_items(2 * len(xs))
+    charge_items(len(xs) + len(xs) // 4)
     # A C-level loop: the defaultdict makes each new key's list, then each item joins its group.
     groups: defaultdict[Any, list[Any]] = defaultdict(list)
     _consume(map(list.append, map(groups.__getitem__, apply_each(f, xs)), xs))
@@ -375,7 +375,7 @@ def group_by(f: Any, coll: Any) -> Map:
          category="sequences")
 def frequencies(coll: Any) -> Map:
     xs = items(coll, "frequencies")
-    charge_items(2 * len(xs))
+    charge_items(len(xs))
     return Map(Counter(xs))  # Counter counts in C and keeps first-seen order, as Map needs
 
 

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from .._errors import EvalError
+from .._limits import active_meter, charge
 from .._values.types import Char, Keyword, Symbol, Vector, equals
 from ._registry import builtin
 from ._support import type_error, type_name
@@ -71,8 +72,37 @@ def mul(*args: Any) -> Any:
         t = type(x)
         if t is not int and t is not float:
             raise _not_number("*", x)
-        product *= x
+        if t is int and type(product) is int and not (-_BIG < x < _BIG and -_BIG < product < _BIG):
+            product = big_mul(product, x)
+        else:
+            product *= x
     return product
+
+
+_BIG = 2**64
+_LIMB_OPS_PER_STEP = 256
+"""About how many 30-bit limb products CPython does in the time of one interpreter step."""
+
+
+def big_mul(x: int, y: int) -> int:
+    """``x * y`` for big integers, checked and charged *before* the uninterruptible C call.
+
+    The result's size is known from the operands' bit lengths: refused with ``memory_limit`` if
+    it would not fit the remaining memory budget; the multiplication's time (schoolbook for a
+    small operand, Karatsuba otherwise) is charged in steps. Only the growth over the larger
+    operand counts as memory created (a product replacing its factor, as in a loop, is not
+    cumulative garbage)."""
+    bits_x, bits_y = x.bit_length(), y.bit_length()
+    meter = active_meter()
+    if meter is not None:
+        result_bytes = (bits_x + bits_y) // 8 + 32
+        if result_bytes > meter.limits.max_memory - meter.memory:
+            meter.alloc(result_bytes)  # raises memory_limit before anything is computed
+        small, large = sorted((bits_x // 30 + 1, bits_y // 30 + 1))
+        ops = small * large if small < 70 else int(large * small**0.585) * 2
+        meter.tick(ops // _LIMB_OPS_PER_STEP)
+        meter.alloc(max(0, result_bytes - max(bits_x, bits_y) // 8 - 32))
+    return x * y
 
 
 def _divide(x: Any, y: Any) -> Any:
@@ -294,6 +324,7 @@ def compare_values(a: Any, b: Any) -> int:
         if ta is Vector:
             if len(a) != len(b):
                 return -1 if len(a) < len(b) else 1
+            charge(len(a))
             for x, y in zip(a, b):
                 c = compare_values(x, y)
                 if c:
@@ -499,7 +530,13 @@ def bit_shift_left(x: Any, n: Any) -> int:
     n = _integer("bit-shift-left", n)
     if not 0 <= n <= 64:
         raise EvalError("bit-shift-left: shift must be 0..64", code="invalid_args")
-    return _integer("bit-shift-left", x) << n
+    x = _integer("bit-shift-left", x)
+    if not -_BIG < x < _BIG:  # a big integer is copied: charge its time and growth first
+        meter = active_meter()
+        if meter is not None:
+            meter.tick(x.bit_length() // (30 * _LIMB_OPS_PER_STEP))
+            meter.alloc(n // 8 + 1)
+    return x << n
 
 
 @builtin("bit-shift-right", arglists="([x n])", doc="Arithmetic shift of x right by n bits.",

@@ -17,10 +17,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._limits import current_meter
-from .._values.types import Keyword, List, Vector
+from .._values.types import Char, Keyword, List, Symbol, Vector
 from ._numbers import compare, compare_values, gt, lt
 from ._registry import builtin
-from ._support import apply_each, items, type_error, type_name
+from ._support import apply_each, charge_items, items, type_error, type_name
 
 _NATIVE_KINDS = (frozenset({int}), frozenset({float}), frozenset({int, float}),
                  frozenset({str}), frozenset({Keyword}))
@@ -66,12 +66,21 @@ def _natural_order(xs: Sequence[Any], keys: Sequence[Any], descending: bool,
         ordered = _nil_first(xs, keys, descending, kinds - _NIL_KIND)
         if ordered is not None:
             return ordered
-    if kinds == {Vector} and len(set(map(len, keys))) == 1:
+    if kinds == {Vector} and len(set(map(len, keys))) == 1 and _flat(keys):
         try:
             return _sorted(xs, keys, reverse=descending)
         except TypeError:
             pass
     return _sorted(xs, keys, functools.cmp_to_key(compare_values), descending)
+
+
+def _flat(keys: Sequence[Any]) -> bool:
+    """Vectors of atoms only: Python's tuple order walks nested vectors in C, unmetered."""
+    atoms = _ATOM_TYPES
+    return all(atoms.issuperset(map(type, k)) for k in keys)
+
+
+_ATOM_TYPES = frozenset({int, float, str, bool, type(None), Keyword, Symbol, Char})
 
 
 def _native_order(xs: Sequence[Any], keys: Sequence[Any], descending: bool,
@@ -154,6 +163,7 @@ def sort(*args: Any) -> List:
     else:
         raise TypeError(f"wrong number of arguments ({len(args)}) passed to sort")
     xs = items(coll, "sort")
+    charge_items(len(xs))  # the sorted list
     return _in_order(xs, xs, comparator)
 
 
@@ -168,4 +178,5 @@ def sort_by(keyfn: Any, *args: Any) -> List:
     else:
         raise TypeError(f"wrong number of arguments ({len(args) + 1}) passed to sort-by")
     xs = items(coll, "sort-by")
+    charge_items(2 * len(xs))  # the keys and the sorted list
     return _in_order(xs, apply_each(keyfn, xs), comparator)

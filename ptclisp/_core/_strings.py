@@ -12,11 +12,11 @@ import re
 from typing import Any
 
 from .._errors import EvalError
-from .._limits import current_meter
+from .._limits import SLOT_BYTES, current_meter
 from .._values.types import Char, Keyword, Regex, Symbol, Vector, keyword_of_str
 from ._registry import builtin
 from ._support import char, invalid_args, items, to_int_index, type_error, type_name
-from ._text import JAVA_WHITESPACE, as_str, charge_str, printer, str_of
+from ._text import JAVA_WHITESPACE, as_str, charge_str, joined, printer, str_of
 
 
 @builtin("str", arglists="([] [x] [x & ys])",
@@ -25,12 +25,12 @@ from ._text import JAVA_WHITESPACE, as_str, charge_str, printer, str_of
 def str_(*args: Any) -> str:
     if len(args) == 1 and type(args[0]) is str:
         return args[0]
-    return charge_str("".join([x if type(x) is str else str_of(x) for x in args]))
+    return joined("", [x if type(x) is str else str_of(x) for x in args])
 
 
 def _printed(fn_name: str, args: tuple[Any, ...], end: str = "") -> str:
     fn = printer(fn_name)
-    return charge_str(" ".join(map(fn, args)) + end)
+    return joined(" ", [*map(fn, args)]) + end
 
 
 @builtin("pr-str", arglists="([& xs])",
@@ -284,7 +284,7 @@ def format_(fmt: Any, *args: Any) -> str:
                          hint="pass one argument per % conversion")
         out.append(_format_one(conv, flags, width or "", precision or "", args[i]))
     out.append(fmt[pos:])
-    return charge_str("".join(out))
+    return joined("", out)
 
 
 # ---------------------------------------------------------------- clojure.string
@@ -304,7 +304,7 @@ def join(a: Any, b: Any = _NONE, *rest: Any) -> str:
     if rest:
         raise TypeError("wrong number of arguments passed to clojure.string/join")
     sep, coll = ("", a) if b is _NONE else (str_of(a), b)
-    return charge_str(sep.join([x if type(x) is str else str_of(x) for x in items(coll, "join")]))
+    return joined(sep, [x if type(x) is str else str_of(x) for x in items(coll, "join")])
 
 
 def _as_regex(fname: str, sep: Any) -> Regex:
@@ -344,9 +344,19 @@ def java_split(rx: Regex, s: str, limit: int = 0) -> list[str]:
             "Vector of the parts of s between matches of the regex (or string) re.", "split")
 def split(s: Any, sep: Any, limit: Any = 0) -> Vector:
     s = as_str("split", s)
-    parts = java_split(_as_regex("split", sep), s, to_int_index(limit, "split"))
-    current_meter().alloc_items(len(parts))
+    m = current_meter()
+    if type(sep) is str or type(sep) is Char:  # the parts are counted before they are built
+        m.alloc(_split_bytes(s.count(as_str("split", sep)) + 1, len(s)))
+        parts = java_split(_as_regex("split", sep), s, to_int_index(limit, "split"))
+    else:
+        parts = java_split(_as_regex("split", sep), s, to_int_index(limit, "split"))
+        m.alloc(_split_bytes(len(parts), len(s)))
     return Vector(parts)
+
+
+def _split_bytes(parts: int, chars: int) -> int:
+    """A part is a new string (~56 bytes + its text) in a slot, and a transient regex match."""
+    return parts * (SLOT_BYTES + 56 + 72) + chars
 
 
 @_string_fn("split-lines", "([s])", "Vector of the lines of s (split on \\n or \\r\\n).",
@@ -446,7 +456,7 @@ def escape(s: Any, cmap: Any) -> str:
     for c in as_str("escape", s):
         r = cmap(char(c))
         out.append(c if r is None else str_of(r))
-    return charge_str("".join(out))
+    return joined("", out)
 
 
 @_string_fn("re-quote-replacement", "([s])",

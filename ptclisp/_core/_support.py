@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
 from .._errors import EvalError
-from .._limits import current_meter
+from .._limits import SLOT_BYTES, current_meter
 from .._values.types import Char, Keyword, LazySeq, List, Map, Regex, Set, Symbol, Vector
 from ._kernels import run_kernel
 
@@ -131,7 +131,7 @@ def metered(source: Iterable[Any]) -> Iterator[Any]:
     m = current_meter()
     for x in source:
         m.tick()
-        m.alloc(8)
+        m.alloc(SLOT_BYTES)
         yield x
 
 

@@ -57,3 +57,10 @@ def as_str(fname: str, x: Any) -> str:
 def charge_str(s: str) -> str:
     current_meter().alloc_str(len(s))
     return s
+
+
+def joined(sep: str, parts: list[str]) -> str:
+    """``sep.join(parts)``, charged *before* it is built (a long separator times many parts)."""
+    size = sum(map(len, parts)) + len(sep) * max(len(parts) - 1, 0)
+    current_meter().alloc_str(size)
+    return sep.join(parts)

@@ -167,8 +167,15 @@ def symbolic(name: str) -> Object:
 _DIGITS = frozenset("0123456789")
 
 
+def _nul(token: str) -> BadToken:
+    return BadToken("a NUL character (\\x00) is not allowed outside a string",
+                    "remove the NUL characters from the program text", token.index("\x00"))
+
+
 def symbol(token: str) -> Object:
     """A symbol, kept whole: ``tool/get-orders``, ``clojure.string/join``, ``a.b``, ``/``."""
+    if "\x00" in token:
+        raise _nul(token)
     if ("/" in token or ":" in token) and not _valid_symbol(token):
         raise BadToken(
             f"invalid symbol {token}",
@@ -198,6 +205,8 @@ def _valid_symbol(token: str) -> bool:
 
 def keyword(token: str) -> Object:
     """``:name`` or ``:ns/name`` → Keyword whose ``.name`` is the text after the colon."""
+    if "\x00" in token:
+        raise _nul(token)
     name = token[1:]
     if name.startswith(":"):
         bare = name.lstrip(":")

@@ -38,10 +38,11 @@ import msgpack
 
 from .._async.journal import Journal, PendingError
 from .._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_from_dict
-from .._limits import current_meter
+from .._limits import current_meter, use_meter
 from .._result import ToolCall
 from .._values.types import LazySeq, List, Map, OpHandle, Vector, from_python, to_python
 from .registry import Tool
+from .threads import call_bounded
 
 __all__ = ["OpHandle", "Suspend", "ToolHost", "diverged"]
 
@@ -69,10 +70,13 @@ class ToolHost:
         loop: asyncio.AbstractEventLoop | None = None,
         step_id: str | None = None,
         host_state: dict[str, Any] | None = None,
+        tool_threads: bool = True,
     ) -> None:
         self.tools: Mapping[str, Callable[..., Any] | Tool] = tools if tools is not None else {}
         self.journal = journal if journal is not None else Journal()
         self.loop = loop
+        self.tool_threads = tool_threads
+        """Run synchronous tools on bounded worker threads (the wall clock covers them)."""
         """An event loop running in another thread for ``async def`` tools (default: private)."""
         self.calls: list[ToolCall] = []
         self.step_id = step_id
@@ -240,8 +244,8 @@ class ToolHost:
         entry: dict[str, Any] = {"tool": name, "args": host_args, "value": None, "error": None}
         entry["op_id"] = None
         try:
-            raw = self._invoke(tool, call_args)
-            if isinstance(tool, Tool) and tool.is_async:
+            raw, is_async = self._invoke(tool, call_args)
+            if is_async:
                 entry["op_id"] = _op_id(name, raw, self.journal)
             else:
                 if isinstance(tool, Tool):
@@ -269,6 +273,16 @@ class ToolHost:
         entry["duration_s"] = time.perf_counter() - started
         return entry
 
+    def charge_arguments(self, args: Any) -> None:
+        """Charge a program's argument map as the host will see it, as ``call`` does (for hosts
+        that send the arguments elsewhere instead)."""
+        if isinstance(args, dict):
+            try:
+                data = to_python(args)
+            except TypeError:
+                return
+            _charge_expanded(data)
+
     def _lookup(self, name: str) -> Callable[..., Any] | Tool:
         tool = self.tools.get(name)
         if tool is not None:
@@ -283,12 +297,28 @@ class ToolHost:
             hint=f"{guess}available tools: {shown}",
         )
 
-    def _invoke(self, tool: Callable[..., Any] | Tool, host_args: dict[str, Any]) -> Any:
-        result = tool.invoke(host_args) if isinstance(tool, Tool) else tool(host_args)
+    def _invoke(
+        self, tool: Callable[..., Any] | Tool, host_args: dict[str, Any]
+    ) -> tuple[Any, bool]:
+        """``(result, is_async)``. A synchronous call runs on a worker thread, waited for until
+        the run's deadline (``_tools.threads``); no call starts after the deadline."""
+        meter = current_meter()
+        meter.check_clock()
+
+        def call() -> tuple[Any, bool]:  # both on the tool's thread (is_async may read it)
+            with use_meter(meter):  # tool code sees the run's meter, in any thread
+                if isinstance(tool, Tool):
+                    return tool.invoke(host_args), tool.is_async
+                return tool(host_args), False
+
+        if self.tool_threads:
+            result, is_async = call_bounded(call, meter.deadline)
+        else:
+            result, is_async = call()
         if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
             loop = tool.loop if isinstance(tool, Tool) and tool.loop is not None else self.loop
             result = self._run_awaitable(result, loop or _private_loop())
-        return result
+        return result, is_async
 
     def _run_awaitable(self, awaitable: Any, loop: asyncio.AbstractEventLoop) -> Any:
         """Run an ``async def`` tool to completion on ``loop`` (never this thread's loop)."""
@@ -528,13 +558,32 @@ def _host_args(name: str, args: Any) -> dict[str, Any]:
             hint=f"call it as (tool/{name} {{:key value}})",
         )
     try:
-        return to_python(args)
+        host_args: dict[str, Any] = to_python(args)
     except TypeError as exc:
         raise ToolError(
             f"cannot pass the arguments to tool/{name}: {exc}",
             code="invalid_args",
             hint="tool arguments must be data: maps, vectors, strings, numbers, booleans, nil",
         ) from None
+    _charge_expanded(host_args)
+    return host_args
+
+
+def _charge_expanded(data: Any) -> None:
+    """Charge the arguments as the host will see them — journaled, copied, serialized, sent —
+    with shared parts counted every time they appear: a step per element, the text's bytes."""
+    meter = current_meter()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        items = item.values() if type(item) is dict else item
+        meter.tick(len(items))
+        for x in items:
+            t = type(x)
+            if t is dict or t is list:
+                stack.append(x)
+            elif t is str and len(x) > 64:
+                meter.alloc(len(x))
 
 
 def _validated(tool: Tool, host_args: dict[str, Any]) -> dict[str, Any]:

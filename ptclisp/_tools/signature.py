@@ -643,20 +643,31 @@ def redact(value: Any) -> Any:
     """A copy of ``value`` for an LLM's eyes: every ``_``-prefixed map entry's value is replaced
     by a short description (``"<hidden: vector of 120>"``). Works on ptclisp values and host data.
     """
+    return _redact(value, {})
+
+
+def _redact(value: Any, memo: dict[int, Any]) -> Any:
+    """``redact`` with a memo by identity: shared parts are redacted once and stay shared."""
+    if not isinstance(value, (dict, tuple, list, LazySeq)):
+        return value
+    done = memo.get(id(value))
+    if done is not None:
+        return done
+    out: Any = value
     if isinstance(value, dict):
         items = (
-            (k, _hidden(v) if _key(k).startswith("_") else redact(v)) for k, v in value.items()
+            (k, _hidden(v) if _key(k).startswith("_") else _redact(v, memo))
+            for k, v in value.items()
         )
-        return Map(items) if isinstance(value, Map) else dict(items)
-    if isinstance(value, Vector):
-        return Vector(redact(x) for x in value)
-    if isinstance(value, List):
-        return List(redact(x) for x in value)
-    if isinstance(value, LazySeq):
-        return List(redact(x) for x in value)
-    if isinstance(value, list):
-        return [redact(x) for x in value]
-    return value
+        out = Map(items) if isinstance(value, Map) else dict(items)
+    elif isinstance(value, Vector):
+        out = Vector(_redact(x, memo) for x in value)
+    elif isinstance(value, (List, LazySeq)):
+        out = List(_redact(x, memo) for x in value)
+    elif isinstance(value, list):
+        out = [_redact(x, memo) for x in value]
+    memo[id(value)] = out
+    return out
 
 
 def _hidden(value: Any) -> str:

@@ -13,6 +13,9 @@ not a JSON atom is a one-key dict whose key starts with ``~``:
     {"~rows": [[k1, k2, ...], [v11, v12, ...], ...]} a vector of at least two maps with the
         same keyword keys in the same order (k: the keywords' names) and only JSON-atom values
         (64-bit integers): a table, the usual tool result, decoded without per-key work
+    {"~ref": n}       the n-th collection (or string over 256 characters) completed so far,
+                      counted in encoding order: shared structure stays shared (a ~rows table
+                      counts as one collection, its rows and strings as none)
 """
 
 from __future__ import annotations
@@ -59,37 +62,83 @@ class OpaqueFunction:
         return self.printed
 
 
+_LONG = 256
+"""Strings longer than this are shared by reference like collections (``~ref``)."""
+
+
+ENCODE_DEPTH = 500
+"""Deepest nesting ``encode`` writes: the outer tiers' wire formats and the wasm guest's stack
+hold a few hundred levels, not thousands; deeper is ``output_limit`` in every tier."""
+
+
 def encode(value: Any) -> Any:
+    """``value`` as plain data. A collection (or long string) met again is written as
+    ``{"~ref": n}``, the n-th one completed so far: shared structure stays shared, so a value
+    of 40 vectors with 2**40 leaves by sharing encodes in 40 entries, not 2**40. Raises
+    ``LimitExceeded`` (``output_limit``) past ``ENCODE_DEPTH`` levels."""
+    try:
+        return _encode(value, {}, 0)
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def _too_deep() -> Exception:
+    from .._errors import LimitExceeded
+
+    return LimitExceeded(f"the value is nested more than {ENCODE_DEPTH} levels deep to encode",
+                         code="output_limit", hint="return flatter data: nest a few levels at most")
+
+
+def _encode(value: Any, memo: dict[int, int], depth: int) -> Any:
     t = type(value)
-    if t is str or t is bool or t is float or value is None:
+    if t is str:
+        if len(value) > _LONG:
+            ref = memo.get(id(value))
+            if ref is not None:
+                return {"~ref": ref}
+            memo[id(value)] = len(memo)
+        return value
+    if t is bool or t is float or value is None:
         return value
     if t is int:
         return value if -_INT64 <= value < _INT64 else {"~big": format(value, "x")}
+    if t is Keyword:
+        return {"~k": value.qualified}
+    if t is Char:
+        return {"~c": value.ch}
+    if t is Symbol:
+        return {"~s": value.qualified}
+    ref = memo.get(id(value))
+    if ref is not None:
+        return {"~ref": ref}
+    if depth >= ENCODE_DEPTH:
+        raise _too_deep()
+    out = _encode_new(value, t, memo, depth + 1)
+    if type(out) is list or (len(out) == 1 and next(iter(out)) in _SHARED_TAGS):
+        memo[id(value)] = len(memo)
+    return out
+
+
+def _encode_new(value: Any, t: type, memo: dict[int, int], depth: int) -> Any:
     if t is Vector:
         if len(value) > 1 and type(value[0]) is Map:
             rows = _encode_rows(value)
             if rows is not None:
                 return rows
-        return [encode(x) for x in value]
-    if t is Keyword:
-        return {"~k": value.qualified}
+        return [_encode(x, memo, depth) for x in value]
     if t is Map or isinstance(value, dict):
         flat: list[Any] = []
         for k, v in value.items():
-            flat.append(encode(k))
-            flat.append(encode(v))
+            flat.append(_encode(k, memo, depth))
+            flat.append(_encode(v, memo, depth))
         return {"~m": flat}
     if t is List or t is LazySeq or isinstance(value, tuple):
-        return {"~l": [encode(x) for x in value]}
+        return {"~l": [_encode(x, memo, depth) for x in value]}
     if t is Set or isinstance(value, frozenset):
-        return {"~set": [encode(x) for x in value]}
-    if t is Char:
-        return {"~c": value.ch}
-    if t is Symbol:
-        return {"~s": value.qualified}
+        return {"~set": [_encode(x, memo, depth) for x in value]}
     if t.__name__ == "Regex":
         return {"~re": value.source}
-    if t is OpHandle:
+    if t.__name__ == "OpHandle":
         return {"~op": [value.op_id, value.tool]}
     if callable(value) or t is OpaqueFunction:
         from .printer import pr_str
@@ -98,6 +147,7 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot encode a {t.__name__}")
 
 
+_SHARED_TAGS = frozenset({"~m", "~l", "~set", "~rows"})
 _ROW_ATOMS = frozenset({str, bool, float, int, type(None)})
 _MAP_ONLY = frozenset({Map})
 _KEYWORD_ONLY = frozenset({Keyword})
@@ -142,30 +192,65 @@ def _decode_rows(body: list[Any]) -> Vector:
 
 
 def decode(data: Any) -> Any:
-    t = type(data)
-    if t is list:
-        return Vector(map(decode, data))
-    if t is not dict:
-        return data
-    if len(data) != 1:
-        raise ValueError("malformed encoded value: expected a one-key tag object")
-    ((tag, body),) = data.items()
-    decoder = _DECODERS.get(tag)
-    if decoder is None:
-        raise ValueError(f"malformed encoded value: unknown tag {tag!r}")
-    return decoder(body)
+    """The inverse of ``encode``; ``ValueError`` for malformed data."""
+    try:
+        return _Decoder().decode(data)
+    except RecursionError:
+        raise ValueError("malformed encoded value: nested too deeply") from None
 
 
-def _decode_map(flat: list[Any]) -> Map:
-    it = iter(flat)
-    out = Map()
-    for k, v in zip(it, it):
-        if type(k) is dict and len(k) == 1 and type(k.get("~k")) is str:
-            key = keyword_of_str(k["~k"])  # the usual key, without the generic dispatch
-        else:
-            key = decode(k)
-        out[key] = v if type(v) in _ROW_ATOMS else decode(v)
-    return out
+class _Decoder:
+    __slots__ = ("table",)
+
+    def __init__(self) -> None:
+        self.table: list[Any] = []
+
+    def decode(self, data: Any) -> Any:
+        t = type(data)
+        if t is list:
+            return self.shared(Vector(map(self.decode, data)))
+        if t is str:
+            return self.shared(data) if len(data) > _LONG else data
+        if t is not dict:
+            return data
+        if len(data) != 1:
+            raise ValueError("malformed encoded value: expected a one-key tag object")
+        ((tag, body),) = data.items()
+        if tag == "~rows":
+            return self.shared(_decode_rows(body))
+        if tag == "~ref":
+            if type(body) is not int or not 0 <= body < len(self.table):
+                raise ValueError(f"malformed encoded value: bad reference {body!r}")
+            return self.table[body]
+        if tag in _SHARED_TAGS:
+            if type(body) is not list:
+                raise ValueError(f"malformed encoded value: {tag} needs a list")
+            if tag == "~m":
+                if len(body) % 2:
+                    raise ValueError("malformed encoded value: ~m needs key/value pairs")
+                return self.shared(self.map(body))
+            items = map(self.decode, body)
+            return self.shared(List(items) if tag == "~l" else Set(items))
+        decoder = _DECODERS.get(tag)
+        if decoder is None:
+            raise ValueError(f"malformed encoded value: unknown tag {tag!r}")
+        return decoder(body)
+
+    def map(self, flat: list[Any]) -> Map:
+        it = iter(flat)
+        out = Map()
+        for k, v in zip(it, it):
+            if type(k) is dict and len(k) == 1 and type(k.get("~k")) is str:
+                key = keyword_of_str(k["~k"])  # the usual key, without the generic dispatch
+            else:
+                key = self.decode(k)
+            tv = type(v)  # strings go through decode: a long one is counted for ~ref
+            out[key] = v if tv is int or tv is float or tv is bool or v is None else self.decode(v)
+        return out
+
+    def shared(self, value: Any) -> Any:
+        self.table.append(value)
+        return value
 
 
 def _decode_symbol(text: str) -> Symbol:
@@ -187,12 +272,8 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
     "~k": Keyword.parse,
     "~s": _decode_symbol,
     "~c": Char,
-    "~l": lambda items: List(map(decode, items)),
-    "~set": lambda items: Set(map(decode, items)),
-    "~m": _decode_map,
     "~big": lambda text: int(text, 16),
     "~re": _decode_regex,
     "~fn": OpaqueFunction,
     "~op": _decode_op,
-    "~rows": _decode_rows,
 }

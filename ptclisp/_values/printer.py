@@ -20,7 +20,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .._limits import Meter, current_meter
+from .._errors import LimitExceeded
+from .._limits import Limits, Meter, current_meter, use_meter
 from .codec import OpaqueFunction
 from .types import Char, Keyword, LazySeq, List, Regex, Symbol, Vector
 
@@ -168,12 +169,32 @@ def _current_meter() -> Meter | None:
 _ELEMENT_END, _SET_END = object(), object()  # markers for sets holding collections
 
 
+RENDER_LIMITS = Limits(max_steps=1_000_000, timeout_s=10.0, max_memory=64 * 2**20)
+"""The budget of printing outside a run (a host printing a ``Result``'s value): a value with
+shared structure can be tiny in memory and astronomically long as text."""
+
+
 def _render(value: Any, readably: bool) -> str:
     atoms = _READABLE_ATOMS if readably else _RAW_ATOMS
     atom = atoms.get(type(value))
-    if atom is not None:
+    if atom is not None and (type(value) is not int or abs(value) < _INT_DIGITS_SAFE):
         return atom(value)
     meter = _current_meter()
+    if meter is None:  # no run active: print under a budget of its own
+        meter = Meter(RENDER_LIMITS)
+        try:
+            with use_meter(meter):
+                return _render_metered(value, atoms, meter)
+        except LimitExceeded as exc:
+            raise LimitExceeded(
+                f"the value is too large to print ({exc.message})",
+                code="output_limit",
+                hint="print a summary (counts, a sample with take) instead of the whole value",
+            ) from None
+    return _render_metered(value, atoms, meter)
+
+
+def _render_metered(value: Any, atoms: dict[type, Any], meter: Meter) -> str:
     try:
         return _render_shallow(value, atoms, meter, 0)
     except _TooDeep:
@@ -232,9 +253,13 @@ def _shallow_parts(
         else:
             text = _render_shallow(x, atoms, meter, depth + 1)
         parts.append(text)
-    if meter is not None:
-        meter.tick(len(parts))
-        meter.alloc(size)
+    if meter is not None:  # Meter.tick and Meter.alloc, inlined: this runs per collection
+        meter.fuel -= len(parts)
+        if meter.fuel < 0:
+            meter.refuel()
+        meter.memory += size
+        if meter.memory > meter.limits.max_memory:
+            meter.alloc(0)  # raises memory_limit
     return parts
 
 

@@ -32,6 +32,8 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, repeat
 from typing import Any, ClassVar
 
+from .._limits import active_meter, charge
+
 __all__ = [
     "EMPTY_LIST",
     "EMPTY_MAP",
@@ -177,6 +179,12 @@ class Vector(tuple):
             hint="use (get v i) to get nil for a missing index",
         )
 
+    def __hash__(self) -> int:
+        # Hashing walks the elements (nested collections recursively, shared structure once per
+        # path): charged per element so a value with 2**40 leaves by sharing ends at the limit.
+        charge(len(self))
+        return tuple.__hash__(self)
+
     def __repr__(self) -> str:
         return "[" + " ".join(map(repr, self)) + "]"
 
@@ -186,6 +194,10 @@ class List(tuple):
 
     __slots__ = ()
 
+    def __hash__(self) -> int:
+        charge(len(self))
+        return tuple.__hash__(self)
+
     def __repr__(self) -> str:
         return "(" + " ".join(map(repr, self)) + ")"
 
@@ -193,18 +205,30 @@ class List(tuple):
 class Map(dict):
     """``{:a 1}``. Insertion-ordered; never mutated once built. Callable as a lookup."""
 
-    __slots__ = ("_hash",)
+    __slots__ = ("_hash", "_weight")
     _hash: int
+    _weight: int
 
     def __call__(self, key: Any, default: Any = None) -> Any:
         return self.get(key, default)
 
     def __hash__(self) -> int:  # type: ignore[override]
+        # Cached, and every use charges what computing it charged (the walk of the keys and
+        # values): step counts stay the same whichever run computed the hash first.
         try:
-            return self._hash
+            cached = self._hash
         except AttributeError:
-            self._hash = hash(frozenset(self.items()))
-            return self._hash
+            meter = active_meter()
+            if meter is None:  # outside a run: nothing to charge, nothing cached
+                return hash(frozenset(self.items()))
+            before = meter.steps
+            charge(len(self))
+            cached = hash(frozenset(self.items()))
+            self._weight = meter.steps - before
+            self._hash = cached
+            return cached
+        charge(self._weight)
+        return cached
 
     def __repr__(self) -> str:
         return "{" + ", ".join(f"{k!r} {v!r}" for k, v in self.items()) + "}"
@@ -218,16 +242,26 @@ class Set(frozenset):
     every sandbox tier, a re-run of the same program).
     """
 
-    __slots__ = ("_order",)
+    __slots__ = ("_order", "_order_weight")
+    _order: tuple[Any, ...]
+    _order_weight: int
 
     def __iter__(self) -> Iterator[Any]:
+        # The order is cached, and every use charges what computing it charged (canonical keys
+        # walk nested collections): steps stay the same whichever run ordered the set first.
         try:
-            return iter(self._order)
+            order = self._order
         except AttributeError:
-            self._order: tuple[Any, ...] = tuple(
-                sorted(frozenset.__iter__(self), key=canonical_key)
-            )
-            return iter(self._order)
+            meter = active_meter()
+            before = meter.steps if meter is not None else 0
+            order = tuple(sorted(frozenset.__iter__(self), key=canonical_key))
+            if meter is not None:
+                self._order_weight = meter.steps - before
+                self._order = order
+            return iter(order)
+        if self._order_weight:
+            charge(self._order_weight)
+        return iter(order)
 
     def __call__(self, item: Any, default: Any = None) -> Any:
         return item if item in self else default
@@ -300,7 +334,9 @@ class LazySeq:
         return self.has(0)
 
     def __hash__(self) -> int:
-        return hash(self.realized())
+        items = self.realized()
+        charge(len(items))
+        return hash(items)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (tuple, LazySeq)):
@@ -345,6 +381,8 @@ def canonical_key(value: Any, depth: int = 0) -> tuple[int, Any]:
     if depth >= _KEY_DEPTH:
         return (10, ())
     depth += 1
+    if isinstance(value, (tuple, dict, frozenset)):
+        charge(len(value))
     if isinstance(value, (tuple, LazySeq)):
         return (6, tuple(canonical_key(x, depth) for x in value))
     if isinstance(value, dict):
@@ -384,14 +422,21 @@ def equals(a: Any, b: Any) -> bool:
         return a == b
     if isinstance(a, _SEQUENTIAL) and isinstance(b, _SEQUENTIAL):
         xs, ys = _as_tuple(a), _as_tuple(b)
-        return len(xs) == len(ys) and all(map(equals, xs, ys))
+        if len(xs) != len(ys):
+            return False
+        charge(len(xs))  # collections only: = of scalars stays free
+        return all(map(equals, xs, ys))
     if isinstance(a, dict) and isinstance(b, dict):
         if len(a) != len(b):
             return False
+        charge(len(a))
         missing = _NOTHING
         return all(equals(v, b.get(k, missing)) for k, v in a.items())
     if isinstance(a, frozenset) and isinstance(b, frozenset):
-        return len(a) == len(b) and all(x in b for x in a)
+        if len(a) != len(b):
+            return False
+        charge(len(a))
+        return all(x in b for x in a)
     if ta in _NUMERIC or tb in _NUMERIC or ta is bool or tb is bool:
         return False  # mixed int/float/bool never equal under =
     return ta is tb and a == b
@@ -524,7 +569,17 @@ _PASS_THROUGH = frozenset(
 
 
 def to_python(value: Any) -> Any:
-    """ptclisp values → JSON-like host data (dict with str keys, list, str, numbers, None)."""
+    """ptclisp values → JSON-like host data (dict with str keys, list, str, numbers, None).
+
+    A collection met twice is converted once and shared in the result (a value of 40 nested
+    ``[x x]`` vectors gives 40 lists, not 2**40)."""
+    t = type(value)
+    if t in _JSON_ATOMS:
+        return value
+    return _to_python(value, {})
+
+
+def _to_python(value: Any, memo: dict[int, Any]) -> Any:
     t = type(value)
     if t in _JSON_ATOMS:
         return value
@@ -532,13 +587,19 @@ def to_python(value: Any) -> Any:
         return value.qualified
     if t is Char:
         return value.ch
+    done = memo.get(id(value))
+    if done is not None:
+        return done
     if isinstance(value, dict):
-        return {_key_to_python(k): to_python(v) for k, v in value.items()}
-    if isinstance(value, (tuple, LazySeq, frozenset)):
-        return [to_python(x) for x in value]
-    if t is Regex:
+        out: Any = {_key_to_python(k): _to_python(v, memo) for k, v in value.items()}
+    elif isinstance(value, (tuple, LazySeq, frozenset)):
+        out = [_to_python(x, memo) for x in value]
+    elif t is Regex:
         return value.source
-    raise TypeError(f"a {_type_name(value)} cannot be passed to the host")
+    else:
+        raise TypeError(f"a {_type_name(value)} cannot be passed to the host")
+    memo[id(value)] = out
+    return out
 
 
 _JSON_ATOMS = frozenset({int, float, str, bool, type(None)})

@@ -136,11 +136,13 @@ def test_regex_and_short_fn_literals_are_never_duplicates() -> None:
 
 def test_duplicate_check_of_a_huge_literal_stays_linear() -> None:
     items = " ".join(f"{{:k {i} :v [{i} {i}]}}" for i in range(20_000))
+    # 530 KB of program text is charged ~256 B/char of memory (issue 11): give it the budget
+    roomy = Limits(max_memory=512 * 2**20)
     started = time.monotonic()
-    result = run(f"(count #{{{items}}})")
+    result = run(f"(count #{{{items}}})", limits=roomy)
     assert result.value == 20_000
     assert time.monotonic() - started < 20.0
-    dup = run(f"(count #{{{items} {{:v [7 7] :k 7}}}})")
+    dup = run(f"(count #{{{items} {{:v [7 7] :k 7}}}})", limits=roomy)
     assert dup.status == "error" and dup.error.code == "parse_error"
 
 

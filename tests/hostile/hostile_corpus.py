@@ -1,0 +1,122 @@
+"""The hostile corpus: programs an attacker (or a confused model) might send, each with the error
+codes it must end with — the same in every tier — under ``LIMITS``.
+
+``D`` is 40 vectors sharing structure: 40 steps and a few KB to build, 2**40 leaves when walked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import ptclisp
+
+D = "(loop [x [1] i 0] (if (< i 40) (recur [x x] (inc i)) x))"
+D2 = "(loop [x [1] i 0] (if (< i 40) (recur [x x] (inc i)) x))"  # equal to D, not identical
+
+LIMITS = ptclisp.Limits(timeout_s=1.0, max_memory=32 * 2**20)
+WORK = frozenset({"step_limit", "timeout"})
+"""CPU-bound work: whichever budget runs out first (a slower tier may reach the clock first)."""
+BIG = frozenset({"step_limit", "timeout", "memory_limit"})
+
+
+def _sleep_5(args: dict[str, Any]) -> int:
+    time.sleep(5)
+    return 1
+
+
+def _sleep_01(args: dict[str, Any]) -> int:
+    time.sleep(0.1)
+    return 1
+
+
+TOOLS = {"sleep5": _sleep_5, "sleep01": _sleep_01, "echo": lambda args: args}
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    name: str
+    source: str
+    codes: frozenset[str]
+    """Acceptable outcomes: error codes, or "ok"."""
+    tools: bool = False
+
+
+def _case(name: str, source: str, *codes: str | frozenset[str], tools: bool = False) -> Case:
+    flat: set[str] = set()
+    for c in codes:
+        flat |= {c} if isinstance(c, str) else set(c)
+    return Case(name, source, frozenset(flat), tools)
+
+
+CORPUS = [
+    # structural equality, hashing and ordering over shared structure (issue 11, item 1)
+    _case("eq-shared", f"(= {D} {D2})", WORK),
+    _case("not-eq-shared", f"(not= {D} {D2})", WORK),
+    _case("compare-shared", f"(compare {D} {D2})", WORK),
+    _case("set-conj-shared", f"(let [a {D} b {D2}] (count (conj #{{a}} b)))", WORK),
+    _case("distinct-shared", f"(count (distinct [{D} {D2}]))", WORK),
+    _case("frequencies-shared", f"(count (frequencies [{D} {D2}]))", WORK),
+    _case("group-by-shared", f"(count (group-by identity [{D} {D2}]))", WORK),
+    _case("contains-shared", f"(contains? #{{{D}}} {D2})", WORK),
+    _case("map-key-shared", f"(get {{{D} 1}} {D2})", WORK),
+    _case("sort-shared", f"(count (sort [{D} {D2}]))", WORK),
+    _case("sort-by-shared", f"(count (sort-by identity [{D} {D2}]))", WORK),
+    # printing and results (item 2)
+    _case("pr-str-shared", f"(count (pr-str {D}))", BIG),
+    _case("str-shared", f"(count (str {D}))", BIG),
+    _case("result-shared", D, "ok"),
+    _case("repeated-big-string", '(repeat 1000 (apply str (repeat 20000 "x")))', "ok"),
+    # big integers (item 3)
+    _case("bignum-squaring", "(loop [x 3 i 0] (if (< i 40) (recur (* x x) (inc i)) i))", BIG),
+    _case("bignum-squaring-fn",
+          "(defn sq [x] (* x x)) (loop [x 3 i 0] (if (< i 40) (recur (sq x) (inc i)) i))", BIG),
+    _case("bignum-apply", "(loop [x 3 i 0] (if (< i 40) (recur (apply * [x x]) (inc i)) i))", BIG),
+    _case("factorial-str", "(count (str (reduce * (range 1 100000))))", BIG),
+    _case("apply-mul-repeat", "(apply * (repeat 100000 99999999))", BIG),
+    _case("bit-shift-grow", "(loop [x 1 i 0] (if (< i 2000000) (recur (bit-shift-left x 64) "
+          "(inc i)) i))", BIG),
+    # program text (item 4)
+    _case("huge-source", "(def a 1)\n" * 800_000, "memory_limit"),
+    _case("huge-string-literal", '(count "' + "x" * 2_000_000 + '")', "memory_limit"),
+    _case("deep-nesting-literal", "[" * 100_000 + "]" * 100_000, "parse_error", "memory_limit"),
+    _case("nul-in-source", "(+ 1 \x00 2)", "parse_error"),
+    # synchronous tools (item 5)
+    _case("tool-sleeps-past-deadline", "(tool/sleep5 {})", "timeout", tools=True),
+    _case("tool-loop", "(loop [] (tool/sleep01 {}) (recur))", "timeout", tools=True),
+    _case("tool-echo", "(:a (tool/echo {:a 41}))", "ok", tools=True),
+    _case("tool-args-shared", f"(tool/echo {{:a {D}}})", WORK, tools=True),
+    _case("tool-args-repeated-text",
+          '(tool/echo {:a (repeat 10000 (apply str (repeat 100000 "x")))})', BIG, tools=True),
+    # strings (item 6)
+    _case("join-huge-separator",
+          '(count (clojure.string/join (apply str (repeat 100000 "x")) (range 1000)))', BIG),
+    _case("str-repeat-huge", '(count (apply str (repeat 50000000 "x")))', BIG),
+    _case("keyword-huge", '(keyword (apply str (repeat 40000000 "a")))', BIG),
+    # surrogates (item 7)
+    _case("lone-surrogate", '(count "a\ud800b")', "ok"),
+    _case("lone-surrogate-result", '(str "a\ud800b" "c")', "ok"),
+    # recursion, laziness, loops
+    _case("deep-recursion", "(defn f [n] (inc (f n))) (f 1)", "depth_limit"),
+    _case("mutual-recursion", "(defn f [n] (g n)) (defn g [n] (f n)) (f 1)",
+          "depth_limit"),
+    _case("infinite-loop", "(loop [i 0] (recur (inc i)))", WORK),
+    _case("count-infinite", "(count (range))", BIG),
+    _case("last-infinite-map", "(last (map inc (range)))", BIG),
+    _case("vec-infinite", "(vec (repeat 1))", BIG),
+    _case("huge-vector", "(count (vec (range 100000000)))", BIG),
+    _case("output-flood", '(dotimes [i 10000000] (println "xxxxxxxxxxxxxxxx"))', "output_limit"),
+    _case("sort-slow-comparator",
+          "(sort (fn [a b] (loop [i 0] (if (< i 100000) (recur (inc i)) (compare a b)))) "
+          "(range 1000))", WORK),
+    _case("sort-recursive-comparator",
+          "(defn c [a b] (c a b)) (sort c (range 10))", "depth_limit"),
+    _case("regex-catastrophic",
+          '(re-find #"(a|aa)+$" (str (apply str (repeat 60 "a")) "b"))', "timeout"),
+    _case("regex-polynomial", '(re-find #"(x+x+)+y" (apply str (repeat 5000 "x")))', "timeout"),
+    # Known tier difference: the wasm guest's stack runs out on a 100,000-deep value (clean
+    # depth_limit) where the native tiers finish.
+    _case("deep-nested-build",
+          "(count (str (reduce (fn [acc _] [acc]) [] (range 100000))))", BIG | {"ok", "depth_limit"}),
+]
