@@ -184,7 +184,9 @@ def test_preview_bounds_every_run(statements: list[str], xs: list[int]) -> None:
 
     result = ptclisp.run(source, tools={"a": counting("a"), "b": counting("b")},
                          data={"xs": xs})
-    assert result.status == "ok", result.error
+    # A run may end at a limit (nested loops can call a tool 10,000+ times): the calls it made
+    # before that must still be within the preview's bound.
+    assert result.status == "ok" or isinstance(result.error, ptclisp.LimitExceeded), result.error
     p = preview(source)
     for name in ("a", "b"):
         bound = p.max_calls(name)
