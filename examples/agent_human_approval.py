@@ -97,6 +97,7 @@ def main() -> int:
                     return 0 if state["status"] == "ok" else 1
                 [op] = client.get("/inbox").json()["ops"]
                 print(f"[host] run suspended on {op['op_id']}; stored in SQLite")
+                print(f"[inbox] the program {op['effects']}")
                 threading.Timer(0.2, manager_clicks_approve, (url, op["op_id"])).start()
                 final = client.get(f"/runs/{run['run_id']}?wait=60").json()
                 while final["status"] in ("pending", "running"):

@@ -28,7 +28,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Self
 
-from ptclisp import PtclispError, SignatureMismatch, deserialize, parse_signature, serialize
+from ptclisp import (
+    PtclispError,
+    SignatureMismatch,
+    deserialize,
+    parse_signature,
+    preview,
+    serialize,
+)
 
 from ._agent import SubAgent
 from ._backend import HostBackend
@@ -233,6 +240,18 @@ class AgentHost:
     def inbox(self) -> list[OpRecord]:
         """Pending ops of all runs, oldest first (nested subagents' ops included)."""
         return self.store.inbox()
+
+    def effects(self, run_id: str) -> str | None:
+        """What the program a run is suspended in does, read from its text without running it
+        (``ptclisp.preview``): "calls lookup-order at most once, then awaits request-approval,
+        then calls send-email at most once". None when the run is not suspended."""
+        run = self.store.get_run(run_id)
+        if run.checkpoint is None or run.status != "pending":
+            return None
+        try:
+            return preview(deserialize(run.checkpoint, key=self.key).source).summary()
+        except PtclispError:
+            return None
 
     def deliver(self, op_id: str, result: Any = None, *, error: Any = None,
                 wait: bool = False) -> dict[str, Any]:

@@ -21,8 +21,9 @@ textarea{width:100%;height:3em}#log li{font-family:monospace}
 <p><label>Token <input id="token" type="password" size="30"></label>
 <label>Your name <input id="by" value="inbox"></label>
 <button id="refresh" type="button">Refresh</button></p>
-<table><thead><tr><th>Run</th><th>Tool</th><th>Args</th><th>Age</th><th>Answer</th></tr>
-</thead><tbody id="ops"><tr><td colspan="5">loading…</td></tr></tbody></table>
+<table><thead><tr><th>Run</th><th>Tool</th><th>Args</th><th>The program</th><th>Age</th>
+<th>Answer</th></tr></thead>
+<tbody id="ops"><tr><td colspan="6">loading…</td></tr></tbody></table>
 <h2>Answered</h2><ul id="log"></ul>
 <script>
 const $ = (id) => document.getElementById(id);
@@ -63,6 +64,7 @@ async function load() {
   for (const op of data.ops) {
     const row = tbody.insertRow(); row.id = "op-" + op.op_id;
     cell(row, op.run_id); cell(row, op.tool); cell(row, JSON.stringify(op.args, null, 1), true);
+    cell(row, op.effects || "");
     cell(row, op.age_s + " s" + (op.deadline ? " (deadline set)" : ""));
     const td = row.insertCell();
     const text = document.createElement("textarea"); text.className = "result";

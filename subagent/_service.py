@@ -174,8 +174,10 @@ def create_app(host: AgentHost, *, secret: str | bytes | None = None, token: str
         check_token(request)
         ops = await run_in_threadpool(host.inbox)
         now = time.time()
-        return JSONResponse({"ops": [{**op_json(op), "age_s": round(now - op.since, 1)}
-                                     for op in ops]})
+        effects = {run_id: await run_in_threadpool(host.effects, run_id)
+                   for run_id in {op.run_id for op in ops}}
+        return JSONResponse({"ops": [{**op_json(op), "age_s": round(now - op.since, 1),
+                                      "effects": effects[op.run_id]} for op in ops]})
 
     async def deliver(request: Request, signed: bool) -> Response:
         raw = await body_of(request) if signed else b""

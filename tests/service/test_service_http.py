@@ -58,6 +58,10 @@ def test_the_happy_path(served: tuple[httpx.Client, Any]) -> None:
     assert [(o["op_id"], o["run_id"], o["tool"]) for o in inbox] == [
         (op_id, run_id, "request-approval")]
     assert set(inbox[0]) >= {"op_id", "run_id", "tool", "args", "since", "deadline"}
+    # The suspended program's effects, read from its text (ptclisp.preview): what it will do
+    # once the op is answered.
+    assert "awaits request-approval" in inbox[0]["effects"]
+    assert "send-email at most once" in inbox[0]["effects"]
     r = _deliver(client, op_id, {"result": {"approved": True, "by": "Ada"}})
     assert r.status_code == 200 and r.json()["run_id"] == run_id
     final = client.get(f"/runs/{run_id}?wait=20", headers=AUTH).json()
