@@ -37,6 +37,14 @@ def memory_breach(detail: str) -> LimitExceeded:
     )
 
 
+def backstop_grace(timeout_s: float) -> float:
+    """How far past a run's ``timeout_s`` an outer tier's own time limit (RLIMIT_CPU, the host's
+    kill, the wasm epoch deadline) lets it go: half the timeout, between 0.25 s and 1 s. The
+    interpreter's own clock ends a run on time; the backstop catches one stuck in a long native
+    call, by 1.5x the limit."""
+    return min(1.0, max(0.25, timeout_s / 2))
+
+
 def time_breach(detail: str) -> LimitExceeded:
     """A hard CPU or wall-clock cap (RLIMIT_CPU, host kill, wasm epoch deadline) was hit."""
     return LimitExceeded(

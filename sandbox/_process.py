@@ -31,7 +31,7 @@ import ptclisp
 from ptclisp.host import ToolHost
 
 from . import _bridge
-from ._errors import SandboxCrash, SandboxError, time_breach
+from ._errors import SandboxCrash, SandboxError, backstop_grace, time_breach
 from ._protocol import FrameReader, write_frame
 
 __all__ = ["ProcessPool"]
@@ -134,8 +134,9 @@ class ProcessPool:
 
     ``size`` workers serve runs concurrently (a run waits for a free one). Each worker is capped at
     ``address_space`` bytes of virtual memory and, per run, at the run's ``timeout_s`` plus
-    ``grace_s`` of CPU time. The host also kills a worker still silent ``wall_grace_s`` seconds
-    (default ``2 * grace_s + 1``) past the run's ``timeout_s``: a guest blocked without using CPU.
+    ``grace_s`` of CPU time (default: half the timeout, 0.25-1 s; ``backstop_grace``). The host
+    also kills a worker still silent ``wall_grace_s`` seconds (default ``grace + 0.5``) past the
+    run's ``timeout_s``: a guest blocked without using CPU.
     Workers are recycled after ``max_runs`` runs.
     """
 
@@ -144,7 +145,7 @@ class ProcessPool:
         size: int = 2,
         *,
         address_space: int = 1 << 30,
-        grace_s: float = 1.0,
+        grace_s: float | None = None,
         wall_grace_s: float | None = None,
         max_runs: int = 500,
         max_fds: int = 32,
@@ -155,7 +156,7 @@ class ProcessPool:
             raise ValueError("size must be at least 1")
         self.size = size
         self.grace_s = grace_s
-        self.wall_grace_s = 2 * grace_s + 1.0 if wall_grace_s is None else wall_grace_s
+        self.wall_grace_s = wall_grace_s
         self.max_runs = max_runs
         self._python = python
         self._config = {
@@ -183,14 +184,14 @@ class ProcessPool:
         """Run ``source`` in a worker; same contract as ``ptclisp.run``."""
         request = _bridge.build_request(source, tools, data, limits, _hooks)
         timeout_s = (limits or ptclisp.Limits()).timeout_s
-        request["cpu_budget_s"] = timeout_s + self.grace_s
+        request["cpu_budget_s"] = timeout_s + self._grace(timeout_s)
         # The OS backstop for memory: 1.5x the run's max_memory (+ room for the interpreter's
         # own arenas) past what the worker maps when the run starts.
         max_memory = (limits or ptclisp.Limits()).max_memory
         request["memory_budget"] = max_memory * 3 // 2 + _AS_SLACK
         # The wall-clock kill comes after the CPU limit could fire (it is rounded up to whole
         # seconds), so a CPU-bound runaway is reported as such and a blocked one is still ended.
-        wall_s = timeout_s + self.wall_grace_s
+        wall_s = timeout_s + self._wall_grace(timeout_s)
         worker = self._acquire()
         healthy = False
         try:
@@ -201,6 +202,15 @@ class ProcessPool:
             return ptclisp.Result.from_dict(answer)
         finally:
             self._release(worker, healthy)
+
+    def _grace(self, timeout_s: float) -> float:
+        return backstop_grace(timeout_s) if self.grace_s is None else self.grace_s
+
+    def _wall_grace(self, timeout_s: float) -> float:
+        """Past the CPU backstop: the worker's start and the frames' round trip."""
+        if self.wall_grace_s is not None:
+            return self.wall_grace_s
+        return self._grace(timeout_s) + 0.5
 
     def execute(
         self,
@@ -219,12 +229,13 @@ class ProcessPool:
             return stopped
         request = _bridge.build_request(source, host.tools, data, limits, False, journal=True)
         timeout_s = (limits or ptclisp.Limits()).timeout_s
-        request["cpu_budget_s"] = timeout_s + self.grace_s
+        request["cpu_budget_s"] = timeout_s + self._grace(timeout_s)
         worker = self._acquire()
         healthy = False
         try:
             bridge = _bridge.JournalBridge(host, limits, cancel)
-            answer, healthy = self._serve(worker, request, bridge, timeout_s + self.wall_grace_s)
+            answer, healthy = self._serve(worker, request, bridge,
+                                          timeout_s + self._wall_grace(timeout_s))
         finally:
             self._release(worker, healthy)
         return _bridge.journal_outcome(answer, source, data, limits, host)

@@ -32,7 +32,7 @@ from ptclisp.host import ToolHost
 
 from . import _bridge
 from ._cache import exclusive, write_atomically
-from ._errors import SandboxCrash, SandboxError, time_breach
+from ._errors import SandboxCrash, SandboxError, backstop_grace, time_breach
 from ._wire import dumps, json_exact, loads
 
 __all__ = ["WasmSandbox", "compiled_component_path", "load_component"]
@@ -122,7 +122,8 @@ class WasmSandbox:
     """Runs ptclisp inside wasmtime. Thread-safe: concurrent runs use separate stores.
 
     ``memory_limit`` caps the guest's linear memory (the interpreter's whole heap, about 20 MiB of
-    which is the interpreter itself); the CPU deadline is the run's ``timeout_s`` + ``grace_s``,
+    which is the interpreter itself); the CPU deadline is the run's ``timeout_s`` + ``grace_s``
+    (default: half the timeout, 0.25-1 s; ``backstop_grace``),
     checked every ``tick_s`` by epoch interruption. ``wasm_path`` defaults to the component built
     for the current sources, built on first use (tens of seconds, once per source change).
     """
@@ -131,7 +132,7 @@ class WasmSandbox:
         self,
         *,
         memory_limit: int = 512 << 20,
-        grace_s: float = 1.0,
+        grace_s: float | None = None,
         tick_s: float = 0.01,
         wasm_path: Path | str | None = None,
         progress: Callable[[str], None] | None = None,
@@ -225,7 +226,8 @@ class WasmSandbox:
 
         if self._stop.is_set():
             raise SandboxError("the wasm sandbox is closed")
-        budget = (limits or ptclisp.Limits()).timeout_s + self.grace_s
+        timeout_s = (limits or ptclisp.Limits()).timeout_s
+        budget = timeout_s + (backstop_grace(timeout_s) if self.grace_s is None else self.grace_s)
         store = wasmtime.Store(self._engine)
         store.set_limits(memory_size=self.run_memory(limits))
         store.set_wasi(wasmtime.WasiConfig())

@@ -25,18 +25,19 @@ TIERS = ("ptclisp.run", "inproc", "process", "wasm")
 
 @pytest.fixture(scope="module")
 def hostile_pool() -> Iterator[sandbox.ProcessPool]:
-    with sandbox.ProcessPool(size=2, address_space=768 << 20, grace_s=0.5) as pool:
+    with sandbox.ProcessPool(size=2, address_space=768 << 20) as pool:  # default backstops
         yield pool
 
 
 @pytest.fixture(scope="module")
 def hostile_wasm() -> Iterator[Any]:
     pytest.importorskip("wasmtime")
-    with sandbox.WasmSandbox(memory_limit=256 << 20, grace_s=0.5) as box:
+    with sandbox.WasmSandbox(memory_limit=256 << 20) as box:  # default backstops
         yield box
 
 _PAGE = 4096
-LOAD_MARGIN_S = 1.0
+LOAD_MARGIN_S = 0.25
+"""Scheduling noise beyond the load factor (seconds)."""
 
 
 def _load_factor() -> float:
