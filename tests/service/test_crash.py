@@ -90,18 +90,24 @@ KILLS = {"submit": 5, "deliver": 7}  # at most: kills while runs start / while t
 
 def _killer(server: Server, phase: list[str], stop: threading.Event, store: Any,
             seen: collections.Counter[str], rng: random.Random) -> None:
+    """Kill the server at random moments *while work is in flight*: polling every 10-50 ms,
+    a kill lands at a random poll that finds runs driving (a fast machine may otherwise finish
+    every first run between two kills). Between kills the restarted server makes progress."""
     budget = dict(KILLS)
-    while not stop.wait(rng.uniform(0.2, 0.8)):
+    while not stop.wait(rng.uniform(0.01, 0.05)):
         if budget.get(phase[0], 0) <= 0:
             continue
-        budget[phase[0]] -= 1
         running = len(store.list_runs("running"))
         resuming = sum(1 for r in store.list_runs("pending") if store.next_delivered(r))
+        if not (running or resuming) or rng.random() < 0.5:
+            continue
+        budget[phase[0]] -= 1
         seen["first_run" if running else "idle"] += 1
-        seen["resume" if resuming else "no_resume"] += 1
+        seen["resume" if resuming or (running and phase[0] == "deliver") else "no_resume"] += 1
         server.kill()
         time.sleep(rng.uniform(0.0, 0.2))
         server.start()
+        stop.wait(rng.uniform(0.2, 0.6))
 
 
 def _deliver_all(server: Server, pool: concurrent.futures.ThreadPoolExecutor) -> None:
