@@ -37,11 +37,13 @@ def memory_breach(detail: str) -> LimitExceeded:
     )
 
 
-def backstop_grace(timeout_s: float) -> float:
+def backstop_grace(timeout_s: float, configured: float | None = None) -> float:
     """How far past a run's ``timeout_s`` an outer tier's own time limit (RLIMIT_CPU, the host's
-    kill, the wasm epoch deadline) lets it go: half the timeout, between 0.25 s and 1 s. The
-    interpreter's own clock ends a run on time; the backstop catches one stuck in a long native
-    call, by 1.5x the limit."""
+    kill, the wasm epoch deadline) lets it go: the tier's ``configured`` grace if it has one, else
+    half the timeout, between 0.25 s and 1 s. The interpreter's own clock ends a run on time; the
+    backstop catches one stuck in a long native call, by 1.5x the limit."""
+    if configured is not None:
+        return configured
     return min(1.0, max(0.25, timeout_s / 2))
 
 

@@ -204,7 +204,7 @@ class ProcessPool:
             self._release(worker, healthy)
 
     def _grace(self, timeout_s: float) -> float:
-        return backstop_grace(timeout_s) if self.grace_s is None else self.grace_s
+        return backstop_grace(timeout_s, self.grace_s)
 
     def _wall_grace(self, timeout_s: float) -> float:
         """Past the CPU backstop: the worker's start and the frames' round trip."""

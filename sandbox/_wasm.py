@@ -227,7 +227,7 @@ class WasmSandbox:
         if self._stop.is_set():
             raise SandboxError("the wasm sandbox is closed")
         timeout_s = (limits or ptclisp.Limits()).timeout_s
-        budget = timeout_s + (backstop_grace(timeout_s) if self.grace_s is None else self.grace_s)
+        budget = timeout_s + backstop_grace(timeout_s, self.grace_s)
         store = wasmtime.Store(self._engine)
         store.set_limits(memory_size=self.run_memory(limits))
         store.set_wasi(wasmtime.WasiConfig())

@@ -21,6 +21,7 @@ Guarantees (see docs/service.md):
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import logging
 import threading
 import time
@@ -249,7 +250,7 @@ class AgentHost:
         if run.checkpoint is None or run.status != "pending":
             return None
         try:
-            return preview(deserialize(run.checkpoint, key=self.key).source).summary()
+            return _effects_of(deserialize(run.checkpoint, key=self.key).source)
         except PtclispError:
             return None
 
@@ -513,3 +514,10 @@ def _agents_by_name(agents: Mapping[str, SubAgent] | list[SubAgent],
             agent.tools = list(merged.values())
         out[name] = agent
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _effects_of(source: str) -> str:
+    """``preview(source).summary()``, once per program text: the inbox lists many runs of the
+    same agent, suspended in the same program."""
+    return preview(source).summary()
