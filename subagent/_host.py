@@ -37,6 +37,7 @@ from ptclisp import (
     preview,
     serialize,
 )
+from ptclisp.runtime import supervised_call
 
 from ._agent import SubAgent
 from ._backend import HostBackend
@@ -421,13 +422,13 @@ class AgentHost:
 
     def _step(self, run: Any, op: OpRecord | None) -> None:
         agent = self.agents.get(run.agent)
-        effects = EffectLog(self.store, run.run_id, run.effects_base)
+        logs: list[EffectLog] = []
         op_id = None if op is None else op.op_id
         try:
             if agent is None:
                 raise HostError(f"no agent named {run.agent!r} in this host",
                                 code="unknown_agent")
-            outcome = self._advance(agent, run, op, effects)
+            outcome = self._supervised(agent, run, op, logs)
         except HostStoreError:
             raise
         except PtclispError as exc:
@@ -441,12 +442,23 @@ class AgentHost:
                             "pending", now, self._deadline(agent, info, now))
                    for oid, info in external_ops(outcome).items()]
             self.store.commit_step(run.run_id, self.owner, op_id,
-                                   serialize(outcome, key=self.key), effects.next_index, ops)
+                                   serialize(outcome, key=self.key), logs[-1].next_index, ops)
             log.info("run %s -> pending on %s", run.run_id, ", ".join(o.op_id for o in ops))
             return
         self.store.commit_final(run.run_id, self.owner, op_id, outcome.status,
                                 _result_of(outcome))
         log.info("run %s -> %s", run.run_id, outcome.status)
+
+    def _supervised(self, agent: SubAgent, run: Any, op: OpRecord | None,
+                    logs: list[EffectLog]) -> Step | PendingStep:
+        """One step of a run as a supervised process (``runtime.supervised_call``, on this
+        worker thread). Its checkpoint is the store: after a crash the step starts again with
+        a fresh ``EffectLog``, which answers every effect already recorded from the store."""
+        def attempt(saved: Any, save: Any) -> Step | PendingStep:
+            logs.append(EffectLog(self.store, run.run_id, run.effects_base))
+            return self._advance(agent, run, op, logs[-1])
+
+        return supervised_call(attempt, name=agent.name)
 
     def _advance(self, agent: SubAgent, run: Any, op: OpRecord | None,
                  effects: EffectLog) -> Step | PendingStep:

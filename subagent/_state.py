@@ -63,12 +63,12 @@ class RunState:
         """``to_host_state`` without the deep copy, for a checkpoint after every turn: the lists
         and maps that change later are copied; the entries in them (recorded messages and turns)
         are never changed once recorded."""
-        body = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        body = {"version": _VERSION, **self.__dict__}  # the fields, in order
         for name in ("messages", "turns", "definitions", "prelude_calls", "history"):
             body[name] = list(body[name])
         for name in ("children", "finished_children", "usage", "context"):
             body[name] = dict(body[name])
-        return {STATE_KEY: {"version": _VERSION, **body}}
+        return {STATE_KEY: body}
 
     def restore_system_prompt(self, system_prompt: str) -> None:
         """Put back a system prompt stored by its hash; the agent must build the same one."""
