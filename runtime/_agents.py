@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any, TypeVar
 
-from ptclisp import PtclispError, Tool, ToolError
+from ptclisp import HostInputError, PtclispError, Tool, ToolError
 
 from ._api import (
     aio,
@@ -89,10 +89,14 @@ class Supervision:
     the work already in a worker thread finishes in the background). Needs a loop thread: a
     run with a timeout goes to ``runtime`` or the shared default runtime."""
 
+    def __post_init__(self) -> None:
+        _check_supervision(self.checkpoints, self.key, self.max_restarts, self.period,
+                           self.runtime, self.timeout)
+
     def call(self, work: Callable[[Any, Callable[[Any], None]], T], *, name: str = "agent"
              ) -> T:
         """``supervised_call(work, ...)`` with these settings."""
-        return supervised_call(work, name=name, checkpoints=self.checkpoints, key=self.key,
+        return _supervised_call(work, name=name, checkpoints=self.checkpoints, key=self.key,
                                max_restarts=self.max_restarts, period=self.period,
                                runtime=self.runtime, timeout=self.timeout)
 
@@ -122,6 +126,18 @@ def supervised_call(
     the supervisor process used on a ``Runtime``: one child, transient, restart intensity), so
     the runtime path costs one spawn and one process step, and no thread hop.
     """
+    if not callable(work):
+        raise HostInputError(f"supervised_call: work must be callable, got {type(work).__name__}",
+                             hint="pass work(saved, save) -> result")
+    _check_supervision(checkpoints, key, max_restarts, period, runtime, timeout)
+    return _supervised_call(work, name=name, checkpoints=checkpoints, key=key,
+                            max_restarts=max_restarts, period=period, runtime=runtime,
+                            timeout=timeout)
+
+
+def _supervised_call(work: Callable[[Any, Callable[[Any], None]], T], *, name: str,
+                     checkpoints: MutableMapping[str, Any] | None, key: str, max_restarts: int,
+                     period: float, runtime: Runtime | None, timeout: float | None) -> T:
     store: MutableMapping[str, Any] = checkpoints if checkpoints is not None else {}
     body = _Incarnation(work, store, key, name)
     if runtime is None and timeout is None:
@@ -134,6 +150,32 @@ def supervised_call(
     rt = runtime if runtime is not None else default_runtime()
     body.context = contextvars.copy_context()  # the worker thread runs in the caller's context
     return rt.run(_supervise, body, max_restarts, period, timeout=timeout)
+
+
+def _check_supervision(checkpoints: Any, key: Any, max_restarts: Any, period: Any,
+                       runtime: Any, timeout: Any) -> None:
+    """Refuse settings of the wrong kind at once, naming the argument."""
+    checks = [
+        ("checkpoints", checkpoints, checkpoints is None or isinstance(checkpoints, MutableMapping),
+         "a mutable mapping (dict, a durable store) or None"),
+        ("key", key, isinstance(key, str) and key != "", "a non-empty string"),
+        ("max_restarts", max_restarts, _number(max_restarts, int) and max_restarts >= 0,
+         "an int >= 0"),
+        ("period", period, _number(period, (int, float)) and period > 0,
+         "a number of seconds > 0"),
+        ("runtime", runtime, runtime is None or isinstance(runtime, Runtime),
+         "a runtime.Runtime or None"),
+        ("timeout", timeout, timeout is None or (_number(timeout, (int, float)) and timeout > 0),
+         "a number of seconds > 0 or None"),
+    ]
+    for name, value, ok, expected in checks:
+        if not ok:
+            raise HostInputError(f"Supervision: {name} must be {expected}, got {value!r}",
+                                 hint=f"fix the {name} argument")
+
+
+def _number(value: Any, kind: Any) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 def supervised_run(

@@ -13,6 +13,7 @@ pending step is plain data, ``ptclisp.serialize`` turns it into bytes).
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Literal
@@ -20,7 +21,7 @@ from typing import Any, Literal
 from opentelemetry import metrics, trace
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from ptclisp import CancelToken, Limits, Signature, parse_signature
+from ptclisp import CancelToken, HostInputError, Limits, Signature, parse_signature
 from ptclisp.runtime import Supervision
 
 from ._budget import Budget, Ledger
@@ -222,9 +223,12 @@ class SubAgent(BaseModel):
                       after_tool=after_tool, checkpoint=checkpoint)
         chosen = self._llm(llm)
         telemetry = Telemetry(tracer_provider, meter_provider)
+        tries: list[PendingStep] = []
 
         def first(run_hooks: Hooks) -> Outcome:
-            return self._resume_nested(pending, op_id, result, error, llm=chosen,
+            step = pending if not tries else _unresumed(tries[0])  # a redo after a crash
+            tries.append(pending)
+            return self._resume_nested(step, op_id, result, error, llm=chosen,
                                        hooks=run_hooks, telemetry=telemetry, depth=None,
                                        cancel=cancel)
 
@@ -266,6 +270,10 @@ class SubAgent(BaseModel):
                     supervision: Supervision | None) -> Outcome:
         """Run ``first`` as a supervised process (``runtime.supervised_call``); after a crash,
         continue from the last turn checkpoint (or call ``first`` again if there is none)."""
+        if supervision is not None and not isinstance(supervision, Supervision):
+            raise HostInputError(f"supervision must be a runtime.Supervision, got "
+                                 f"{type(supervision).__name__}",
+                                 hint="pass runtime.Supervision(...) or leave it out")
         user_checkpoint = hooks.checkpoint
 
         def work(saved: Any, save: Callable[[Any], None]) -> Outcome:
@@ -332,6 +340,7 @@ class SubAgent(BaseModel):
             raise SubAgentError(f"resume needs a PendingStep, got {type(pending).__name__}",
                                 code="pending_error")
         state = RunState.from_host_state(pending.host_state)
+        state = RunState.from_host_state(state.snapshot())  # the pending step stays as it was
         if state.agent != self.name:
             raise SubAgentError(f"this step belongs to agent {state.agent!r}, not {self.name!r}",
                                 code="pending_error", hint="resume it with the agent that ran it")
@@ -382,6 +391,14 @@ class SubAgent(BaseModel):
     def may_suspend(self) -> bool:
         """Whether a run can end pending: an async tool here or in a subagent below."""
         return any(t.is_async for t in self.tool_map().values())
+
+
+def _unresumed(pending: PendingStep) -> PendingStep:
+    """A copy of ``pending`` without the mark a resume leaves (``ptclisp.resume`` refuses a
+    step twice): a supervised resume that crashed before its first turn ended is redone."""
+    again = copy.copy(pending)
+    vars(again).pop("_resumed", None)
+    return again
 
 
 def _both(first: Callable[[Any], None], second: Callable[[Any], None]

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from opentelemetry import trace
 
 import ptclisp
 from ptclisp import PendingStep
@@ -190,3 +191,71 @@ def test_crashes_anywhere_end_like_a_run_without_them(crash_on: set[int]) -> Non
         attempts += 1
         successes += attempts not in crash_on
     assert llm.attempts == attempts
+
+
+def test_a_resume_that_crashes_before_its_turn_ends_is_redone_from_the_pending_step() -> None:
+    ask = ptclisp.Tool("ask", lambda q: f"ask-{q}", signature="(q :int) -> :any", is_async=True)
+    waiter = SubAgent(name="waiter", prompt="wait", tools=[ask], max_turns=3)
+    replies = [clj("(def a (await (tool/ask {:q 1})))\na"), clj("(return (* 2 a))")]
+    pending = waiter.run(llm=ScriptedLLM(replies[:1]))
+    before = ptclisp.serialize(pending)
+    llm = FlakyLLM(replies[1:], crash_on={1})  # the first LLM call after the delivery crashes
+    step = waiter.resume(pending, "ask-1", 21, llm=llm)
+    assert step.return_value == 42 and llm.attempts == 2
+    assert [t.status for t in step.turns] == ["continue", "returned"]
+    assert ptclisp.serialize(pending) == before  # resuming changed nothing in the step
+    tracing = FlakyTracing()
+    again = waiter.resume(ptclisp.deserialize(before), "ask-1", 21, llm=ScriptedLLM(replies[1:]),
+                          tracer_provider=tracing)  # crashes before any checkpoint: redone
+    assert tracing.failed and again.return_value == 42 and len(again.turns) == 2
+    with pytest.raises(ptclisp.PtclispError) as info:
+        waiter.resume(pending, "ask-1", 21, llm=ScriptedLLM(replies[1:]))
+    assert info.value.code == "pending_finished"  # a step is still resumed once per call
+
+
+class FlakyTracing(trace.NoOpTracerProvider):
+    """Telemetry with a bug: recording the first program's step count raises — after the op
+    was delivered to the program, before the turn's checkpoint."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        provider = self
+
+        class Span(trace.NonRecordingSpan):
+            def set_attributes(self, attributes: Any) -> None:
+                if "ptclisp.steps" in attributes and not provider.failed:
+                    provider.failed = True
+                    raise RuntimeError("exporter bug")
+
+        class Tracer(trace.NoOpTracer):
+            def start_span(self, *a: Any, **k: Any) -> trace.Span:
+                return Span(trace.INVALID_SPAN_CONTEXT)
+
+        return Tracer()
+
+
+@pytest.mark.parametrize(("field", "bad"), [
+    ("checkpoints", 5), ("checkpoints", "store"), ("key", ""), ("key", 3),
+    ("max_restarts", -1), ("max_restarts", 1.5), ("max_restarts", True), ("period", 0),
+    ("period", "60"), ("runtime", "rt"), ("timeout", -1), ("timeout", float("nan")),
+])
+def test_bad_supervision_settings_are_refused_naming_the_argument(field: str, bad: Any) -> None:
+    with pytest.raises(ptclisp.HostInputError) as info:
+        rt.Supervision(**{field: bad})
+    assert field in info.value.message and info.value.hint
+
+
+def test_bad_supervision_arguments_are_refused() -> None:
+    agent, charged = biller()
+    with pytest.raises(ptclisp.PtclispError):
+        agent.run(llm=ScriptedLLM(REPLIES), supervision="strict")  # type: ignore[arg-type]
+    with pytest.raises(ptclisp.HostInputError):
+        rt.supervised_call(42)  # type: ignore[arg-type]
+    with pytest.raises(ptclisp.HostInputError):
+        rt.supervised_run(agent, llm=ScriptedLLM(REPLIES), max_restarts=-2)
+    assert charged == []
+    with pytest.raises(ptclisp.HostInputError) as info:
+        rt.supervised_call(lambda saved, save: 1, period=-3)
+    assert "period" in info.value.message
