@@ -259,3 +259,26 @@ def test_bad_supervision_arguments_are_refused() -> None:
     with pytest.raises(ptclisp.HostInputError) as info:
         rt.supervised_call(lambda saved, save: 1, period=-3)
     assert "period" in info.value.message
+
+
+def test_on_a_runtime_the_run_keeps_the_callers_context_and_a_timeout_kills_it() -> None:
+    import contextvars
+    import time
+
+    tenant: contextvars.ContextVar[str] = contextvars.ContextVar("tenant", default="none")
+    tenant.set("acme")
+    seen: list[Any] = []
+    agent, _ = biller()
+    with rt.Runtime() as runtime:
+        on_loop = rt.Supervision(runtime=runtime)
+        step = agent.run(llm=ScriptedLLM(REPLIES), supervision=on_loop,
+                         before_turn=lambda n, m: seen.append(
+                             (tenant.get(), threading.current_thread().name)))
+        assert step.return_value == 42 and {t for t, _ in seen} == {"acme"}
+        assert threading.current_thread().name not in {name for _, name in seen}  # a worker
+        slow = rt.Supervision(runtime=runtime, timeout=0.2)
+        began = time.monotonic()
+        with pytest.raises(TimeoutError):
+            biller()[0].run(llm=ScriptedLLM(REPLIES), supervision=slow,
+                            before_turn=lambda n, m: time.sleep(0.5))
+        assert time.monotonic() - began < 5
