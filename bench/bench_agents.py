@@ -203,7 +203,8 @@ def main() -> None:
         f"awaiting an op): {many['ram_per_run'] / 1024:.1f} KiB of resident memory per "
         f"suspended run (RSS growth), {many['blob_bytes'] / 1024:.1f} KiB per serialized step; "
         f"{many['starts_per_s']:.0f} runs started/s, {many['resumes_per_s']:.0f} resumes/s "
-        "(resume to the final Step)."),
+        "(resume to the final Step; one pass each, not best-of-N: these rates move by a third "
+        "with the machine's load)."),
     ]
     text = "\n".join(lines) + "\n"
     print(text)
