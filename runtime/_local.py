@@ -26,6 +26,7 @@ __all__ = ["drive"]
 
 T = TypeVar("T")
 
+
 class _Thread(threading.local):
     """This thread's schedulers, one per nesting level, and how many are in use."""
 
@@ -72,16 +73,16 @@ class _Level:
             while not outcome and runq:
                 sched._run_steps(sched.batch_size)
             if not outcome:
-                self._wait_on_loop(pid, outcome)
+                self._wait_on_loop(pid)
         finally:
             if sched.processes or sched._signals or sched._runq:
                 self._clean_up()
             sched._batch_scheduled = False
         return _outcome(pid, *outcome)
 
-    def _wait_on_loop(self, pid: Pid, outcome: list[Any]) -> None:
+    def _wait_on_loop(self, pid: Pid) -> None:
         """Every process waits on asyncio: run the event loop until ``pid`` exits."""
-        if asyncio._get_running_loop() is not None:
+        if _loop_running():
             raise ActorError(
                 "a process driven on this thread waits for asyncio (a timer or aio), but an "
                 "event loop is already running on this thread",
@@ -112,3 +113,12 @@ class _Level:
         if loop is not None and not loop.is_closed() and not loop.is_running():
             loop.close()
             self.sched.pool.shutdown(wait=False)
+
+
+def _loop_running() -> bool:
+    """Whether an asyncio event loop runs on this thread (async code called us)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
