@@ -177,7 +177,7 @@ def main() -> None:
                      tier_ms[tier] / base))
     with runtime.Runtime() as rt:
         rounds = [interleaved_best_ms([direct_turn, plain_turn, threaded_turn(rt)],
-                                      repeat * 25) for _ in range(2)]
+                                      repeat * 50) for _ in range(2)]
     direct, plain, threaded = (min(r[i] for r in rounds) for i in range(3))
     many = suspended_agents(1000 if args.quick else 10_000)
     lines = [
@@ -195,7 +195,7 @@ def main() -> None:
         (f"Runtime-path overhead per scripted turn (`SubAgent.run` vs the direct loop): "
          f"{(plain - direct) * 1000:.0f} us ({(plain / direct - 1) * 100:.1f}%; the issue's "
          "target is 5%). Two rounds, each the best of "
-         f"{repeat * 25} alternating runs: "
+         f"{repeat * 50} alternating runs: "
          + ", ".join(f"{(r[1] - r[0]) * 1000:.0f} us ({(r[1] / r[0] - 1) * 100:.1f}%)"
                      for r in rounds) + "."),
         "",
