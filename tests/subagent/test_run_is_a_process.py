@@ -282,3 +282,37 @@ def test_on_a_runtime_the_run_keeps_the_callers_context_and_a_timeout_kills_it()
             biller()[0].run(llm=ScriptedLLM(REPLIES), supervision=slow,
                             before_turn=lambda n, m: time.sleep(0.5))
         assert time.monotonic() - began < 5
+
+
+REPLY_KINDS = {
+    "charge": clj("(def c (tool/charge {:amount 5}))\nc"),
+    "define": clj("(defn twice [x] (* 2 x))\n(twice 4)"),
+    "error": clj("(undefined-thing 1)"),
+    "prose": "I will think about it.",
+    "fail": clj('(fail "cannot")'),
+    "return": clj("(return 42)"),
+}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kinds=st.lists(st.sampled_from(sorted(REPLY_KINDS)), min_size=1, max_size=5))
+def test_the_runtime_path_ends_exactly_like_the_loop_called_directly(kinds: list[str]) -> None:
+    """Property (fast vs plain path): ``SubAgent.run`` — a supervised process — gives the
+    ``Step`` the agent loop gives when called directly, outside the runtime."""
+    from ptclisp.subagent._gate import Hooks
+    from ptclisp.subagent._telemetry import Telemetry
+
+    replies = [REPLY_KINDS[k] for k in kinds]
+    direct_agent, direct_charged = biller()
+    direct = direct_agent._run_nested({}, llm=ScriptedLLM(replies), hooks=Hooks(),
+                                      telemetry=Telemetry(None), depth=0)
+    agent, charged = biller()
+    step = agent.run(llm=ScriptedLLM(replies))
+    assert isinstance(step, Step) and isinstance(direct, Step)
+    assert (step.status, step.return_value, step.fail_value) == \
+        (direct.status, direct.return_value, direct.fail_value)
+    assert (step.error.code if step.error else None) == \
+        (direct.error.code if direct.error else None)
+    assert [(t.status, t.program, t.result) for t in step.turns] == \
+        [(t.status, t.program, t.result) for t in direct.turns]
+    assert step.messages == direct.messages and charged == direct_charged
