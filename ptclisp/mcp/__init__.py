@@ -6,6 +6,10 @@
 - Server: ``build_server(tools=...)`` / ``ptclisp mcp serve`` expose a ``run_program`` tool
   ("code mode": program + data, run against the configured tools with limits) and the language
   reference and tool docs as resources.
+- MCP Tasks (the ``io.modelcontextprotocol/tasks`` extension): an async MCP tool's call starts a
+  task and gives the program an op to ``await``; ``TaskWatcher`` delivers the outcome (to
+  ``ptclisp.resume`` or an ``AgentHost``). ``TasksExtension`` serves tasks from an SDK server;
+  ``build_server(tasks=True)`` makes ``run_program`` answer with a task when the program suspends.
 
 See docs/mcp.md.
 """
@@ -17,5 +21,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ._client import MCPTools, stdio
 from ._server import build_server, serve
+from ._tasks import ServerTask, TaskCancelled, TaskFailed, TasksExtension
+from ._watch import TaskWatcher
 
-__all__ = ["MCPTools", "build_server", "serve", "stdio"]
+__all__ = ["MCPTools", "ServerTask", "TaskCancelled", "TaskFailed", "TaskWatcher",
+           "TasksExtension", "build_server", "serve", "stdio"]

@@ -20,13 +20,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._errors import HostInputError, ToolError
 from .._tools.registry import Tool, ToolRegistry
 from .._tools.signature import Signature
+from ._taskclient import TaskTable, client_extension
 
 __all__ = ["MCPTools", "stdio"]
 
@@ -42,14 +44,30 @@ def stdio(command: str, args: Sequence[str] = (), *, env: dict[str, str] | None 
 class MCPTools:
     """A connection to one MCP server and its tools (``tools``, ``registry()``)."""
 
-    def __init__(self, server: Any, *, prefix: str = "", timeout_s: float = 60.0) -> None:
+    def __init__(self, server: Any, *, prefix: str = "", timeout_s: float = 60.0,
+                 async_tools: Iterable[str] = (), max_result_bytes: int = 8 << 20,
+                 max_poll_s: float = 30.0) -> None:
         """``server``: a streamable-HTTP URL, ``stdio(...)`` parameters, or anything the SDK's
-        ``mcp.Client`` accepts. ``prefix`` is put before every tool name."""
+        ``mcp.Client`` accepts. ``prefix`` is put before every tool name.
+
+        MCP Tasks: a tool the server declares task-capable (``execution.taskSupport``
+        ``optional``/``required``), or named in ``async_tools`` (its server name), becomes an
+        async tool whose call starts a task and gives the program an op to ``await``
+        (``TaskWatcher`` delivers the outcome). ``max_result_bytes`` bounds a task's result;
+        ``max_poll_s`` the wait between two ``tasks/get`` whatever the server suggests."""
         if not isinstance(prefix, str):
             raise HostInputError(f"prefix: expected a string, got {type(prefix).__name__}")
+        if isinstance(async_tools, str) or not all(isinstance(n, str) for n in async_tools):
+            raise HostInputError("async_tools: expected a list of tool names (strings)")
         self.server = server
         self.prefix = prefix
         self.timeout_s = timeout_s
+        self.async_tools = frozenset(async_tools)
+        self.max_result_bytes = max_result_bytes
+        self.max_poll_s = max_poll_s
+        self.label = hashlib.sha256(repr(server).encode()).hexdigest()[:8]
+        """Stable per server configuration: part of every task op id (``mcptask-<label>-<task>``)."""
+        self.tasks = TaskTable(self)
         self.tools: list[Tool] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="ptclisp-mcp",
@@ -78,7 +96,7 @@ class MCPTools:
 
         self._stop = asyncio.Event()
         try:
-            async with Client(self.server) as client:
+            async with Client(self.server, extensions=[client_extension(self)]) as client:
                 self._client = client
                 listed = (await client.list_tools()).tools
                 ready.set_result(listed)
@@ -125,8 +143,37 @@ class MCPTools:
         def call(**args: Any) -> Any:
             return self.call(remote, args, unwrap=wrapped)
 
+        if self._task_capable(listed):
+            def begin(**args: Any) -> str:
+                return self.tasks.start(remote, args, unwrap=wrapped)
+
+            return Tool(self.prefix + remote, begin, description=listed.description or "",
+                        signature=signature, is_async=True)
         return Tool(self.prefix + remote, call, description=listed.description or "",
                     signature=signature)
+
+    def _task_capable(self, listed: Any) -> bool:
+        if listed.name in self.async_tools:
+            return True
+        execution = getattr(listed, "execution", None)
+        return getattr(execution, "task_support", None) in ("optional", "required")
+
+    def run_coroutine(self, coroutine: Any, timeout: float | None = None) -> Any:
+        """Run a coroutine on the session's loop and wait for it (``timeout`` seconds)."""
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            return future.result(timeout=self.timeout_s if timeout is None else timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+    @property
+    def session(self) -> Any:
+        client = self._client
+        if client is None:
+            raise ToolError("the MCP connection is closed",
+                            hint="the host closed MCPTools before the run ended")
+        return client.session
 
     def call(self, name: str, args: dict[str, Any], *, unwrap: bool = False) -> Any:
         """Call the server's tool ``name`` (its own name, without ``prefix``)."""
@@ -144,10 +191,10 @@ class MCPTools:
         except Exception as exc:
             raise ToolError(f"MCP tool {name!r} failed: {type(exc).__name__}: {exc}",
                             hint="the MCP server could not run the tool") from None
-        return _value(name, result, unwrap)
+        return value_of(name, result, unwrap)
 
 
-def _value(name: str, result: Any, unwrap: bool) -> Any:
+def value_of(name: str, result: Any, unwrap: bool) -> Any:
     if result.is_error:
         raise ToolError(f"MCP tool {name!r} reported an error: {_text(result.content)}",
                         hint="read the message; fix the arguments or handle the failure")

@@ -1,0 +1,290 @@
+"""MCP Tasks, server side: the ``io.modelcontextprotocol/tasks`` extension (SEP-2663) for an SDK
+``MCPServer``.
+
+    tasks = TasksExtension({"render": render_video})     # name -> handler(arguments, task)
+    server = MCPServer("media", extensions=[tasks])
+    server.add_tool(render_video_tool, name="render")      # listed as usual
+
+A ``tools/call`` of a task tool from a client that declares the extension in its request
+capabilities returns a task (``resultType: "task"``) at once; the handler runs in a worker thread.
+``tasks/get`` reports its status (``working``, ``input_required`` with ``inputRequests``,
+``completed`` with ``result``, ``failed`` with ``error``, ``cancelled``), ``tasks/update`` answers
+input requests, ``tasks/cancel`` asks the handler to stop. A client without the extension gets
+the tool's ordinary synchronous result.
+
+A handler receives the arguments and a ``ServerTask``: ``task.status(message)`` reports progress,
+``task.input_required(message, requests)`` waits for the client's answers (``tasks/update``),
+``task.cancelled`` tells whether the client cancelled, ``raise TaskFailed(message)`` fails the
+task with a JSON-RPC error. Its return value is the result (a ``CallToolResult``, or a value
+made into one); an exception is a completed result with ``isError`` (a tool error, as the
+spec wants).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from mcp.server.extension import Extension, MethodBinding
+from mcp_types import CallToolResult, RequestParams, TextContent
+from pydantic import ConfigDict
+
+__all__ = ["EXTENSION", "ServerTask", "TaskCancelled", "TaskFailed", "TasksExtension"]
+
+EXTENSION = "io.modelcontextprotocol/tasks"
+CAPABILITIES_KEY = "io.modelcontextprotocol/clientCapabilities"
+TERMINAL = ("completed", "failed", "cancelled")
+
+TaskHandler = Callable[[dict[str, Any], "ServerTask"], Any]
+
+
+class TaskFailed(Exception):
+    """Raised by a handler: the task ends ``failed`` with this JSON-RPC error."""
+
+    def __init__(self, message: str, code: int = -32603) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TaskCancelled(Exception):
+    """Raised inside a handler waiting for input when the client cancelled the task."""
+
+
+class TaskParams(RequestParams):
+    """Params of ``tasks/get``, ``tasks/update`` and ``tasks/cancel``."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    task_id: str
+    request_state: str | None = None
+    input_responses: dict[str, Any] | None = None
+
+
+class ServerTask:
+    """One task: its status and payload, changed by the handler thread, read by ``tasks/get``."""
+
+    def __init__(self, task_id: str, tool: str, *, poll_ms: int, ttl_s: int | None) -> None:
+        self.task_id = task_id
+        self.tool = tool
+        self.poll_ms = poll_ms
+        self.ttl_s = ttl_s
+        self.created = _now()
+        self.updated = self.created
+        self.state = "working"
+        self.message: str | None = None
+        self.result: dict[str, Any] | None = None
+        self.error: dict[str, Any] | None = None
+        self.requests: dict[str, Any] = {}
+        self._responses: dict[str, Any] = {}
+        self._changed = threading.Condition()
+
+    # ------------------------------------------------------------ handler side
+
+    @property
+    def cancelled(self) -> bool:
+        return self.state == "cancelled"
+
+    def status(self, message: str | None) -> None:
+        """Report progress (the status message of a ``working`` task)."""
+        with self._changed:
+            if self.state not in TERMINAL:
+                self.message = message
+                self._touch()
+
+    def input_required(self, message: str, requests: Mapping[str, Any],
+                       timeout: float | None = None) -> dict[str, Any]:
+        """Ask the client for input (``inputRequests``: key -> ``{"method", "params"}``) and wait
+        for an answer to each key (``tasks/update``). Raises ``TaskCancelled`` if the client
+        cancels, ``TimeoutError`` after ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            self.requests = dict(requests)
+            self.state, self.message = "input_required", message
+            self._touch()
+            while not set(self.requests) <= set(self._responses):
+                if self.state == "cancelled":
+                    raise TaskCancelled(self.task_id)
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError(f"no input for task {self.task_id}")
+                self._changed.wait(left)
+            answers = {key: self._responses.pop(key) for key in self.requests}
+            self.requests = {}
+            if self.state != "cancelled":
+                self.state, self.message = "working", None
+                self._touch()
+            return answers
+
+    def respond(self, responses: Mapping[str, Any]) -> None:
+        """Answers to outstanding input requests (``tasks/update``; others are ignored)."""
+        with self._changed:
+            for key, value in responses.items():
+                if key in self.requests:
+                    self._responses[key] = value
+            self._changed.notify_all()
+
+    def cancel(self) -> None:
+        with self._changed:
+            if self.state not in TERMINAL:
+                self.state, self.message = "cancelled", "cancelled by the client"
+                self._touch()
+            self._changed.notify_all()
+
+    def finish(self, result: dict[str, Any] | None = None,
+               error: dict[str, Any] | None = None) -> None:
+        with self._changed:
+            if self.state in TERMINAL:
+                return  # cancelled first: the outcome is dropped
+            if error is not None:
+                self.state, self.error = "failed", error
+                self.message = str(error.get("message", "failed"))
+            else:
+                self.state, self.result = "completed", result
+            self.requests = {}
+            self._touch()
+            self._changed.notify_all()
+
+    def _touch(self) -> None:
+        self.updated = _now()
+
+    # ------------------------------------------------------------ wire
+
+    def wire(self, *, detailed: bool) -> dict[str, Any]:
+        """The task as ``CreateTaskResult`` fields (``detailed``: with its payload, as
+        ``tasks/get`` answers)."""
+        with self._changed:
+            body: dict[str, Any] = {
+                "taskId": self.task_id, "status": self.state, "createdAt": self.created,
+                "lastUpdatedAt": self.updated, "ttlSeconds": self.ttl_s,
+                "pollIntervalMilliseconds": self.poll_ms,
+            }
+            if self.message is not None:
+                body["statusMessage"] = self.message
+            if detailed:
+                if self.state == "input_required":
+                    body["inputRequests"] = dict(self.requests)
+                elif self.state == "completed":
+                    body["result"] = self.result
+                elif self.state == "failed":
+                    body["error"] = self.error
+            return body
+
+
+class TasksExtension(Extension):
+    """The tasks extension: ``handlers`` maps tool names to ``handler(arguments, task)``."""
+
+    identifier = EXTENSION
+
+    def __init__(self, handlers: Mapping[str, TaskHandler] | None = None, *,
+                 poll_ms: int = 200, ttl_s: int | None = 3600, max_tasks: int = 10_000) -> None:
+        self.handlers = dict(handlers or {})
+        self.poll_ms = poll_ms
+        self.ttl_s = ttl_s
+        self.max_tasks = max_tasks
+        self.tasks: dict[str, ServerTask] = {}
+        self._lock = threading.Lock()
+
+    def methods(self) -> Sequence[MethodBinding]:
+        return [MethodBinding("tasks/get", TaskParams, self._get),
+                MethodBinding("tasks/update", TaskParams, self._update),
+                MethodBinding("tasks/cancel", TaskParams, self._cancel)]
+
+    async def intercept_tool_call(self, params: Any, ctx: Any, call_next: Any) -> Any:
+        handler = self.handlers.get(params.name)
+        if handler is None or not _client_declares(params):
+            return await call_next(ctx)
+        task = self.start(params.name, handler, dict(params.arguments or {}))
+        return {"resultType": "task", **task.wire(detailed=False)}
+
+    # ------------------------------------------------------------ tasks
+
+    def start(self, tool: str, handler: TaskHandler, arguments: dict[str, Any]) -> ServerTask:
+        """Create a task and run ``handler`` for it in a worker thread."""
+        task = ServerTask(uuid.uuid4().hex, tool, poll_ms=self.poll_ms, ttl_s=self.ttl_s)
+        with self._lock:
+            self._forget_expired()
+            if len(self.tasks) >= self.max_tasks:
+                raise TaskFailed("too many tasks on this server", code=-32000)
+            self.tasks[task.task_id] = task
+        threading.Thread(target=_run_handler, args=(handler, arguments, task), daemon=True,
+                         name=f"mcp-task-{tool}").start()
+        return task
+
+    def get(self, task_id: str) -> ServerTask:
+        from mcp.shared.exceptions import MCPError
+
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise MCPError(code=-32602, message=f"unknown task {task_id!r}")
+        return task
+
+    def _forget_expired(self) -> None:
+        if self.ttl_s is None:
+            return
+        cutoff = time.time() - self.ttl_s
+        for task_id, task in list(self.tasks.items()):
+            if task.state in TERMINAL and _epoch(task.created) < cutoff:
+                del self.tasks[task_id]
+
+    async def _get(self, ctx: Any, params: TaskParams) -> dict[str, Any]:
+        return self.get(params.task_id).wire(detailed=True)
+
+    async def _update(self, ctx: Any, params: TaskParams) -> dict[str, Any]:
+        task = self.tasks.get(params.task_id)  # an ack even for an unknown task (the spec)
+        if task is not None and params.input_responses:
+            task.respond(params.input_responses)
+        return {}
+
+    async def _cancel(self, ctx: Any, params: TaskParams) -> dict[str, Any]:
+        task = self.tasks.get(params.task_id)
+        if task is not None:
+            task.cancel()
+        return {}
+
+
+def tool_result(value: Any) -> dict[str, Any]:
+    """A handler's return value as a ``CallToolResult`` (wire form)."""
+    if isinstance(value, CallToolResult):
+        result = value
+    elif isinstance(value, str):
+        result = CallToolResult(content=[TextContent(type="text", text=value)])
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        structured = value if isinstance(value, dict) else {"result": value}
+        result = CallToolResult(content=[TextContent(type="text", text=text)],
+                                structured_content=structured)
+    return result.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
+def _run_handler(handler: TaskHandler, arguments: dict[str, Any], task: ServerTask) -> None:
+    try:
+        value = handler(arguments, task)
+    except TaskCancelled:
+        return
+    except TaskFailed as exc:
+        task.finish(error={"code": exc.code, "message": str(exc)})
+        return
+    except Exception as exc:  # the tool failed: a completed result with isError (the spec)
+        failed = CallToolResult(content=[TextContent(type="text", text=f"{exc}")], is_error=True)
+        task.finish(failed.model_dump(by_alias=True, mode="json", exclude_none=True))
+        return
+    task.finish(tool_result(value))
+
+
+def _client_declares(params: Any) -> bool:
+    meta = params.meta or {}
+    capabilities = meta.get(CAPABILITIES_KEY) if isinstance(meta, Mapping) else None
+    extensions = capabilities.get("extensions") if isinstance(capabilities, Mapping) else None
+    return isinstance(extensions, Mapping) and EXTENSION in extensions
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _epoch(stamp: str) -> float:
+    return datetime.datetime.fromisoformat(stamp).timestamp()

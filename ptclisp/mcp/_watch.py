@@ -1,0 +1,175 @@
+"""``TaskWatcher``: deliver the outcomes of MCP task ops — to ``ptclisp.resume`` or an ``AgentHost``.
+
+    with MCPTools(server) as media:
+        watcher = TaskWatcher(media)
+        step = ptclisp.start(program, tools=media.registry())      # a PendingStep
+        result = watcher.resume(step, tools=media.registry(), timeout_s=600)
+
+    host = AgentHost(...); watcher.attach(host)   # polls the inbox's task ops, delivers outcomes,
+                                                  # shows input_required, cancels what the host ends
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from .._async.pending import PendingStep
+from .._async.resume import resume
+from .._errors import HostInputError, PtclispError
+from .._result import Result
+from ._client import MCPTools
+from ._taskclient import TaskRecord
+
+__all__ = ["TaskWatcher"]
+
+log = logging.getLogger("ptclisp.mcp")
+
+
+class TaskWatcher:
+    """Watches the task ops of one or more ``MCPTools`` connections."""
+
+    def __init__(self, *connections: MCPTools, tick_s: float = 0.05) -> None:
+        if not connections or not all(isinstance(c, MCPTools) for c in connections):
+            raise HostInputError("TaskWatcher: pass the MCPTools connections whose tasks to watch")
+        self.connections = connections
+        self.tick_s = tick_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._watched: dict[str, MCPTools] = {}
+        self._due: dict[str, float] = {}
+
+    def owner(self, op_id: str) -> MCPTools | None:
+        """The connection whose tool started ``op_id`` (None: not an MCP task op)."""
+        for connection in self.connections:
+            if connection.tasks.owns(op_id):
+                return connection
+        return None
+
+    def status(self, op_id: str) -> dict[str, Any]:
+        """``{"op_id", "tool", "task_id", "status", "message", "input_requests"}``."""
+        return self._connection(op_id).tasks.record(op_id).info()
+
+    def outcome(self, op_id: str, timeout: float | None = None) -> dict[str, Any] | None:
+        """Wait for the op's task to end: ``{"value": v}`` or ``{"error": {...}}``; None if it
+        is still running after ``timeout`` seconds."""
+        return self._connection(op_id).tasks.wait(op_id, timeout)
+
+    def cancel(self, op_id: str) -> None:
+        """Send ``tasks/cancel`` for the op's task."""
+        self._connection(op_id).tasks.cancel(op_id)
+
+    def answer(self, op_id: str, responses: dict[str, Any]) -> None:
+        """Answer the task's ``input_required`` requests (``tasks/update``)."""
+        self._connection(op_id).tasks.update(op_id, responses)
+
+    def _connection(self, op_id: str) -> MCPTools:
+        connection = self.owner(op_id)
+        if connection is None:
+            raise HostInputError(f"op_id: {op_id!r} is not a task op of these MCP connections")
+        return connection
+
+    # ------------------------------------------------------------ library path
+
+    def resume(self, step: Result | PendingStep, *, tools: Any,
+               timeout_s: float | None = None, **kwargs: Any) -> Result | PendingStep:
+        """Wait for the MCP task ops ``step`` awaits and resume it with their outcomes, until the
+        run ends or awaits an op that is no MCP task (that ``PendingStep`` is returned).
+
+        ``timeout_s`` bounds the whole wait: a task still running then is cancelled
+        (``tasks/cancel``) and its op gets a ``timeout`` error, which the program sees as a
+        ``tool_error`` at its ``await``. ``kwargs`` go to ``ptclisp.resume``."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while isinstance(step, PendingStep):
+            mine = [op for op in step.awaiting if self.owner(op) is not None]
+            if not mine:
+                return step
+            op_id, outcome = self._first_done(mine, deadline)
+            step = resume(step, op_id, outcome.get("value"), tools=tools,
+                          error=outcome.get("error"), **kwargs)
+        return step
+
+    def _first_done(self, ops: list[str], deadline: float | None) -> tuple[str, dict[str, Any]]:
+        while True:
+            for op_id in ops:
+                outcome = self.outcome(op_id, timeout=0)
+                if outcome is not None:
+                    return op_id, outcome
+            if deadline is not None and time.monotonic() >= deadline:
+                op_id = ops[0]
+                self.cancel(op_id)
+                return op_id, {"error": {"message": f"MCP task op {op_id} did not end in time",
+                                         "code": "timeout"}}
+            pause = min(self._connection(op).tasks.record(op).poll_s for op in ops)
+            if deadline is not None:
+                pause = min(pause, max(deadline - time.monotonic(), 0.0))
+            time.sleep(max(pause, self.tick_s))
+
+    # ------------------------------------------------------------ AgentHost
+
+    def attach(self, host: Any) -> TaskWatcher:
+        """Watch ``host``'s inbox in a daemon thread: the status of each MCP task op shows in
+        the inbox (``input_required`` with the task's message), a finished task is delivered
+        (``host.deliver``), and a task whose op the host ended otherwise (``cancel_op``, a
+        deadline, ``cancel_run``) is cancelled on its server (``tasks/cancel``)."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, args=(host,), daemon=True,
+                                        name="ptclisp-mcp-tasks")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def __enter__(self) -> TaskWatcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _loop(self, host: Any) -> None:
+        while not self._stop.wait(self.tick_s):
+            try:
+                self.sweep(host)
+            except Exception:  # the store or a server may be briefly unavailable
+                log.exception("MCP task sweep failed")
+
+    def sweep(self, host: Any) -> None:
+        """One pass over the host's inbox (what the ``attach`` thread does every tick)."""
+        pending = {op.op_id for op in host.inbox()}
+        for op_id in pending:
+            connection = self.owner(op_id)
+            if connection is not None:
+                self._watched.setdefault(op_id, connection)
+        for op_id, connection in list(self._watched.items()):
+            if op_id not in pending:  # ended by the host: a deadline, cancel_op, cancel_run
+                self._forget(op_id, connection, cancel=True)
+            elif time.monotonic() >= self._due.get(op_id, 0.0):
+                self._poll(host, op_id, connection)
+
+    def _poll(self, host: Any, op_id: str, connection: MCPTools) -> None:
+        def show(record: TaskRecord) -> None:
+            note = getattr(host, "set_op_status", None)
+            if note is not None:
+                note(op_id, record.status, record.message, record.input_requests or None)
+
+        outcome = connection.tasks.wait(op_id, timeout=0, on_status=show)
+        record = connection.tasks.record(op_id)
+        self._due[op_id] = time.monotonic() + min(record.poll_s, connection.max_poll_s)
+        if outcome is not None:
+            try:
+                host.deliver(op_id, outcome.get("value"), error=outcome.get("error"))
+            except PtclispError as exc:  # e.g. a result of the wrong type: the op fails
+                host.deliver(op_id, error={"message": exc.message, "code": "tool_error"})
+            self._forget(op_id, connection, cancel=False)
+
+    def _forget(self, op_id: str, connection: MCPTools, *, cancel: bool) -> None:
+        self._watched.pop(op_id, None)
+        self._due.pop(op_id, None)
+        if cancel:
+            connection.tasks.cancel(op_id)
