@@ -20,9 +20,9 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("ptclisp.mcp needs the MCP SDK: pip install 'ptclisp[mcp]'") from exc
 
 from ._client import MCPTools, stdio
-from ._server import build_server, serve
+from ._server import ProgramTasks, build_server, serve
 from ._tasks import ServerTask, TaskCancelled, TaskFailed, TasksExtension
 from ._watch import TaskWatcher
 
-__all__ = ["MCPTools", "ServerTask", "TaskCancelled", "TaskFailed", "TaskWatcher",
+__all__ = ["MCPTools", "ProgramTasks", "ServerTask", "TaskCancelled", "TaskFailed", "TaskWatcher",
            "TasksExtension", "build_server", "serve", "stdio"]

@@ -96,23 +96,29 @@ class ServerTask:
                 self._touch()
 
     def input_required(self, message: str, requests: Mapping[str, Any],
-                       timeout: float | None = None) -> dict[str, Any]:
+                       timeout: float | None = None, *, any_: bool = False) -> dict[str, Any]:
         """Ask the client for input (``inputRequests``: key -> ``{"method", "params"}``) and wait
-        for an answer to each key (``tasks/update``). Raises ``TaskCancelled`` if the client
-        cancels, ``TimeoutError`` after ``timeout`` seconds."""
+        for an answer to each key (``tasks/update``; ``any_``: to one of them). Raises
+        ``TaskCancelled`` if the client cancels, ``TimeoutError`` after ``timeout`` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
+
+        def answered() -> bool:
+            keys = set(self.requests) & set(self._responses)
+            return bool(keys) if any_ else keys == set(self.requests)
+
         with self._changed:
             self.requests = dict(requests)
             self.state, self.message = "input_required", message
             self._touch()
-            while not set(self.requests) <= set(self._responses):
+            while not answered():
                 if self.state == "cancelled":
                     raise TaskCancelled(self.task_id)
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise TimeoutError(f"no input for task {self.task_id}")
                 self._changed.wait(left)
-            answers = {key: self._responses.pop(key) for key in self.requests}
+            answers = {key: self._responses.pop(key) for key in self.requests
+                       if key in self._responses}
             self.requests = {}
             if self.state != "cancelled":
                 self.state, self.message = "working", None
