@@ -69,6 +69,8 @@ class MCPTools:
         """Stable per server configuration: part of every task op id (``mcptask-<label>-<task>``)."""
         self.tasks = TaskTable(self)
         self.tools: list[Tool] = []
+        self.tool_info: dict[str, tuple[str, bool]] = {}
+        """ptclisp tool name -> (the server's name, whether its result is ``{"result": v}``)."""
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="ptclisp-mcp",
                                         daemon=True)
@@ -139,6 +141,7 @@ class MCPTools:
         signature = Signature.from_json_schema(listed.input_schema or {"type": "object"},
                                                _unwrapped_schema(listed.output_schema))
         wrapped = _wraps_result(listed.output_schema)
+        self.tool_info[self.prefix + remote] = (remote, wrapped)
 
         def call(**args: Any) -> Any:
             return self.call(remote, args, unwrap=wrapped)

@@ -17,6 +17,7 @@ of the five, a result a ``CallToolResult`` no bigger than ``max_result_bytes``; 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import re
@@ -103,11 +104,13 @@ class TaskTable:
 
     def owns(self, op_id: str) -> bool:
         """Is ``op_id`` an op of this connection (known, or named like one of its tasks)?"""
-        return op_id in self.records or op_id.startswith(self.op_prefix)
+        return op_id in self.records or (op_id.startswith(self.op_prefix) and bool(
+            _TASK_ID.fullmatch(op_id[len(self.op_prefix):])))
 
-    def record(self, op_id: str) -> TaskRecord:
+    def record(self, op_id: str, tool: str | None = None) -> TaskRecord:
         """The op's record; an op named like one of this server's tasks but started by another
-        process (before a restart) is re-attached by its task id."""
+        process (before a restart) is re-attached by its task id (``tool``: the ptclisp name of
+        the tool that started it, which says how to read its result)."""
         found = self.records.get(op_id)
         if found is not None:
             return found
@@ -115,7 +118,8 @@ class TaskTable:
         if not _TASK_ID.fullmatch(task_id):
             raise ToolError(f"op {op_id!r} is not a task of the MCP server {self.mcp.server!r}",
                             hint="pass the MCPTools whose tool started the op")
-        return self.records.setdefault(op_id, TaskRecord(op_id, "?", task_id))
+        remote, unwrap = self.mcp.tool_info.get(tool or "", (tool or "?", False))
+        return self.records.setdefault(op_id, TaskRecord(op_id, remote, task_id, unwrap))
 
     # ------------------------------------------------------------ start
 
@@ -158,9 +162,10 @@ class TaskTable:
     # ------------------------------------------------------------ poll
 
     def wait(self, op_id: str, timeout: float | None = None,
-             on_status: Callable[[TaskRecord], None] | None = None) -> dict[str, Any] | None:
+             on_status: Callable[[TaskRecord], None] | None = None,
+             tool: str | None = None) -> dict[str, Any] | None:
         """Poll until the op's task ends: its outcome; None after ``timeout`` seconds."""
-        record = self.record(op_id)
+        record = self.record(op_id, tool)
         if record.outcome is not None:
             return record.outcome
         budget = None if timeout is None else max(timeout, 0.0)
@@ -334,9 +339,13 @@ def client_extension(mcp: MCPTools) -> ClientExtension:
         record = TaskRecord(f"sync-{task['taskId']}", ctx.tool_name, task["taskId"])
         table = mcp.tasks
         table._absorb(record, task, detailed=False)
-        outcome = await table._wait(record, mcp.timeout_s, None)
+        try:
+            outcome = await table._wait(record, mcp.timeout_s, None)
+        except asyncio.CancelledError:  # the caller gave up (timeout_s): so does the server
+            await _quietly(table._send("tasks/cancel", record))
+            raise
         if outcome is None:
-            await table._send("tasks/cancel", record)
+            await _quietly(table._send("tasks/cancel", record))
             raise ToolError(f"MCP tool {ctx.tool_name!r}: its task did not end within "
                             f"{mcp.timeout_s}s", hint="try again later or with less work")
         if record.final is None:  # failed, cancelled, or an unusable result
@@ -350,6 +359,12 @@ def client_extension(mcp: MCPTools) -> ClientExtension:
             return [ResultClaim(result_type="task", model=CreatedTask, resolve=resolve)]
 
     return Tasks()
+
+
+async def _quietly(coroutine: Any) -> None:
+    """Best effort (a cancel on the way out): errors and a slow server are ignored."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(coroutine, 5)
 
 
 def _fields(model: Any) -> dict[str, Any]:

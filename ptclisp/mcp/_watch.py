@@ -52,10 +52,13 @@ class TaskWatcher:
         """``{"op_id", "tool", "task_id", "status", "message", "input_requests"}``."""
         return self._connection(op_id).tasks.record(op_id).info()
 
-    def outcome(self, op_id: str, timeout: float | None = None) -> dict[str, Any] | None:
+    def outcome(self, op_id: str, timeout: float | None = None, *,
+                tool: str | None = None) -> dict[str, Any] | None:
         """Wait for the op's task to end: ``{"value": v}`` or ``{"error": {...}}``; None if it
-        is still running after ``timeout`` seconds."""
-        return self._connection(op_id).tasks.wait(op_id, timeout)
+        is still running after ``timeout`` seconds. ``tool``: the name of the tool that started
+        the op (``step.pending_ops[op_id]["tool"]``), needed for an op this process did not
+        start (after a restart)."""
+        return self._connection(op_id).tasks.wait(op_id, timeout, tool=tool)
 
     def cancel(self, op_id: str) -> None:
         """Send ``tasks/cancel`` for the op's task."""
@@ -86,15 +89,18 @@ class TaskWatcher:
             mine = [op for op in step.awaiting if self.owner(op) is not None]
             if not mine:
                 return step
-            op_id, outcome = self._first_done(mine, deadline)
+            tools_of = {op: step.pending_ops.get(op, {}).get("tool") for op in mine}
+            op_id, outcome = self._first_done(tools_of, deadline)
             step = resume(step, op_id, outcome.get("value"), tools=tools,
                           error=outcome.get("error"), **kwargs)
         return step
 
-    def _first_done(self, ops: list[str], deadline: float | None) -> tuple[str, dict[str, Any]]:
+    def _first_done(self, tools_of: dict[str, str | None],
+                    deadline: float | None) -> tuple[str, dict[str, Any]]:
+        ops = list(tools_of)
         while True:
             for op_id in ops:
-                outcome = self.outcome(op_id, timeout=0)
+                outcome = self.outcome(op_id, timeout=0, tool=tools_of[op_id])
                 if outcome is not None:
                     return op_id, outcome
             if deadline is not None and time.monotonic() >= deadline:
@@ -141,11 +147,13 @@ class TaskWatcher:
 
     def sweep(self, host: Any) -> None:
         """One pass over the host's inbox (what the ``attach`` thread does every tick)."""
-        pending = {op.op_id for op in host.inbox()}
-        for op_id in pending:
+        inbox = {op.op_id: op.tool for op in host.inbox()}
+        for op_id, tool in inbox.items():
             connection = self.owner(op_id)
-            if connection is not None:
-                self._watched.setdefault(op_id, connection)
+            if connection is not None and op_id not in self._watched:
+                connection.tasks.record(op_id, tool)
+                self._watched[op_id] = connection
+        pending = set(inbox)
         for op_id, connection in list(self._watched.items()):
             if op_id not in pending:  # ended by the host: a deadline, cancel_op, cancel_run
                 self._forget(op_id, connection, cancel=True)

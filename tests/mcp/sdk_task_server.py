@@ -54,6 +54,7 @@ def doomed_task(args: dict[str, Any], task: ServerTask) -> None:
 def forever_task(args: dict[str, Any], task: ServerTask) -> None:
     while not task.cancelled:
         time.sleep(0.01)
+    CANCELLED.append(task.task_id)
 
 
 class Hostile(Extension):

@@ -1,0 +1,281 @@
+"""MCP Tasks against a real SDK server with ptclisp.mcp.TasksExtension (sdk_task_server.py), over
+stdio and streamable HTTP: programs await tasks, failures are tool errors, input_required shows in
+an AgentHost's inbox, cancelling in the host cancels the task, and broken servers are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import HERE, start, stop
+
+import ptclisp
+from ptclisp import HostInputError, PendingStep
+from ptclisp.mcp import MCPTools, TaskWatcher, stdio
+
+TASK_SERVER = HERE / "sdk_task_server.py"
+ASYNC = ["slow", "approve", "doomed", "forever", "hostile"]
+
+
+@pytest.fixture(scope="module")
+def http_url() -> Iterator[str]:
+    proc, port = start([str(TASK_SERVER)])
+    try:
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module", params=["stdio", "http"])
+def mcp(request: pytest.FixtureRequest, http_url: str) -> Iterator[MCPTools]:
+    server = stdio(sys.executable, [str(TASK_SERVER)]) if request.param == "stdio" else http_url
+    with MCPTools(server, async_tools=ASYNC, timeout_s=20) as connection:
+        yield connection
+
+
+def finish(mcp: MCPTools, step: Any, timeout_s: float = 20) -> Any:
+    return TaskWatcher(mcp).resume(step, tools=mcp.registry(), timeout_s=timeout_s)
+
+
+def cancelled_on_server(mcp: MCPTools) -> list[str]:
+    return list(mcp.call("cancelled_tasks", {}, unwrap=True))
+
+
+def test_a_program_awaits_a_task_and_completion_resumes_it(mcp: MCPTools) -> None:
+    by_name = {t.name: t for t in mcp.tools}
+    assert by_name["slow"].is_async and not by_name["cancelled_tasks"].is_async
+    step = ptclisp.start('(let [h (tool/slow {:seconds 0.2 :value 20})] (+ 2 (await h)))',
+                         tools=mcp.registry())
+    assert isinstance(step, PendingStep)
+    (op_id,) = step.awaiting
+    assert op_id.startswith(f"mcptask-{mcp.label}-")
+    info = TaskWatcher(mcp).status(op_id)
+    assert info["tool"] == "slow" and op_id.endswith(info["task_id"])
+    assert info["status"] == "working"
+    blob = ptclisp.serialize(step)  # a suspended run crosses a process boundary as bytes
+    result = finish(mcp, ptclisp.deserialize(blob))
+    assert result.status == "ok" and result.value == 42
+
+
+def test_await_all_and_await_any_of_tasks(mcp: MCPTools) -> None:
+    both = ptclisp.start('(await-all [(tool/slow {:seconds 0.3 :value 1}) '
+                         '(tool/slow {:seconds 0.05 :value 2})])', tools=mcp.registry())
+    assert ptclisp.pr_str(finish(mcp, both).value) == "[2 4]"
+    first = ptclisp.start('(await-any [(tool/slow {:seconds 3 :value 1}) '
+                          '(tool/slow {:seconds 0.05 :value 2})])', tools=mcp.registry())
+    started = time.monotonic()
+    assert finish(mcp, first).value == 4
+    assert time.monotonic() - started < 2.5  # the quick task did not wait for the slow one
+
+
+def test_failed_and_erroring_tasks_are_tool_errors(mcp: MCPTools) -> None:
+    failed = finish(mcp, ptclisp.start('(await (tool/doomed {:reason "disk full"}))',
+                                       tools=mcp.registry()))
+    assert failed.error is not None and failed.error.code == "tool_error"
+    assert "doomed: disk full" in failed.error.message
+    erroring = finish(mcp, ptclisp.start('(await (tool/hostile {:mode "tool_error"}))',
+                                         tools=mcp.registry()))
+    assert erroring.error is not None and "no such city" in erroring.error.message
+
+
+def test_a_synchronous_tool_whose_server_makes_a_task_is_polled_to_its_end(http_url: str
+                                                                           ) -> None:
+    with MCPTools(http_url, timeout_s=1.5) as plain:  # no async_tools: ordinary calls
+        assert not any(t.is_async for t in plain.tools)
+        assert ptclisp.run("(tool/slow {:seconds 0.1 :value 4})",
+                           tools=plain.registry()).value == 8
+        stuck = ptclisp.run('(tool/forever {})', tools=plain.registry())
+        assert stuck.error is not None and "within 1.5s" in stuck.error.message
+        deadline = time.monotonic() + 10
+        while len(cancelled_on_server(plain)) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the timed-out task was cancelled on the server (tasks/cancel)
+        assert cancelled_on_server(plain)
+
+
+def test_a_client_without_the_extension_gets_ordinary_results(http_url: str) -> None:
+    from mcp import Client
+
+    async def call() -> Any:
+        async with Client(http_url) as client:
+            return await client.call_tool("slow", {"seconds": 0.01, "value": 3})
+
+    assert asyncio.run(call()).structured_content == {"result": 6}
+
+
+def test_never_ending_task_against_a_deadline_is_cancelled(mcp: MCPTools) -> None:
+    before = len(cancelled_on_server(mcp))
+    step = ptclisp.start('(await (tool/forever {}))', tools=mcp.registry())
+    started = time.monotonic()
+    result = finish(mcp, step, timeout_s=0.5)
+    assert time.monotonic() - started < 5
+    assert result.error is not None and "did not end in time" in result.error.message
+    deadline = time.monotonic() + 10
+    while len(cancelled_on_server(mcp)) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(cancelled_on_server(mcp)) == before + 1
+
+
+def test_a_new_connection_reattaches_to_a_task_by_its_op_id(http_url: str) -> None:
+    with MCPTools(http_url, async_tools=ASYNC) as first:
+        step = ptclisp.start("(* 10 (await (tool/slow {:seconds 0.3 :value 1})))",
+                             tools=first.registry())
+        blob, label = ptclisp.serialize(step), first.label
+    with MCPTools(http_url, async_tools=ASYNC) as second:  # e.g. after a restart
+        assert second.label == label
+        assert finish(second, ptclisp.deserialize(blob)).value == 20
+
+
+def test_the_watcher_leaves_other_ops_alone_and_checks_its_input(mcp: MCPTools) -> None:
+    local = ptclisp.Tool("ask", lambda question: None, is_async=True,
+                         signature="(question :string) -> :string")
+    tools = ptclisp.ToolRegistry([*mcp.tools, local])
+    step = ptclisp.start('[(await (tool/slow {:seconds 0.01 :value 1})) '
+                         '(await (tool/ask {:question "?"}))]', tools=tools)
+    left = TaskWatcher(mcp).resume(step, tools=tools, timeout_s=10)
+    assert isinstance(left, PendingStep) and left.awaiting[0].startswith("ask-")
+    done = ptclisp.resume(left, left.awaiting[0], "yes", tools=tools)
+    assert ptclisp.pr_str(done.value) == '[2 "yes"]'
+    with pytest.raises(HostInputError):
+        TaskWatcher()
+    with pytest.raises(HostInputError, match="op_id"):
+        TaskWatcher(mcp).status("ask-123")
+    with pytest.raises(HostInputError):
+        MCPTools("http://127.0.0.1:1/mcp", async_tools="slow")
+
+
+HOSTILE = [
+    ("bogus_id", "malformed task: taskId"),
+    ("huge_id", "malformed task: taskId"),
+    ("not_a_task", "malformed task: status 'exploded'"),
+    ("malformed_result", "malformed result"),
+    ("no_result", "completed without a result object"),
+    ("huge", "more than max_result_bytes"),
+    ("other_id", "tasks/get answered for task 'someone-else'"),
+    ("bad_status", "malformed task: status 'sleeping'"),
+]
+
+
+@pytest.mark.parametrize(("mode", "message"), HOSTILE)
+def test_broken_task_answers_are_tool_errors(mcp: MCPTools, mode: str, message: str) -> None:
+    step = ptclisp.start(f'(await (tool/hostile {{:mode "{mode}"}}))', tools=mcp.registry())
+    result = finish(mcp, step, timeout_s=10)
+    assert result.status == "error" and result.error is not None
+    assert result.error.code == "tool_error" and message in result.error.message
+
+
+def test_a_reused_task_id_is_refused(mcp: MCPTools) -> None:
+    program = '[(tool/hostile {:mode "dup_id"}) (tool/hostile {:mode "dup_id"})]'
+    result = ptclisp.start(program, tools=mcp.registry())
+    assert result.status == "error" and result.error is not None
+    assert "already in use" in result.error.message
+
+
+# ---------------------------------------------------------------- AgentHost
+
+
+APPROVE = """```clojure
+(let [a (await (tool/approve {:item "lamp"}))]
+  (return {:approved (:approved a)}))
+```"""
+WAIT_FOREVER = """```clojure
+(return {:approved (= :x (await (tool/forever {})))})
+```"""
+GIVE_UP = """```clojure
+(return {:approved false})
+```"""
+
+
+def make_host(tmp_path: Path, mcp: MCPTools, script: str) -> Any:
+    from ptclisp.subagent import AgentHost, ScriptedLLM, SubAgent
+
+    agent = SubAgent(name="buyer", prompt="Get the lamp approved.", tools=list(mcp.tools),
+                     signature="-> {approved :bool}", max_turns=3,
+                     llm=ScriptedLLM([script, GIVE_UP], per_conversation=True))
+    return AgentHost([agent], store=f"sqlite:///{tmp_path / 'host.db'}").start(sweep_s=0.1)
+
+
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """The app on a real uvicorn server on 127.0.0.1, in a thread."""
+    import uvicorn
+    from conftest import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def wait_for(check: Any, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_input_required_shows_in_the_host_inbox_and_the_answer_resumes_the_run(
+        tmp_path: Path, http_url: str) -> None:
+    from ptclisp.subagent import create_app
+
+    with MCPTools(http_url, async_tools=ASYNC) as mcp:
+        host = make_host(tmp_path, mcp, APPROVE)
+        watcher = TaskWatcher(mcp).attach(host)
+        try:
+            run_id = host.submit("buyer", {}, wait=True)
+
+            def asking() -> Any:
+                ops = [o for o in host.inbox() if o.status == "input_required"]
+                return ops[0] if ops else None
+
+            op = wait_for(asking)
+            assert op.run_id == run_id and op.tool == "approve"
+            assert op.status_message == "waiting for a human to approve lamp"
+            assert host.status(run_id)["pending_ops"][0]["status"] == "input_required"
+            with serving(create_app(host, insecure=True, start_host=False)) as base:
+                [shown] = httpx.get(f"{base}/inbox", timeout=10).json()["ops"]
+            assert shown["status"] == "input_required"
+            assert shown["status_message"] == "waiting for a human to approve lamp"
+            requests = watcher.status(op.op_id)["input_requests"]
+            assert requests["approval"]["method"] == "elicitation/create"
+            watcher.answer(op.op_id, {"approval": {"action": "accept", "content": {"ok": True}}})
+            final = wait_for(lambda: host.status(run_id)["status"] == "ok" and host.status(run_id))
+            assert final["result"] == {"approved": True}
+        finally:
+            watcher.stop()
+            host.close()
+
+
+def test_cancelling_the_op_in_the_host_cancels_the_task(tmp_path: Path, http_url: str) -> None:
+    with MCPTools(http_url, async_tools=ASYNC) as mcp:
+        before = len(cancelled_on_server(mcp))
+        host = make_host(tmp_path, mcp, WAIT_FOREVER)
+        watcher = TaskWatcher(mcp).attach(host)
+        try:
+            run_id = host.submit("buyer", {}, wait=True)
+            op = wait_for(lambda: host.inbox() and host.inbox()[0])
+            wait_for(lambda: host.inbox()[0].status == "working")
+            host.cancel_op(op.op_id)
+            final = wait_for(lambda: host.status(run_id)["status"] == "ok" and host.status(run_id))
+            assert final["result"] == {"approved": False}  # the next turn handled the error
+            wait_for(lambda: len(cancelled_on_server(mcp)) == before + 1)
+        finally:
+            watcher.stop()
+            host.close()
