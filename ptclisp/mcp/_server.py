@@ -166,6 +166,11 @@ class ProgramTasks:
         self._config = (tools, data, limits)
         self.extension.handlers["run_program"] = self._run_task
 
+    def waiting(self) -> dict[str, str]:
+        """``{op_id: task_id}``: the ops suspended ``run_program`` tasks await right now."""
+        with self._lock:
+            return {op: task.task_id for op, (task, _) in self._waiting.items()}
+
     def deliver(self, op_id: str, result: Any = None, *, error: str | None = None) -> None:
         """Deliver an op a suspended ``run_program`` task awaits (``HostInputError`` if none
         does)."""
