@@ -66,7 +66,7 @@ class MCPTools:
         self.max_result_bytes = max_result_bytes
         self.max_poll_s = max_poll_s
         self.label = hashlib.sha256(repr(server).encode()).hexdigest()[:8]
-        """Stable per server configuration: part of every task op id (``mcptask-<label>-<task>``)."""
+        """Stable per server configuration: in every task op id (``mcptask-<label>-<task>``)."""
         self.tasks = TaskTable(self)
         self.tools: list[Tool] = []
         self.tool_info: dict[str, tuple[str, bool]] = {}

@@ -238,7 +238,8 @@ def _answer(answer: Any) -> tuple[Any, Any, str]:
     """``(value, error, note)`` from an input response; a note asks again."""
     if not isinstance(answer, dict):
         return None, None, "the answer was not an object; "
-    content = answer.get("content") if isinstance(answer.get("content"), dict) else {}
+    found = answer.get("content")
+    content: dict[str, Any] = found if isinstance(found, dict) else {}
     if answer.get("action") != "accept":
         return None, {"message": "the operation was declined", "code": "op_cancelled"}, ""
     inner = content.get("ptclisp")

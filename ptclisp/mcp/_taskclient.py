@@ -229,7 +229,8 @@ class TaskTable:
 
             record.outcome = _outcome(value)
         elif record.status == "failed":
-            error = task.get("error") if isinstance(task.get("error"), dict) else {}
+            found = task.get("error")
+            error: dict[str, Any] = found if isinstance(found, dict) else {}
             message = str(error.get("message") or record.message or "the task failed")[:2000]
             record.outcome = {"error": {"message": f"MCP task of tool {name!r} failed: {message}",
                                         "code": "tool_error"}}
@@ -260,10 +261,9 @@ class TaskTable:
         record = self.record(op_id)
         if record.task_id is None or record.status in TERMINAL:
             return
-        try:
+        # cooperative: the server may be gone; the op is ended locally anyway
+        with contextlib.suppress(Exception):
             self.mcp.run_coroutine(self._send("tasks/cancel", record))
-        except Exception:  # cooperative: the server may be gone; the op is ended locally anyway
-            pass
 
     def update(self, op_id: str, responses: dict[str, Any]) -> None:
         """Answer the task's input requests (``tasks/update`` with ``inputResponses``)."""

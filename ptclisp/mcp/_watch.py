@@ -1,4 +1,5 @@
-"""``TaskWatcher``: deliver the outcomes of MCP task ops — to ``ptclisp.resume`` or an ``AgentHost``.
+"""``TaskWatcher``: deliver the outcomes of MCP task ops (to ``ptclisp.resume`` or an
+``AgentHost``).
 
     with MCPTools(server) as media:
         watcher = TaskWatcher(media)
