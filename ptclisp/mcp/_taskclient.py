@@ -121,6 +121,12 @@ class TaskTable:
         remote, unwrap = self.mcp.tool_info.get(tool or "", (tool or "?", False))
         return self.records.setdefault(op_id, TaskRecord(op_id, remote, task_id, unwrap))
 
+    def forget(self, op_id: str) -> None:
+        """Drop a finished op's record (its outcome was delivered); asking again re-attaches."""
+        record = self.records.get(op_id)
+        if record is not None and record.outcome is not None:
+            del self.records[op_id]
+
     # ------------------------------------------------------------ start
 
     def start(self, tool: str, args: dict[str, Any], *, unwrap: bool) -> str:
@@ -264,6 +270,9 @@ class TaskTable:
         # cooperative: the server may be gone; the op is ended locally anyway
         with contextlib.suppress(Exception):
             self.mcp.run_coroutine(self._send("tasks/cancel", record))
+        record.status = "cancelled"
+        record.outcome = {"error": {"message": f"MCP task of tool {record.tool!r} was "
+                                    "cancelled by this client", "code": "op_cancelled"}}
 
     def update(self, op_id: str, responses: dict[str, Any]) -> None:
         """Answer the task's input requests (``tasks/update`` with ``inputResponses``)."""

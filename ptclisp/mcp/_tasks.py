@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mcp.server.extension import Extension, MethodBinding
+from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, RequestParams, TextContent
 from pydantic import ConfigDict
 
@@ -214,15 +215,14 @@ class TasksExtension(Extension):
         with self._lock:
             self._forget_expired()
             if len(self.tasks) >= self.max_tasks:
-                raise TaskFailed("too many tasks on this server", code=-32000)
+                raise MCPError(code=-32000, message=f"too many tasks on this server "
+                               f"(max_tasks={self.max_tasks}); try again later")
             self.tasks[task.task_id] = task
         threading.Thread(target=_run_handler, args=(handler, arguments, task), daemon=True,
                          name=f"mcp-task-{tool}").start()
         return task
 
     def get(self, task_id: str) -> ServerTask:
-        from mcp.shared.exceptions import MCPError
-
         task = self.tasks.get(task_id)
         if task is None:
             raise MCPError(code=-32602, message=f"unknown task {task_id!r}")

@@ -94,6 +94,7 @@ class TaskWatcher:
             op_id, outcome = self._first_done(tools_of, deadline)
             step = resume(step, op_id, outcome.get("value"), tools=tools,
                           error=outcome.get("error"), **kwargs)
+            self._connection(op_id).tasks.forget(op_id)
         return step
 
     def _first_done(self, tools_of: dict[str, str | None],
@@ -182,3 +183,4 @@ class TaskWatcher:
         self._due.pop(op_id, None)
         if cancel:
             connection.tasks.cancel(op_id)
+        connection.tasks.forget(op_id)

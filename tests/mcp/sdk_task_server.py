@@ -106,6 +106,9 @@ class Hostile(Extension):
                     "result": {"content": []}}
         if mode == "bad_status":
             return {**base, "status": "sleeping"}
+        if mode == "wrong_type":  # `hostile` declares a string result
+            return {**base, "status": "completed",
+                    "result": {"content": [], "structuredContent": {"result": 5}}}
         if mode == "tool_error":
             return {**base, "status": "completed",
                     "result": {"content": [{"type": "text", "text": "no such city"}],

@@ -151,6 +151,17 @@ def test_the_watcher_leaves_other_ops_alone_and_checks_its_input(mcp: MCPTools) 
         MCPTools("http://127.0.0.1:1/mcp", async_tools="slow")
 
 
+def test_cancelling_a_task_that_waits_for_input(mcp: MCPTools) -> None:
+    step = ptclisp.start('(await (tool/approve {:item "vase"}))', tools=mcp.registry())
+    (op_id,) = step.awaiting
+    watcher = TaskWatcher(mcp)
+    wait_for(lambda: watcher.outcome(op_id, timeout=0) is None
+             and watcher.status(op_id)["status"] == "input_required")
+    watcher.cancel(op_id)
+    result = watcher.resume(step, tools=mcp.registry(), timeout_s=10)
+    assert result.error is not None and result.error.code == "op_cancelled"
+
+
 HOSTILE = [
     ("bogus_id", "malformed task: taskId"),
     ("huge_id", "malformed task: taskId"),
@@ -193,13 +204,15 @@ GIVE_UP = """```clojure
 ```"""
 
 
-def make_host(tmp_path: Path, mcp: MCPTools, script: str) -> Any:
+def make_host(tmp_path: Path, mcp: MCPTools, script: str,
+              deadlines: dict[str, float] | None = None) -> Any:
     from ptclisp.subagent import AgentHost, ScriptedLLM, SubAgent
 
     agent = SubAgent(name="buyer", prompt="Get the lamp approved.", tools=list(mcp.tools),
                      signature="-> {approved :bool}", max_turns=3,
                      llm=ScriptedLLM([script, GIVE_UP], per_conversation=True))
-    return AgentHost([agent], store=f"sqlite:///{tmp_path / 'host.db'}").start(sweep_s=0.1)
+    return AgentHost([agent], store=f"sqlite:///{tmp_path / 'host.db'}",
+                     deadlines=deadlines).start(sweep_s=0.1)
 
 
 @contextlib.contextmanager
@@ -263,19 +276,83 @@ def test_input_required_shows_in_the_host_inbox_and_the_answer_resumes_the_run(
             host.close()
 
 
-def test_cancelling_the_op_in_the_host_cancels_the_task(tmp_path: Path, http_url: str) -> None:
+@pytest.mark.parametrize("how", ["cancel_op", "deadline"])
+def test_ending_the_op_in_the_host_cancels_the_task(tmp_path: Path, http_url: str,
+                                                     how: str) -> None:
     with MCPTools(http_url, async_tools=ASYNC) as mcp:
         before = len(cancelled_on_server(mcp))
-        host = make_host(tmp_path, mcp, WAIT_FOREVER)
+        host = make_host(tmp_path, mcp, WAIT_FOREVER,
+                         deadlines={"forever": 0.5} if how == "deadline" else None)
         watcher = TaskWatcher(mcp).attach(host)
         try:
             run_id = host.submit("buyer", {}, wait=True)
             op = wait_for(lambda: host.inbox() and host.inbox()[0])
-            wait_for(lambda: host.inbox()[0].status == "working")
-            host.cancel_op(op.op_id)
+            if how == "cancel_op":
+                wait_for(lambda: host.inbox()[0].status == "working")
+                host.cancel_op(op.op_id)
             final = wait_for(lambda: host.status(run_id)["status"] == "ok" and host.status(run_id))
             assert final["result"] == {"approved": False}  # the next turn handled the error
+            code = "op_cancelled" if how == "cancel_op" else "timeout"
+            assert host.store.get_op(op.op_id).outcome["error"]["code"] == code
             wait_for(lambda: len(cancelled_on_server(mcp)) == before + 1)
         finally:
             watcher.stop()
             host.close()
+
+
+def test_a_task_result_the_op_type_refuses_is_delivered_as_a_tool_error(
+        tmp_path: Path, http_url: str) -> None:
+    from ptclisp.subagent import HostError
+
+    script = """```clojure
+(return {:approved (= 5 (await (tool/hostile {:mode "wrong_type"})))})
+```"""
+    with MCPTools(http_url, async_tools=ASYNC) as mcp:
+        host = make_host(tmp_path, mcp, script)
+        watcher = TaskWatcher(mcp).attach(host)
+        try:
+            run_id = host.submit("buyer", {}, wait=True)
+            op = wait_for(lambda: host.inbox() and host.inbox()[0])
+            final = wait_for(lambda: host.status(run_id)["status"] == "ok" and host.status(run_id))
+            assert final["result"] == {"approved": False}
+            error = host.store.get_op(op.op_id).outcome["error"]
+            assert error["code"] == "tool_error" and "does not match" in error["message"]
+            with pytest.raises(HostError):
+                host.set_op_status(op.op_id, 5)  # type: ignore[arg-type]
+            with pytest.raises(HostError):
+                host.set_op_status(op.op_id, "working", b"bytes")  # type: ignore[arg-type]
+        finally:
+            watcher.stop()
+            host.close()
+
+
+def test_server_task_limits_in_process() -> None:
+    from mcp.server.mcpserver import MCPServer
+
+    from ptclisp.mcp import ServerTask, TasksExtension
+
+    gate = threading.Event()
+
+    def held(args: dict[str, Any], task: ServerTask) -> int:
+        gate.wait(10)
+        return int(args["n"])
+
+    tasks = TasksExtension({"hold": held}, poll_ms=10, ttl_s=0, max_tasks=1)
+    server = MCPServer("limits", extensions=[tasks])
+
+    @server.tool()
+    def hold(n: int) -> int:
+        """Hold until released (a task)."""
+        return n
+
+    with MCPTools(server, async_tools=["hold"]) as mcp:
+        first = ptclisp.start("(await (tool/hold {:n 1}))", tools=mcp.registry())
+        assert isinstance(first, PendingStep)
+        refused = ptclisp.start("(await (tool/hold {:n 2}))", tools=mcp.registry())
+        assert refused.error is not None and "too many tasks" in refused.error.message
+        gate.set()
+        assert finish(mcp, first).value == 1
+        (done_id,) = list(tasks.tasks)
+        third = ptclisp.start("(await (tool/hold {:n 3}))", tools=mcp.registry())
+        assert finish(mcp, third).value == 3  # the finished task expired (ttl_s=0)
+        assert done_id not in tasks.tasks
