@@ -12,7 +12,8 @@ capabilities returns a task (``resultType: "task"``) at once; the handler runs i
 input requests, ``tasks/cancel`` asks the handler to stop. A client without the extension gets
 the tool's ordinary synchronous result.
 
-A handler receives the arguments and a ``ServerTask``: ``task.status(message)`` reports progress,
+A handler receives the arguments as the client sent them (the SDK's validation against the tool's
+signature does not run for a task: check what you use) and a ``ServerTask``: ``task.status(message)`` reports progress,
 ``task.input_required(message, requests)`` waits for the client's answers (``tasks/update``),
 ``task.cancelled`` tells whether the client cancelled, ``raise TaskFailed(message)`` fails the
 task with a JSON-RPC error. Its return value is the result (a ``CallToolResult``, or a value

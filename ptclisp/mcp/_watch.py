@@ -32,7 +32,7 @@ log = logging.getLogger("ptclisp.mcp")
 class TaskWatcher:
     """Watches the task ops of one or more ``MCPTools`` connections."""
 
-    def __init__(self, *connections: MCPTools, tick_s: float = 0.05) -> None:
+    def __init__(self, *connections: MCPTools, tick_s: float = 0.1) -> None:
         if not connections or not all(isinstance(c, MCPTools) for c in connections):
             raise HostInputError("TaskWatcher: pass the MCPTools connections whose tasks to watch")
         self.connections = connections

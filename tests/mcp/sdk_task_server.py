@@ -64,6 +64,7 @@ class Hostile(Extension):
 
     def __init__(self) -> None:
         self.modes: dict[str, str] = {}
+        self.polls: dict[str, int] = {}
         self.count = 0
         self.lock = threading.Lock()
 
@@ -82,17 +83,32 @@ class Hostile(Extension):
             task_id = {"bogus_id": "../../etc/passwd with spaces", "dup_id": "same-id",
                        "huge_id": "x" * 5000}.get(mode, f"h{self.count}-{mode}")
         self.modes[task_id] = mode
+        if mode == "state":  # requestState: the client must echo the latest one
+            self.polls[task_id] = 0
+            return {"resultType": "task", "taskId": task_id, "status": "working",
+                    "createdAt": "x", "lastUpdatedAt": "x", "ttlSeconds": None,
+                    "pollIntervalMilliseconds": 10, "requestState": "state-0"}
         if mode == "not_a_task":
             return {"resultType": "task", "taskId": task_id, "status": "exploded",
                     "createdAt": "x", "lastUpdatedAt": "x", "ttlSeconds": None}
         return {"resultType": "task", "taskId": task_id, "status": "working", "createdAt": "x",
                 "lastUpdatedAt": "x", "ttlSeconds": None, "pollIntervalMilliseconds": 10}
 
-    def answer(self, task_id: str) -> dict[str, Any]:
-        """What ``tasks/get`` says for a hostile task."""
+    def answer(self, task_id: str, state: str | None) -> dict[str, Any]:
+        """What ``tasks/get`` says for a hostile task (``state``: the echoed requestState)."""
         mode = self.modes.get(task_id, "")
         base = {"taskId": task_id, "createdAt": "x", "lastUpdatedAt": "x", "ttlSeconds": None,
                 "pollIntervalMilliseconds": 10}
+        if mode == "state":
+            polls = self.polls[task_id]
+            if state != f"state-{polls}":
+                return {**base, "status": "failed",
+                        "error": {"code": -32602, "message": f"stale requestState {state!r}"}}
+            self.polls[task_id] = polls + 1
+            if polls < 3:
+                return {**base, "status": "working", "requestState": f"state-{polls + 1}"}
+            return {**base, "status": "completed",
+                    "result": {"content": [], "structuredContent": {"result": "polled 4"}}}
         if mode == "malformed_result":
             return {**base, "status": "completed", "result": {"content": 5}}
         if mode == "no_result":
@@ -124,7 +140,7 @@ class HostileGet(TasksExtension):
 
     async def _get(self, ctx: Any, params: TaskParams) -> dict[str, Any]:
         if params.task_id in HOSTILE.modes:
-            return HOSTILE.answer(params.task_id)
+            return HOSTILE.answer(params.task_id, params.request_state)
         return await super()._get(ctx, params)
 
 

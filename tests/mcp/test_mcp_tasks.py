@@ -182,6 +182,18 @@ def test_broken_task_answers_are_tool_errors(mcp: MCPTools, mode: str, message: 
     assert result.error.code == "tool_error" and message in result.error.message
 
 
+def test_the_latest_request_state_is_echoed(mcp: MCPTools) -> None:
+    step = ptclisp.start('(await (tool/hostile {:mode "state"}))', tools=mcp.registry())
+    assert finish(mcp, step, timeout_s=10).value == "polled 4"
+
+
+def test_arguments_a_handler_cannot_use_give_a_tool_error(mcp: MCPTools) -> None:
+    op_id = mcp.run_coroutine(mcp.tasks._start("slow", {"bogus": [1]}, False))  # unchecked
+    outcome = TaskWatcher(mcp).outcome(op_id, timeout=10)
+    assert outcome is not None and outcome["error"]["code"] == "tool_error"
+    assert "'seconds'" in outcome["error"]["message"]
+
+
 def test_a_reused_task_id_is_refused(mcp: MCPTools) -> None:
     program = '[(tool/hostile {:mode "dup_id"}) (tool/hostile {:mode "dup_id"})]'
     result = ptclisp.start(program, tools=mcp.registry())
