@@ -45,30 +45,39 @@ class MCPTools:
     """A connection to one MCP server and its tools (``tools``, ``registry()``)."""
 
     def __init__(self, server: Any, *, prefix: str = "", timeout_s: float = 60.0,
-                 async_tools: Iterable[str] = (), max_result_bytes: int = 8 << 20,
-                 max_poll_s: float = 30.0) -> None:
+                 async_tools: Iterable[str] | None = None, max_result_bytes: int = 8 << 20,
+                 max_poll_s: float = 30.0, mode: str = "auto") -> None:
         """``server``: a streamable-HTTP URL, ``stdio(...)`` parameters, or anything the SDK's
         ``mcp.Client`` accepts. ``prefix`` is put before every tool name.
 
         MCP Tasks: a tool the server declares task-capable (``execution.taskSupport``
-        ``optional``/``required``), or named in ``async_tools`` (its server name), becomes an
-        async tool whose call starts a task and gives the program an op to ``await``
-        (``TaskWatcher`` delivers the outcome). ``max_result_bytes`` bounds a task's result;
-        ``max_poll_s`` the wait between two ``tasks/get`` whatever the server suggests."""
+        ``optional``/``required``) becomes an async tool whose call starts a task and gives the
+        program an op to ``await`` (``TaskWatcher`` delivers the outcome); ``async_tools``, a
+        list of server tool names, says exactly which tools are async instead.
+        ``max_result_bytes`` bounds a task's result; ``max_poll_s`` the wait between two
+        ``tasks/get`` whatever the server suggests.
+        ``mode``: the SDK's protocol negotiation (``"auto"``, ``"legacy"`` for the 2025-11-25
+        handshake, or a protocol version)."""
         if not isinstance(prefix, str):
             raise HostInputError(f"prefix: expected a string, got {type(prefix).__name__}")
-        if isinstance(async_tools, str) or not all(isinstance(n, str) for n in async_tools):
-            raise HostInputError("async_tools: expected a list of tool names (strings)")
+        if async_tools is not None and (isinstance(async_tools, str) or not all(
+                isinstance(n, str) for n in async_tools)):
+            raise HostInputError("async_tools: expected a list of tool names (strings) or None")
+        if not isinstance(mode, str):
+            raise HostInputError(f"mode: expected a string, got {type(mode).__name__}")
         self.server = server
+        self.mode = mode
         self.prefix = prefix
         self.timeout_s = timeout_s
-        self.async_tools = frozenset(async_tools)
+        self.async_tools = None if async_tools is None else frozenset(async_tools)
         self.max_result_bytes = max_result_bytes
         self.max_poll_s = max_poll_s
         self.label = hashlib.sha256(repr(server).encode()).hexdigest()[:8]
         """Stable per server configuration: in every task op id (``mcptask-<label>-<task>``)."""
         self.tasks = TaskTable(self)
         self.tools: list[Tool] = []
+        self.task_support: dict[str, str] = {}
+        """The server's name of each tool -> its listing's ``execution.taskSupport``."""
         self.tool_info: dict[str, tuple[str, bool]] = {}
         """ptclisp tool name -> (the server's name, whether its result is ``{"result": v}``)."""
         self._loop = asyncio.new_event_loop()
@@ -98,7 +107,8 @@ class MCPTools:
 
         self._stop = asyncio.Event()
         try:
-            async with Client(self.server, extensions=[client_extension(self)]) as client:
+            async with Client(self.server, extensions=[client_extension(self)],
+                              mode=self.mode) as client:
                 self._client = client
                 listed = (await client.list_tools()).tools
                 ready.set_result(listed)
@@ -156,10 +166,28 @@ class MCPTools:
                     signature=signature)
 
     def _task_capable(self, listed: Any) -> bool:
-        if listed.name in self.async_tools:
-            return True
         execution = getattr(listed, "execution", None)
-        return getattr(execution, "task_support", None) in ("optional", "required")
+        support = getattr(execution, "task_support", None)
+        if isinstance(support, str):
+            self.task_support[listed.name] = support
+        if self.async_tools is not None:
+            return listed.name in self.async_tools
+        return support in ("optional", "required")
+
+    def legacy_tasks(self, remote: str) -> bool:
+        """Is a call of ``remote`` task-augmented the 2025-11-25 way (``params.task``)? On a
+        connection of that revision, when the server has ``tasks.requests.tools.call`` and the
+        tool's ``execution.taskSupport`` is ``optional`` or ``required``."""
+        from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+        session = self.session
+        if session.protocol_version in MODERN_PROTOCOL_VERSIONS:
+            return False
+        tasks = getattr(session.server_capabilities, "tasks", None)
+        requests = getattr(tasks, "requests", None)
+        tools = getattr(requests, "tools", None)
+        return getattr(tools, "call", None) is not None and \
+            self.task_support.get(remote) in ("optional", "required")
 
     def run_coroutine(self, coroutine: Any, timeout: float | None = None) -> Any:
         """Run a coroutine on the session's loop and wait for it (``timeout`` seconds)."""

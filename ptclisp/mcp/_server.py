@@ -60,13 +60,15 @@ def build_server(tools: Mapping[str, Any] | Any = None, *, data: Mapping[str, An
     run_limits = check_limits(limits) or Limits()
     if tasks is True:
         tasks = ProgramTasks()
-    extensions = []
+    extensions, middleware = [], []
     if isinstance(tasks, ProgramTasks):
         tasks.bind(tool_map, base_data, run_limits)
         extensions.append(tasks.extension)
+        middleware.append(tasks.extension.legacy)
     elif tasks is not False:
         raise HostInputError(f"tasks: expected a bool or ProgramTasks, got {type(tasks).__name__}")
-    server = MCPServer(name, instructions=INSTRUCTIONS, extensions=extensions)
+    server = MCPServer(name, instructions=INSTRUCTIONS, extensions=extensions,
+                       middleware=middleware)
 
     def run_program(program: str, data: dict[str, Any] | None = None) -> CallToolResult:
         """Run a ptclisp program against this server's tools. `data` holds its inputs

@@ -141,7 +141,10 @@ class TaskTable:
         from ._client import value_of
 
         try:
-            result = await self.mcp.session.call_tool(tool, args, allow_claimed=True)
+            if self.mcp.legacy_tasks(tool):
+                result = await self._legacy_call(tool, args)
+            else:
+                result = await self.mcp.session.call_tool(tool, args, allow_claimed=True)
         except ToolError:
             raise
         except Exception as exc:
@@ -153,7 +156,7 @@ class TaskTable:
             record.outcome = _outcome(lambda: value_of(tool, result, unwrap))
             self.records[record.op_id] = record
             return record.op_id
-        fields = _fields(result)
+        fields = result.fields if isinstance(result, _LegacyTask) else _fields(result)
         task = parse_task(fields, tool)
         op_id = self.op_prefix + task["taskId"]
         if op_id in self.records:
@@ -164,6 +167,32 @@ class TaskTable:
         self.records[op_id] = record
         self._absorb(record, task, detailed=False)
         return op_id
+
+    async def _legacy_call(self, tool: str, args: dict[str, Any]) -> Any:
+        """A task-augmented ``tools/call`` (2025-11-25): ``{"task": {...}}`` or a result.
+
+        The SDK's ``send_request`` checks a ``tools/call`` answer against that revision's
+        ``CallToolResult``, which a ``CreateTaskResult`` is not; so this goes through the
+        session's dispatcher (with the session's own request stamp)."""
+        session = self.mcp.session
+        stamp = getattr(session, "_stamp", None)
+        dispatcher: Any = getattr(session, "_dispatcher", None)
+        if stamp is None or not hasattr(dispatcher, "send_raw_request"):
+            raise ToolError("this MCP SDK version cannot send a 2025-11-25 task-augmented call",
+                            hint="connect with mode='auto' (the tasks extension)")
+        data: dict[str, Any] = {"method": "tools/call",
+                                "params": {"name": tool, "arguments": args, "task": {}}}
+        opts: dict[str, Any] = {}
+        stamp(data, opts)
+        opts["timeout"] = self.mcp.timeout_s
+        raw = await dispatcher.send_raw_request("tools/call", data["params"], opts)
+        if isinstance(raw, dict) and "task" in raw:
+            return _LegacyTask(raw["task"])
+        try:
+            return CallToolResult.model_validate(raw)
+        except ValidationError as exc:
+            raise ToolError(f"MCP tool {tool!r}: malformed answer to a task-augmented call: "
+                            f"{exc.errors()[0]['msg']}", hint="the MCP server is broken") from None
 
     # ------------------------------------------------------------ poll
 
@@ -210,6 +239,8 @@ class TaskTable:
             if task["taskId"] != record.task_id:
                 raise ToolError(f"MCP task {record.task_id!r}: tasks/get answered for task "
                                 f"{task['taskId']!r}", hint="the MCP server is broken")
+            if task["status"] == "completed" and "result" not in task:  # 2025-11-25
+                task["result"] = await self._send("tasks/result", record)
         except ToolError as exc:
             record.status, record.outcome = "failed", {"error": _error(exc)}
             return
@@ -303,6 +334,11 @@ class TaskTable:
                             f"{type(exc).__name__}: {exc}"[:2000],
                             hint="the MCP server lost the task or is unreachable") from None
         return _fields(answer)
+
+
+@dataclasses.dataclass
+class _LegacyTask:
+    fields: Any
 
 
 def parse_task(fields: Any, tool: str) -> dict[str, Any]:

@@ -12,13 +12,17 @@ capabilities returns a task (``resultType: "task"``) at once; the handler runs i
 input requests, ``tasks/cancel`` asks the handler to stop. A client without the extension gets
 the tool's ordinary synchronous result.
 
-A handler receives the arguments as the client sent them (the SDK's validation against the tool's
-signature does not run for a task: check what you use) and a ``ServerTask``: ``task.status(message)`` reports progress,
-``task.input_required(message, requests)`` waits for the client's answers (``tasks/update``),
-``task.cancelled`` tells whether the client cancelled, ``raise TaskFailed(message)`` fails the
-task with a JSON-RPC error. Its return value is the result (a ``CallToolResult``, or a value
-made into one); an exception is a completed result with ``isError`` (a tool error, as the
-spec wants).
+A handler receives the arguments as the client sent them (the SDK's validation against the
+tool's signature does not run for a task: check what you use) and a ``ServerTask``:
+``task.status(message)`` reports progress, ``task.input_required(message, requests)`` waits for
+the client's answers (``tasks/update``), ``task.cancelled`` tells whether the client cancelled,
+``raise TaskFailed(message)`` fails the task with a JSON-RPC error. Its return value is the
+result (a ``CallToolResult``, or a value made into one); an exception is a completed result with
+``isError`` (a tool error, as the spec wants).
+
+Clients of the 2025-11-25 revision (tasks in the core protocol: ``params.task`` on
+``tools/call``, ``tasks/result``) are served too when the server also runs ``tasks.legacy`` as
+middleware: ``MCPServer(extensions=[tasks], middleware=[tasks.legacy])``.
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import anyio
 from mcp.server.extension import Extension, MethodBinding
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, RequestParams, TextContent
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ConfigDict
 
 __all__ = ["EXTENSION", "ServerTask", "TaskCancelled", "TaskFailed", "TasksExtension"]
@@ -169,6 +175,9 @@ class ServerTask:
                 "taskId": self.task_id, "status": self.state, "createdAt": self.created,
                 "lastUpdatedAt": self.updated, "ttlSeconds": self.ttl_s,
                 "pollIntervalMilliseconds": self.poll_ms,
+                # the 2025-11-25 spellings (milliseconds), for clients of that revision
+                "ttl": None if self.ttl_s is None else self.ttl_s * 1000,
+                "pollInterval": self.poll_ms,
             }
             if self.message is not None:
                 body["statusMessage"] = self.message
@@ -199,7 +208,39 @@ class TasksExtension(Extension):
     def methods(self) -> Sequence[MethodBinding]:
         return [MethodBinding("tasks/get", TaskParams, self._get),
                 MethodBinding("tasks/update", TaskParams, self._update),
-                MethodBinding("tasks/cancel", TaskParams, self._cancel)]
+                MethodBinding("tasks/cancel", TaskParams, self._cancel),
+                MethodBinding("tasks/result", TaskParams, self._result)]
+
+    @property
+    def legacy(self) -> Any:
+        """Server middleware for clients of the 2025-11-25 revision, where tasks were part of
+        the core protocol: ``MCPServer(extensions=[tasks], middleware=[tasks.legacy])``.
+
+        It advertises ``capabilities.tasks.requests.tools.call``, marks the task tools
+        ``execution.taskSupport: "optional"`` in ``tools/list`` (on every revision: a 2026 client
+        ignores the field or reads it as a hint), and answers a task-augmented ``tools/call``
+        (``params.task``) with ``{"task": {...}}``; ``tasks/result`` is served for them."""
+        return self._middleware
+
+    async def _middleware(self, ctx: Any, call_next: Any) -> Any:
+        method = ctx.method
+        params = ctx.params if isinstance(ctx.params, Mapping) else {}
+        legacy = ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS
+        if method == "tools/call" and legacy and params.get("name") in self.handlers \
+                and isinstance(params.get("task"), Mapping):
+            arguments = params.get("arguments")
+            task = self.start(params["name"], self.handlers[params["name"]],
+                              dict(arguments) if isinstance(arguments, Mapping) else {})
+            return {"task": task.wire(detailed=False)}
+        result = await call_next(ctx)
+        if method == "initialize" and isinstance(result, dict) and self.handlers:
+            capabilities = result.setdefault("capabilities", {})
+            capabilities["tasks"] = {"requests": {"tools": {"call": {}}}, "cancel": {}}
+        elif method == "tools/list" and isinstance(result, dict):
+            for tool in result.get("tools") or ():
+                if isinstance(tool, dict) and tool.get("name") in self.handlers:
+                    tool["execution"] = {"taskSupport": "optional"}
+        return result
 
     async def intercept_tool_call(self, params: Any, ctx: Any, call_next: Any) -> Any:
         handler = self.handlers.get(params.name)
@@ -248,9 +289,23 @@ class TasksExtension(Extension):
 
     async def _cancel(self, ctx: Any, params: TaskParams) -> dict[str, Any]:
         task = self.tasks.get(params.task_id)
-        if task is not None:
-            task.cancel()
-        return {}
+        if task is None:
+            return {}
+        task.cancel()
+        return task.wire(detailed=False)  # the 2025-11-25 answer; an ack with extras on 2026
+
+    async def _result(self, ctx: Any, params: TaskParams) -> dict[str, Any]:
+        """``tasks/result`` (2025-11-25): waits for the task to end; its ``CallToolResult``."""
+        task = self.get(params.task_id)
+        while task.state not in TERMINAL:
+            await anyio.sleep(min(task.poll_ms, 1000) / 1000 or 0.01)
+        if task.state == "completed":
+            return dict(task.result or {})
+        if task.state == "failed":
+            error = task.error or {}
+            raise MCPError(code=int(error.get("code", -32603)),
+                           message=str(error.get("message", "the task failed")))
+        raise MCPError(code=-32603, message=f"task {task.task_id} was cancelled")
 
 
 def tool_result(value: Any) -> dict[str, Any]:

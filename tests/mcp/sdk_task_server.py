@@ -146,7 +146,7 @@ class HostileGet(TasksExtension):
 
 tasks = HostileGet({"slow": slow_task, "approve": approve_task, "doomed": doomed_task,
                     "forever": forever_task}, poll_ms=20)
-server = MCPServer("tasks", extensions=[tasks, HOSTILE])
+server = MCPServer("tasks", extensions=[tasks, HOSTILE], middleware=[tasks.legacy])
 
 
 @server.tool()

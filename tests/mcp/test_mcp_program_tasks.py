@@ -25,7 +25,7 @@ INNER = """(let [p (tool/quote {:item "lamp"})
 OUTER = "(:value (await (tool/run_program {:program data/inner})))"
 
 
-@pytest.fixture(scope="module", params=["stdio", "http"])
+@pytest.fixture(scope="module", params=["stdio", "http", "http-2025-11-25"])
 def mcp(request: pytest.FixtureRequest) -> Iterator[MCPTools]:
     proc = None
     if request.param == "stdio":
@@ -33,8 +33,10 @@ def mcp(request: pytest.FixtureRequest) -> Iterator[MCPTools]:
     else:
         proc, port = start(SERVE)
         server = f"http://127.0.0.1:{port}/mcp"
+    mode = "legacy" if request.param.endswith("2025-11-25") else "auto"
     try:
-        with MCPTools(server, async_tools=["run_program"], timeout_s=20) as connection:
+        with MCPTools(server, timeout_s=20, mode=mode) as connection:  # run_program: declared
+            assert {t.name: t.is_async for t in connection.tools} == {"run_program": True}
             yield connection
     finally:
         if proc is not None:

@@ -88,7 +88,7 @@ def test_failed_and_erroring_tasks_are_tool_errors(mcp: MCPTools) -> None:
 
 def test_a_synchronous_tool_whose_server_makes_a_task_is_polled_to_its_end(http_url: str
                                                                            ) -> None:
-    with MCPTools(http_url, timeout_s=1.5) as plain:  # no async_tools: ordinary calls
+    with MCPTools(http_url, timeout_s=1.5, async_tools=[]) as plain:  # all synchronous
         assert not any(t.is_async for t in plain.tools)
         assert ptclisp.run("(tool/slow {:seconds 0.1 :value 4})",
                            tools=plain.registry()).value == 8
@@ -368,3 +368,57 @@ def test_server_task_limits_in_process() -> None:
         third = ptclisp.start("(await (tool/hold {:n 3}))", tools=mcp.registry())
         assert finish(mcp, third).value == 3  # the finished task expired (ttl_s=0)
         assert done_id not in tasks.tasks
+
+
+# ---------------------------------------------------------------- the 2025-11-25 revision
+
+
+@pytest.fixture(scope="module")
+def legacy(http_url: str) -> Iterator[MCPTools]:
+    with MCPTools(http_url, mode="legacy", timeout_s=20) as connection:  # no async_tools
+        yield connection
+
+
+def test_tools_the_server_declares_task_capable_are_async_without_being_named(
+        legacy: MCPTools, http_url: str) -> None:
+    assert legacy.session.protocol_version == "2025-11-25"
+    assert legacy.session.server_capabilities.tasks.requests.tools.call is not None
+    def check(connection: MCPTools) -> None:
+        kinds = {t.name: t.is_async for t in connection.tools}
+        assert kinds["slow"] and kinds["approve"] and not kinds["cancelled_tasks"]
+        assert connection.task_support["slow"] == "optional"
+
+    check(legacy)
+    with MCPTools(http_url) as modern:  # 2026-07-28 reads the same declaration as a hint
+        assert modern.session.protocol_version == "2026-07-28"
+        check(modern)
+        assert not modern.legacy_tasks("slow")
+
+
+def test_legacy_task_augmented_calls(legacy: MCPTools) -> None:
+    assert legacy.legacy_tasks("slow")
+    step = ptclisp.start("(+ 2 (await (tool/slow {:seconds 0.2 :value 20})))",
+                         tools=legacy.registry())
+    (op_id,) = step.awaiting
+    assert op_id.startswith(f"mcptask-{legacy.label}-")
+    assert finish(legacy, step).value == 42  # completed: the result came from tasks/result
+    failed = finish(legacy, ptclisp.start('(await (tool/doomed {:reason "x"}))',
+                                          tools=legacy.registry()))
+    assert failed.error is not None and "doomed: x" in failed.error.message
+    before = len(cancelled_on_server(legacy))
+    stuck = finish(legacy, ptclisp.start("(await (tool/forever {}))", tools=legacy.registry()),
+                   timeout_s=0.5)
+    assert stuck.error is not None and "did not end in time" in stuck.error.message
+    wait_for(lambda: len(cancelled_on_server(legacy)) == before + 1)
+
+
+def test_legacy_input_required_is_visible_and_cancellable(legacy: MCPTools) -> None:
+    step = ptclisp.start('(await (tool/approve {:item "desk"}))', tools=legacy.registry())
+    (op_id,) = step.awaiting
+    watcher = TaskWatcher(legacy)
+    wait_for(lambda: watcher.outcome(op_id, timeout=0) is None
+             and watcher.status(op_id)["status"] == "input_required")
+    assert watcher.status(op_id)["message"] == "waiting for a human to approve desk"
+    watcher.cancel(op_id)
+    result = watcher.resume(step, tools=legacy.registry(), timeout_s=10)
+    assert result.error is not None and result.error.code == "op_cancelled"
