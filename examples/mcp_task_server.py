@@ -35,8 +35,9 @@ def sign_off_task(args: dict[str, Any], task: ServerTask) -> dict[str, Any]:
     return {"video": args["video"], "published": bool(answer.get("content", {}).get("ok"))}
 
 
-server = MCPServer("studio", extensions=[
-    TasksExtension({"render": render_task, "sign_off": sign_off_task}, poll_ms=50)])
+tasks = TasksExtension({"render": render_task, "sign_off": sign_off_task}, poll_ms=50)
+# tasks.legacy: 2025-11-25 clients too, and the tools' execution.taskSupport declaration
+server = MCPServer("studio", extensions=[tasks], middleware=[tasks.legacy])
 
 
 @server.tool()

@@ -37,8 +37,7 @@ PUBLISH = """```clojure
 
 
 def main() -> None:
-    with MCPTools(stdio(sys.executable, [str(SERVER)]),
-                  async_tools=["render", "sign_off"]) as studio:
+    with MCPTools(stdio(sys.executable, [str(SERVER)])) as studio:  # declared: async tools
         tools = studio.registry()
         watcher = TaskWatcher(studio)
         step = ptclisp.start(PROGRAM, tools=tools)

@@ -9,6 +9,10 @@ it). ``TaskTable`` keeps each op's last known status and polls ``tasks/get`` (ho
 value, or a ``tool_error`` for ``isError``), ``failed`` → ``tool_error``, ``cancelled`` →
 ``op_cancelled``. A server that answers synchronously gives an op whose outcome is known at once.
 
+On a 2025-11-25 connection (tasks in the core protocol) a declared task tool is called with
+``params.task`` and answers ``{"task": {...}}``; ``tasks/get`` polls it the same way, and a
+completed task's result comes from ``tasks/result``.
+
 Everything from the server is checked: a task id must be a short printable string, a status one
 of the five, a result a ``CallToolResult`` no bigger than ``max_result_bytes``; anything else is a
 ``tool_error`` naming what was wrong.
