@@ -219,6 +219,8 @@ class MCPTools:
             future.cancel()
             raise ToolError(f"MCP tool {name!r} did not answer within {self.timeout_s}s",
                             hint="try again later or with less work") from None
+        except ToolError:  # a task the call polled ended badly: its own message
+            raise
         except Exception as exc:
             raise ToolError(f"MCP tool {name!r} failed: {type(exc).__name__}: {exc}",
                             hint="the MCP server could not run the tool") from None

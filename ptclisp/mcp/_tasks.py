@@ -115,6 +115,8 @@ class ServerTask:
             return bool(keys) if any_ else keys == set(self.requests)
 
         with self._changed:
+            if self.state == "cancelled":
+                raise TaskCancelled(self.task_id)
             self.requests = dict(requests)
             self.state, self.message = "input_required", message
             self._touch()

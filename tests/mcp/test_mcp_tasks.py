@@ -92,6 +92,9 @@ def test_a_synchronous_tool_whose_server_makes_a_task_is_polled_to_its_end(http_
         assert not any(t.is_async for t in plain.tools)
         assert ptclisp.run("(tool/slow {:seconds 0.1 :value 4})",
                            tools=plain.registry()).value == 8
+        doomed = ptclisp.run('(tool/doomed {:reason "x"})', tools=plain.registry())
+        assert doomed.error is not None
+        assert doomed.error.message == "MCP task of tool 'doomed' failed: doomed: x"
         stuck = ptclisp.run('(tool/forever {})', tools=plain.registry())
         assert stuck.error is not None and "within 1.5s" in stuck.error.message
         deadline = time.monotonic() + 10
