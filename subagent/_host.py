@@ -98,6 +98,7 @@ class AgentHost:
         self.backend = backend
         """Where runs are driven: ``None`` = this process's threads; e.g. ``RayBackend``."""
         self._op_status: dict[str, tuple[str, str | None, Any]] = {}
+        self._status_lock = threading.Lock()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -196,7 +197,7 @@ class AgentHost:
     def status(self, run_id: str) -> dict[str, Any]:
         """``{"run_id", "status", "result"?, "error"?, "pending_ops": [...]}``."""
         run, ops = self.store.snapshot(run_id)  # one snapshot: never a run without its ops
-        with self._mutex:
+        with self._status_lock:
             for op in ops:
                 op.status, op.status_message, _ = self._op_status.get(op.op_id,
                                                                       (None, None, None))
@@ -247,7 +248,7 @@ class AgentHost:
         """Pending ops of all runs, oldest first (nested subagents' ops included), with the live
         status an observer reported for them (``set_op_status``)."""
         ops = self.store.inbox()
-        with self._mutex:
+        with self._status_lock:
             live = {op.op_id for op in ops}
             for op_id in [o for o in self._op_status if o not in live]:
                 del self._op_status[op_id]
@@ -265,12 +266,12 @@ class AgentHost:
         if not isinstance(status, str) or (message is not None and not isinstance(message, str)):
             raise HostError("set_op_status takes a status string and a message string",
                             code="invalid_input")
-        with self._mutex:
+        with self._status_lock:
             self._op_status[op_id] = (status, message, detail)
 
     def op_status(self, op_id: str) -> dict[str, Any] | None:
         """``{"status", "message", "detail"}`` last reported for the op, or None."""
-        with self._mutex:
+        with self._status_lock:
             found = self._op_status.get(op_id)
         if found is None:
             return None
