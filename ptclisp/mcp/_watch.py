@@ -50,8 +50,10 @@ class TaskWatcher:
         return None
 
     def status(self, op_id: str) -> dict[str, Any]:
-        """``{"op_id", "tool", "task_id", "status", "message", "input_requests"}``."""
-        return self._connection(op_id).tasks.record(op_id).info()
+        """``{"op_id", "server", "tool", "task_id", "status", "message", "input_requests"}``
+        (``server``: its URL or command line)."""
+        connection = self._connection(op_id)
+        return {**connection.tasks.record(op_id).info(), "server": _server_name(connection)}
 
     def outcome(self, op_id: str, timeout: float | None = None, *,
                 tool: str | None = None) -> dict[str, Any] | None:
@@ -184,3 +186,11 @@ class TaskWatcher:
         if cancel:
             connection.tasks.cancel(op_id)
         connection.tasks.forget(op_id)
+
+
+def _server_name(connection: MCPTools) -> str:
+    server = connection.server
+    command = getattr(server, "command", None)
+    if isinstance(command, str):
+        return " ".join([command, *map(str, getattr(server, "args", None) or ())])
+    return str(server)

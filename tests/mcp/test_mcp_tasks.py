@@ -59,6 +59,7 @@ def test_a_program_awaits_a_task_and_completion_resumes_it(mcp: MCPTools) -> Non
     assert op_id.startswith(f"mcptask-{mcp.label}-")
     info = TaskWatcher(mcp).status(op_id)
     assert info["tool"] == "slow" and op_id.endswith(info["task_id"])
+    assert "sdk_task_server.py" in info["server"] or info["server"].startswith("http://127.0.0.1")
     assert info["status"] == "working"
     blob = ptclisp.serialize(step)  # a suspended run crosses a process boundary as bytes
     result = finish(mcp, ptclisp.deserialize(blob))
