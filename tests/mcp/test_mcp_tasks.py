@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import HERE, start, stop
+from conftest import HERE, free_port, start, stop
 
 import ptclisp
 from ptclisp import HostInputError, PendingStep
@@ -235,7 +235,6 @@ def make_host(tmp_path: Path, mcp: MCPTools, script: str,
 def serving(app: Any) -> Iterator[str]:
     """The app on a real uvicorn server on 127.0.0.1, in a thread."""
     import uvicorn
-    from conftest import free_port
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
