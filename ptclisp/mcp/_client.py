@@ -46,7 +46,8 @@ class MCPTools:
 
     def __init__(self, server: Any, *, prefix: str = "", timeout_s: float = 60.0,
                  async_tools: Iterable[str] | None = None, max_result_bytes: int = 8 << 20,
-                 max_poll_s: float = 30.0, mode: str = "auto") -> None:
+                 max_poll_s: float = 30.0, max_poll_failures: int = 5,
+                 mode: str = "auto") -> None:
         """``server``: a streamable-HTTP URL, ``stdio(...)`` parameters, or anything the SDK's
         ``mcp.Client`` accepts. ``prefix`` is put before every tool name.
 
@@ -55,7 +56,8 @@ class MCPTools:
         program an op to ``await`` (``TaskWatcher`` delivers the outcome); ``async_tools``, a
         list of server tool names, says exactly which tools are async instead.
         ``max_result_bytes`` bounds a task's result; ``max_poll_s`` the wait between two
-        ``tasks/get`` whatever the server suggests.
+        ``tasks/get`` whatever the server suggests; ``max_poll_failures`` how many polls in a
+        row may get no answer (a broken connection, a timeout) before the op fails.
         ``mode``: the SDK's protocol negotiation (``"auto"``, ``"legacy"`` for the 2025-11-25
         handshake, or a protocol version)."""
         if not isinstance(prefix, str):
@@ -72,6 +74,7 @@ class MCPTools:
         self.async_tools = None if async_tools is None else frozenset(async_tools)
         self.max_result_bytes = max_result_bytes
         self.max_poll_s = max_poll_s
+        self.max_poll_failures = max_poll_failures
         self.label = hashlib.sha256(repr(server).encode()).hexdigest()[:8]
         """Stable per server configuration: in every task op id (``mcptask-<label>-<task>``)."""
         self.tasks = TaskTable(self)
@@ -203,7 +206,7 @@ class MCPTools:
         client = self._client
         if client is None:
             raise ToolError("the MCP connection is closed",
-                            hint="the host closed MCPTools before the run ended")
+                            hint="the MCP server went away, or the host closed MCPTools")
         return client.session
 
     def call(self, name: str, args: dict[str, Any], *, unwrap: bool = False) -> Any:

@@ -31,7 +31,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from mcp.client.extension import ClaimContext, ClientExtension, ResultClaim
-from mcp_types import CallToolResult, Request, RequestParams, Result
+from mcp_types import (
+    INVALID_PARAMS,
+    METHOD_NOT_FOUND,
+    CallToolResult,
+    Request,
+    RequestParams,
+    Result,
+)
 from pydantic import ConfigDict, ValidationError
 
 from .._errors import ToolError
@@ -88,6 +95,8 @@ class TaskRecord:
     """``{"value": v}`` or ``{"error": {"message", "code"}}`` once the task ended."""
     final: CallToolResult | None = None
     """The ``CallToolResult`` of a completed task."""
+    failures: int = 0
+    """Polls in a row that got no answer."""
 
     def info(self) -> dict[str, Any]:
         return {"op_id": self.op_id, "tool": self.tool, "task_id": self.task_id,
@@ -245,9 +254,17 @@ class TaskTable:
                                 f"{task['taskId']!r}", hint="the MCP server is broken")
             if task["status"] == "completed" and "result" not in task:  # 2025-11-25
                 task["result"] = await self._send("tasks/result", record)
+        except _Unreachable as exc:  # maybe a blip: the op fails after a few in a row
+            record.failures += 1
+            if record.failures < self.mcp.max_poll_failures:
+                return
+            exc.message = f"{exc.message} ({record.failures} polls in a row failed)"
+            record.status, record.outcome = "failed", {"error": _error(exc)}
+            return
         except ToolError as exc:
             record.status, record.outcome = "failed", {"error": _error(exc)}
             return
+        record.failures = 0
         self._absorb(record, task, detailed=True)
 
     def _absorb(self, record: TaskRecord, task: dict[str, Any], *, detailed: bool) -> None:
@@ -334,10 +351,18 @@ class TaskTable:
         except ToolError:
             raise
         except Exception as exc:
-            raise ToolError(f"MCP {method} for task {record.task_id!r} failed: "
-                            f"{type(exc).__name__}: {exc}"[:2000],
-                            hint="the MCP server lost the task or is unreachable") from None
+            message = (f"MCP {method} for task {record.task_id!r} failed: "
+                       f"{type(exc).__name__}: {exc}")[:2000]
+            if getattr(exc, "code", None) in (INVALID_PARAMS, METHOD_NOT_FOUND) \
+                    or isinstance(exc, ValidationError):
+                raise ToolError(message, hint="the MCP server lost the task") from None
+            raise _Unreachable(message, hint="the MCP server is unreachable or too slow"
+                               ) from None
         return _fields(answer)
+
+
+class _Unreachable(ToolError):
+    """A request about a task got no usable answer (connection, timeout, server error)."""
 
 
 @dataclasses.dataclass

@@ -19,6 +19,7 @@ from typing import Any
 
 from mcp.server.extension import Extension, MethodBinding
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
 
 from ptclisp.mcp import ServerTask, TaskFailed, TasksExtension
 from ptclisp.mcp._tasks import TaskParams
@@ -109,6 +110,13 @@ class Hostile(Extension):
                 return {**base, "status": "working", "requestState": f"state-{polls + 1}"}
             return {**base, "status": "completed",
                     "result": {"content": [], "structuredContent": {"result": "polled 4"}}}
+        if mode in ("flaky", "broken"):  # tasks/get errors: twice, or always
+            polls = self.polls.get(task_id, 0)
+            self.polls[task_id] = polls + 1
+            if mode == "broken" or polls < 2:
+                raise MCPError(code=-32603, message="the task store is busy")
+            return {**base, "status": "completed",
+                    "result": {"content": [], "structuredContent": {"result": "steady"}}}
         if mode == "malformed_result":
             return {**base, "status": "completed", "result": {"content": 5}}
         if mode == "no_result":

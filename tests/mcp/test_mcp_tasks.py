@@ -425,3 +425,28 @@ def test_legacy_input_required_is_visible_and_cancellable(legacy: MCPTools) -> N
     watcher.cancel(op_id)
     result = watcher.resume(step, tools=legacy.registry(), timeout_s=10)
     assert result.error is not None and result.error.code == "op_cancelled"
+
+
+def test_a_server_that_dies_fails_the_op() -> None:
+    proc, port = start([str(TASK_SERVER)])
+    try:
+        with MCPTools(f"http://127.0.0.1:{port}/mcp", timeout_s=5) as mcp:
+            step = ptclisp.start("(await (tool/slow {:seconds 60 :value 1}))",
+                                 tools=mcp.registry())
+            stop(proc)  # the server goes away with the task
+            started = time.monotonic()
+            result = finish(mcp, step, timeout_s=60)
+            assert time.monotonic() - started < 30
+            assert result.error is not None and result.error.code == "tool_error"
+            assert "connection is closed" in result.error.message
+    finally:
+        stop(proc)
+
+
+def test_polls_that_fail_are_retried_a_few_times(mcp: MCPTools) -> None:
+    flaky = ptclisp.start('(await (tool/hostile {:mode "flaky"}))', tools=mcp.registry())
+    assert finish(mcp, flaky, timeout_s=10).value == "steady"  # two errors, then an answer
+    broken = finish(mcp, ptclisp.start('(await (tool/hostile {:mode "broken"}))',
+                                       tools=mcp.registry()), timeout_s=10)
+    assert broken.error is not None and "the task store is busy" in broken.error.message
+    assert f"{mcp.max_poll_failures} polls in a row failed" in broken.error.message
