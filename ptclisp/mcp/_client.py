@@ -192,14 +192,28 @@ class MCPTools:
         return getattr(tools, "call", None) is not None and \
             self.task_support.get(remote) in ("optional", "required")
 
-    def run_coroutine(self, coroutine: Any, timeout: float | None = None) -> Any:
-        """Run a coroutine on the session's loop and wait for it (``timeout`` seconds)."""
+    def run_coroutine(self, coroutine: Any, timeout: float | None = None, *,
+                      forever: bool = False) -> Any:
+        """Run a coroutine on the session's loop and wait for it (``timeout`` seconds, by
+        default ``timeout_s``; ``forever``: no limit)."""
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         try:
+            while forever:  # in slices: a closed connection must not leave us waiting
+                with contextlib.suppress(concurrent.futures.TimeoutError):
+                    return future.result(timeout=1.0)
+                if not self._loop.is_running():
+                    future.cancel()
+                    raise ToolError("the MCP connection is closed",
+                                    hint="the host closed MCPTools while waiting for a task")
             return future.result(timeout=self.timeout_s if timeout is None else timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise
+
+    @property
+    def connected(self) -> bool:
+        """Is the session open (the server reachable as far as we know)?"""
+        return self._client is not None and self._loop.is_running()
 
     @property
     def session(self) -> Any:

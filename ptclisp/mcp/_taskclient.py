@@ -219,7 +219,8 @@ class TaskTable:
         budget = None if timeout is None else max(timeout, 0.0)
         try:
             return self.mcp.run_coroutine(self._wait(record, budget, on_status),
-                                          timeout=None if budget is None else budget + 30)
+                                          timeout=None if budget is None else budget + 30,
+                                          forever=budget is None)
         except concurrent_timeout():
             return None
 
@@ -356,6 +357,8 @@ class TaskTable:
             if getattr(exc, "code", None) in (INVALID_PARAMS, METHOD_NOT_FOUND) \
                     or isinstance(exc, ValidationError):
                 raise ToolError(message, hint="the MCP server lost the task") from None
+            if not self.mcp.connected:
+                raise ToolError(message, hint="the MCP connection is closed") from None
             raise _Unreachable(message, hint="the MCP server is unreachable or too slow"
                                ) from None
         return _fields(answer)

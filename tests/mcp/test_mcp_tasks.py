@@ -450,3 +450,17 @@ def test_polls_that_fail_are_retried_a_few_times(mcp: MCPTools) -> None:
                                        tools=mcp.registry()), timeout_s=10)
     assert broken.error is not None and "the task store is busy" in broken.error.message
     assert f"{mcp.max_poll_failures} polls in a row failed" in broken.error.message
+
+
+def test_closing_the_connection_ends_a_wait_for_a_task() -> None:
+    mcp = MCPTools(stdio(sys.executable, [str(TASK_SERVER)]))
+    step = ptclisp.start("(await (tool/forever {}))", tools=mcp.registry())
+    outcomes: list[Any] = []
+    waiting = threading.Thread(target=lambda: outcomes.append(
+        TaskWatcher(mcp).outcome(step.awaiting[0])))  # no timeout: until the task ends
+    waiting.start()
+    time.sleep(0.3)
+    mcp.close()
+    waiting.join(15)
+    assert not waiting.is_alive()
+    assert outcomes[0]["error"]["code"] == "tool_error"
