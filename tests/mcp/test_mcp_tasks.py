@@ -291,7 +291,7 @@ def test_input_required_shows_in_the_host_inbox_and_the_answer_resumes_the_run(
             host.close()
 
 
-@pytest.mark.parametrize("how", ["cancel_op", "deadline"])
+@pytest.mark.parametrize("how", ["cancel_op", "deadline", "cancel_run"])
 def test_ending_the_op_in_the_host_cancels_the_task(tmp_path: Path, http_url: str,
                                                      how: str) -> None:
     with MCPTools(http_url, async_tools=ASYNC) as mcp:
@@ -302,13 +302,18 @@ def test_ending_the_op_in_the_host_cancels_the_task(tmp_path: Path, http_url: st
         try:
             run_id = host.submit("buyer", {}, wait=True)
             op = wait_for(lambda: host.inbox() and host.inbox()[0])
-            if how == "cancel_op":
+            if how != "deadline":
                 wait_for(lambda: host.inbox()[0].status == "working")
-                host.cancel_op(op.op_id)
-            final = wait_for(lambda: host.status(run_id)["status"] == "ok" and host.status(run_id))
-            assert final["result"] == {"approved": False}  # the next turn handled the error
-            code = "op_cancelled" if how == "cancel_op" else "timeout"
-            assert host.store.get_op(op.op_id).outcome["error"]["code"] == code
+            if how == "cancel_run":
+                assert host.cancel_run(run_id) == "cancelled"
+            else:
+                if how == "cancel_op":
+                    host.cancel_op(op.op_id)
+                final = wait_for(lambda: host.status(run_id)["status"] == "ok"
+                                 and host.status(run_id))
+                assert final["result"] == {"approved": False}  # the next turn handled it
+                code = "op_cancelled" if how == "cancel_op" else "timeout"
+                assert host.store.get_op(op.op_id).outcome["error"]["code"] == code
             wait_for(lambda: len(cancelled_on_server(mcp)) == before + 1)
         finally:
             watcher.stop()
