@@ -22,7 +22,7 @@ from .._async.resume import resume
 from .._errors import HostInputError, PtclispError
 from .._result import Result
 from ._client import MCPTools
-from ._taskclient import TaskRecord
+from ._taskclient import MIN_POLL_S, TaskRecord
 
 __all__ = ["TaskWatcher"]
 
@@ -115,7 +115,7 @@ class TaskWatcher:
             pause = min(self._connection(op).tasks.record(op).poll_s for op in ops)
             if deadline is not None:
                 pause = min(pause, max(deadline - time.monotonic(), 0.0))
-            time.sleep(max(pause, self.tick_s))
+            time.sleep(max(pause, MIN_POLL_S))
 
     # ------------------------------------------------------------ AgentHost
 
