@@ -156,7 +156,8 @@ class ProgramTasks:
     with one field, ``result_json``: the op's result as JSON; declining it fails the op with
     ``op_cancelled``). The client answers with ``tasks/update``, or the application calls
     ``deliver(op_id, result)`` (its async tools' outcomes arriving by webhook, say). Each answer
-    resumes the program; the task completes with ``run_program``'s usual result."""
+    resumes the program; the task completes with ``run_program``'s usual result. A program that
+    does not suspend is answered at once, without a task."""
 
     def __init__(self, *, poll_ms: int = 200, ttl_s: int | None = 3600) -> None:
         self.extension = TasksExtension(poll_ms=poll_ms, ttl_s=ttl_s)
@@ -167,6 +168,7 @@ class ProgramTasks:
     def bind(self, tools: Mapping[str, Any], data: dict[str, Any], limits: Limits) -> None:
         self._config = (tools, data, limits)
         self.extension.handlers["run_program"] = self._run_task
+        self.extension.first["run_program"] = self._first
 
     def waiting(self) -> dict[str, str]:
         """``{op_id: task_id}``: the ops suspended ``run_program`` tasks await right now."""
@@ -184,14 +186,30 @@ class ProgramTasks:
         answer = {"error": error} if error is not None else {"value": result}
         task.respond({key: {"action": "accept", "content": {"ptclisp": answer}}})
 
-    def _run_task(self, args: dict[str, Any], task: ServerTask) -> CallToolResult:
-        from .._async.resume import resume, start
+    def _start(self, args: dict[str, Any]) -> Any:
+        from .._async.resume import start
 
         tools, base, limits = self._config
         program, data = args.get("program"), args.get("data")
         if not isinstance(program, str) or not isinstance(data, (dict, type(None))):
             raise ValueError("run_program takes {program: string, data?: object}")
-        outcome = start(program, tools=tools, data={**base, **(data or {})}, limits=limits)
+        return start(program, tools=tools, data={**base, **(data or {})}, limits=limits)
+
+    def _first(self, args: dict[str, Any]) -> Any:
+        """Run the program within the request: its result, or (suspended) the task's handler."""
+        outcome = self._start(args)
+        if outcome.status != "pending":
+            return _result(_report(outcome))
+        return lambda _args, task: self._go_on(outcome, task)
+
+    def _run_task(self, args: dict[str, Any], task: ServerTask) -> CallToolResult:
+        return self._go_on(self._start(args), task)
+
+    def _go_on(self, outcome: Any, task: ServerTask) -> CallToolResult:
+        """Deliver the answers to the ops the program awaits until it ends."""
+        from .._async.resume import resume
+
+        tools = self._config[0]
         attempts: dict[str, int] = {}
         note = ""
         while outcome.status == "pending":

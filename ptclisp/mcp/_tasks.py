@@ -194,13 +194,20 @@ class ServerTask:
 
 
 class TasksExtension(Extension):
-    """The tasks extension: ``handlers`` maps tool names to ``handler(arguments, task)``."""
+    """The tasks extension: ``handlers`` maps tool names to ``handler(arguments, task)``.
+
+    ``first`` (optional, by tool name): ``first(arguments)`` runs within the request (in a
+    worker thread) and returns either the final ``CallToolResult`` — then no task is made — or a
+    handler that finishes the work as a task: a tool that can often answer at once becomes a task
+    only when it must wait. (A 2025-11-25 client that asks for a task always gets one.)"""
 
     identifier = EXTENSION
 
     def __init__(self, handlers: Mapping[str, TaskHandler] | None = None, *,
+                 first: Mapping[str, Callable[[dict[str, Any]], Any]] | None = None,
                  poll_ms: int = 200, ttl_s: int | None = 3600, max_tasks: int = 10_000) -> None:
         self.handlers = dict(handlers or {})
+        self.first = dict(first or {})
         self.poll_ms = poll_ms
         self.ttl_s = ttl_s
         self.max_tasks = max_tasks
@@ -248,7 +255,14 @@ class TasksExtension(Extension):
         handler = self.handlers.get(params.name)
         if handler is None or not _client_declares(params):
             return await call_next(ctx)
-        task = self.start(params.name, handler, dict(params.arguments or {}))
+        arguments = dict(params.arguments or {})
+        first = self.first.get(params.name)
+        if first is not None:
+            begun = await anyio.to_thread.run_sync(_begin, first, arguments)
+            if isinstance(begun, CallToolResult):
+                return begun
+            handler = begun
+        task = self.start(params.name, handler, arguments)
         return {"resultType": "task", **task.wire(detailed=False)}
 
     # ------------------------------------------------------------ tasks
@@ -322,6 +336,18 @@ def tool_result(value: Any) -> dict[str, Any]:
         result = CallToolResult(content=[TextContent(type="text", text=text)],
                                 structured_content=structured)
     return result.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
+def _begin(first: Callable[[dict[str, Any]], Any], arguments: dict[str, Any]) -> Any:
+    """``first(arguments)``: a ``CallToolResult`` (an exception becomes one with ``isError``)
+    or the handler that goes on as a task."""
+    try:
+        begun = first(arguments)
+    except Exception as exc:
+        return CallToolResult(content=[TextContent(type="text", text=f"{exc}")], is_error=True)
+    if isinstance(begun, CallToolResult) or callable(begun):
+        return begun
+    return CallToolResult.model_validate(tool_result(begun))
 
 
 def _run_handler(handler: TaskHandler, arguments: dict[str, Any], task: ServerTask) -> None:

@@ -76,6 +76,15 @@ def test_a_program_awaits_a_remote_program_that_awaits_an_op(mcp: MCPTools) -> N
     assert result.status == "ok" and result.value == 40
 
 
+def test_a_program_that_does_not_suspend_is_answered_without_a_task(mcp: MCPTools) -> None:
+    step = ptclisp.start(OUTER, tools=mcp.registry(),
+                         data={"inner": '(* 2 (tool/quote {:item "cup"}))'})
+    (op_id,) = step.awaiting
+    legacy = mcp.session.protocol_version == "2025-11-25"  # asked for a task: gets one
+    assert op_id.startswith("mcptask-" if legacy else f"mcp-{mcp.label}-")
+    assert TaskWatcher(mcp).resume(step, tools=mcp.registry(), timeout_s=20).value == 60
+
+
 def test_bad_answers_are_asked_again_and_a_decline_fails_the_op(mcp: MCPTools) -> None:
     step = ptclisp.start(OUTER, tools=mcp.registry(), data={"inner": INNER})
     (op_id,) = step.awaiting
