@@ -67,6 +67,11 @@ class MCPTools:
             raise HostInputError("async_tools: expected a list of tool names (strings) or None")
         if not isinstance(mode, str):
             raise HostInputError(f"mode: expected a string, got {type(mode).__name__}")
+        for name, value in (("timeout_s", timeout_s), ("max_poll_s", max_poll_s),
+                            ("max_result_bytes", max_result_bytes),
+                            ("max_poll_failures", max_poll_failures)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise HostInputError(f"{name}: expected a positive number, got {value!r}")
         self.server = server
         self.mode = mode
         self.prefix = prefix

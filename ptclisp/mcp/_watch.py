@@ -68,7 +68,12 @@ class TaskWatcher:
         self._connection(op_id).tasks.cancel(op_id)
 
     def answer(self, op_id: str, responses: dict[str, Any]) -> None:
-        """Answer the task's ``input_required`` requests (``tasks/update``)."""
+        """Answer the task's ``input_required`` requests (``tasks/update``): ``responses`` maps
+        each request key to its response (``{"action": "accept", "content": {...}}``)."""
+        if not isinstance(responses, dict) or not all(
+                isinstance(k, str) and isinstance(v, dict) for k, v in responses.items()):
+            raise HostInputError("responses: expected {request key: response object}, e.g. "
+                                 '{"approval": {"action": "accept", "content": {...}}}')
         self._connection(op_id).tasks.update(op_id, responses)
 
     def _connection(self, op_id: str) -> MCPTools:

@@ -153,6 +153,31 @@ def test_the_watcher_leaves_other_ops_alone_and_checks_its_input(mcp: MCPTools) 
         TaskWatcher(mcp).status("ask-123")
     with pytest.raises(HostInputError):
         MCPTools("http://127.0.0.1:1/mcp", async_tools="slow")
+    for bad in ({"max_poll_s": 0}, {"max_result_bytes": "big"}, {"max_poll_failures": -1},
+                {"timeout_s": True}, {"mode": 5}):
+        with pytest.raises(HostInputError, match=next(iter(bad))):
+            MCPTools("http://127.0.0.1:1/mcp", **bad)
+    op_id = step.awaiting[0] if isinstance(step, PendingStep) else f"mcptask-{mcp.label}-x"
+    for junk in ("yes", {"k": "v"}, {1: {}}):
+        with pytest.raises(HostInputError, match="responses"):
+            TaskWatcher(mcp).answer(op_id, junk)  # type: ignore[arg-type]
+
+
+def test_malformed_task_requests_are_refused_by_the_server(mcp: MCPTools) -> None:
+    from mcp.shared.exceptions import MCPError
+    from mcp_types import Request, Result
+
+    class Raw(Request[dict[str, Any], str]):
+        method: str
+        params: dict[str, Any]
+
+    for method, params in (("tasks/get", {}), ("tasks/get", {"taskId": 7}),
+                           ("tasks/update", {"taskId": "x", "inputResponses": 5}),
+                           ("tasks/cancel", {"taskId": ["x"]}), ("tasks/result", {})):
+        with pytest.raises(MCPError) as refused:
+            mcp.run_coroutine(mcp.session.send_request(Raw(method=method, params=params),
+                                                       Result))
+        assert refused.value.code == -32602, (method, params)
 
 
 def test_cancelling_a_task_that_waits_for_input(mcp: MCPTools) -> None:
