@@ -28,7 +28,7 @@ from mcp_types import CallToolResult, TextContent
 from .._async.journal import PendingError
 from .._errors import HostInputError
 from .._limits import Limits
-from ._tasks import ServerTask, TaskCancelled, TasksExtension
+from ._tasks import ServerTask, TasksExtension
 
 __all__ = ["ProgramTasks", "build_server", "language_reference", "serve"]
 
@@ -230,12 +230,11 @@ class ProgramTasks:
         requests = {keys[op]: _elicitation(op, info) for op, info in awaited.items()}
         message = note + "the program awaits " + ", ".join(
             f"op {op} (tool/{info['tool']})" for op, info in awaited.items())
+        task.ask(message, requests)  # outstanding before deliver() can name them
         with self._lock:
             self._waiting.update({op: (task, keys[op]) for op in awaited})
         try:
-            answers = task.input_required(message, requests, any_=True)
-        except TaskCancelled:
-            raise
+            answers = task.answers(any_=True)
         finally:
             with self._lock:
                 for op in awaited:

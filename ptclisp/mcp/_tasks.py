@@ -108,6 +108,20 @@ class ServerTask:
         """Ask the client for input (``inputRequests``: key -> ``{"method", "params"}``) and wait
         for an answer to each key (``tasks/update``; ``any_``: to one of them). Raises
         ``TaskCancelled`` if the client cancels, ``TimeoutError`` after ``timeout`` seconds."""
+        self.ask(message, requests)
+        return self.answers(timeout, any_=any_)
+
+    def ask(self, message: str, requests: Mapping[str, Any]) -> None:
+        """``input_required`` without waiting: the requests are outstanding from now on."""
+        with self._changed:
+            if self.state == "cancelled":
+                raise TaskCancelled(self.task_id)
+            self.requests = dict(requests)
+            self.state, self.message = "input_required", message
+            self._touch()
+
+    def answers(self, timeout: float | None = None, *, any_: bool = False) -> dict[str, Any]:
+        """Wait for the answers to the outstanding requests (see ``input_required``)."""
         deadline = None if timeout is None else time.monotonic() + timeout
 
         def answered() -> bool:
@@ -115,11 +129,6 @@ class ServerTask:
             return bool(keys) if any_ else keys == set(self.requests)
 
         with self._changed:
-            if self.state == "cancelled":
-                raise TaskCancelled(self.task_id)
-            self.requests = dict(requests)
-            self.state, self.message = "input_required", message
-            self._touch()
             while not answered():
                 if self.state == "cancelled":
                     raise TaskCancelled(self.task_id)
