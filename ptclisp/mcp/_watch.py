@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -41,6 +42,7 @@ class TaskWatcher:
         self._thread: threading.Thread | None = None
         self._watched: dict[str, MCPTools] = {}
         self._due: dict[str, float] = {}
+        self._shown: dict[str, tuple[str, str | None]] = {}
 
     def owner(self, op_id: str) -> MCPTools | None:
         """The connection whose tool started ``op_id`` (None: not an MCP task op)."""
@@ -162,22 +164,36 @@ class TaskWatcher:
             if connection is not None and op_id not in self._watched:
                 connection.tasks.record(op_id, tool)
                 self._watched[op_id] = connection
-        pending = set(inbox)
+        pending, now = set(inbox), time.monotonic()
+        due: dict[MCPTools, list[str]] = {}
         for op_id, connection in list(self._watched.items()):
             if op_id not in pending:  # ended by the host: a deadline, cancel_op, cancel_run
                 self._forget(op_id, connection, cancel=True)
-            elif time.monotonic() >= self._due.get(op_id, 0.0):
-                self._poll(host, op_id, connection)
+            elif now >= self._due.get(op_id, 0.0):
+                due.setdefault(connection, []).append(op_id)
+        for connection, ops in due.items():
+            self._poll(host, connection, ops)
 
-    def _poll(self, host: Any, op_id: str, connection: MCPTools) -> None:
-        def show(record: TaskRecord) -> None:
-            note = getattr(host, "set_op_status", None)
-            if note is not None:
-                note(op_id, record.status, record.message, record.input_requests or None)
+    def _poll(self, host: Any, connection: MCPTools, ops: list[str]) -> None:
+        """One ``tasks/get`` for each op, all at once on the connection's loop; then show the
+        statuses and deliver what ended."""
+        records = [connection.tasks.record(op_id) for op_id in ops]
+        try:
+            connection.run_coroutine(_poll_all(connection, records))
+        except Exception:  # a slow round: these ops are polled again next time
+            log.warning("polling %d MCP tasks timed out", len(records))
+        for record in records:
+            self._after_poll(host, connection, record)
 
-        outcome = connection.tasks.wait(op_id, timeout=0, on_status=show)
-        record = connection.tasks.record(op_id)
+    def _after_poll(self, host: Any, connection: MCPTools, record: TaskRecord) -> None:
+        op_id = record.op_id
+        shown = (record.status, record.message)
+        if self._shown.get(op_id) != shown and hasattr(host, "set_op_status"):
+            host.set_op_status(op_id, record.status, record.message,
+                               record.input_requests or None)
+            self._shown[op_id] = shown
         self._due[op_id] = time.monotonic() + min(record.poll_s, connection.max_poll_s)
+        outcome = record.outcome
         if outcome is not None:
             try:
                 host.deliver(op_id, outcome.get("value"), error=outcome.get("error"))
@@ -188,9 +204,14 @@ class TaskWatcher:
     def _forget(self, op_id: str, connection: MCPTools, *, cancel: bool) -> None:
         self._watched.pop(op_id, None)
         self._due.pop(op_id, None)
+        self._shown.pop(op_id, None)
         if cancel:
             connection.tasks.cancel(op_id)
         connection.tasks.forget(op_id)
+
+
+async def _poll_all(connection: MCPTools, records: list[TaskRecord]) -> None:
+    await asyncio.gather(*(connection.tasks.poll(record) for record in records))
 
 
 def _server_name(connection: MCPTools) -> str:
