@@ -494,3 +494,22 @@ def test_closing_the_connection_ends_a_wait_for_a_task() -> None:
     waiting.join(15)
     assert not waiting.is_alive()
     assert outcomes[0]["error"]["code"] == "tool_error"
+
+
+def test_many_runs_awaiting_tasks_all_finish(tmp_path: Path, http_url: str) -> None:
+    script = """```clojure
+(return {:approved (= 4 (await (tool/slow {:seconds 0.3 :value 2})))})
+```"""
+    with MCPTools(http_url) as mcp:
+        host = make_host(tmp_path, mcp, script)
+        watcher = TaskWatcher(mcp).attach(host)
+        try:
+            runs = [host.submit("buyer", {}) for _ in range(20)]
+            for run_id in runs:
+                final = wait_for(lambda r=run_id: host.status(r)["status"] == "ok"
+                                 and host.status(r), timeout=60)
+                assert final["result"] == {"approved": True}
+            assert host.inbox() == [] and mcp.tasks.records == {}  # delivered and forgotten
+        finally:
+            watcher.stop()
+            host.close()
