@@ -19,11 +19,12 @@ from typing import Any
 
 import ptclisp
 from ptclisp import LimitExceeded, Tool, ToolError, from_python
-from ptclisp.host import Meter, ToolHost, encode_value, use_meter
+from ptclisp.host import Meter, ToolHost, charge_host_data, encode_value, use_meter
 
 from ._wire import msgpack_exact
 
-__all__ = ["AWAIT", "JournalBridge", "ToolBridge", "ToolMap", "build_request", "journal_outcome"]
+__all__ = ["AWAIT", "JournalBridge", "ToolBridge", "ToolMap", "build_request", "journal_outcome",
+           "oversized"]
 
 ToolMap = Mapping[str, Callable[[dict], Any] | Tool]
 Exact = Callable[[Any], bool]
@@ -57,6 +58,25 @@ def build_request(
             request["data"] = {k: encode_value(from_python(v)) for k, v in data.items()}
             request["data_codec"] = True
     return request
+
+
+def oversized(data: Mapping[str, Any] | None, limits: ptclisp.Limits | None
+              ) -> ptclisp.Result | None:
+    """The error ``Result`` of a run whose ``data`` does not fit its budget — converting it in
+    the guest would end with ``step_limit``, ``memory_limit`` or ``timeout`` — else None.
+    Checked before the data is serialized, which would expand every shared part in full."""
+    if not data:
+        return None
+    meter = Meter(limits if limits is not None else ptclisp.Limits())
+    try:
+        with use_meter(meter):
+            for value in data.values():
+                charge_host_data(value, meter)
+    except LimitExceeded as exc:
+        return ptclisp.Result(status="error", error=exc, steps=meter.steps, memory=meter.memory)
+    except RecursionError:  # too deep to walk: the guest reports it as it does in process
+        return None
+    return None
 
 
 def _failure(error: ToolError) -> dict[str, Any]:
@@ -95,8 +115,10 @@ class ToolBridge:
         raw = entry.get("raw")
         if self._exact(raw):
             return {"ok": True, "value": raw}
-        try:  # sets, big integers, pydantic models: carry the ptclisp value exactly, tagged
-            return {"ok": True, "value": encode_value(from_python(raw)), "codec": True}
+        try:  # sets, big integers, pydantic models: carry the ptclisp value exactly, tagged;
+            # the guest charges what converting it cost here (it does not convert it again)
+            return {"ok": True, "value": encode_value(entry["value"]), "codec": True,
+                    "cost": list(entry.get("cost") or (0, 0))}
         except Exception as exc:
             return _failure(ToolError(
                 f"tool {name} returned data ptclisp cannot hold: {exc}",
@@ -132,24 +154,32 @@ class JournalBridge:
         from ptclisp import PtclispError
         from ptclisp.host import Suspend, decode_value
 
+        # What the call charged here — its arguments, converting its result (or, replayed,
+        # what that cost the first run), an awaited op's result — goes back as "cost": the guest
+        # charges it to the run, so every tier counts the steps and memory the run in process
+        # counts.
+        meter = self.meter
+        steps, memory = meter.steps, meter.memory
         try:
             if not isinstance(args, dict) or not isinstance(args.get("at"), str):
                 raise ToolError("malformed request from the guest: no position")
             self.host.place(args["at"])
-            with use_meter(self.meter):
-                if self.meter.cancel is not None:
-                    self.meter.cancel.check()
+            with use_meter(meter):
+                if meter.cancel is not None:
+                    meter.cancel.check()
                 if name == AWAIT:
                     value = self._await(args)
-                    remaining = self.meter.deadline - time.monotonic()
                     return {"ok": True, "value": encode_value(value), "codec": True,
-                            "remaining_s": remaining}  # fmt: skip
+                            "remaining_s": meter.deadline - time.monotonic(),
+                            "cost": [meter.steps - steps, meter.memory - memory]}
                 value = self.host.call(name, decode_value(args.get("args")))
-                return {"ok": True, "value": encode_value(value), "codec": True}
+                return {"ok": True, "value": encode_value(value), "codec": True,
+                        "cost": [meter.steps - steps, meter.memory - memory]}
         except Suspend as suspend:
             return {"ok": False, "suspend": list(suspend.op_ids)}
         except PtclispError as exc:
-            return {"ok": False, "error": exc.to_dict()}
+            return {"ok": False, "error": exc.to_dict(),
+                    "cost": [meter.steps - steps, meter.memory - memory]}
         except ValueError as exc:  # a malformed position
             return _failure(ToolError(f"malformed request from the guest: {exc}"))
         except Exception as exc:  # a fault of the host side: still an answer, never a trap

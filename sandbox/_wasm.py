@@ -191,6 +191,9 @@ class WasmSandbox:
         _hooks: bool = False,
     ) -> ptclisp.Result:
         """Run ``source`` in a fresh wasm store; same contract as ``ptclisp.run``."""
+        refused = _bridge.oversized(data, limits)
+        if refused is not None:
+            return refused
         request = _bridge.build_request(source, tools, data, limits, _hooks, json_exact)
         answer = self._call(request, _bridge.ToolBridge(tools, limits, json_exact), limits)
         return answer if isinstance(answer, ptclisp.Result) else ptclisp.Result.from_dict(answer)
@@ -208,7 +211,7 @@ class WasmSandbox:
         """Run ``source`` in a fresh store with ``host`` (its journal, tools and awaits) kept
         here: the ``runner`` of ``sandbox.start``/``resume`` (``ptclisp.host.start_on``).
         ``cancel`` ends the run at its next tool call or await (code ``cancelled``)."""
-        stopped = _bridge.cancelled(cancel)
+        stopped = _bridge.cancelled(cancel) or _bridge.oversized(data, limits)
         if stopped is not None:
             return stopped
         request = _bridge.build_request(source, host.tools, data, limits, False, json_exact,
