@@ -312,7 +312,7 @@ def _on_worker(fn: Callable[[], Completion], depth: int, meter: Meter) -> Comple
     from ._tools.threads import RUN_STACK, run_on_worker
 
     if depth <= _IN_THREAD_DEPTH:
-        return run_on_worker(fn, meter, RUN_STACK, fallback=fn)  # type: ignore[no-any-return]
+        return run_on_worker(fn, meter, RUN_STACK, fallback=fn)
     stack = min(64 * 2**20 + depth * _C_BYTES_PER_LEVEL, _MAX_STACK)
     frames = min(depth * _FRAMES_PER_LEVEL + 2_000, stack // _C_BYTES_PER_FRAME)
 
@@ -327,7 +327,7 @@ def _on_worker(fn: Callable[[], Completion], depth: int, meter: Meter) -> Comple
         _ensure_recursion_limit(_SAFE_FRAMES)  # limit holds; max_depth may end as Python's
         return fn()
 
-    return run_on_worker(deep, meter, stack, fallback=in_place)  # type: ignore[no-any-return]
+    return run_on_worker(deep, meter, stack, fallback=in_place)
 
 
 def _deep_enter(frames: int) -> None:

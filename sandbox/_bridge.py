@@ -74,8 +74,11 @@ def oversized(data: Mapping[str, Any] | None, limits: ptclisp.Limits | None
                 charge_host_data(value, meter)
     except LimitExceeded as exc:
         return ptclisp.Result(status="error", error=exc, steps=meter.steps, memory=meter.memory)
-    except RecursionError:  # too deep to walk: the guest reports it as it does in process
-        return None
+    except RecursionError:  # as converting it in process reports it
+        error = ptclisp.EvalError(
+            "data: nested too deeply or refers to itself", code="invalid_args",
+            hint="host data must be JSON-like: dict, list, str, numbers, bool, None")
+        return ptclisp.Result(status="error", error=error)
     return None
 
 

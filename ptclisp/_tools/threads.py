@@ -194,14 +194,16 @@ def _hand_over(worker: _Worker, job: Callable[[], Any]) -> None:
 def _collect(worker: _Worker) -> Any:
     ok, value = worker.outcome
     worker.outcome = (False, None)
-    _park(worker) or _retire(worker)
+    _recycle(worker)
     if ok:
         return value
     raise value
 
 
-def _retire(worker: _Worker) -> None:
-    worker.go.release()  # job is None: the thread ends and frees its slot
+def _recycle(worker: _Worker) -> None:
+    """Back to the pool, or (pool full, big stack) ended: no job, the thread ends."""
+    if not _park(worker):
+        worker.go.release()
 
 
 def _give_up(worker: _Worker) -> bool:
@@ -241,7 +243,7 @@ def run_on_worker(fn: Callable[[], Any], meter: Meter, stack: int = RUN_STACK,
     worker = _take(lambda: meter.deadline, stack)
     if worker is None:
         return (fallback or fn)()
-    loop = _running_loop()
+    loop = _running_loop() or caller_loop()  # a nested run's caller may be a worker too
 
     def job() -> Any:
         _here.run, _here.loop = True, loop
@@ -257,7 +259,7 @@ def run_on_worker(fn: Callable[[], Any], meter: Meter, stack: int = RUN_STACK,
         meter.halt("cancelled", "the run was interrupted")
         if _give_up(worker):
             worker.outcome = (False, None)
-            _park(worker) or _retire(worker)
+            _recycle(worker)
         raise
     if finished or _give_up(worker):
         return _collect(worker)

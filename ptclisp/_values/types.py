@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, repeat
 from typing import Any, ClassVar
 
-from .._limits import OBJECT_BYTES, SLOT_BYTES, Meter, active_meter, charge
+from .._limits import OBJECT_BYTES, SLOT_BYTES, Meter, active_meter, charge, use_meter
 
 __all__ = [
     "EMPTY_LIST",
@@ -468,7 +468,10 @@ def from_python(obj: Any, meter: Meter | None = None) -> Any:
     if t in _PASS_THROUGH:
         return obj
     if meter is not None:
-        return _charged(obj, meter)
+        if active_meter() is meter:
+            return _charged(obj, meter)
+        with use_meter(meter):  # non-string keys are charged to the active meter
+            return _charged(obj, meter)
     if t is dict:  # the hot case (tool results, data inputs): one comprehension per object
         atoms, key_of = _JSON_ATOMS, _keyword_of_key
         return Map(
@@ -503,10 +506,12 @@ def _charged(obj: Any, meter: Meter) -> Any:
     if t in _PASS_THROUGH:
         return obj
     if t is dict:
-        meter.fuel -= 1
+        meter.fuel -= 1  # meter.tick(1); meter.alloc_items(len(obj)), inline
+        if meter.fuel < 0:
+            meter.refuel()
         meter.memory += OBJECT_BYTES + SLOT_BYTES * len(obj)
-        if meter.fuel < 0 or meter.memory > meter.limits.max_memory:
-            _settle(meter)
+        if meter.memory > meter.limits.max_memory:
+            meter.alloc(0)
         atoms, key_of = _JSON_ATOMS, _keyword_of_key
         return Map({key_of(k): (v if type(v) in atoms else _charged(v, meter))
                     for k, v in obj.items()})
@@ -514,10 +519,12 @@ def _charged(obj: Any, meter: Meter) -> Any:
         records = _flat_records(obj, meter)
         if records is not None:
             return records
-        meter.fuel -= 1
+        meter.fuel -= 1  # meter.tick(1); meter.alloc_items(len(obj)), inline
+        if meter.fuel < 0:
+            meter.refuel()
         meter.memory += OBJECT_BYTES + SLOT_BYTES * len(obj)
-        if meter.fuel < 0 or meter.memory > meter.limits.max_memory:
-            _settle(meter)
+        if meter.memory > meter.limits.max_memory:
+            meter.alloc(0)
         atoms = _JSON_ATOMS
         return Vector([x if type(x) in atoms else _charged(x, meter) for x in obj])
     if isinstance(obj, (dict, list, tuple, set, frozenset)):
@@ -534,13 +541,6 @@ def _charged(obj: Any, meter: Meter) -> Any:
         _charge_fields(obj, meter)
         return _charged(obj.model_dump(mode="json"), meter)
     raise TypeError(f"cannot convert {type(obj).__name__} to a ptclisp value")
-
-
-def _settle(meter: Meter) -> None:
-    """Raise the limit an inline charge crossed (steps: also the clock's turn)."""
-    if meter.fuel < 0:
-        meter.refuel()
-    meter.alloc(0)
 
 
 def _charge_fields(obj: Any, meter: Meter) -> None:
@@ -647,6 +647,9 @@ _COLLECTIONS = (Map, Vector, List, Set)
 def charge_host_data(obj: Any, meter: Meter) -> None:
     """Charge ``meter`` what ``from_python(obj, meter)`` charges, building nothing: for a host
     that must know host data fits a run's budget before it serializes it (the outer tiers)."""
+    if active_meter() is not meter:
+        with use_meter(meter):
+            return charge_host_data(obj, meter)
     t = type(obj)
     if t in _PASS_THROUGH:
         return

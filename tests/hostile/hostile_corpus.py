@@ -31,7 +31,53 @@ def _sleep_01(args: dict[str, Any]) -> int:
     return 1
 
 
-TOOLS = {"sleep5": _sleep_5, "sleep01": _sleep_01, "echo": lambda args: args}
+def _shared_list(levels: int) -> Any:
+    x: Any = [1]
+    for _ in range(levels):
+        x = [x, x]
+    return x
+
+
+def _shared_map(levels: int) -> Any:
+    x: Any = {"v": 1}
+    for _ in range(levels):
+        x = {"a": x, "b": x}
+    return x
+
+
+def _deep(levels: int) -> Any:
+    x: Any = []
+    for _ in range(levels):
+        x = [x]
+    return x
+
+
+def _cyclic() -> Any:
+    x: list[Any] = []
+    x.append(x)
+    return x
+
+
+HOST_DATA: dict[str, Any] = {
+    "shared": _shared_list(40),  # 2**40 leaves by sharing, 41 Python lists
+    "shared_map": _shared_map(40),
+    "shared_tuple": tuple(_shared_list(40)),
+    "deep": _deep(100_000),
+    "cyclic": _cyclic(),
+    "long": [1] * 3_000_000,  # 24 MB of the host's, ~96 MB as a vector: refused before building
+}
+"""Host data an attacker (or a buggy tool) might hand a run: each is a tool ``tool/<name>``
+returning it, and a ``data/x`` input for the cases that name it."""
+
+def _returning(value: Any) -> Any:
+    def tool(args: dict[str, Any]) -> Any:
+        return value
+
+    return tool
+
+
+TOOLS = {"sleep5": _sleep_5, "sleep01": _sleep_01, "echo": lambda args: args,
+         **{name: _returning(value) for name, value in HOST_DATA.items()}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,13 +87,16 @@ class Case:
     codes: frozenset[str]
     """Acceptable outcomes: error codes, or "ok"."""
     tools: bool = False
+    data: str | None = None
+    """The ``HOST_DATA`` entry passed as ``data/x``."""
 
 
-def _case(name: str, source: str, *codes: str | frozenset[str], tools: bool = False) -> Case:
+def _case(name: str, source: str, *codes: str | frozenset[str], tools: bool = False,
+          data: str | None = None) -> Case:
     flat: set[str] = set()
     for c in codes:
         flat |= {c} if isinstance(c, str) else set(c)
-    return Case(name, source, frozenset(flat), tools)
+    return Case(name, source, frozenset(flat), tools, data)
 
 
 CORPUS = [
@@ -119,4 +168,21 @@ CORPUS = [
     # depth_limit) where the native tiers finish.
     _case("deep-nested-build",
           "(count (str (reduce (fn [acc _] [acc]) [] (range 100000))))", BIG | {"ok", "depth_limit"}),
+    # host data with pathological sharing, depth or size: tool results and data/ inputs are
+    # charged per container as they are converted (never expanded in full)
+    _case("tool-result-shared", "(count (tool/shared {}))", BIG, tools=True),
+    _case("tool-result-shared-map", "(count (tool/shared_map {}))", BIG, tools=True),
+    _case("tool-result-shared-tuple", "(count (tool/shared_tuple {}))", BIG, tools=True),
+    _case("tool-result-shared-in-loop", "(loop [i 0] (tool/shared {}) (recur (inc i)))", BIG,
+          tools=True),
+    _case("tool-result-deep", "(count (tool/deep {}))", "tool_error", tools=True),
+    _case("tool-result-cyclic", "(count (tool/cyclic {}))", "tool_error", tools=True),
+    _case("tool-result-long", "(count (tool/long {}))", BIG, tools=True),
+    _case("data-shared", "(count data/x)", BIG, data="shared"),
+    _case("data-shared-map", "(count data/x)", BIG, data="shared_map"),
+    _case("data-long", "(count data/x)", BIG, data="long"),
+    _case("data-deep", "(count data/x)", "invalid_args", data="deep"),
+    _case("data-cyclic", "(count data/x)", "invalid_args", data="cyclic"),
+    _case("pmap-tool-results-shared", "(count (pmap (fn [_] (tool/shared {})) (range 4)))", BIG,
+          tools=True),
 ]
