@@ -23,8 +23,8 @@ from ptclisp.host import Meter, ToolHost, charge_host_data, encode_value, use_me
 
 from ._wire import msgpack_exact
 
-__all__ = ["AWAIT", "JournalBridge", "ToolBridge", "ToolMap", "build_request", "journal_outcome",
-           "oversized"]
+__all__ = ["AWAIT", "JournalBridge", "ToolBridge", "ToolMap", "build_request", "fit",
+           "journal_outcome", "oversized"]
 
 ToolMap = Mapping[str, Callable[[dict], Any] | Tool]
 Exact = Callable[[Any], bool]
@@ -82,6 +82,25 @@ def oversized(data: Mapping[str, Any] | None, limits: ptclisp.Limits | None
     return None
 
 
+def fit(answer: dict[str, Any], encode: Callable[[dict[str, Any]], Any],
+        limits: ptclisp.Limits) -> Any:
+    """``encode(answer)``, or — when the encoded answer is larger than the run's memory limit
+    (a tool's 100 MB string, which the run in process holds without copying, but the guest
+    would have to receive and could not) — the encoded ``memory_limit`` answer, terminal for
+    the run: the guest's memory is capped near its limit, and the answer must never kill it."""
+    try:
+        encoded = encode(answer)
+    except ValueError:  # larger than a frame
+        encoded = None
+    if encoded is not None and len(encoded) <= limits.max_memory:
+        return encoded
+    error = LimitExceeded(
+        f"memory limit of {limits.max_memory} bytes exceeded: a tool's answer is too large "
+        "to hand to the sandboxed run", code="memory_limit",
+        hint="ask the tool for less data at once (filter, page or summarise on the host)")
+    return encode({"ok": False, "error": error.to_dict()})
+
+
 def _failure(error: ToolError) -> dict[str, Any]:
     return {"ok": False, "error": error.to_dict()}
 
@@ -95,6 +114,7 @@ class ToolBridge:
         self._tools = tools or {}
         self._exact = exact
         self._host = ToolHost(self._tools)
+        self.limits = limits if limits is not None else ptclisp.Limits()
         # Tools see this run's deadline exactly as in process (async tools wait at most that).
         self._meter = Meter(limits if limits is not None else ptclisp.Limits())
 
@@ -148,7 +168,8 @@ class JournalBridge:
     def __init__(self, host: ToolHost, limits: ptclisp.Limits | None,
                  cancel: ptclisp.CancelToken | None = None) -> None:
         self.host = host
-        self.meter = Meter(limits if limits is not None else ptclisp.Limits())
+        self.limits = limits if limits is not None else ptclisp.Limits()
+        self.meter = Meter(self.limits)
         self.meter.cancel = cancel  # checked at each call and await (not here: see cancelled)
 
     def answer(self, name: str, args: Any) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from ptclisp.host import ToolHost
 
 from . import _bridge
 from ._errors import SandboxCrash, SandboxError, backstop_grace, time_breach
-from ._protocol import FrameReader, write_frame
+from ._protocol import FrameReader, pack_frame, write_frame, write_packed
 
 __all__ = ["ProcessPool"]
 
@@ -258,7 +258,9 @@ class ProcessPool:
                 message = worker.reader.read(deadline)
                 if message["op"] == "tool":
                     answer = bridge.answer(message["name"], message["args"])
-                    write_frame(worker.write_fd, {"op": "tool_answer", "answer": answer})
+                    write_packed(worker.write_fd, _bridge.fit(
+                        answer, lambda a: pack_frame({"op": "tool_answer", "answer": a}),
+                        bridge.limits))
                 elif message["op"] == "result":
                     return message["result"], not message.get("retire")
                 else:

@@ -85,12 +85,14 @@ def _log_progress(message: str) -> None:
 
 def _call_tool(store: Any, request: str) -> str:
     # Runs on the thread that called run(); must never raise (a host exception would trap).
+    limits = ptclisp.Limits()
     try:
+        limits = _state.bridge.limits
         message = loads(request)
         answer = _state.bridge.answer(message["name"], message["args"])
     except Exception as exc:
         answer = {"ok": False, "error": ToolError(f"malformed tool request: {exc}").to_dict()}
-    return dumps(answer)
+    return _bridge.fit(answer, dumps, limits)  # type: ignore[no-any-return]
 
 
 def _trap_cause(text: str) -> str:

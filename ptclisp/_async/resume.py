@@ -139,12 +139,11 @@ def resume_on(
             code="pending_finished",
             hint="resume the PendingStep that call returned; a step is resumed once",
         )
-    meter = _delivery_meter(pending)
     try:
-        if error is None:
-            _outcome(op_id, result, None, meter)  # bounded first: checking walks it all
-            result = _checked_result(pending, op_id, result, tools)
-        outcome = _outcome(op_id, result, error, meter)
+        if error is None and _declares_result(pending, op_id, tools):
+            _outcome(op_id, result, None, _delivery_meter(pending))  # bounded before the
+            result = _checked_result(pending, op_id, result, tools)  # check walks all of it
+        outcome = _outcome(op_id, result, error, _delivery_meter(pending))
     except LimitExceeded as exc:  # too large to deliver: the run ends at that limit
         pending._resumed = op_id  # type: ignore[attr-defined]
         return Result(status="error", error=exc, steps=pending.steps_spent,
@@ -310,6 +309,13 @@ def _check_op(pending: PendingStep, op_id: str) -> None:
             code="pending_op_done",
             hint="each op result is delivered once",
         )
+
+
+def _declares_result(pending: PendingStep, op_id: str, tools: Tools) -> bool:
+    """Whether the op's tool declares a ``result`` type (delivered results are checked)."""
+    name = pending.journal.started_ops()[op_id]["tool"]
+    tool = (tools or {}).get(name)
+    return isinstance(tool, Tool) and tool.result is not None
 
 
 def _delivery_meter(pending: PendingStep) -> Meter:

@@ -556,7 +556,7 @@ def diverged(message: str) -> PendingError:
 # ---------------------------------------------------------------- helpers
 
 _PLAIN_RESULTS = frozenset({dict, list, str, int, float, bool, type(None), tuple})
-_ATOM_RESULTS = frozenset({str, int, float, bool, type(None)})
+_ATOM_RESULTS = frozenset({int, float, bool, type(None)})  # a string result is charged
 
 
 def _host_args(name: str, args: Any) -> dict[str, Any]:

@@ -463,9 +463,12 @@ def from_python(obj: Any, meter: Meter | None = None) -> Any:
     (``Meter.alloc_items``), a part met twice charged twice. Data with heavy sharing — 40 levels
     of ``x = [x, x]`` is 2**40 leaves — ends with ``step_limit``, ``memory_limit`` or ``timeout``
     instead of being expanded. Atoms (strings, numbers) are the host's own objects: not copied,
-    not charged."""
+    not charged — except a string that is the whole value (a tool returning a document),
+    charged as a string of its length."""
     t = type(obj)
     if t in _PASS_THROUGH:
+        if t is str and meter is not None:
+            meter.alloc_str(len(obj))
         return obj
     if meter is not None:
         if active_meter() is meter:
@@ -627,6 +630,9 @@ def charge_value(value: Any, meter: Meter) -> None:
     it stands for would (a step and the slots of each collection, expanded): the outer tiers
     carry sets and big integers as ptclisp values, and they must cost what they cost in
     process."""
+    if type(value) is str:  # a string that is the whole value: as from_python charges it
+        meter.alloc_str(len(value))
+        return
     stack = [value]
     while stack:
         item = stack.pop()
@@ -650,6 +656,13 @@ def charge_host_data(obj: Any, meter: Meter) -> None:
     if active_meter() is not meter:
         with use_meter(meter):
             return charge_host_data(obj, meter)
+    if type(obj) is str:  # a string that is the whole value: charged (as by from_python)
+        meter.alloc_str(len(obj))
+        return None
+    return _charge_walk(obj, meter)
+
+
+def _charge_walk(obj: Any, meter: Meter) -> None:
     t = type(obj)
     if t in _PASS_THROUGH:
         return
@@ -662,19 +675,19 @@ def charge_host_data(obj: Any, meter: Meter) -> None:
         if isinstance(obj, dict):
             for k, v in obj.items():
                 if type(k) is not str:
-                    charge_host_data(k, meter)
+                    _charge_walk(k, meter)
                 if type(v) not in _JSON_ATOMS:
-                    charge_host_data(v, meter)
+                    _charge_walk(v, meter)
             return
         for x in obj:
             if type(x) not in _JSON_ATOMS:
-                charge_host_data(x, meter)
+                _charge_walk(x, meter)
         return
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        charge_host_data({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}, meter)
+        _charge_walk({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}, meter)
     elif hasattr(obj, "model_dump"):
         _charge_fields(obj, meter)
-        charge_host_data(obj.model_dump(mode="json"), meter)
+        _charge_walk(obj.model_dump(mode="json"), meter)
 
 
 def _all_dicts(types: Iterator[type]) -> bool:

@@ -65,6 +65,9 @@ HOST_DATA: dict[str, Any] = {
     "deep": _deep(100_000),
     "cyclic": _cyclic(),
     "long": [1] * 3_000_000,  # 24 MB of the host's, ~96 MB as a vector: refused before building
+    "text": "x" * 34_000_000,  # one string over the 32 MiB limit
+    "nested_text": {"a": "x" * 34_000_000},
+    "bigint": 10**100_000,  # decimal text of over 4,300 digits is refused by Python itself
 }
 """Host data an attacker (or a buggy tool) might hand a run: each is a tool ``tool/<name>``
 returning it, and a ``data/x`` input for the cases that name it."""
@@ -185,4 +188,36 @@ CORPUS = [
     _case("data-cyclic", "(count data/x)", "invalid_args", data="cyclic"),
     _case("pmap-tool-results-shared", "(count (pmap (fn [_] (tool/shared {})) (range 4)))", BIG,
           tools=True),
+    _case("tool-result-huge-string", "(count (tool/text {}))", "memory_limit", tools=True),
+    _case("data-huge-string", "(count data/x)", "memory_limit", data="text"),
+    # Known tier difference: a string inside a result is the host's object, not charged in
+    # process; the outer tiers must copy it into the guest and refuse an answer over the limit.
+    _case("tool-result-nested-huge-string", "(count (:a (tool/nested_text {})))",
+          "ok", "memory_limit", tools=True),
+    _case("tool-result-bigint", "(count (str (tool/bigint {})))", "ok", tools=True),
+    _case("tool-result-bigint-returned", "(tool/bigint {})", "ok", tools=True),
+    # more hunting (issue 11): nested laziness, walks over shared structure, text growth
+    _case("lazy-map-nesting", "(count (reduce (fn [s _] (map inc s)) (range 10) (range 100000)))",
+          BIG, "depth_limit"),
+    _case("lazy-concat-nesting", "(count (reduce (fn [s _] (concat s [1])) [] (range 100000)))",
+          BIG, "depth_limit"),
+    _case("tree-seq-shared", f"(count (tree-seq vector? seq {D}))", BIG),
+    _case("postwalk-shared", f"(count (clojure.walk/postwalk identity {D}))", BIG),
+    _case("flatten-shared", f"(count (flatten {D}))", BIG),
+    _case("deep-map-equality", "(let [m (reduce (fn [m _] {:a m}) {} (range 100000))] "
+          "(= m (reduce (fn [m _] {:a m}) {} (range 100000))))", BIG, "depth_limit"),
+    _case("assoc-in-deep-path", "(count (assoc-in {} (repeat 100000 :a) 1))", BIG, "depth_limit"),
+    _case("format-huge-width", '(format "%0100000000d" 1)', "invalid_args"),
+    _case("re-seq-empty-matches", '(count (re-seq #"" (apply str (repeat 10000000 "a"))))', BIG),
+    _case("replace-empty-pattern",
+          '(count (clojure.string/replace (apply str (repeat 1000000 "a")) "" "x"))', BIG),
+    _case("replace-growth", '(count (clojure.string/replace (apply str (repeat 1000000 "a")) '
+          '#"a" (apply str (repeat 1000 "b"))))', BIG),
+    _case("str-doubling", '(loop [s "x"] (recur (str s s)))', BIG),
+    _case("into-doubling", "(loop [v [1]] (recur (into v v)))", BIG),
+    _case("nth-infinite", "(nth (range) 1000000000000)", BIG),
+    _case("print-infinite", "(println (range))", BIG, "output_limit"),
+    _case("eq-infinite", "(= (range) (range))", BIG),
+    _case("sort-constant-comparator", "(count (sort (fn [a b] true) (range 1000)))", "ok"),
+    _case("huge-int-literal", "(count (str " + "9" * 100_000 + "))", "ok", "memory_limit"),
 ]
