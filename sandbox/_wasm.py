@@ -92,7 +92,7 @@ def _call_tool(store: Any, request: str) -> str:
         answer = _state.bridge.answer(message["name"], message["args"])
     except Exception as exc:
         answer = {"ok": False, "error": ToolError(f"malformed tool request: {exc}").to_dict()}
-    return _bridge.fit(answer, dumps, limits)  # type: ignore[no-any-return]
+    return _bridge.fit(answer, dumps, limits)
 
 
 def _trap_cause(text: str) -> str:
