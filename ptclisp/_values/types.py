@@ -531,11 +531,10 @@ def _charged(obj: Any, meter: Meter) -> Any:
         atoms = _JSON_ATOMS
         return Vector([x if type(x) in atoms else _charged(x, meter) for x in obj])
     if isinstance(obj, (dict, list, tuple, set, frozenset)):
-        meter.tick(1)
-        meter.alloc_items(len(obj))
+        elements = _elements(obj, meter)
         if isinstance(obj, dict):
-            return Map((_keyword_of_key(k), _charged(v, meter)) for k, v in obj.items())
-        convert = [_charged(x, meter) for x in obj]
+            return Map((_keyword_of_key(k), _charged(v, meter)) for k, v in elements)
+        convert = [_charged(x, meter) for x in elements]
         return Set(convert) if isinstance(obj, (set, frozenset)) else Vector(convert)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         # field by field (``asdict`` would copy shared parts in full, uncharged)
@@ -544,6 +543,28 @@ def _charged(obj: Any, meter: Meter) -> Any:
         _charge_fields(obj, meter)
         return _charged(obj.model_dump(mode="json"), meter)
     raise TypeError(f"cannot convert {type(obj).__name__} to a ptclisp value")
+
+
+def _elements(obj: Any, meter: Meter) -> Iterable[Any]:
+    """Charge a container (a step, its slots) and give its elements (a dict's items). A subclass
+    of dict, list, tuple or set runs its own ``len`` and iteration, which may lie or never end:
+    its slots are charged one by one as they come."""
+    meter.tick(1)
+    items = obj.items() if isinstance(obj, dict) else obj
+    if type(obj) in _EXACT_CONTAINERS:
+        meter.alloc_items(len(obj))
+        return items
+    meter.alloc(OBJECT_BYTES)
+    return _slot_by_slot(items, meter)
+
+
+def _slot_by_slot(items: Iterable[Any], meter: Meter) -> Iterator[Any]:
+    for x in items:
+        meter.alloc(SLOT_BYTES)
+        yield x
+
+
+_EXACT_CONTAINERS = frozenset({dict, list, tuple, set, frozenset})
 
 
 def _charge_fields(obj: Any, meter: Meter) -> None:
@@ -670,16 +691,15 @@ def _charge_walk(obj: Any, meter: Meter) -> None:
         _charge_table(obj, meter)
         return
     if isinstance(obj, (dict, list, tuple, set, frozenset)):
-        meter.tick(1)
-        meter.alloc_items(len(obj))
+        elements = _elements(obj, meter)
         if isinstance(obj, dict):
-            for k, v in obj.items():
+            for k, v in elements:
                 if type(k) is not str:
                     _charge_walk(k, meter)
                 if type(v) not in _JSON_ATOMS:
                     _charge_walk(v, meter)
             return
-        for x in obj:
+        for x in elements:
             if type(x) not in _JSON_ATOMS:
                 _charge_walk(x, meter)
         return

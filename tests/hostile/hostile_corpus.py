@@ -58,6 +58,17 @@ def _cyclic() -> Any:
     return x
 
 
+class _Endless(list):  # type: ignore[type-arg]
+    """A host object that says it is an empty list and never stops iterating (a buggy tool)."""
+
+    def __len__(self) -> int:
+        return 0
+
+    def __iter__(self) -> Any:
+        while True:
+            yield 1
+
+
 HOST_DATA: dict[str, Any] = {
     "shared": _shared_list(40),  # 2**40 leaves by sharing, 41 Python lists
     "shared_map": _shared_map(40),
@@ -68,6 +79,7 @@ HOST_DATA: dict[str, Any] = {
     "text": "x" * 34_000_000,  # one string over the 32 MiB limit
     "nested_text": {"a": "x" * 34_000_000},
     "bigint": 10**100_000,  # decimal text of over 4,300 digits is refused by Python itself
+    "endless": _Endless(),
 }
 """Host data an attacker (or a buggy tool) might hand a run: each is a tool ``tool/<name>``
 returning it, and a ``data/x`` input for the cases that name it."""
@@ -194,6 +206,8 @@ CORPUS = [
     # process; the outer tiers must copy it into the guest and refuse an answer over the limit.
     _case("tool-result-nested-huge-string", "(count (:a (tool/nested_text {})))",
           "ok", "memory_limit", tools=True),
+    _case("tool-result-endless-list", "(count (tool/endless {}))", BIG, tools=True),
+    _case("data-endless-list", "(count data/x)", BIG, data="endless"),
     _case("tool-result-bigint", "(count (str (tool/bigint {})))", "ok", tools=True),
     _case("tool-result-bigint-returned", "(tool/bigint {})", "ok", tools=True),
     # more hunting (issue 11): nested laziness, walks over shared structure, text growth
