@@ -18,7 +18,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._analyzer import ast as A
-from .._values.types import Keyword
+from .._errors import PtclispError
+from .._limits import current_meter
+from .._values.types import Keyword, Map
+from . import rt
 from .calls import positioned, positioned_dynamic, tool_caller
 
 if TYPE_CHECKING:
@@ -348,6 +351,10 @@ class Emitter:
         fn = node.fn
         if isinstance(fn, A.Const) and type(fn.value) is Keyword and 1 <= len(node.args) <= 2:
             return self._keyword_call(fn.value, node.args)
+        if isinstance(fn, A.Const) and _is_helper(fn.value):
+            inlined = self._destructuring(fn.value, node)
+            if inlined is not None:
+                return inlined
         if isinstance(fn, A.Builtin) and fn.name not in ("*1", "*2", "*3"):
             inlined = self._inline_builtin(fn.name, node)
             if inlined is not None:
@@ -404,12 +411,63 @@ class Emitter:
         if name in ("nil?", "some?") and len(args) == 1:
             op = "is" if name == "nil?" else "is not"
             return Code(f"({self.bound(self.expr(args[0]))[1]} {op} None)", True)
+        if name == "get" and len(args) in (2, 3):
+            return self._get(node)
+        if name == "keyword" and len(args) == 1:
+            x, bind = self.bound(self.expr(args[0]))
+            t, slow = self.temp(), self._charging("keyword", node)
+            # the cache holds keyword_of_str's answers: the same interned keyword
+            return Code(f"(({t} := KEYWORDS.get({x})) or {slow}({x}) if type({bind}) is str "
+                        f"else {slow}({x}))")
+        if name == "assoc" and len(args) == 3:
+            site = self.site(_assoc_site(_resolved(A.Builtin("assoc")), node))
+            return Code(f"{site}({self._args(args)})")
         return None
+
+    def _get(self, node: A.Call) -> Code:
+        """``(get m k)``/``(get m k d)``: ``m.get`` on a map and a key whose hash charges
+        nothing (the builtin does the same); anything else calls the builtin. Every argument
+        is evaluated, in order, before either (``&`` evaluates both sides)."""
+        slow = self._charging("get", node)
+        parts = [self.bound(self.expr(a)) for a in node.args]
+        names = [name for name, _ in parts]
+        (m, mb), (k, kb) = parts[0], parts[1]
+        test = f"(type({mb}) is Map) & (type({kb}) in SIMPLE)"
+        if len(parts) == 3:
+            test += f" & ({parts[2][1]} is not UNSET)"
+        return Code(f"({m}.get({', '.join(names[1:])}) if {test} "
+                    f"else {slow}({', '.join(names)}))")
+
+    def _destructuring(self, helper: Any, node: A.Call) -> Code | None:
+        """The destructuring helpers of ``_rt`` for the cases that are one Python test: a map
+        stays itself, a key is read with ``get``, MISSING becomes nil."""
+        args = node.args
+        if helper is rt.missing_to_nil and len(args) == 1:
+            x, bind = self.bound(self.expr(args[0]))
+            return Code(f"(None if {bind} is MISSING else {x})")
+        if helper is rt.is_missing and len(args) == 1:
+            return Code(f"({self.expr(args[0]).text} is MISSING)", True)
+        site = self.site(_known_call(lambda compiler: helper, _name_of(helper), node))
+        if helper is rt.as_map and len(args) == 1:
+            x, bind = self.bound(self.expr(args[0]))
+            return Code(f"({x} if type({bind}) is Map else {site}({x}))")
+        if helper is rt.get_key and len(args) == 2 and isinstance(args[1], A.Const) and \
+                type(args[1].value) in (Keyword, str, int):
+            coll, bind = self.bound(self.expr(args[0]))
+            k = self.const(args[1].value)
+            return Code(f"({coll}.get({k}, MISSING) if type({bind}) is Map "
+                        f"else {site}({coll}, {k}))")
+        return Code(f"{site}({self._args(args)})")
 
     def _slow(self, name: str, node: A.Call) -> str:
         """The builtin for the types an inlined operator leaves to it. Numeric builtins only
         check types and compute; ``=`` may realize a lazy seq (running program code)."""
         return self.site(_known_call(_resolved(A.Builtin(name)), name, node), pure=name != "=")
+
+    def _charging(self, name: str, node: A.Call) -> str:
+        """The builtin as a site that is not pure: it may charge steps (hashing a collection
+        key), so a body calling it has no fast variant (which may run an item twice)."""
+        return self.site(_known_call(_resolved(A.Builtin(name)), name, node))
 
     def _equals(self, args: tuple[A.Node, ...], node: A.Call) -> Code:
         left, right = args
@@ -456,6 +514,41 @@ class Emitter:
         return Code(f"({a} * {b} if ({ta} := type({x})) is type({y}) and ({ta} is float or "
                     f"({ta} is int and -{_BIG} < {a} < {_BIG} and -{_BIG} < {b} < {_BIG})) "
                     f"else {slow}({a}, {b}))")
+
+
+def _is_helper(value: Any) -> bool:
+    return any(value is h for h in (rt.as_map, rt.get_key, rt.missing_to_nil, rt.is_missing))
+
+
+def _assoc_site(resolve: Callable[[Compiler], Any], node: A.Node) -> Callable[[Compiler], Any]:
+    """``(assoc m k v)`` on a map and a key whose hash charges nothing: the builtin's charge
+    (``charge_copy``) and copy in one frame; anything else calls the builtin. A limit error
+    gets the call's position, as through ``positioned``."""
+    line, column = node.line, node.column
+
+    def make(compiler: Compiler) -> Any:
+        slow = positioned(resolve(compiler), "assoc", node)
+
+        def assoc(coll: Any, k: Any, v: Any) -> Any:
+            if type(coll) is not Map or type(k) not in _SIMPLE:
+                return slow(coll, k, v)
+            n = len(coll)
+            m = current_meter()
+            try:
+                m.alloc(64 + (n >> 3))
+                m.tick(1 + (n >> 10))
+            except PtclispError as exc:
+                raise exc.at(line, column) from None
+            out = Map(coll)
+            out[k] = v
+            return out
+
+        return assoc
+
+    return make
+
+
+_SIMPLE = frozenset({int, str, float, Keyword})
 
 
 def _comprehension(clause: tuple[int, Code, str], items: str) -> str:

@@ -39,6 +39,7 @@ __all__ = [
     "EMPTY_MAP",
     "EMPTY_SET",
     "EMPTY_VECTOR",
+    "KEYWORD_CACHE",
     "Char",
     "Keyword",
     "LazySeq",
@@ -544,6 +545,9 @@ _STR_ONLY = frozenset({str})
 _dict_values = dict.values
 
 _KEYWORD_OF_STR: dict[str, Keyword] = {}
+KEYWORD_CACHE = _KEYWORD_OF_STR
+"""``str → Keyword`` as ``keyword_of_str`` answers it (read-only for others: compiled code looks
+keywords up here first)."""
 
 
 def _keyword_of_key(key: Any) -> Any:
