@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._analyzer import ast as A
 from .._errors import PtclispError
-from .._limits import current_meter
 from .._values.types import Keyword, Map
 from . import rt
 from .calls import positioned, positioned_dynamic, tool_caller
@@ -431,7 +430,7 @@ class Emitter:
         slow = self._charging("get", node)
         parts = [self.bound(self.expr(a)) for a in node.args]
         names = [name for name, _ in parts]
-        (m, mb), (k, kb) = parts[0], parts[1]
+        (m, mb), kb = parts[0], parts[1][1]
         test = f"(type({mb}) is Map) & (type({kb}) in SIMPLE)"
         if len(parts) == 3:
             test += f" & ({parts[2][1]} is not UNSET)"
@@ -528,17 +527,19 @@ def _assoc_site(resolve: Callable[[Compiler], Any], node: A.Node) -> Callable[[C
 
     def make(compiler: Compiler) -> Any:
         slow = positioned(resolve(compiler), "assoc", node)
+        ctx = compiler.ctx
 
         def assoc(coll: Any, k: Any, v: Any) -> Any:
             if type(coll) is not Map or type(k) not in _SIMPLE:
                 return slow(coll, k, v)
             n = len(coll)
-            m = current_meter()
-            try:
-                m.alloc(64 + (n >> 3))
-                m.tick(1 + (n >> 10))
-            except PtclispError as exc:
-                raise exc.at(line, column) from None
+            m = ctx.meter  # Meter.alloc, then Meter.tick, inline
+            m.memory += 64 + (n >> 3)
+            if m.memory > m.limits.max_memory:
+                _charged(m, line, column, memory=True)  # raises
+            m.fuel -= 1 + (n >> 10)
+            if m.fuel < 0:
+                _charged(m, line, column)
             out = Map(coll)
             out[k] = v
             return out
@@ -549,6 +550,18 @@ def _assoc_site(resolve: Callable[[Compiler], Any], node: A.Node) -> Callable[[C
 
 
 _SIMPLE = frozenset({int, str, float, Keyword})
+
+
+def _charged(m: Any, line: int | None, column: int | None, memory: bool = False) -> None:
+    """After an inline charge went over: ``Meter.alloc(0)`` (raises as ``alloc`` would have:
+    the memory is over) or ``Meter.refuel()``, with the call's position on its error."""
+    try:
+        if memory:
+            m.alloc(0)
+        else:
+            m.refuel()
+    except PtclispError as exc:
+        raise exc.at(line, column) from None
 
 
 def _comprehension(clause: tuple[int, Code, str], items: str) -> str:
