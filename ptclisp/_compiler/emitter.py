@@ -533,7 +533,7 @@ def _assoc_site(resolve: Callable[[Compiler], Any], node: A.Node) -> Callable[[C
             if type(coll) is not Map or type(k) not in _SIMPLE:
                 return slow(coll, k, v)
             n = len(coll)
-            m = ctx.meter  # Meter.alloc, then Meter.tick, inline
+            m: Any = ctx.meter  # Meter.alloc, then Meter.tick, inline (set while running)
             m.memory += 64 + (n >> 3)
             if m.memory > m.limits.max_memory:
                 _charged(m, line, column, memory=True)  # raises
