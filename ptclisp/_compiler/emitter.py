@@ -6,7 +6,7 @@ docstring for which fns qualify and why the result is exact. Names in the emitte
     v1..vn     parameters and let locals (by frame slot)     c0..   captured values (c0: itself)
     k0..       constants too big or odd for a literal        s0..   call sites (see below)
     t0..       temporaries                                   ctx    the run context
-    Map Set Vector Reduced SIMPLE UNSET                      from the module's globals
+    Map Set Vector List Reduced SIMPLE UNSET MISSING KEYWORDS  from the module's globals
 """
 
 from __future__ import annotations
@@ -310,11 +310,12 @@ class Emitter:
         """A collecting ``for`` over one binding, with :let/:when after it, as the parts of a
         comprehension: (binding slot, body, condition or "")."""
         binding, *modifiers = node.clauses
-        if not (node.collect and isinstance(binding, A.ForBinding) and not binding.prologue):
+        if not (node.collect and isinstance(binding, A.ForBinding)):
             raise NotExpression("for")
         assert self.for_slots is not None
         self.for_slots.add(binding.slot)
-        conditions = []
+        # a destructuring binding's prologue runs first, as binds (charging nothing, as there)
+        conditions = [self._bind(b) for b in binding.prologue]
         for clause in modifiers:
             if isinstance(clause, A.ForLet):
                 conditions += [self._bind(b) for b in clause.binds]
@@ -456,6 +457,12 @@ class Emitter:
             k = self.const(args[1].value)
             return Code(f"({coll}.get({k}, MISSING) if type({bind}) is Map "
                         f"else {site}({coll}, {k}))")
+        if helper is rt.nth_or_nil and len(args) == 2 and isinstance(args[1], A.Const) and \
+                type(args[1].value) is int and args[1].value >= 0:
+            coll, bind = self.bound(self.expr(args[0]))
+            i, t = args[1].value, self.temp()
+            return Code(f"({coll}[{i}] if (({t} := type({bind})) is Vector or {t} is List) "
+                        f"and len({coll}) > {i} else {site}({coll}, {i}))")
         return Code(f"{site}({self._args(args)})")
 
     def _slow(self, name: str, node: A.Call) -> str:
@@ -516,7 +523,8 @@ class Emitter:
 
 
 def _is_helper(value: Any) -> bool:
-    return any(value is h for h in (rt.as_map, rt.get_key, rt.missing_to_nil, rt.is_missing))
+    return any(value is h for h in (rt.as_map, rt.get_key, rt.missing_to_nil, rt.is_missing,
+                                    rt.nth_or_nil))
 
 
 def _assoc_site(resolve: Callable[[Compiler], Any], node: A.Node) -> Callable[[Compiler], Any]:

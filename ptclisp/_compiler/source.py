@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._analyzer import ast as A
 from .._core._kernels import NOT_FOUND
-from .._values.types import KEYWORD_CACHE, Keyword, Map, Set, Vector
+from .._values.types import KEYWORD_CACHE, Keyword, List, Map, Set, Vector
 from .emitter import Emitter, NotExpression
 from .rt import MISSING
 
@@ -140,7 +140,7 @@ def for_kernel_source(compiler: Compiler, node: A.For) -> KernelSource | None:
     ``Emitter.for_clause``); the kernel reads the enclosing frame, so nothing is captured."""
     binding, *modifiers = node.clauses
     if compiler.source_fns == "never" or not node.collect or \
-            not isinstance(binding, A.ForBinding) or binding.prologue or \
+            not isinstance(binding, A.ForBinding) or \
             not all(isinstance(m, (A.ForLet, A.ForWhen)) for m in modifiers):
         return None
     return KernelSource(node, compiler, [])  # type: ignore[arg-type]
@@ -296,7 +296,8 @@ def _compile_module(source: str, name: str) -> Callable[..., Any] | None:
 
 
 _GLOBALS: dict[str, Any] = {
-    "Map": Map, "Set": Set, "Vector": Vector, "UNSET": NOT_FOUND, "MISSING": MISSING,
+    "Map": Map, "Set": Set, "Vector": Vector, "List": List, "UNSET": NOT_FOUND,
+    "MISSING": MISSING,
     "KEYWORDS": KEYWORD_CACHE,
     "SIMPLE": frozenset({int, str, float, Keyword}),  # types whose == is Clojure's =
 }

@@ -79,6 +79,9 @@ _USES = [
     "(mapv (fn [{{:strs [a] b :b :or {{b 1}} :as x}}] [a b {body}]) {items})",
     "(mapv (fn [{{[p] :a :as x}}] [p {body}]) {items})",
     "(mapv (fn [x] (assoc x :c {body})) {items})",
+    # a destructuring for binding (its prologue runs as binds in the comprehension)
+    "(vec (for [{{:keys [a b] :as x}} {items} :when {body}] [a b]))",
+    "(vec (for [[p q :as x] {items} :let [y {body}]] [p q y]))",
 ]
 
 
@@ -123,7 +126,9 @@ def test_destructuring_kernels_agree_with_closures(body: str, n: int) -> None:
     """Destructuring fns over tables long enough for kernels (tiered compile, as runs do)."""
     source = (f"(let [xs (mapv (fn [i] (if (zero? (mod i 7)) i {{:a i :b (str i)}})) "
               f"(range {n}))] [(mapv (fn [{{:keys [a b] :as x}}] [a {body}]) xs) "
-              f"(count (filter (fn [{{:keys [a]}}] (and a (odd? a))) xs))])")
+              f"(count (filter (fn [{{:keys [a]}}] (and a (odd? a))) xs)) "
+              f"(vec (for [{{:keys [a b] :as x}} xs :when (and a {body})] [b {body}])) "
+              f"(vec (for [[p q] (mapv (fn [x] [x x]) xs) :let [x p]] [q {body}]))])")
     _same(_run(source, source_fns=True), _run(source, source_fns=False))
 
 

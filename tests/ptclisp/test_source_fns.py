@@ -265,3 +265,28 @@ def test_assoc_in_a_kernel_stops_at_the_memory_limit_with_its_position() -> None
         closures = ptclisp.run(source, limits=Limits(max_memory=800_000))
     assert result.error.to_dict() == closures.error.to_dict()
     assert result.steps == closures.steps and result.memory == closures.memory
+
+
+@pytest.mark.parametrize("binding", ["{:keys [a b] :as o}", "[a b]"])
+def test_a_destructuring_for_runs_as_one_comprehension(binding: str) -> None:
+    from ptclisp._compiler import source as _source
+
+    names: list[str] = []
+    real = _source._compile_module
+
+    def spying(text: str, name: str) -> object:
+        names.append(name)
+        return real(text, name)
+
+    rows = "{:a i :b (* 2 i)}" if binding.startswith("{") else "[i (* 2 i)]"
+    source = (f"(def rows (mapv (fn [i] {rows}) (range 2000)))\n"
+              f"(vec (for [{binding} rows :when (odd? a)] (+ a b)))")
+    _source._BY_TEXT.clear()
+    with patch.object(_source, "_compile_module", spying):
+        result = ptclisp.run(source)
+    plain = partial(_compiler.compile_program, source_fns="never")
+    with patch.object(_compiler, "compile_program", plain):
+        closures = ptclisp.run(source)
+    assert "for" in names
+    assert result.value == closures.value and result.steps == closures.steps
+    assert list(result.value[:2]) == [3, 9]
