@@ -307,8 +307,8 @@ class Emitter:
         return f"(v{bind.slot} := {text}) is not UNSET"
 
     def for_clause(self, node: A.For) -> tuple[int, Code, str]:
-        """A collecting ``for`` over one binding, with :let/:when after it, as the parts of a
-        comprehension: (binding slot, body, condition or "")."""
+        """A collecting ``for`` over one binding (destructuring or not), with :let/:when after
+        it, as the parts of a comprehension: (binding slot, body, condition or "")."""
         binding, *modifiers = node.clauses
         if not (node.collect and isinstance(binding, A.ForBinding)):
             raise NotExpression("for")
