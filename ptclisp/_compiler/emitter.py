@@ -253,7 +253,12 @@ class Emitter:
         return Code(f"c{node.index}")
 
     def reference(self, node: A.Global | A.DataRef) -> Code:
-        return Code(f"{self.site(_reader(node), pure=True)}(None)")
+        site = self.site(_reader(node), pure=True)
+        if isinstance(node, A.Global):  # read in place; the site raises the unbound error
+            t = self.temp()
+            return Code(f"({t} if ({t} := ns.get({node.name!r}, UNSET)) is not UNSET "
+                        f"else {site}(None))")
+        return Code(f"{site}(None)")
 
     def builtin(self, node: A.Builtin | A.RunFn) -> Code:
         if node.name in ("*1", "*2", "*3"):

@@ -79,6 +79,7 @@ _USES = [
     "(mapv (fn [{{:strs [a] b :b :or {{b 1}} :as x}}] [a b {body}]) {items})",
     "(mapv (fn [{{[p] :a :as x}}] [p {body}]) {items})",
     "(mapv (fn [x] (assoc x :c {body})) {items})",
+    "(def g {{:a 2}}) (mapv (fn [x] [(get g :a) (:a g 0) {body}]) {items})",
     # a destructuring for binding (its prologue runs as binds in the comprehension)
     "(vec (for [{{:keys [a b] :as x}} {items} :when {body}] [a b]))",
     "(vec (for [[p q :as x] {items} :let [y {body}]] [p q y]))",
