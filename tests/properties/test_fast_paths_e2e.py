@@ -18,7 +18,7 @@ values = st.one_of(atoms, st.lists(atoms, max_size=2), st.dictionaries(keys, ato
 
 def plain(obj: Any) -> Any:
     saved = T._flat_records
-    T._flat_records = lambda _: None  # type: ignore[assignment]
+    T._flat_records = lambda *_: None  # type: ignore[assignment]
     try:
         return T.from_python(obj)
     finally:
