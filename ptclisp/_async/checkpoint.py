@@ -22,13 +22,14 @@ none and the resume replays from the top, as before.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 from .._analyzer import ast as A
 from .._values import codec as _codec
 from .._values.types import Char, Keyword, List, Map, OpHandle, Regex, Set, Symbol, Vector
-from .journal import Journal, PendingError
+from .journal import Journal, PendingError, entry_value
 
 __all__ = ["decode_checkpoint", "encode_checkpoint", "make_checkpoint", "restore"]
 
@@ -43,11 +44,12 @@ def make_checkpoint(program: A.Program, mark: tuple[Any, ...] | None, output: li
     None when the forms before it cannot be skipped exactly."""
     if mark is None or mark[0] == 0:
         return None
-    index, names, steps, memory, tool_calls, printed, items, calls, awaits, cursor = mark
+    index, names, steps, memory, tool_calls, printed, items, calls, awaits, cursor, lazy = mark
     fn_forms, fn_names, other_names = _definitions(program, index)
     journaled = _journaled(journal)
     values: dict[str, Any] = {}
-    refs: dict[str, Any] = {}
+    # names restored by reference and never read since stay references, undecoded
+    refs: dict[str, Any] = {n: r for n, r in lazy.items() if n not in names} if lazy else {}
     for name, value in names.items():
         ref = journaled.get(id(value)) if type(value) not in _ATOMS else None
         if ref is not None:
@@ -66,12 +68,12 @@ def _journaled(journal: Journal) -> dict[int, Any]:
     """id(value) → its reference, for the journal's tool results and op results (immutable
     ptclisp values the journal holds, so their ids stay theirs)."""
     found: dict[int, Any] = {}
-    for i, call in enumerate(journal.calls):
-        if call.get("error") is None and call.get("op_id") is None:
+    for i, call in enumerate(journal.calls):  # a value not decoded yet is in no namespace
+        if "value" in call and call["error"] is None and call["op_id"] is None:
             found.setdefault(id(call["value"]), [i])
     for op_id, outcome in journal.op_results.items():
-        if outcome.get("error") is None:
-            found.setdefault(id(outcome.get("value")), op_id)
+        if "value" in outcome:
+            found.setdefault(id(outcome["value"]), op_id)
     return found
 
 
@@ -94,29 +96,52 @@ def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any
         with use_meter(ctx.meter):
             compile_program(fns, ns)()
     ns.update(checkpoint["values"])
-    for name, ref in checkpoint["refs"].items():
-        ns[name] = _resolve(ref, journal)
+    refs = checkpoint["refs"]
+    if not refs.keys().isdisjoint(checkpoint["values"]):
+        raise _corrupt("its checkpoint restores a name twice")
+    for ref in refs.values():
+        _check_ref(ref, journal)
+    # read when the program first uses the name: a 10,000-record result or the k results
+    # of k earlier awaits are not decoded for forms that do not read them
+    ns.lazy = dict(refs)
+    ns.resolve = functools.partial(_resolve, journal=journal)
     meter = Meter(limits, steps_spent=checkpoint["steps"], cancel=cancel)
     meter.memory, meter.tool_calls = checkpoint["memory"], checkpoint["tool_calls"]
     meter.output = checkpoint["printed"]
     return meter
 
 
-def _resolve(ref: Any, journal: Journal) -> Any:
-    if isinstance(ref, list) and len(ref) == 1 and type(ref[0]) is int and \
-            0 <= ref[0] < len(journal.calls) and journal.calls[ref[0]].get("error") is None:
-        return journal.calls[ref[0]]["value"]
-    if isinstance(ref, str) and ref in journal.op_results and \
+def _check_ref(ref: Any, journal: Journal) -> None:
+    """A reference to a journaled tool result (``[call index]``) or op result (``op id``)."""
+    if type(ref) is list and len(ref) == 1 and type(ref[0]) is int and \
+            0 <= ref[0] < len(journal.calls) and journal.calls[ref[0]].get("error") is None \
+            and journal.calls[ref[0]].get("op_id") is None:
+        return
+    if type(ref) is str and ref in journal.op_results and \
             journal.op_results[ref].get("error") is None:
-        return journal.op_results[ref].get("value")
+        return
     raise _corrupt("its checkpoint refers to a result the journal does not hold")
+
+
+def _resolve(ref: Any, journal: Journal) -> Any:
+    """The value ``ref`` (checked by ``_check_ref``) refers to; ``pending_corrupt`` when the
+    journal holds it malformed."""
+    if type(ref) is list:
+        return entry_value(journal.calls[ref[0]])
+    return entry_value(journal.op_results[ref])
 
 
 def encode_checkpoint(checkpoint: dict[str, Any] | None) -> dict[str, Any] | None:
     if checkpoint is None:
         return None
-    values = {name: _codec.encode(v) for name, v in checkpoint["values"].items()}
+    values = {name: v if type(v) in _PLAIN and (type(v) is not int or -_I64 <= v < _I64)
+              else _codec.encode(v) for name, v in checkpoint["values"].items()}
     return {**checkpoint, "values": values}
+
+
+_PLAIN = frozenset({int, float, str, bool, type(None)})
+"""Values that encode as themselves (64-bit integers only)."""
+_I64 = 2**63
 
 
 def decode_checkpoint(body: Any) -> dict[str, Any] | None:
@@ -138,18 +163,21 @@ def decode_checkpoint(body: Any) -> dict[str, Any] | None:
                 not isinstance(body["fn_forms"], list) or \
                 any(type(i) is not int or i < 0 for i in body["fn_forms"]):
             raise TypeError("malformed output, values or fn_forms")
-        if not isinstance(body["refs"], dict) or not all(
-                isinstance(k, str) and isinstance(r, (str, list))
-                for k, r in body["refs"].items()):
+        refs, values = body["refs"], body["values"]
+        if type(refs) is not dict or not _TEXT.issuperset(map(type, refs)) or \
+                not _REF_TYPES.issuperset(map(type, refs.values())):
             raise TypeError("malformed refs")
-        values = {}
-        for name, value in body["values"].items():
-            if not isinstance(name, str):
-                raise TypeError("a value's name must be text")
-            values[name] = _codec.decode(value)
+        if not _TEXT.issuperset(map(type, values)):
+            raise TypeError("a value's name must be text")
+        if not _PLAIN.issuperset(map(type, values.values())):  # atoms decode to themselves
+            values = {name: _codec.decode(value) for name, value in values.items()}
     except (TypeError, ValueError, AttributeError, KeyError) as exc:
         raise _corrupt(f"malformed checkpoint: {exc}") from None
     return {**body, "values": values}
+
+
+_TEXT = frozenset({str})
+_REF_TYPES = frozenset({str, list})
 
 
 # ---------------------------------------------------------------- helpers

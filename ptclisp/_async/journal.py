@@ -5,7 +5,10 @@ every tool call and op start already in the journal is answered from it (never r
 every op result delivered by ``resume`` is in ``op_results`` (in delivery order). A ptclisp program
 has no other source of nondeterminism: there is no ``rand``, no clock and no I/O except tools.
 
-Entries hold live ptclisp values; ``_pending`` encodes them when a step is serialized.
+Entries hold live ptclisp values; ``_pending`` encodes them when a step is serialized. An entry
+read from a serialized step keeps its encoded form (``"enc"``) and decodes its value when first
+used (``entry_value``): a resume from a checkpoint uses the values of few entries, and decoding
+all of them on every resume made k sequential awaits cost O(k²).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from .._errors import PtclispError
 
-__all__ = ["Journal", "PendingError"]
+__all__ = ["Journal", "PendingError", "entry_value"]
 
 
 class PendingError(PtclispError):
@@ -55,3 +58,25 @@ class Journal:
     def pending_ops(self) -> dict[str, dict[str, Any]]:
         """Started ops whose result has not been delivered yet."""
         return {k: v for k, v in self.started_ops().items() if k not in self.op_results}
+
+
+def entry_value(entry: dict[str, Any]) -> Any:
+    """The ptclisp value of a journal call entry or op outcome (``{"value": ...}``), decoding
+    it on first use when the entry was read from a serialized step. A value that does not
+    decode is ``pending_corrupt`` (the step's bytes held a malformed value)."""
+    try:
+        return entry["value"]
+    except KeyError:
+        pass
+    from .._values import codec
+
+    try:
+        value = codec.decode(entry["enc"]["value"])
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        raise PendingError(
+            f"the pending step is damaged: a journaled value is malformed: {exc}",
+            code="pending_corrupt",
+            hint="resume from an intact copy of the step",
+        ) from None
+    entry["value"] = value
+    return value
