@@ -46,12 +46,14 @@ def make_checkpoint(program: A.Program, mark: tuple[Any, ...] | None, output: li
         return None
     index, names, steps, memory, tool_calls, printed, items, calls, awaits, cursor, lazy = mark
     fn_forms, fn_names, other_names = _definitions(program, index)
-    journaled = _journaled(journal)
-    values: dict[str, Any] = {}
-    # names restored by reference and never read since stay references, undecoded
+    # atoms are kept as they are; names restored by reference and never read since stay
+    # references, undecoded; the other values are looked up among the journaled results
+    values = {n: v for n, v in names.items() if type(v) in _ATOMS}
     refs: dict[str, Any] = {n: r for n, r in lazy.items() if n not in names} if lazy else {}
-    for name, value in names.items():
-        ref = journaled.get(id(value)) if type(value) not in _ATOMS else None
+    others = [(n, v) for n, v in names.items() if type(v) not in _ATOMS]
+    journaled = _journaled(journal) if others else {}
+    for name, value in others:
+        ref = journaled.get(id(value))
         if ref is not None:
             refs[name] = ref
         elif _plain(value, 0):
@@ -67,13 +69,11 @@ def make_checkpoint(program: A.Program, mark: tuple[Any, ...] | None, output: li
 def _journaled(journal: Journal) -> dict[int, Any]:
     """id(value) → its reference, for the journal's tool results and op results (immutable
     ptclisp values the journal holds, so their ids stay theirs)."""
-    found: dict[int, Any] = {}
-    for i, call in enumerate(journal.calls):  # a value not decoded yet is in no namespace
-        if "value" in call and call["error"] is None and call["op_id"] is None:
-            found.setdefault(id(call["value"]), [i])
-    for op_id, outcome in journal.op_results.items():
-        if "value" in outcome:
-            found.setdefault(id(outcome["value"]), op_id)
+    # a value not decoded yet is in no namespace; the first reference to a value wins
+    found: dict[int, Any] = {id(o["value"]): op_id for op_id, o in
+                             reversed(journal.op_results.items()) if "value" in o}
+    found.update({id(c["value"]): [i] for i, c in reversed(list(enumerate(journal.calls)))
+                  if "value" in c and c["error"] is None and c["op_id"] is None})
     return found
 
 
