@@ -7,7 +7,7 @@ has no other source of nondeterminism: there is no ``rand``, no clock and no I/O
 
 Entries hold live ptclisp values; ``_pending`` encodes them when a step is serialized. An entry
 read from a serialized step keeps its encoded form (``"enc"``) and decodes its value when first
-used (``entry_value``): a resume from a checkpoint uses the values of few entries, and decoding
+used (``LazyEntry``): a resume from a checkpoint uses the values of few entries, and decoding
 all of them on every resume made k sequential awaits cost O(k²).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from .._errors import PtclispError
 
-__all__ = ["Journal", "PendingError", "entry_value"]
+__all__ = ["Journal", "LazyEntry", "PendingError", "entry_value"]
 
 
 class PendingError(PtclispError):
@@ -60,23 +60,32 @@ class Journal:
         return {k: v for k, v in self.started_ops().items() if k not in self.op_results}
 
 
-def entry_value(entry: dict[str, Any]) -> Any:
-    """The ptclisp value of a journal call entry or op outcome (``{"value": ...}``), decoding
-    it on first use when the entry was read from a serialized step. A value that does not
-    decode is ``pending_corrupt`` (the step's bytes held a malformed value)."""
-    try:
-        return entry["value"]
-    except KeyError:
-        pass
-    from .._values import codec
+class LazyEntry(dict):  # type: ignore[type-arg]
+    """A journal entry read from a serialized step: ``entry["value"]`` decodes its value from
+    the encoded entry (``"enc"``) on first read (``"value" in entry`` is false until then). A
+    value that does not decode is ``pending_corrupt`` (the step's bytes held a malformed
+    value)."""
 
-    try:
-        value = codec.decode(entry["enc"]["value"])
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-        raise PendingError(
-            f"the pending step is damaged: a journaled value is malformed: {exc}",
-            code="pending_corrupt",
-            hint="resume from an intact copy of the step",
-        ) from None
-    entry["value"] = value
-    return value
+    __slots__ = ()
+
+    def __missing__(self, key: str) -> Any:
+        if key != "value" or "enc" not in self:
+            raise KeyError(key)
+        from .._values import codec
+
+        try:
+            value = codec.decode(self["enc"]["value"])
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            raise PendingError(
+                f"the pending step is damaged: a journaled value is malformed: {exc}",
+                code="pending_corrupt",
+                hint="resume from an intact copy of the step",
+            ) from None
+        self["value"] = value
+        return value
+
+
+def entry_value(entry: dict[str, Any]) -> Any:
+    """The ptclisp value of a journal call entry or op outcome (decoded on first use when it
+    was read from a serialized step: ``LazyEntry``)."""
+    return entry["value"]

@@ -33,7 +33,7 @@ from .._limits import Limits
 from .._values import codec as _codec
 from .._values.types import bulk
 from .checkpoint import decode_checkpoint, encode_checkpoint
-from .journal import Journal, PendingError, entry_value
+from .journal import Journal, LazyEntry, PendingError, entry_value
 
 __all__ = [
     "FORMAT_VERSION",
@@ -361,8 +361,8 @@ def _calls_from_list(calls: list[Any]) -> list[dict[str, Any]]:
 
 
 def _call_entry(encoded: dict[str, Any]) -> dict[str, Any]:
-    entry = dict(encoded)
-    del entry["value"]  # decoded when used (entry_value)
+    entry = LazyEntry(encoded)
+    del entry["value"]  # decoded when first read (LazyEntry)
     entry["enc"] = encoded
     return entry
 
@@ -380,5 +380,5 @@ def _results_from_list(pairs: list[Any]) -> dict[str, dict[str, Any]]:
 
 def _outcome_entry(encoded: dict[str, Any]) -> dict[str, Any]:
     if "value" in encoded:
-        return {"enc": encoded}  # decoded when used (entry_value)
+        return LazyEntry(enc=encoded)  # decoded when first read
     return {"error": _typed(encoded["error"], dict), "enc": encoded}

@@ -330,7 +330,7 @@ def _outcome(op_id: str, result: Any, error: Any) -> dict[str, Any]:
 def _journal_copy(journal: Journal) -> Journal:
     """The successor's journal (shallow: values are immutable); the resumed step keeps its own."""
     return Journal(
-        calls=[dict(c) for c in journal.calls],
+        calls=[type(c)(c) for c in journal.calls],  # a LazyEntry stays one
         op_results=dict(journal.op_results),
         awaits_done=journal.awaits_done,
         time_spent_s=journal.time_spent_s,
