@@ -75,7 +75,7 @@ class LazyEntry(dict):  # type: ignore[type-arg]
 
         try:
             value = codec.decode(self["enc"]["value"])
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        except Exception as exc:  # any malformed encoding (the decoder raises several types)
             raise PendingError(
                 f"the pending step is damaged: a journaled value is malformed: {exc}",
                 code="pending_corrupt",
@@ -87,5 +87,8 @@ class LazyEntry(dict):  # type: ignore[type-arg]
 
 def entry_value(entry: dict[str, Any]) -> Any:
     """The ptclisp value of a journal call entry or op outcome (decoded on first use when it
-    was read from a serialized step: ``LazyEntry``)."""
-    return entry["value"]
+    was read from a serialized step: ``LazyEntry``); None for an error outcome, which has none."""
+    try:
+        return entry["value"]
+    except KeyError:
+        return None
