@@ -88,13 +88,22 @@ def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any
             i >= checkpoint["form"] or not _is_fn_def(program.forms[i])
             for i in checkpoint["fn_forms"]):
         raise _corrupt("its checkpoint does not fit the program")
+    if any(checkpoint[field] > limit for field, limit in (
+            ("steps", limits.max_steps), ("memory", limits.max_memory),
+            ("tool_calls", limits.max_tool_calls), ("printed", limits.max_output))):
+        raise _corrupt("its checkpoint is past the step's limits")
     if checkpoint["fn_forms"]:
-        fns = A.Program(tuple(program.forms[i] for i in checkpoint["fn_forms"]), program.nslots,
-                        program.defs)
+        # compiled once per namespace (a reused program's) and fn forms: a resume only runs it
+        key = tuple(checkpoint["fn_forms"])
+        compiled = ns.__dict__.setdefault("fn_forms_code", {})
+        code = compiled.get(key)
+        if code is None:
+            fns = A.Program(tuple(program.forms[i] for i in key), program.nslots, program.defs)
+            code = compiled[key] = compile_program(fns, ns)
         ctx = ns.context
         ctx.meter = Meter(limits)
         with use_meter(ctx.meter):
-            compile_program(fns, ns)()
+            code()
     ns.update(checkpoint["values"])
     refs = checkpoint["refs"]
     if not refs.keys().isdisjoint(checkpoint["values"]):
