@@ -60,7 +60,7 @@ class Journal:
         return {k: v for k, v in self.started_ops().items() if k not in self.op_results}
 
 
-class LazyEntry(dict):  # type: ignore[type-arg]
+class LazyEntry(dict[str, Any]):
     """A journal entry read from a serialized step: ``entry["value"]`` decodes its value from
     the encoded entry (``"enc"``) on first read (``"value" in entry`` is false until then). A
     value that does not decode is ``pending_corrupt`` (the step's bytes held a malformed

@@ -36,9 +36,9 @@ __all__ = [
     "compile_regex",
     "finditer",
     "fullmatch",
-    "search",
     "literal_plan",
     "replace_literal",
+    "search",
     "shape",
     "split_linear",
     "sub",
@@ -215,9 +215,8 @@ def shape(rx: Regex) -> tuple[int, int, Any]:
 def _analyze(text: str, flags: int) -> tuple[int, int, Any]:
     try:
         import re
-
-        from re import _constants as C
-        from re import _parser as P
+        from re import _constants as C  # type: ignore[attr-defined]
+        from re import _parser as P  # type: ignore[attr-defined]
     except ImportError:  # Python < 3.11: no analysis, every match is timed
         return -1, 0, None
     try:
@@ -364,7 +363,7 @@ def sub_literal(rx: Regex, literal: str, text: str, count: int) -> str:
     """
     meter = current_meter()  # inside a run only, as the per-match charging callback
     meter.tick(1 + (len(text) >> 6))  # the scan, as _budget charges it
-    _, template, _ = literal_plan(rx, literal)
+    template = literal_plan(rx, literal)[1]
     return _sub_literal(meter, rx, literal, template, text, count)
 
 

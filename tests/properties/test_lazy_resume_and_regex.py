@@ -257,7 +257,7 @@ texts = st.text(alphabet="ab xyz,.1\t\n\\$AEé_-", max_size=60)
 
 
 @settings(max_examples=400, deadline=None)
-@given(pattern=st.sampled_from(LINEAR + [r"(?u)\w+", r"(?i)[a-c]"]), text=texts,
+@given(pattern=st.sampled_from([*LINEAR, r"(?u)\w+", r"(?i)[a-c]"]), text=texts,
        count=st.integers(0, 2), literal=st.sampled_from(["", "-", "\\\\", "ab"]))
 def test_the_re_twin_matches_as_the_regex_engine(pattern: str, text: str, count: int,
                                                  literal: str) -> None:
@@ -281,7 +281,7 @@ def _split_run(source: str, steps: int, memory: int, plain: bool) -> Result:
 
 
 @settings(max_examples=300, deadline=None)
-@given(pattern=st.sampled_from(LINEAR + [r"(\s)", r"x*", r"\s+$"]), text=texts,
+@given(pattern=st.sampled_from([*LINEAR, r"(\s)", r"x*", r"\s+$"]), text=texts,
        limit=st.sampled_from([None, 0, 1, 2, -1]), steps=st.integers(3, 200),
        memory=st.integers(100, 4000))
 def test_split_of_a_linear_pattern_equals_the_match_by_match_split(
