@@ -22,6 +22,7 @@ none and the resume replays from the top, as before.
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Iterator
 from typing import Any
@@ -45,7 +46,8 @@ def make_checkpoint(program: A.Program, mark: tuple[Any, ...] | None, output: li
     if mark is None or mark[0] == 0:
         return None
     index, names, steps, memory, tool_calls, printed, items, calls, awaits, cursor, lazy = mark
-    fn_forms, fn_names, other_names = _definitions(program, index)
+    defs = _form_defs(program)
+    fn_forms = defs.fns_before(index)
     # atoms are kept as they are; names restored by reference and never read since stay
     # references, undecoded; the other values are looked up among the journaled results
     values = {n: v for n, v in names.items() if type(v) in _ATOMS}
@@ -58,7 +60,7 @@ def make_checkpoint(program: A.Program, mark: tuple[Any, ...] | None, output: li
             refs[name] = ref
         elif _plain(value, 0):
             values[name] = value
-        elif not (callable(value) and name in fn_names and name not in other_names):
+        elif not (callable(value) and defs.rebuildable_fn(name, index)):
             return None
     return {"form": index, "values": values, "refs": refs, "fn_forms": fn_forms,
             "steps": steps, "memory": memory, "tool_calls": tool_calls, "printed": printed,
@@ -108,8 +110,7 @@ def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any
     refs = checkpoint["refs"]
     if not refs.keys().isdisjoint(checkpoint["values"]):
         raise _corrupt("its checkpoint restores a name twice")
-    for ref in refs.values():
-        _check_ref(ref, journal)
+    _check_refs(refs.values(), journal)
     # read when the program first uses the name: a 10,000-record result or the k results
     # of k earlier awaits are not decoded for forms that do not read them
     ns.lazy = dict(refs)
@@ -120,24 +121,26 @@ def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any
     return meter
 
 
-def _check_ref(ref: Any, journal: Journal) -> None:
-    """A reference to a journaled tool result (``[call index]``) or op result (``op id``)."""
-    if type(ref) is list and len(ref) == 1 and type(ref[0]) is int and \
-            0 <= ref[0] < len(journal.calls) and journal.calls[ref[0]].get("error") is None \
-            and journal.calls[ref[0]].get("op_id") is None:
-        return
-    if type(ref) is str and ref in journal.op_results and \
-            journal.op_results[ref].get("error") is None:
-        return
-    raise _corrupt("its checkpoint refers to a result the journal does not hold")
+def _check_refs(refs: Any, journal: Journal) -> None:
+    """References to journaled tool results (``[call index]``) or op results (``op id``) that
+    the journal holds, checked together (a step after k awaits holds ~k of them); whether the
+    entry is a value and not an error is checked when the reference is resolved."""
+    ops = [r for r in refs if type(r) is str]
+    calls = [r for r in refs if type(r) is not str]
+    n = len(journal.calls)
+    if not journal.op_results.keys() >= set(ops) or not all(
+            type(r) is list and len(r) == 1 and type(r[0]) is int and 0 <= r[0] < n
+            for r in calls):
+        raise _corrupt("its checkpoint refers to a result the journal does not hold")
 
 
 def _resolve(ref: Any, journal: Journal) -> Any:
-    """The value ``ref`` (checked by ``_check_ref``) refers to; ``pending_corrupt`` when the
-    journal holds it malformed."""
-    if type(ref) is list:
-        return entry_value(journal.calls[ref[0]])
-    return entry_value(journal.op_results[ref])
+    """The value ``ref`` (checked by ``_check_refs``) refers to; ``pending_corrupt`` when the
+    journal holds an error there, or the value malformed."""
+    entry = journal.calls[ref[0]] if type(ref) is list else journal.op_results[ref]
+    if entry.get("error") is not None or entry.get("op_id") is not None:
+        raise _corrupt("its checkpoint refers to a result the journal does not hold")
+    return entry_value(entry)
 
 
 def encode_checkpoint(checkpoint: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -210,37 +213,47 @@ def _is_fn_def(node: A.Node) -> bool:
     return isinstance(node, A.Def) and isinstance(node.expr, A.Fn)
 
 
-def _definitions(program: A.Program, index: int) -> tuple[list[int], set[str], set[str]]:
-    """For the forms before ``index``: (indexes of top-level fn definitions, the names they
-    define, names defined any other way — a def nested in a form, or a top-level def of
-    something else)."""
-    fn_forms: list[int] = []
-    fn_names: set[str] = set()
-    other: set[str] = set()
-    for i, (fn_name, names) in enumerate(_form_defs(program)[:index]):
-        if fn_name is not None:
-            fn_forms.append(i)
-            fn_names.add(fn_name)
-        other.update(names)
-    return fn_forms, fn_names, other
+class _Defs:
+    """Where a program's top-level forms define names, computed once per program (a resume
+    suspends again and again, one form further each time): a checkpoint at form ``index`` asks
+    about the forms before it in O(log forms), not by walking them."""
+
+    __slots__ = ("first_fn", "first_other", "fn_forms")
+
+    def __init__(self, program: A.Program) -> None:
+        self.fn_forms: list[int] = []
+        """Indexes of the top-level fn definitions (``defn``, ``(def f (fn ...))``)."""
+        self.first_fn: dict[str, int] = {}
+        """Name → the first form defining it as a top-level fn definition."""
+        self.first_other: dict[str, int] = {}
+        """Name → the first form defining it any other way (a nested def, a def of data)."""
+        for i, form in enumerate(program.forms):
+            if _is_fn_def(form):
+                assert isinstance(form, A.Def)
+                self.fn_forms.append(i)
+                self.first_fn.setdefault(form.name, i)
+                nested = _defs(form.expr)
+            else:
+                nested = _defs(form)
+            for d in nested:
+                self.first_other.setdefault(d.name, i)
+
+    def fns_before(self, index: int) -> list[int]:
+        return self.fn_forms[:bisect.bisect_left(self.fn_forms, index)]
+
+    def rebuildable_fn(self, name: str, index: int) -> bool:
+        """Before form ``index``, ``name`` is defined by top-level fn definitions only."""
+        return self.first_fn.get(name, index) < index <= self.first_other.get(name, index)
 
 
-_FORM_DEFS: dict[int, tuple[A.Program, list[tuple[str | None, frozenset[str]]]]] = {}
+_FORM_DEFS: dict[int, tuple[A.Program, _Defs]] = {}
 
 
-def _form_defs(program: A.Program) -> list[tuple[str | None, frozenset[str]]]:
-    """Per top-level form: the name it defines as a fn definition (or None) and the names it
-    defines otherwise; computed once per program (a resume suspends again and again)."""
+def _form_defs(program: A.Program) -> _Defs:
     hit = _FORM_DEFS.get(id(program))
     if hit is not None and hit[0] is program:
         return hit[1]
-    defs: list[tuple[str | None, frozenset[str]]] = []
-    for form in program.forms:
-        if _is_fn_def(form):
-            assert isinstance(form, A.Def)
-            defs.append((form.name, frozenset(d.name for d in _defs(form.expr))))
-        else:
-            defs.append((None, frozenset(d.name for d in _defs(form))))
+    defs = _Defs(program)
     if len(_FORM_DEFS) >= 256:
         _FORM_DEFS.clear()
     _FORM_DEFS[id(program)] = (program, defs)

@@ -49,15 +49,21 @@ class Journal:
 
     def started_ops(self) -> dict[str, dict[str, Any]]:
         """``{op_id: {"tool", "args"}}`` for every op the run started."""
-        return {
-            c["op_id"]: {"tool": c["tool"], "args": c["args"]}
-            for c in self.calls
-            if c.get("op_id") is not None
-        }
+        # entries are only ever appended, and never change: the map of the first n entries
+        # is kept (a resume asks several times)
+        n = len(self.calls)
+        cached = self.__dict__.get("_started")
+        if cached is None or cached[0] != n:
+            start, found = (cached[0], dict(cached[1])) if cached and cached[0] < n else (0, {})
+            for c in self.calls[start:]:
+                if c.get("op_id") is not None:
+                    found[c["op_id"]] = {"tool": c["tool"], "args": c["args"]}
+            cached = self.__dict__["_started"] = (n, found)
+        return dict(cached[1])
 
     def pending_ops(self) -> dict[str, dict[str, Any]]:
         """Started ops whose result has not been delivered yet."""
-        return {k: v for k, v in self.started_ops().items() if k not in self.op_results}
+        return {k: dict(v) for k, v in self.started_ops().items() if k not in self.op_results}
 
 
 class LazyEntry(dict[str, Any]):
