@@ -83,8 +83,7 @@ def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any
             journal: Journal, cancel: Any = None) -> Any:
     """Rebuild the namespace ``ns`` of ``checkpoint`` (re-running its fn definitions under a
     throwaway meter); returns the run's meter, charged as at the checkpoint."""
-    from .._compiler.compiler import compile_program
-    from .._limits import Meter, use_meter
+    from .._limits import Meter
 
     if checkpoint["form"] > len(program.forms) or any(
             i >= checkpoint["form"] or not _is_fn_def(program.forms[i])
@@ -95,17 +94,7 @@ def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any
             ("tool_calls", limits.max_tool_calls), ("printed", limits.max_output))):
         raise _corrupt("its checkpoint is past the step's limits")
     if checkpoint["fn_forms"]:
-        # compiled once per namespace (a reused program's) and fn forms: a resume only runs it
-        key = tuple(checkpoint["fn_forms"])
-        compiled = ns.__dict__.setdefault("fn_forms_code", {})
-        code = compiled.get(key)
-        if code is None:
-            fns = A.Program(tuple(program.forms[i] for i in key), program.nslots, program.defs)
-            code = compiled[key] = compile_program(fns, ns)
-        ctx = ns.context
-        ctx.meter = Meter(limits)
-        with use_meter(ctx.meter):
-            code()
+        ns.update(_made_fns(tuple(checkpoint["fn_forms"]), program, limits, ns))
     ns.update(checkpoint["values"])
     refs = checkpoint["refs"]
     if not refs.keys().isdisjoint(checkpoint["values"]):
@@ -119,6 +108,29 @@ def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any
     meter.memory, meter.tool_calls = checkpoint["memory"], checkpoint["tool_calls"]
     meter.output = checkpoint["printed"]
     return meter
+
+
+def _made_fns(key: tuple[int, ...], program: A.Program, limits: Any, ns: Any) -> dict[str, Any]:
+    """The fns the top-level fn definitions ``key`` make, by name: made once per namespace (a
+    reused program's) and kept for its later resumes. A top-level fn captures nothing and
+    reads its namespace, run context and meter when called, so the same fn object serves
+    every run in that namespace — and keeps its call count, so a fn called on every resume
+    becomes a source fn (``fns``: same steps, same results) instead of starting cold each
+    time."""
+    from .._compiler.compiler import compile_program
+    from .._limits import Meter, use_meter
+
+    made: dict[tuple[int, ...], dict[str, Any]] = ns.__dict__.setdefault("fn_forms_made", {})
+    fns = made.get(key)
+    if fns is None:
+        forms = tuple(program.forms[i] for i in key)
+        ctx = ns.context
+        ctx.meter = Meter(limits)
+        with use_meter(ctx.meter):
+            compile_program(A.Program(forms, program.nslots, program.defs), ns)()
+        fns = made[key] = {form.name: ns[form.name] for form in forms
+                           if isinstance(form, A.Def)}
+    return fns
 
 
 def _check_refs(refs: Any, journal: Journal) -> None:

@@ -322,3 +322,31 @@ def test_a_long_text_with_a_linear_pattern_keeps_the_timeout() -> None:
     assert R.untimed(rx, "a b" * 1000)
     assert not R.untimed(rx, " " * (R._UNTIMED + 1))
     assert re.compile(r"\s+").pattern == R.shape(rx)[2].pattern
+
+
+def test_fns_restored_by_checkpoints_warm_up_across_resumes_with_the_same_charges() -> None:
+    """A top-level fn re-made by each resume is made once per namespace and kept: called 400
+    times per form it becomes a source fn during the resumes; steps, memory and values stay
+    those of a full replay (where it restarts cold every time)."""
+    forms = ["(defn f [x {:keys [k]}] (if (odd? x) (* x k) (- x)))"]
+    forms += [f"(def r{i} (await (tool/slow {{:i {i}}})))\n"
+              f"(def s{i} (reduce + (map #(f % r{i}) (range 400))))" for i in range(6)]
+    source = "\n".join(forms) + "\n[" + " ".join(f"s{i}" for i in range(6)) + "]"
+
+    def drive(checkpoints: bool) -> list[Any]:
+        tools = _tools()
+        seen: list[Any] = []
+        step = ptclisp.start(source, tools=tools)
+        n = 0
+        while isinstance(step, PendingStep):
+            seen.append(step.steps_spent)
+            if not checkpoints:
+                step.checkpoint = None
+            step = ptclisp.deserialize(ptclisp.serialize(step))
+            n += 1
+            step = ptclisp.resume(step, next(iter(step.pending_ops)), {"k": n}, tools=tools)
+        assert isinstance(step, Result) and step.ok, step.error
+        return [*seen, step.steps, step.memory, ptclisp.pr_str(step.value)]
+
+    for _ in range(3):  # later rounds reuse the namespace and its warm fns
+        assert drive(True) == drive(False)
