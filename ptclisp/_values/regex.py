@@ -192,10 +192,10 @@ def shape(rx: Regex) -> tuple[int, int, Any]:
 
     Linear: a sequence of single-character items (a literal, a class, ``.``) and anchors, of
     which only the last may be repeated (``x+``, ``[a-z]*``, ``\\s{2,}``, lazy or greedy). A
-    match attempt then examines at most ``width`` characters before it succeeds or fails (a
-    repeated last item succeeds as soon as it has its minimum, and never gives characters back
-    to an item after it, since there is none), so a search over n characters costs O(n *
-    width): such a match needs no timeout on a short text. Anything else (groups,
+    match attempt then fails within its first ``width`` characters or succeeds (a repeated
+    last item that has its minimum ends the match: no item after it can make it give
+    characters back), and the matches a scan finds do not overlap, so a scan of n characters
+    costs O(n * width): such a match needs no timeout on a short text. Anything else (groups,
     alternation, back references, lookaround, a repeat before other items) is not linear and
     always runs with the timeout. Cached by source; ``least``: the shortest match.
 

@@ -223,6 +223,8 @@ def test_a_malformed_journaled_value_is_pending_corrupt_when_read(damage: Any) -
     lambda b: b["checkpoint"]["refs"].__setitem__("zz", [7]),
     lambda b: b["checkpoint"]["refs"].__setitem__("zz", 7),
     lambda b: b["checkpoint"].__setitem__("values", {"q": {"~m": [1]}}),
+    lambda b: b["checkpoint"].__setitem__("steps", 10**12),  # past the step's own limits
+    lambda b: b["checkpoint"].__setitem__("memory", 10**12),
 ])
 def test_a_tampered_journal_or_checkpoint_is_refused(damage: Any) -> None:
     body = _suspended()
