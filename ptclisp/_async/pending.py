@@ -357,7 +357,27 @@ def _calls_from_list(calls: list[Any]) -> list[dict[str, Any]]:
             raise TypeError(f"a journal entry has a malformed {name}")
     if not _POS_TYPES.issuperset(map(type, map(_get_pos, calls))):
         raise TypeError("a journal entry has a malformed pos")
-    return list(map(_call_entry, calls))
+    entries = list(map(_call_entry, calls))
+    _decode_big(entries)
+    return entries
+
+
+_BIG = 1_000
+"""Journaled values with at least this many top-level items are decoded with the step."""
+
+
+def _decode_big(entries: Any) -> None:
+    """Decode the big values (a 10,000-record tool result) now, while ``deserialize`` holds
+    the collector paused (``bulk``), and drop their encoded form: decoded later, in the run,
+    the table's maps and the still-referenced encoded rows would each cost the collector a
+    pass over them. Small values stay lazy."""
+    for entry in entries:
+        body = entry["enc"].get("value")
+        if type(body) is dict and len(body) == 1:
+            body = next(iter(body.values()))
+        if type(body) is list and len(body) >= _BIG:
+            entry["value"]  # LazyEntry decodes it (pending_corrupt if malformed)
+            del entry["enc"]  # the encoded rows die now; a later serialize encodes it again
 
 
 def _call_entry(encoded: dict[str, Any]) -> dict[str, Any]:
@@ -375,7 +395,9 @@ def _results_from_list(pairs: list[Any]) -> dict[str, dict[str, Any]]:
     if not _TEXTS.issuperset(map(type, ids)) or not _DICTS.issuperset(map(type, outcomes)) \
             or not {1}.issuperset(map(len, outcomes)):
         raise TypeError("an op result must be [op id, {value} or {error}]")
-    return {op_id: _outcome_entry(o) for op_id, o in zip(ids, outcomes)}
+    results = {op_id: _outcome_entry(o) for op_id, o in zip(ids, outcomes)}
+    _decode_big(o for o in results.values() if "enc" in o and "error" not in o)
+    return results
 
 
 def _outcome_entry(encoded: dict[str, Any]) -> dict[str, Any]:

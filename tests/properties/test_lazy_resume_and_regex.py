@@ -352,3 +352,28 @@ def test_fns_restored_by_checkpoints_warm_up_across_resumes_with_the_same_charge
 
     for _ in range(3):  # later rounds reuse the namespace and its warm fns
         assert drive(True) == drive(False)
+
+
+def test_a_big_journaled_table_is_decoded_with_the_step_and_encoded_again() -> None:
+    """A 1,000-row result is decoded by deserialize (the collector paused), keeps no encoded
+    copy, and a later serialize encodes it again: the same value through two more round trips.
+    A malformed big table fails deserialize itself."""
+    source = ("(def big (tool/rows {:n 1500}))\n(def a (await (tool/slow {:i 1})))\n"
+              "(def b (await (tool/slow {:i 2})))\n[(count big) (:tag (nth big 1499)) a b]")
+    tools = _tools()
+    step = ptclisp.start(source, tools=tools)
+    assert isinstance(step, PendingStep)
+    step = ptclisp.deserialize(ptclisp.serialize(step))
+    entry = step.journal.calls[0]
+    assert "value" in entry and "enc" not in entry and len(entry["value"]) == 1500
+    step = ptclisp.resume(step, next(iter(step.pending_ops)), 1, tools=tools)
+    step = ptclisp.deserialize(ptclisp.serialize(step))
+    done = ptclisp.resume(step, next(iter(step.pending_ops)), 2, tools=tools)
+    assert isinstance(done, Result) and ptclisp.to_python(done.value) == [1500, "t2", 1, 2]
+
+    body = msgpack.unpackb(ptclisp.serialize(ptclisp.start(source, tools=tools))[39:],
+                           raw=False, strict_map_key=False)
+    body["journal"]["calls"][0]["value"]["~rows"][7] = [1]  # a row of the wrong width
+    with pytest.raises(PendingError) as info:
+        P.PendingStep.from_dict(body)
+    assert info.value.code == "pending_corrupt"
