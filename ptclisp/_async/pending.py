@@ -274,6 +274,14 @@ def _corrupt(message: str, *, hint: str | None = None) -> PendingError:
     )
 
 
+def _cost(value: Any) -> tuple[int, int]:
+    """A recorded conversion cost: ``[steps, bytes]``, both non-negative integers."""
+    steps, nbytes = _typed(value, list)
+    if _typed(steps, int) < 0 or _typed(nbytes, int) < 0:
+        raise TypeError("a negative cost")
+    return steps, nbytes
+
+
 def _typed(value: Any, kind: type) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
@@ -308,6 +316,7 @@ def _call_to_dict(c: dict[str, Any]) -> dict[str, Any]:
         "duration_s": c.get("duration_s", 0.0),
         "op_id": c["op_id"],
         **({"pos": c["pos"]} if c.get("pos") is not None else {}),
+        **({"cost": list(c["cost"])} if c.get("cost") else {}),
     }
     c["enc"] = enc
     return enc
@@ -317,7 +326,9 @@ def _outcome_to_dict(outcome: dict[str, Any]) -> dict[str, Any]:
     if outcome.get("error") is not None:
         enc = {"error": outcome["error"]}
     else:
-        enc = {"value": _codec.encode(entry_value(outcome))}
+        cost = outcome.get("cost")
+        enc = {"value": _codec.encode(entry_value(outcome)),
+               **({"cost": list(cost)} if cost else {})}
     outcome["enc"] = enc
     return enc
 
@@ -334,7 +345,7 @@ def _journal_from_dict(body: dict[str, Any]) -> Journal:
     )
 
 
-_CALL_KEYS = frozenset({"tool", "args", "value", "error", "duration_s", "op_id", "pos"})
+_CALL_KEYS = frozenset({"tool", "args", "value", "error", "duration_s", "op_id", "pos", "cost"})
 _NONE = type(None)
 _CALL_FIELDS = (
     ("tool", frozenset({str})), ("args", frozenset({dict})), ("error", frozenset({_NONE, dict})),
@@ -358,6 +369,9 @@ def _calls_from_list(calls: list[Any]) -> list[dict[str, Any]]:
     if not _POS_TYPES.issuperset(map(type, map(_get_pos, calls))):
         raise TypeError("a journal entry has a malformed pos")
     entries = list(map(_call_entry, calls))
+    for entry in entries:
+        if entry.get("cost") is not None:  # what converting the result cost: charged on replay
+            entry["cost"] = _cost(entry["cost"])
     _decode_big(entries)
     return entries
 
@@ -393,14 +407,24 @@ def _results_from_list(pairs: list[Any]) -> dict[str, dict[str, Any]]:
     ids = list(map(operator.itemgetter(0), pairs))
     outcomes = list(map(operator.itemgetter(1), pairs))
     if not _TEXTS.issuperset(map(type, ids)) or not _DICTS.issuperset(map(type, outcomes)) \
-            or not {1}.issuperset(map(len, outcomes)):
-        raise TypeError("an op result must be [op id, {value} or {error}]")
+            or not all(map(_OUTCOME_KEYS.issuperset, outcomes)):
+        raise TypeError("an op result must be [op id, {value, cost} or {error}]")
     results = {op_id: _outcome_entry(o) for op_id, o in zip(ids, outcomes)}
     _decode_big(o for o in results.values() if "enc" in o and "error" not in o)
     return results
 
 
+_OUTCOME_KEYS = frozenset({"value", "cost", "error"})
+
+
 def _outcome_entry(encoded: dict[str, Any]) -> dict[str, Any]:
-    if "value" in encoded:
-        return LazyEntry(enc=encoded)  # decoded when first read
-    return {"error": _typed(encoded["error"], dict), "enc": encoded}
+    if "error" in encoded:
+        if len(encoded) != 1:
+            raise TypeError("an op error outcome has other fields")
+        return {"error": _typed(encoded["error"], dict), "enc": encoded}
+    if "value" not in encoded:
+        raise TypeError("an op outcome needs a value or an error")
+    entry = LazyEntry(enc=encoded)  # the value is decoded when first read
+    if encoded.get("cost") is not None:
+        entry["cost"] = _cost(encoded["cost"])
+    return entry
