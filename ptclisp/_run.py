@@ -409,6 +409,7 @@ class Reusable:
             self._keep = True
             return
         ns.clear()  # nothing of one run is visible to the next
+        ns.clear_lazy()
         ns.history.clear()
         ctx = ns.context
         ctx.meter, ctx.host, ctx.data, ctx.output = None, None, {}, []

@@ -22,13 +22,15 @@ none and the resume replays from the top, as before.
 
 from __future__ import annotations
 
+import bisect
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 from .._analyzer import ast as A
 from .._values import codec as _codec
 from .._values.types import Char, Keyword, List, Map, OpHandle, Regex, Set, Symbol, Vector
-from .journal import Journal, PendingError
+from .journal import Journal, PendingError, entry_value
 
 __all__ = ["decode_checkpoint", "encode_checkpoint", "make_checkpoint", "restore"]
 
@@ -43,18 +45,22 @@ def make_checkpoint(program: A.Program, mark: tuple[Any, ...] | None, output: li
     None when the forms before it cannot be skipped exactly."""
     if mark is None or mark[0] == 0:
         return None
-    index, names, steps, memory, tool_calls, printed, items, calls, awaits, cursor = mark
-    fn_forms, fn_names, other_names = _definitions(program, index)
-    journaled = _journaled(journal)
-    values: dict[str, Any] = {}
-    refs: dict[str, Any] = {}
-    for name, value in names.items():
-        ref = journaled.get(id(value)) if type(value) not in _ATOMS else None
+    index, names, steps, memory, tool_calls, printed, items, calls, awaits, cursor, lazy = mark
+    defs = _form_defs(program)
+    fn_forms = defs.fns_before(index)
+    # atoms are kept as they are; names restored by reference and never read since stay
+    # references, undecoded; the other values are looked up among the journaled results
+    values = {n: v for n, v in names.items() if type(v) in _ATOMS}
+    refs: dict[str, Any] = {n: r for n, r in lazy.items() if n not in names} if lazy else {}
+    others = [(n, v) for n, v in names.items() if type(v) not in _ATOMS]
+    journaled = _journaled(journal) if others else {}
+    for name, value in others:
+        ref = journaled.get(id(value))
         if ref is not None:
             refs[name] = ref
         elif _plain(value, 0):
             values[name] = value
-        elif not (callable(value) and name in fn_names and name not in other_names):
+        elif not (callable(value) and defs.rebuildable_fn(name, index)):
             return None
     return {"form": index, "values": values, "refs": refs, "fn_forms": fn_forms,
             "steps": steps, "memory": memory, "tool_calls": tool_calls, "printed": printed,
@@ -65,13 +71,11 @@ def make_checkpoint(program: A.Program, mark: tuple[Any, ...] | None, output: li
 def _journaled(journal: Journal) -> dict[int, Any]:
     """id(value) → its reference, for the journal's tool results and op results (immutable
     ptclisp values the journal holds, so their ids stay theirs)."""
-    found: dict[int, Any] = {}
-    for i, call in enumerate(journal.calls):
-        if call.get("error") is None and call.get("op_id") is None:
-            found.setdefault(id(call["value"]), [i])
-    for op_id, outcome in journal.op_results.items():
-        if outcome.get("error") is None:
-            found.setdefault(id(outcome.get("value")), op_id)
+    # a value not decoded yet is in no namespace; the first reference to a value wins
+    found: dict[int, Any] = {id(o["value"]): op_id for op_id, o in
+                             reversed(journal.op_results.items()) if "value" in o}
+    found.update({id(c["value"]): [i] for i, c in reversed(list(enumerate(journal.calls)))
+                  if "value" in c and c["error"] is None and c["op_id"] is None})
     return found
 
 
@@ -79,44 +83,89 @@ def restore(checkpoint: dict[str, Any], program: A.Program, limits: Any, ns: Any
             journal: Journal, cancel: Any = None) -> Any:
     """Rebuild the namespace ``ns`` of ``checkpoint`` (re-running its fn definitions under a
     throwaway meter); returns the run's meter, charged as at the checkpoint."""
-    from .._compiler.compiler import compile_program
-    from .._limits import Meter, use_meter
+    from .._limits import Meter
 
     if checkpoint["form"] > len(program.forms) or any(
             i >= checkpoint["form"] or not _is_fn_def(program.forms[i])
             for i in checkpoint["fn_forms"]):
         raise _corrupt("its checkpoint does not fit the program")
+    if any(checkpoint[field] > limit for field, limit in (
+            ("steps", limits.max_steps), ("memory", limits.max_memory),
+            ("tool_calls", limits.max_tool_calls), ("printed", limits.max_output))):
+        raise _corrupt("its checkpoint is past the step's limits")
     if checkpoint["fn_forms"]:
-        fns = A.Program(tuple(program.forms[i] for i in checkpoint["fn_forms"]), program.nslots,
-                        program.defs)
-        ctx = ns.context
-        ctx.meter = Meter(limits)
-        with use_meter(ctx.meter):
-            compile_program(fns, ns)()
+        ns.update(_made_fns(tuple(checkpoint["fn_forms"]), program, limits, ns))
     ns.update(checkpoint["values"])
-    for name, ref in checkpoint["refs"].items():
-        ns[name] = _resolve(ref, journal)
+    refs = checkpoint["refs"]
+    if not refs.keys().isdisjoint(checkpoint["values"]):
+        raise _corrupt("its checkpoint restores a name twice")
+    _check_refs(refs.values(), journal)
+    # read when the program first uses the name: a 10,000-record result or the k results
+    # of k earlier awaits are not decoded for forms that do not read them
+    ns.lazy = dict(refs)
+    ns.resolve = functools.partial(_resolve, journal=journal)
     meter = Meter(limits, steps_spent=checkpoint["steps"], cancel=cancel)
     meter.memory, meter.tool_calls = checkpoint["memory"], checkpoint["tool_calls"]
     meter.output = checkpoint["printed"]
     return meter
 
 
+def _made_fns(key: tuple[int, ...], program: A.Program, limits: Any, ns: Any) -> dict[str, Any]:
+    """The fns the top-level fn definitions ``key`` make, by name: made once per namespace (a
+    reused program's) and kept for its later resumes. A top-level fn captures nothing and
+    reads its namespace, run context and meter when called, so the same fn object serves
+    every run in that namespace — and keeps its call count, so a fn called on every resume
+    becomes a source fn (``fns``: same steps, same results) instead of starting cold each
+    time."""
+    from .._compiler.compiler import compile_program
+    from .._limits import Meter, use_meter
+
+    made: dict[tuple[int, ...], dict[str, Any]] = ns.__dict__.setdefault("fn_forms_made", {})
+    fns = made.get(key)
+    if fns is None:
+        forms = tuple(program.forms[i] for i in key)
+        ctx = ns.context
+        ctx.meter = Meter(limits)
+        with use_meter(ctx.meter):
+            compile_program(A.Program(forms, program.nslots, program.defs), ns)()
+        fns = made[key] = {form.name: ns[form.name] for form in forms
+                           if isinstance(form, A.Def)}
+    return fns
+
+
+def _check_refs(refs: Any, journal: Journal) -> None:
+    """References to journaled tool results (``[call index]``) or op results (``op id``) that
+    the journal holds, checked together (a step after k awaits holds ~k of them); whether the
+    entry is a value and not an error is checked when the reference is resolved."""
+    ops = [r for r in refs if type(r) is str]
+    calls = [r for r in refs if type(r) is not str]
+    n = len(journal.calls)
+    if not journal.op_results.keys() >= set(ops) or not all(
+            type(r) is list and len(r) == 1 and type(r[0]) is int and 0 <= r[0] < n
+            for r in calls):
+        raise _corrupt("its checkpoint refers to a result the journal does not hold")
+
+
 def _resolve(ref: Any, journal: Journal) -> Any:
-    if isinstance(ref, list) and len(ref) == 1 and type(ref[0]) is int and \
-            0 <= ref[0] < len(journal.calls) and journal.calls[ref[0]].get("error") is None:
-        return journal.calls[ref[0]]["value"]
-    if isinstance(ref, str) and ref in journal.op_results and \
-            journal.op_results[ref].get("error") is None:
-        return journal.op_results[ref].get("value")
-    raise _corrupt("its checkpoint refers to a result the journal does not hold")
+    """The value ``ref`` (checked by ``_check_refs``) refers to; ``pending_corrupt`` when the
+    journal holds an error there, or the value malformed."""
+    entry = journal.calls[ref[0]] if type(ref) is list else journal.op_results[ref]
+    if entry.get("error") is not None or entry.get("op_id") is not None:
+        raise _corrupt("its checkpoint refers to a result the journal does not hold")
+    return entry_value(entry)
 
 
 def encode_checkpoint(checkpoint: dict[str, Any] | None) -> dict[str, Any] | None:
     if checkpoint is None:
         return None
-    values = {name: _codec.encode(v) for name, v in checkpoint["values"].items()}
+    values = {name: v if type(v) in _PLAIN and (type(v) is not int or -_I64 <= v < _I64)
+              else _codec.encode(v) for name, v in checkpoint["values"].items()}
     return {**checkpoint, "values": values}
+
+
+_PLAIN = frozenset({int, float, str, bool, type(None)})
+"""Values that encode as themselves (64-bit integers only)."""
+_I64 = 2**63
 
 
 def decode_checkpoint(body: Any) -> dict[str, Any] | None:
@@ -138,18 +187,21 @@ def decode_checkpoint(body: Any) -> dict[str, Any] | None:
                 not isinstance(body["fn_forms"], list) or \
                 any(type(i) is not int or i < 0 for i in body["fn_forms"]):
             raise TypeError("malformed output, values or fn_forms")
-        if not isinstance(body["refs"], dict) or not all(
-                isinstance(k, str) and isinstance(r, (str, list))
-                for k, r in body["refs"].items()):
+        refs, values = body["refs"], body["values"]
+        if type(refs) is not dict or not _TEXT.issuperset(map(type, refs)) or \
+                not _REF_TYPES.issuperset(map(type, refs.values())):
             raise TypeError("malformed refs")
-        values = {}
-        for name, value in body["values"].items():
-            if not isinstance(name, str):
-                raise TypeError("a value's name must be text")
-            values[name] = _codec.decode(value)
+        if not _TEXT.issuperset(map(type, values)):
+            raise TypeError("a value's name must be text")
+        if not _PLAIN.issuperset(map(type, values.values())):  # atoms decode to themselves
+            values = {name: _codec.decode(value) for name, value in values.items()}
     except (TypeError, ValueError, AttributeError, KeyError) as exc:
         raise _corrupt(f"malformed checkpoint: {exc}") from None
     return {**body, "values": values}
+
+
+_TEXT = frozenset({str})
+_REF_TYPES = frozenset({str, list})
 
 
 # ---------------------------------------------------------------- helpers
@@ -173,37 +225,47 @@ def _is_fn_def(node: A.Node) -> bool:
     return isinstance(node, A.Def) and isinstance(node.expr, A.Fn)
 
 
-def _definitions(program: A.Program, index: int) -> tuple[list[int], set[str], set[str]]:
-    """For the forms before ``index``: (indexes of top-level fn definitions, the names they
-    define, names defined any other way — a def nested in a form, or a top-level def of
-    something else)."""
-    fn_forms: list[int] = []
-    fn_names: set[str] = set()
-    other: set[str] = set()
-    for i, (fn_name, names) in enumerate(_form_defs(program)[:index]):
-        if fn_name is not None:
-            fn_forms.append(i)
-            fn_names.add(fn_name)
-        other.update(names)
-    return fn_forms, fn_names, other
+class _Defs:
+    """Where a program's top-level forms define names, computed once per program (a resume
+    suspends again and again, one form further each time): a checkpoint at form ``index`` asks
+    about the forms before it in O(log forms), not by walking them."""
+
+    __slots__ = ("first_fn", "first_other", "fn_forms")
+
+    def __init__(self, program: A.Program) -> None:
+        self.fn_forms: list[int] = []
+        """Indexes of the top-level fn definitions (``defn``, ``(def f (fn ...))``)."""
+        self.first_fn: dict[str, int] = {}
+        """Name → the first form defining it as a top-level fn definition."""
+        self.first_other: dict[str, int] = {}
+        """Name → the first form defining it any other way (a nested def, a def of data)."""
+        for i, form in enumerate(program.forms):
+            if _is_fn_def(form):
+                assert isinstance(form, A.Def)
+                self.fn_forms.append(i)
+                self.first_fn.setdefault(form.name, i)
+                nested = _defs(form.expr)
+            else:
+                nested = _defs(form)
+            for d in nested:
+                self.first_other.setdefault(d.name, i)
+
+    def fns_before(self, index: int) -> list[int]:
+        return self.fn_forms[:bisect.bisect_left(self.fn_forms, index)]
+
+    def rebuildable_fn(self, name: str, index: int) -> bool:
+        """Before form ``index``, ``name`` is defined by top-level fn definitions only."""
+        return self.first_fn.get(name, index) < index <= self.first_other.get(name, index)
 
 
-_FORM_DEFS: dict[int, tuple[A.Program, list[tuple[str | None, frozenset[str]]]]] = {}
+_FORM_DEFS: dict[int, tuple[A.Program, _Defs]] = {}
 
 
-def _form_defs(program: A.Program) -> list[tuple[str | None, frozenset[str]]]:
-    """Per top-level form: the name it defines as a fn definition (or None) and the names it
-    defines otherwise; computed once per program (a resume suspends again and again)."""
+def _form_defs(program: A.Program) -> _Defs:
     hit = _FORM_DEFS.get(id(program))
     if hit is not None and hit[0] is program:
         return hit[1]
-    defs: list[tuple[str | None, frozenset[str]]] = []
-    for form in program.forms:
-        if _is_fn_def(form):
-            assert isinstance(form, A.Def)
-            defs.append((form.name, frozenset(d.name for d in _defs(form.expr))))
-        else:
-            defs.append((None, frozenset(d.name for d in _defs(form))))
+    defs = _Defs(program)
     if len(_FORM_DEFS) >= 256:
         _FORM_DEFS.clear()
     _FORM_DEFS[id(program)] = (program, defs)

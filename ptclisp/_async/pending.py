@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import hashlib
 import hmac
+import operator
 import struct
 import uuid
 from typing import Any, Literal
@@ -32,7 +33,7 @@ from .._limits import Limits
 from .._values import codec as _codec
 from .._values.types import bulk
 from .checkpoint import decode_checkpoint, encode_checkpoint
-from .journal import Journal, PendingError
+from .journal import Journal, LazyEntry, PendingError, entry_value
 
 __all__ = [
     "FORMAT_VERSION",
@@ -288,66 +289,142 @@ def _typed(value: Any, kind: type) -> Any:
 
 
 # ---------------------------------------------------------------- journal encoding
+#
+# A journal entry never changes once it is in the journal, and a resume's successor shares the
+# entries of the step it continues (``resume._journal_copy`` copies the dicts, not the values).
+# So each entry keeps its encoded form under ``"enc"`` — made the first time a step holding it is
+# serialized, or the form it was read from — and a later step serializes it without encoding it
+# again: k sequential awaits encode each entry once, not k times.
 
 
 def _journal_to_dict(journal: Journal) -> dict[str, Any]:
     return {
-        "calls": [
-            {
-                "tool": c["tool"],
-                "args": c["args"],
-                "value": _codec.encode(c["value"]),
-                "error": c["error"],
-                "duration_s": c.get("duration_s", 0.0),
-                "op_id": c["op_id"],
-                **({"pos": c["pos"]} if c.get("pos") is not None else {}),
-                **({"cost": list(c["cost"])} if c.get("cost") else {}),
-            }
-            for c in journal.calls
-        ],
-        "op_results": [[op_id, _outcome_to_dict(o)] for op_id, o in journal.op_results.items()],
+        "calls": [c.get("enc") or _call_to_dict(c) for c in journal.calls],
+        "op_results": [[op_id, o.get("enc") or _outcome_to_dict(o)]
+                       for op_id, o in journal.op_results.items()],
         "awaits_done": journal.awaits_done,
         "time_spent_s": journal.time_spent_s,
     }
 
 
+def _call_to_dict(c: dict[str, Any]) -> dict[str, Any]:
+    enc = {
+        "tool": c["tool"],
+        "args": c["args"],
+        "value": _codec.encode(entry_value(c)),
+        "error": c["error"],
+        "duration_s": c.get("duration_s", 0.0),
+        "op_id": c["op_id"],
+        **({"pos": c["pos"]} if c.get("pos") is not None else {}),
+        **({"cost": list(c["cost"])} if c.get("cost") else {}),
+    }
+    c["enc"] = enc
+    return enc
+
+
 def _outcome_to_dict(outcome: dict[str, Any]) -> dict[str, Any]:
     if outcome.get("error") is not None:
-        return {"error": outcome["error"]}
-    cost = outcome.get("cost")
-    return {"value": _codec.encode(outcome.get("value")), **({"cost": list(cost)} if cost else {})}
+        enc = {"error": outcome["error"]}
+    else:
+        cost = outcome.get("cost")
+        enc = {"value": _codec.encode(entry_value(outcome)),
+               **({"cost": list(cost)} if cost else {})}
+    outcome["enc"] = enc
+    return enc
 
 
 def _journal_from_dict(body: dict[str, Any]) -> Journal:
-    calls = []
-    for c in _typed(body["calls"], list):
-        _typed(c, dict)
-        op_id = c["op_id"]
-        calls.append(
-            {
-                "tool": _typed(c["tool"], str),
-                "args": _typed(c["args"], dict),
-                "value": _codec.decode(c["value"]),
-                "error": None if c["error"] is None else _typed(c["error"], dict),
-                "duration_s": float(c["duration_s"]),
-                "op_id": None if op_id is None else _typed(op_id, str),
-                **({} if c.get("pos") is None else {"pos": _typed(c["pos"], str)}),
-                **({} if c.get("cost") is None else {"cost": _cost(c["cost"])}),
-            }
-        )
-    results: dict[str, dict[str, Any]] = {}
-    for pair in _typed(body["op_results"], list):
-        op_id, outcome = _typed(pair, list)
-        _typed(outcome, dict)
-        if "error" in outcome:
-            results[_typed(op_id, str)] = {"error": _typed(outcome["error"], dict)}
-        else:
-            results[_typed(op_id, str)] = {"value": _codec.decode(outcome["value"]),
-                                           **({} if outcome.get("cost") is None
-                                              else {"cost": _cost(outcome["cost"])})}
+    """The journal of a serialized step; its values are decoded when used (``entry_value``).
+    Every check runs over whole columns in C (``issuperset`` over ``map``): the journal of a
+    step with k awaits holds ~2k entries, and a per-entry Python check made a resume O(k)."""
     return Journal(
-        calls=calls,
-        op_results=results,
+        calls=_calls_from_list(_typed(body["calls"], list)),
+        op_results=_results_from_list(_typed(body["op_results"], list)),
         awaits_done=_typed(body["awaits_done"], int),
         time_spent_s=float(body["time_spent_s"]),
     )
+
+
+_CALL_KEYS = frozenset({"tool", "args", "value", "error", "duration_s", "op_id", "pos", "cost"})
+_NONE = type(None)
+_CALL_FIELDS = (
+    ("tool", frozenset({str})), ("args", frozenset({dict})), ("error", frozenset({_NONE, dict})),
+    ("op_id", frozenset({_NONE, str})), ("duration_s", frozenset({float, int})),
+    ("value", frozenset({int, float, bool, _NONE, str, list, dict})),
+)
+_POS_TYPES = frozenset({_NONE, str})
+_DICTS = frozenset({dict})
+_LISTS = frozenset({list})
+_TEXTS = frozenset({str})
+_get_pos = operator.methodcaller("get", "pos")
+
+
+def _calls_from_list(calls: list[Any]) -> list[dict[str, Any]]:
+    if not _DICTS.issuperset(map(type, calls)) or \
+            not all(map(_CALL_KEYS.issuperset, calls)):
+        raise TypeError("a journal entry must be a map of the known fields")
+    for name, types in _CALL_FIELDS:  # KeyError for a missing field
+        if not types.issuperset(map(type, map(operator.itemgetter(name), calls))):
+            raise TypeError(f"a journal entry has a malformed {name}")
+    if not _POS_TYPES.issuperset(map(type, map(_get_pos, calls))):
+        raise TypeError("a journal entry has a malformed pos")
+    entries = list(map(_call_entry, calls))
+    for entry in entries:
+        if entry.get("cost") is not None:  # what converting the result cost: charged on replay
+            entry["cost"] = _cost(entry["cost"])
+    _decode_big(entries)
+    return entries
+
+
+_BIG = 1_000
+"""Journaled values with at least this many top-level items are decoded with the step."""
+
+
+def _decode_big(entries: Any) -> None:
+    """Decode the big values (a 10,000-record tool result) now, while ``deserialize`` holds
+    the collector paused (``bulk``), and drop their encoded form: decoded later, in the run,
+    the table's maps and the still-referenced encoded rows would each cost the collector a
+    pass over them. Small values stay lazy."""
+    for entry in entries:
+        body = entry["enc"].get("value")
+        if type(body) is dict and len(body) == 1:
+            body = next(iter(body.values()))
+        if type(body) is list and len(body) >= _BIG:
+            entry["value"]  # LazyEntry decodes it (pending_corrupt if malformed)
+            del entry["enc"]  # the encoded rows die now; a later serialize encodes it again
+
+
+def _call_entry(encoded: dict[str, Any]) -> dict[str, Any]:
+    entry = LazyEntry(encoded)
+    del entry["value"]  # decoded when first read (LazyEntry)
+    entry["enc"] = encoded
+    return entry
+
+
+def _results_from_list(pairs: list[Any]) -> dict[str, dict[str, Any]]:
+    if not _LISTS.issuperset(map(type, pairs)) or not {2}.issuperset(map(len, pairs)):
+        raise TypeError("an op result must be [op id, outcome]")
+    ids = list(map(operator.itemgetter(0), pairs))
+    outcomes = list(map(operator.itemgetter(1), pairs))
+    if not _TEXTS.issuperset(map(type, ids)) or not _DICTS.issuperset(map(type, outcomes)) \
+            or not all(map(_OUTCOME_KEYS.issuperset, outcomes)):
+        raise TypeError("an op result must be [op id, {value, cost} or {error}]")
+    results = {op_id: _outcome_entry(o) for op_id, o in zip(ids, outcomes)}
+    _decode_big(o for o in results.values() if "enc" in o and "error" not in o)
+    return results
+
+
+_OUTCOME_KEYS = frozenset({"value", "cost", "error"})
+
+
+def _outcome_entry(encoded: dict[str, Any]) -> dict[str, Any]:
+    if "error" in encoded:
+        if len(encoded) != 1:
+            raise TypeError("an op error outcome has other fields")
+        return {"error": _typed(encoded["error"], dict), "enc": encoded}
+    if "value" not in encoded:
+        raise TypeError("an op outcome needs a value or an error")
+    entry = LazyEntry(enc=encoded)  # the value is decoded when first read
+    if encoded.get("cost") is not None:
+        entry["cost"] = _cost(encoded["cost"])
+    return entry

@@ -16,6 +16,7 @@ once (its successor continues); across processes, ``PendingStore.claim`` gives t
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -222,7 +223,7 @@ def _execute(
 def fingerprints(host: ToolHost) -> dict[str, str]:
     """``{name: fingerprint}`` of every tool the run's journal used (``"callable"`` for a plain
     function, which declares nothing)."""
-    used = dict.fromkeys(c["tool"] for c in host.journal.calls)
+    used = dict.fromkeys(map(operator.itemgetter("tool"), host.journal.calls))
     prints = {}
     for name in used:
         tool = host.tools.get(name)
@@ -360,10 +361,15 @@ def _outcome(op_id: str, result: Any, error: Any, meter: Meter | None = None) ->
 
 
 def _journal_copy(journal: Journal) -> Journal:
-    """The successor's journal (shallow: values are immutable); the resumed step keeps its own."""
-    return Journal(
-        calls=[dict(c) for c in journal.calls],
+    """The successor's journal (shallow: entries and values are immutable once journaled — a
+    ``LazyEntry`` only caches its decoded value, a serialized entry its encoding); the resumed
+    step keeps its own lists."""
+    copy = Journal(
+        calls=list(journal.calls),  # entries never change once journaled: shared
         op_results=dict(journal.op_results),
         awaits_done=journal.awaits_done,
         time_spent_s=journal.time_spent_s,
     )
+    if "_started" in journal.__dict__:  # the same entries: the same started ops so far
+        copy.__dict__["_started"] = journal.__dict__["_started"]
+    return copy

@@ -76,6 +76,23 @@ class Namespace(dict):
         super().__init__(*args, **kwargs)
         self.context = RunContext()
         self.history: list[Any] = []
+        self.lazy: dict[str, Any] = {}
+        """Names restored from a checkpoint by reference to a journaled value, not read yet:
+        name → reference, resolved by ``resolve`` when the program first reads the name (a
+        resume restores k names without decoding k values)."""
+        self.resolve: Callable[[Any], Any] | None = None
+
+    def __missing__(self, name: str) -> Any:
+        ref = self.lazy.get(name)
+        if ref is None or self.resolve is None:
+            raise KeyError(name)
+        value = self.resolve(ref)
+        self[name] = value
+        return value
+
+    def clear_lazy(self) -> None:
+        self.lazy = {}
+        self.resolve = None
 
 
 def run_functions(ctx: RunContext) -> dict[str, Any]:

@@ -159,7 +159,15 @@ def _charged(repl: Callable[[Any], str]) -> Callable[[Any], str]:
     return charged_repl
 
 
+_LITERALS: dict[tuple[str, str], tuple[Any, ...]] = {}
+"""``_regex.literal_plan`` by (regex source, template), for templates without group references."""
+
+
 def _replace(fname: str, s: Any, match: Any, replacement: Any, count: int) -> str:
+    if type(s) is str and type(match) is Regex and type(replacement) is str:
+        plan = _LITERALS.get((match.source, replacement))
+        if plan is not None:  # the usual case, without the general dispatch below
+            return _regex.replace_literal(match, plan, s, count)
     s = as_str(fname, s)
     tm = type(match)
     if tm is str or tm is Char:
@@ -177,7 +185,10 @@ def _replace(fname: str, s: Any, match: Any, replacement: Any, count: int) -> st
     if type(replacement) is str:
         parts, literal = _template(match, replacement)
         if literal is not None:  # no group reference: the engine substitutes it
-            return charge_str(_regex.sub_literal(match, literal, s, count))
+            if len(_LITERALS) >= 512:
+                _LITERALS.clear()
+            plan = _LITERALS[(match.source, replacement)] = _regex.literal_plan(match, literal)
+            return _regex.replace_literal(match, plan, s, count)
         repl = _expander(parts)
     elif callable(replacement) and type(replacement) is not Char:
         def repl(m: Any) -> str:
@@ -193,6 +204,10 @@ def _replace(fname: str, s: Any, match: Any, replacement: Any, count: int) -> st
              "($1 in a string replacement is group 1; a function gets the match).",
          category="strings")
 def replace(s: Any, match: Any, replacement: Any) -> str:
+    if type(s) is str and type(match) is Regex and type(replacement) is str:
+        plan = _LITERALS.get((match.source, replacement))
+        if plan is not None:  # the usual case (as in _replace), one frame less
+            return _regex.replace_literal(match, plan, s, 0)
     return _replace("replace", s, match, replacement, 0)
 
 

@@ -46,6 +46,8 @@ def count(coll: Any) -> int:
 @builtin("empty?", arglists="([coll])", doc="True if coll is nil or has no items.",
          category="collections")
 def empty_p(coll: Any) -> bool:
+    if type(coll) is str:  # the usual case first (a word, a line)
+        return not coll
     if coll is None:
         return True
     if isinstance(coll, (tuple, dict, frozenset, str)):

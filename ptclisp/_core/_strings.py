@@ -320,8 +320,18 @@ def _as_regex(fname: str, sep: Any) -> Regex:
 def java_split(rx: Regex, s: str, limit: int = 0) -> list[str]:
     """Java's String.split: a leading zero-width match gives no empty string; with limit 0,
     trailing empty strings are removed."""
-    from .._values.regex import finditer
+    from .._values.regex import finditer, shape, split_linear
 
+    if limit == 0 and shape(rx)[1] > 0 and rx.pattern.groups == 0:
+        # matches never empty, no groups: the engine's split gives Java's parts (minus the
+        # trailing empty ones), in C
+        split = split_linear(rx, s)
+        if split is not None:
+            if len(split) == 1:
+                return [s]
+            while split and split[-1] == "":
+                split.pop()
+            return split
     parts: list[str] = []
     index = 0
     for m in finditer(rx, s):

@@ -36,7 +36,7 @@ from typing import Any
 
 import msgpack
 
-from .._async.journal import Journal, PendingError
+from .._async.journal import Journal, PendingError, entry_value
 from .._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_from_dict
 from .._limits import current_meter, use_meter
 from .._result import ToolCall
@@ -79,7 +79,9 @@ class ToolHost:
         self.tool_threads = tool_threads
         """Bound synchronous tools by the run's clock: the run executes on a worker thread its
         caller waits for until the deadline (``_tools.threads``)."""
-        self.calls: list[ToolCall] = []
+        self._calls: list[ToolCall] = []
+        self._unrecorded = 0
+        """Calls skipped by a checkpoint whose records ``calls`` has not built yet."""
         self.step_id = step_id
         """The id of the pending step this run continues (kept by its successor)."""
         self.host_state: dict[str, Any] = host_state if host_state is not None else {}
@@ -115,9 +117,11 @@ class ToolHost:
         """Top-level form ``index`` starts: remember what a resume would restore to skip the
         forms before it (see ``_async.checkpoint``)."""
         meter = ctx.meter
+        lazy = getattr(ns, "lazy", None)  # names restored by reference and not read yet
         self.mark = (index, dict(ns), meter.steps, meter.memory, meter.tool_calls,
                      meter.output, len(ctx.output), len(self.journal.calls) - self._unreplayed,
-                     self._awaits, [self._root.calls, self._root.forks])
+                     self._awaits, [self._root.calls, self._root.forks],
+                     dict(lazy) if lazy else None)
 
     def skip_replayed(self, calls: int, awaits: int, cursor: list[int] | None = None) -> None:
         """Count the first ``calls`` journaled calls and ``awaits`` awaits as replayed (a
@@ -128,13 +132,26 @@ class ToolHost:
         self._skipped = calls
         if cursor is not None:
             self._root.calls, self._root.forks = cursor
-        for entry in self.journal.calls[:calls]:
-            self.calls.append(_ReplayedCall(
-                name=entry["tool"], args=entry["args"],
-                result=functools.partial(self._call_result, entry), error=entry["error"],
-                duration_s=entry.get("duration_s", 0.0), op_id=entry["op_id"]))
+        self._unrecorded = calls  # their records are built when ``calls`` is read
         self._unreplayed -= calls
         self._awaits = awaits
+
+    @property
+    def calls(self) -> list[ToolCall]:
+        """The run's tool calls in order (``Result.tool_calls``), skipped ones included."""
+        if self._unrecorded:
+            with self._lock:
+                skipped = [self._record(entry, _ReplayedCall)
+                           for entry in self.journal.calls[:self._unrecorded]]
+                self._unrecorded = 0
+                self._calls[:0] = skipped
+        return self._calls
+
+    def _record(self, entry: dict[str, Any], record: type[ToolCall]) -> ToolCall:
+        return record(
+            name=entry["tool"], args=entry["args"],
+            result=entry["raw"] if "raw" in entry else functools.partial(self._call_result, entry),
+            error=entry["error"], duration_s=entry.get("duration_s", 0.0), op_id=entry["op_id"])
 
     # ------------------------------------------------------------ tool calls
 
@@ -344,31 +361,24 @@ class ToolHost:
 
     def _answer(self, entry: dict[str, Any]) -> Any:
         """A journal entry → what the program sees (recorded in ``calls`` as it goes)."""
-        record = ToolCall if "raw" in entry else _ReplayedCall  # converts its result when read
-        call = record(
-            name=entry["tool"],
-            args=entry["args"],
-            result=entry["raw"] if "raw" in entry else functools.partial(self._call_result, entry),
-            error=entry["error"],
-            duration_s=entry.get("duration_s", 0.0),
-            op_id=entry["op_id"],
-        )
-        self.calls.append(call)  # list.append is atomic: safe for parallel pmap calls
+        # a replayed call converts its result when read
+        call = self._record(entry, ToolCall if "raw" in entry else _ReplayedCall)
+        self._calls.append(call)  # list.append is atomic: safe for parallel pmap calls
         if entry["error"] is not None:
             raise error_from_dict(entry["error"])
         if entry["op_id"] is not None:
             return OpHandle(entry["op_id"], entry["tool"])
-        return entry["value"]
+        return entry_value(entry)
 
     def _call_result(self, entry: dict[str, Any]) -> Any:
         if "raw" in entry:
             return entry["raw"]
         op_id = entry["op_id"]
         outcome = self.journal.op_results.get(op_id) if op_id is not None else None
-        value = outcome.get("value") if outcome else entry["value"]
         try:
+            value = entry_value(outcome) if outcome else entry_value(entry)
             return to_python(value)
-        except TypeError:
+        except (TypeError, PendingError):
             return None
 
     # ------------------------------------------------------------ await
@@ -645,7 +655,7 @@ def _outcome_value(outcome: dict[str, Any]) -> Any:
     if outcome.get("error") is not None:
         raise error_from_dict(outcome["error"])
     charge_cost(outcome.get("cost"))  # converting it when delivered, charged to the run here
-    return outcome.get("value")
+    return entry_value(outcome)
 
 
 def charge_cost(cost: Any) -> None:

@@ -193,10 +193,55 @@ def _decode_rows(body: list[Any]) -> Vector:
 
 def decode(data: Any) -> Any:
     """The inverse of ``encode``; ``ValueError`` for malformed data."""
+    t = type(data)
+    if t in _PLAIN_ATOMS:  # atoms decode to themselves (a long string is shared only with
+        return data  # a later ~ref inside the same value, and an atom has none)
+    if t is dict and len(data) == 1:
+        small = _small(data)
+        if small is not None:
+            return small
     try:
         return _Decoder().decode(data)
     except RecursionError:
         raise ValueError("malformed encoded value: nested too deeply") from None
+
+
+_PLAIN_ATOMS = frozenset({int, float, bool, type(None), str})
+_SMALL = 64
+"""Maps of at most this many entries take ``_small``'s path."""
+
+
+def _small(data: dict[str, Any]) -> Any:
+    """The usual small values without the general decoder: a keyword, an op handle, a map of
+    keyword keys to atoms (a tool's record); None for anything else (then ``_Decoder``, which
+    gives the same value)."""
+    ((tag, body),) = data.items()
+    if tag == "~m":
+        if type(body) is not list or len(body) > 2 * _SMALL or len(body) % 2:
+            return None
+        keys = body[0::2]
+        values = body[1::2]
+        if not _DICT_ONLY.issuperset(map(type, keys)) or \
+                not _PLAIN_ATOMS.issuperset(map(type, values)):
+            return None
+        names = list(map(_keyword_name, keys))
+        if not _STR_ONLY.issuperset(map(type, names)):
+            return None
+        return Map(zip(map(keyword_of_str, names), values))
+    if tag == "~k" and type(body) is str:
+        return keyword_of_str(body)
+    if tag == "~op" and type(body) is list and len(body) == 2 and \
+            type(body[0]) is str and type(body[1]) is str:
+        return OpHandle(body[0], body[1])
+    return None
+
+
+def _keyword_name(key: dict[str, Any]) -> Any:
+    return key.get("~k") if len(key) == 1 else None
+
+
+_DICT_ONLY = frozenset({dict})
+_STR_ONLY = frozenset({str})
 
 
 class _Decoder:

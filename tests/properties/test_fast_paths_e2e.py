@@ -84,20 +84,25 @@ def _replace_run(source: str, steps: int, memory: int, exact: bool) -> Any:
     import ptclisp
     from ptclisp._values import regex as R
 
-    saved = R.sub_literal
+    saved = R.sub_literal, R.replace_literal
 
     from ptclisp._core import _regexes
+    from ptclisp._core._text import charge_str
 
     def always_exact(rx: Any, literal: str, text: str, count: int) -> str:
         # the replacement function replace used before the fast path, charging per match
         return str(R.sub(rx, _regexes._charged(lambda m: literal), text, count))
 
+    def replace_exact(rx: Any, plan: tuple[Any, ...], text: str, count: int) -> str:
+        return charge_str(always_exact(rx, plan[0], text, count))
+
     if exact:
         R.sub_literal = always_exact  # type: ignore[assignment]
+        R.replace_literal = replace_exact  # type: ignore[assignment]
     try:
         return ptclisp.run(source, limits=ptclisp.Limits(max_steps=steps, max_memory=memory))
     finally:
-        R.sub_literal = saved  # type: ignore[assignment]
+        R.sub_literal, R.replace_literal = saved  # type: ignore[assignment]
 
 
 @settings(max_examples=300, deadline=None)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ptclisp._async.journal import Journal, PendingError
+from ptclisp._async.journal import Journal, PendingError, entry_value
 from ptclisp._async.pending import PendingStep, deserialize, serialize
 from ptclisp._limits import Limits
 from ptclisp._values.types import Char, Keyword, List, Map, Set, Symbol, Vector
@@ -96,6 +96,19 @@ steps = st.builds(
 )
 
 
+def _entry(entry):
+    """A journal entry as the run sees it: its value decoded (entries read from bytes decode
+    theirs when first used), without the cached encoding."""
+    plain = {k: v for k, v in entry.items() if k != "enc"}
+    if entry.get("error") is None or "tool" in entry:
+        plain["value"] = entry_value(entry)
+    return dict(sorted(plain.items()))
+
+
+def _entries(calls):
+    return [_entry(c) for c in calls]
+
+
 def same(a, b):
     """Equal and of the same type all the way down (NaN equals NaN)."""
     if type(a) is not type(b):
@@ -124,8 +137,9 @@ def test_round_trip_keeps_every_field(step, key):
     assert same(back.data, step.data)
     assert same(back.response, step.response)
     assert back.pending_ops == step.pending_ops
-    assert same(back.journal.calls, step.journal.calls)
-    assert same(back.journal.op_results, step.journal.op_results)
+    assert same(_entries(back.journal.calls), _entries(step.journal.calls))
+    assert same({k: _entry(o) for k, o in back.journal.op_results.items()},
+                {k: _entry(o) for k, o in step.journal.op_results.items()})
     assert back.journal.awaits_done == step.journal.awaits_done
     assert back.journal.time_spent_s == step.journal.time_spent_s
 

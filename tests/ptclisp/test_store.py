@@ -88,7 +88,7 @@ def test_complete_with_a_successor_registers_its_ops(store):
     store.complete("op-1", successor)
     assert store.status(step.step_id) == "pending"
     assert codes(store.claim, "op-1") == "pending_claimed"
-    assert store.claim("op-2").journal.op_results["op-1"] == {"value": 5}
+    assert store.claim("op-2").journal.op_results["op-1"]["value"] == 5
 
 
 def test_complete_with_a_result_finishes_the_step(store):
