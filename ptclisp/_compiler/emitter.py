@@ -24,7 +24,7 @@ from .calls import positioned, positioned_dynamic, tool_caller
 if TYPE_CHECKING:
     from .compiler import Compiler
 
-__all__ = ["Code", "Emitter", "NotExpression"]
+__all__ = ["Code", "Direct", "Emitter", "NotExpression"]
 
 T = TypeVar("T")
 
@@ -47,6 +47,16 @@ class Code:
         self.text, self.boolean = text, boolean
 
 
+class Direct:
+    """A self-recursive fn's body with direct self-calls (``Emitter.direct_variant``): the
+    body, each direct call's (line, column, name), and whether the body calls out."""
+
+    __slots__ = ("body", "calls", "calls_out")
+
+    def __init__(self, body: Code, calls: list[tuple[int, int, str]], calls_out: bool) -> None:
+        self.body, self.calls, self.calls_out = body, calls, calls_out
+
+
 class Emitter:
     """Turns the body of one fn into a Python expression, collecting constants and call sites."""
 
@@ -63,6 +73,11 @@ class Emitter:
         self.assume_maps = False
         """Read keywords with ``coll.get(k)`` alone: an AttributeError says coll is no map."""
         self.reads_keys = False
+        self.direct: list[tuple[int, int, str]] | None = None
+        """While ``direct_variant`` emits: the (line, column, name) of each direct self-call."""
+        self.calls_out = False
+        """``direct_variant``'s body calls a site that may run program code or read the depth
+        (anything but a pure site: a global, a builtin as a value, a numeric fallback)."""
 
     @property
     def fn(self) -> A.Fn:
@@ -74,6 +89,20 @@ class Emitter:
         """The body again, reading every keyword as from a map, when that is worth having and
         safe to undo: a pure body whose fast kernel failed is simply run again exactly."""
         return self._assuming_maps(lambda: self.expr(body))
+
+    def direct_variant(self, body: A.Node) -> Direct | None:
+        """The body again, for a named fn that calls itself by name with its own arity: each
+        such call becomes ``rec(args, m, d + 1, i)``, a Python call of the fn's recursive
+        function (``_rec_lines``) instead of a call site and the closure; ``i`` indexes the
+        returned call positions. None when the body has no such call."""
+        if not (isinstance(self.node, A.Fn) and self.node.named):
+            return None
+        self.direct, self.calls_out = [], False
+        try:
+            code = self.expr(body)
+            return Direct(code, self.direct, self.calls_out) if self.direct else None
+        finally:
+            self.direct = None
 
     def fast_for(self, node: A.For) -> tuple[int, Code, str] | None:
         """``for_clause`` again with keywords read as from maps (see ``fast_variant``)."""
@@ -105,13 +134,16 @@ class Emitter:
 
     # ------------------------------------------------------------ the module text
 
-    def module(self, kind: str, body: Code, fast: Code | None) -> str | None:
+    def module(self, kind: str, body: Code, fast: Code | None,
+               direct: Direct | None = None) -> str | None:
         """The text of a module whose ``factory(ctx, ns, *consts, *sites)`` returns
         ``make(*captured)``, which returns the fn (``kind="fn"``) or one of its kernels; None
         when the fn has no such kernel. A kernel's ``make`` takes a named fn's own value as c0;
         the fn's ``make`` defines it."""
         nparams = self.fn.arities[0].nparams
-        if kind == "fn":
+        if kind in ("fn", "hot") and direct is not None:
+            lines = self._rec_lines(direct, named=kind == "fn")
+        elif kind == "fn":
             lines = self._fn_lines(body)
         elif kind == "hot":  # a closure's stand-in: its own value stays the named fn's c0
             lines = self._fn_lines(body, named=False)
@@ -147,6 +179,50 @@ class Emitter:
             "            return r",
         ]
         return [*lines, "        c0 = fn"] if named and self.fn.named else lines
+
+    def _rec_lines(self, direct: Direct, named: bool) -> list[str]:
+        """A self-recursive fn: ``fn`` enters ``rec``, and the body's direct self-calls enter
+        it again with the meter ``m``, the new depth ``d`` and the index ``at_`` of the call's
+        position — one Python frame per ptclisp call. Charged as a closure call: a step and a
+        level of depth. ``m.depth`` holds ``d`` while the body runs, as the closure's
+        increment does, unless nothing in the body reads it (no call out but pure sites and
+        direct calls, ``Direct.calls_out``): then only the check against the limit uses ``d``.
+        An error escaping a directly called ``rec`` gets the position of the call (``at_``),
+        converted as the closure's call site converts it."""
+        params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
+        comma = ", " if params else ""
+        where = ", ".join(f"({line}, {column})" for line, column, _ in direct.calls)
+        names = ", ".join(self.const(name) for _, _, name in direct.calls)
+        keep = direct.calls_out
+        lines = [
+            f"        P = ({where},)",
+            f"        N = ({names},)",
+            f"        def rec({params}{comma}m, d, at_):",
+            "            try:",
+            "                f = m.fuel = m.fuel - 1",
+            "                if f < 0:",
+            "                    m.refuel()",
+            "                if d > m.limits.max_depth:",
+            "                    m.depth = d - 1",
+            "                    m.enter()",
+            *(["                m.depth = d"] if keep else []),
+            *_int_specialized(direct.body.text, self.fn.arities[0].nparams),
+            "            except PtclispError as e:",
+            "                if at_ is None:",
+            "                    raise",
+            "                raise e.at(*P[at_]) from None",
+            "            except Exception as e:",
+            "                if at_ is None:",
+            "                    raise",
+            "                raise convert_exception(e, getattr(c0, 'ptclisp_name', None) or "
+            f"N[at_], *P[at_], c0, ({params}{',' if params else ''})) from e",
+            *(["            m.depth = d - 1"] if keep else []),
+            "            return r",
+            f"        def fn({params}):",
+            "            m = ctx.meter",
+            f"            return rec({params}{comma}m, m.depth + 1, None)",
+        ]
+        return [*lines, "        c0 = fn"] if named else lines
 
     @staticmethod
     def _fold_lines(body: Code) -> list[str]:
@@ -213,6 +289,7 @@ class Emitter:
     def site(self, make: Callable[[Compiler], Any], pure: bool = False) -> str:
         """A call site; ``pure``: calling it has no effect and runs no program code."""
         self.pure = self.pure and pure
+        self.calls_out = self.calls_out or not pure
         self.sites.append(make)
         return f"s{len(self.sites) - 1}"
 
@@ -361,6 +438,12 @@ class Emitter:
             value = fn.value
             site = self.site(_known_call(lambda compiler: value, _name_of(value), node))
             return Code(f"{site}({self._args(node.args)})")
+        if self.direct is not None and isinstance(fn, A.Captured) and fn.index == 0 and \
+                len(node.args) == self.fn.arities[0].nparams:
+            at = len(self.direct)
+            self.direct.append((node.line, node.column, fn.name))
+            args = self._args(node.args)
+            return Code(f"rec({args}{', ' if args else ''}m, d + 1, {at})")
         callee = self.expr(fn).text
         name = fn.name if isinstance(fn, (A.Global, A.Local, A.Captured)) else "fn"
         site = self.site(_dynamic_call(name, node))
@@ -456,6 +539,20 @@ class Emitter:
         return Code(f"({a} * {b} if ({ta} := type({x})) is type({y}) and ({ta} is float or "
                     f"({ta} is int and -{_BIG} < {a} < {_BIG} and -{_BIG} < {b} < {_BIG})) "
                     f"else {slow}({a}, {b}))")
+
+
+def _int_specialized(body: str, nparams: int) -> list[str]:
+    """``r = body`` in ``rec``, preceded by a copy for int arguments where the body tests
+    them: ``type(vN) is int`` is then ``True`` (parameters are never rebound), so Python
+    drops those tests — fib's parameter is tested three times per call."""
+    tested = [f"type(v{i}) is int" for i in range(1, nparams + 1) if f"type(v{i}) is int" in body]
+    if not tested or "'" in body or '"' in body:  # a string literal could hold the text
+        return [f"                r = {body}"]
+    fast = body
+    for test in tested:
+        fast = fast.replace(test, "True")
+    return [f"                if {' and '.join(tested)}:", f"                    r = {fast}",
+            "                else:", f"                    r = {body}"]
 
 
 def _comprehension(clause: tuple[int, Code, str], items: str) -> str:

@@ -41,8 +41,10 @@ from typing import TYPE_CHECKING, Any
 
 from .._analyzer import ast as A
 from .._core._kernels import NOT_FOUND
+from .._errors import PtclispError
 from .._values.types import Keyword, Map, Set, Vector
 from .emitter import Emitter, NotExpression
+from .exceptions import convert_exception
 
 if TYPE_CHECKING:
     from .compiler import Compiler, Ev
@@ -160,11 +162,12 @@ class _Plan:
     """One fn node's body as Python expressions; each kind of module (the fn, a kernel) is
     compiled from it when first asked for, then kept (for every compile of the node)."""
 
-    __slots__ = ("_factories", "body", "emitter", "fast")
+    __slots__ = ("_factories", "body", "direct", "emitter", "fast")
 
-    def __init__(self, emitter: Emitter, body: Any, fast: Any) -> None:
-        """``body``/``fast``: a fn's ``Code``s, or a ``for``'s ``Emitter.for_clause`` parts."""
-        self.emitter, self.body, self.fast = emitter, body, fast
+    def __init__(self, emitter: Emitter, body: Any, fast: Any, direct: Any = None) -> None:
+        """``body``/``fast``: a fn's ``Code``s, or a ``for``'s ``Emitter.for_clause`` parts;
+        ``direct``: a self-recursive fn's body with direct self-calls (``direct_variant``)."""
+        self.emitter, self.body, self.fast, self.direct = emitter, body, fast, direct
         self._factories: dict[str, Callable[..., Any] | None] = {}
 
     def compiled(self, kind: str) -> bool:
@@ -185,7 +188,7 @@ class _Plan:
     def _factory(self, kind: str) -> Callable[..., Any] | None:
         if kind not in self._factories:
             source = self.emitter.for_module(self.body, self.fast) if kind == "for" else \
-                self.emitter.module(kind, self.body, self.fast)
+                self.emitter.module(kind, self.body, self.fast, self.direct)
             self._factories[kind] = None if source is None else \
                 _compiled(source, getattr(self.emitter.node, "name", None) or kind)
         return self._factories[kind]
@@ -226,9 +229,10 @@ def _make_plan(node: A.Fn | A.For) -> _Plan | None:
     try:
         body = emitter.expr(whole)
         fast = emitter.fast_variant(whole) if arity.nparams == 1 else None
+        direct = emitter.direct_variant(whole)
     except (NotExpression, RecursionError):
         return None
-    return _Plan(emitter, body, fast)
+    return _Plan(emitter, body, fast, direct)
 
 
 def _with_prologue(arity: A.Arity) -> A.Node:
@@ -273,6 +277,7 @@ def _compiled(source: str, name: str) -> Callable[..., Any] | None:
 
 
 _GLOBALS: dict[str, Any] = {
+    "PtclispError": PtclispError, "convert_exception": convert_exception,
     "Map": Map, "Set": Set, "Vector": Vector, "UNSET": NOT_FOUND,
     "SIMPLE": frozenset({int, str, float, Keyword}),  # types whose == is Clojure's =
 }

@@ -167,3 +167,58 @@ def test_generated_bodies_take_the_source_path() -> None:
         fn = _run(f"(fn [x] {body})", source_fns=True).value
         assert fn.__code__.co_filename.startswith("<ptclisp fn"), body
         assert fn.ptclisp_kernels.kernel("keep", 0) is not None, body
+
+
+# ---------------------------------------------------------------- self-recursive fns
+
+_REC_USES = [
+    "(defn h [x n] (if (< n 1) {body} [(h x (dec n)) {body}])) (h (first {items}) 3)",
+    "(defn h [x n] (if (< n 1) {body} (+ (h x (dec n)) (h x (- n 2))))) (h (first {items}) 5)",
+    "(defn h [x n] (if (< n 1) {body} (h (h x (dec n)) (dec n)))) (h (first {items}) 3)",
+    "(defn h [x] (if (number? x) (if (< x 3) (h (inc x)) {body}) {body})) (mapv h {items})",
+    "(defn h [x] (if (and (number? x) (< x 60)) (h (inc x)) {body})) (h (first {items}))",
+    "(defn h [n] (if (< n 2) n (+ (h (- n 1)) (h (- n 2))))) [(h 12) (mapv (fn [x] {body}) {items})]",
+    "(defn h [n] (if (< n 2) (let [x n] {body}) (+ (h (- n 1)) (h (- n 2))))) (h 9)",
+    "(defn h [x n] (if (< n 1) {{:v {body}}} (h {{:v x}} (dec n)))) (h (first {items}) 4)",
+    "(let [k 3] (defn h [x n] (if (< n k) (h [x {body}] (inc n)) x))) (h (first {items}) 0)",
+    "(defn h [] (h)) (h)",
+    # calls out through a builtin (apply) that calls h: the depth must be on the meter
+    ("(defn h [x] (if (and (vector? x) (seq x)) [(apply h [(first x)]) (h (vec (rest x)))] "
+     "{body})) (h [{items} [{items} [{items}]]])"),
+    "(defn h [n] (if (< n 3) (h (inc n)) (h :x))) (h 0)",
+]
+_REC_LIMITS = st.sampled_from([(200_000, 400), (300, 400), (57, 400), (200_000, 7),
+                               (200_000, 3), (1_100, 60)])
+
+
+def _run_limited(source: str, mode: str, steps: int, depth: int) -> ptclisp.Result:
+    """``mode``: eager or never (as ``_run``), or hot (tiered, hot after 2 calls)."""
+    limits = Limits(max_steps=steps, max_depth=depth, timeout_s=30)
+    if mode == "hot":
+        with patch.object(_source, "HOT_CALLS", 2):
+            return ptclisp.run(source, limits=limits)
+    compile_mode = partial(_compiler.compile_program, source_fns=mode)
+    with patch.object(_compiler, "compile_program", compile_mode):
+        return ptclisp.run(source, limits=limits)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=bodies, use=st.sampled_from(_REC_USES), coll=items, limits=_REC_LIMITS,
+       mode=st.sampled_from(["eager", "hot"]))
+def test_self_recursive_fns_agree_with_closures(body: str, use: str, coll: str,
+                                                limits: tuple[int, int], mode: str) -> None:
+    """Direct self-calls (one Python frame per call, depth kept in a parameter): same values,
+    errors (step and depth limits inside the recursion included) and steps as closures."""
+    source = use.format(body=body, items=coll)
+    _same(_run_limited(source, mode, *limits), _run_limited(source, "never", *limits))
+
+
+def test_self_recursive_fns_take_the_direct_path() -> None:
+    """The property above compares two paths only if the recursive fns call themselves
+    directly (``rec``), with and without keeping the depth on the meter."""
+    for use in ["(defn h [n] (if (< n 2) n (+ (h (- n 1)) (h (- n 2)))))",
+                "(defn h [n] (if (< n 2) (str n) (h (dec n))))"]:
+        fn = _run(use + " h", source_fns=True).value
+        assert "rec" in fn.__code__.co_freevars, use
+    fib = _run("(defn h [n] (if (< n 2) n (+ (h (- n 1)) (h (- n 2))))) h", True).value
+    assert fib.__code__.co_filename.startswith("<ptclisp fn")
