@@ -74,6 +74,7 @@ about 250 bytes of resident memory per source character (measured, bench/bench_l
 _CACHE_MAX_CHARS = 2_000_000  # the analysis cache's total source text (ASTs: ~100-180 B/char)
 _CACHE_MAX_ENTRY = 100_000
 _cache_chars = 0
+_NO_GLOBALS: frozenset[str] = frozenset()
 
 
 def load(source: str, known_globals: Collection[str] = (), meter: Meter | None = None) -> Program:
@@ -89,12 +90,14 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
                         hint="pass the program as one string of ptclisp source")
     if meter is not None:
         charge_source(meter, source)
-    key = (source, frozenset(known_globals))
-    with _cache_lock:
-        program = _cache.get(key)
-        if program is not None:
+    key = (source, frozenset(known_globals) if known_globals else _NO_GLOBALS)
+    program = _cache.get(key)  # OrderedDict's C methods are atomic: no lock to read
+    if program is not None:
+        try:
             _cache.move_to_end(key)
-            return program
+        except KeyError:  # evicted meanwhile by another thread
+            pass
+        return program
     from ._analyzer import analyze_program
     from ._reader.reader import read_forms
 
@@ -417,11 +420,12 @@ def run_loaded(
     an earlier run of the program (``reusable``; looked up for a ``source`` it loads) in a
     cleared namespace. ``checkpoint``: the namespace, meter and output to resume from (the
     host skips the forms before it; ``_async.checkpoint``)."""
-    from ._host_input import check_data, check_limits, check_tools
-
     started = time.perf_counter()
-    tools, data = check_tools(tools), check_data(data)
-    limits = check_limits(limits) or _DEFAULT_LIMITS
+    if tools is not None or data is not None or limits is not None:
+        check_data, check_limits, check_tools = _checks or _load_checks()
+        tools, data = check_tools(tools), check_data(data)
+        limits = check_limits(limits)
+    limits = limits or _DEFAULT_LIMITS
     if host is None:
         host = _tool_host()(tools)
     meter = Meter(limits, cancel=cancel)
@@ -498,6 +502,18 @@ def _reusable_for(program: Program) -> Reusable:
 _REUSABLES = 64
 _reusables: dict[int, Reusable] = {}
 """id(program) → its ``Reusable`` (which holds the program: the id is not reused meanwhile)."""
+
+
+_checks: tuple[Callable[[Any], Any], ...] = ()
+
+
+def _load_checks() -> tuple[Callable[[Any], Any], ...]:
+    """The host-input checks, imported once (a function-level import costs ~1 us per run)."""
+    global _checks
+    from ._host_input import check_data, check_limits, check_tools
+
+    _checks = (check_data, check_limits, check_tools)
+    return _checks
 
 
 def _tool_host() -> type[ToolHost]:

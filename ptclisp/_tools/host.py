@@ -96,7 +96,8 @@ class ToolHost:
         self._unreplayed = len(self.journal.calls)
         self._root = _Cursor("")
         """The position of the program's top level (pmap items get their own, per thread)."""
-        self._local = threading.local()
+        self._local: threading.local | None = None
+        """Per-thread cursors of ``pmap`` items and placed positions: made when first needed."""
         self._awaits = 0
         self._replaying = bool(self.journal.calls or self.journal.awaits_done)
         self._live_since = time.monotonic()
@@ -105,7 +106,7 @@ class ToolHost:
         self.mark: tuple[Any, ...] | None = None
         """The state at the start of the latest top-level form (``mark_form``)."""
         self.form_hook: Callable[[int, Any, Any], None] | None = (
-            self.mark_form if self._replaying or _has_async(self.tools) else None)
+            self.mark_form if self._replaying or (tools and _has_async(tools)) else None)
         """Set when the run may suspend: marks each top-level form for a checkpoint."""
 
     # ------------------------------------------------------------ checkpoints
@@ -195,8 +196,20 @@ class ToolHost:
     # ------------------------------------------------------------ positions (pmap, pcalls)
 
     def _cursor(self) -> _Cursor:
-        cursor: _Cursor | None = getattr(self._local, "cursor", None)
+        local = self._local
+        if local is None:
+            return self._root
+        cursor: _Cursor | None = getattr(local, "cursor", None)
         return cursor if cursor is not None else self._root
+
+    def _thread_local(self) -> threading.local:
+        local = self._local
+        if local is None:
+            with self._lock:
+                if self._local is None:
+                    self._local = threading.local()
+                local = self._local
+        return local
 
     def position(self) -> str:
         """Where this thread's next tool call will be (for a guest that runs the program while
@@ -213,9 +226,9 @@ class ToolHost:
         if path:
             cursor = _Cursor(path, forked="/" in path)
             cursor.calls = int(count)
-            self._local.cursor = cursor
+            self._thread_local().cursor = cursor
         else:
-            self._local.cursor = None
+            self._thread_local().cursor = None
             self._root.calls = int(count)
 
     def forked(self, fn: Callable[[Any], Any]) -> Callable[[tuple[int, Any]], Any]:
@@ -223,15 +236,16 @@ class ToolHost:
         item's calls get positions under the item's own path, so a replay answers every call
         from its own journal entry whatever order concurrent calls completed in."""
         base = self._cursor().next_fork()
+        local = self._thread_local()
 
         def task(pair: tuple[int, Any]) -> Any:
             index, item = pair
-            previous = getattr(self._local, "cursor", None)
-            self._local.cursor = _Cursor(f"{base}/{index}", forked=True)
+            previous = getattr(local, "cursor", None)
+            local.cursor = _Cursor(f"{base}/{index}", forked=True)
             try:
                 return fn(item)
             finally:
-                self._local.cursor = previous
+                local.cursor = previous
 
         return task
 
