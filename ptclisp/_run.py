@@ -95,8 +95,8 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
     if program is not None:
         try:
             _cache.move_to_end(key)
-        except KeyError:  # evicted meanwhile by another thread
-            pass
+        except KeyError:  # evicted meanwhile by another thread: still the analysis
+            return program
         return program
     from ._analyzer import analyze_program
     from ._reader.reader import read_forms

@@ -24,6 +24,7 @@ from .._analyzer import ast as A
 from .._core import BUILTINS
 from .._errors import EvalError, PtclispError
 from .._values.types import Map, Set, Vector
+from . import source as _source
 from .calls import compile_call, tool_caller
 from .context import Namespace, RunContext, run_functions
 from .exceptions import convert_exception
@@ -289,12 +290,17 @@ class Compiler:
     def loop(self, node: A.Loop) -> Ev:
         entry, prologue = self._binds(node.entry), self._binds(node.prologue)
         body, ctx = self.compile(node.body), self.ctx
+        hot = _source.loop_source(self, node)
+        # [the loop as Python source once made, iterations left before making it]
+        state: list[Any] = [None, _source.HOT_LOOPS if hot is not None else -1]
 
         line, column = node.line, node.column
 
         def ev(f: list[Any]) -> Any:
             for slot, value in entry:
                 f[slot] = value(f)
+            if state[0] is not None:
+                return state[0](f)
             meter = ctx.meter
             while True:
                 result = body(f)
@@ -305,6 +311,11 @@ class Compiler:
                     _refuel_at(meter, line, column)
                 for slot, value in prologue:
                     f[slot] = value(f)
+                left = state[1] = state[1] - 1
+                if left == 0 and hot is not None:
+                    state[0] = hot()
+                    if state[0] is not None:
+                        return state[0](f)  # the same loop, from the values in its slots
 
         return ev
 

@@ -75,6 +75,8 @@ class Emitter:
         self.reads_keys = False
         self.direct: list[tuple[int, int, str]] | None = None
         """While ``direct_variant`` emits: the (line, column, name) of each direct self-call."""
+        self.loop_slots: tuple[int, ...] | None = None
+        """For a ``loop``: its slots (``recur`` rebinds them, as Python locals)."""
         self.calls_out = False
         """``direct_variant``'s body calls a site that may run program code or read the depth
         (anything but a pure site: a global, a builtin as a value, a numeric fallback)."""
@@ -116,6 +118,53 @@ class Emitter:
             return emit()
         finally:
             self.assume_maps = False
+
+    def loop_body(self, node: A.Loop) -> Code:
+        """A ``loop``'s body as one expression: ``recur`` becomes assignments to the loop's
+        slots (Python locals) and yields ``RECUR``; other slots are read from the frame ``f``
+        the closure loop ran in. Only loops without destructuring (no ``prologue``)."""
+        if node.prologue:
+            raise NotExpression("loop with destructuring")
+        self.loop_slots = node.slots
+        self.for_slots = set(node.slots)
+        return self.expr(node.body)
+
+    def loop_module(self, body: Code) -> str:
+        """A module whose ``factory(...)()`` is ``loop_(f)``: the loop from the values its
+        slots hold in ``f`` (the closure loop hands over between two iterations), charging a
+        step per ``recur`` as the closure loop does (a limit error at the loop's position)."""
+        loop = self.node
+        assert isinstance(loop, A.Loop)
+        consts = "".join(f", k{i}" for i in range(len(self.consts)))
+        sites = "".join(f", s{i}" for i in range(len(self.sites)))
+        lines = [f"def factory(ctx, ns{consts}{sites}):", "    def make():",
+                 "        def loop_(f):",
+                 "            m = ctx.meter"]
+        lines += [f"            v{slot} = f[{slot}]" for slot in loop.slots]
+        lines += ["            while True:",
+                  f"                r = {body.text}",
+                  "                if r is not RECUR:",
+                  "                    return r",
+                  "                m.fuel -= 1",
+                  "                if m.fuel < 0:",
+                  f"                    refuel_at(m, {loop.line}, {loop.column})",
+                  "        return loop_",
+                  "    return make"]
+        return "\n".join(lines) + "\n"
+
+    def recur(self, node: A.Recur) -> Code:
+        """``recur`` in the loop being emitted: every argument is evaluated, then the slots are
+        assigned (as the closure's ``recur``), and the value is ``RECUR``."""
+        if self.loop_slots is None or node.slots != self.loop_slots:
+            raise NotExpression("recur")
+        if not node.args:
+            return Code("RECUR")
+        *first, last = [self.expr(a).text for a in node.args]
+        temps = [self.temp() for _ in first]
+        parts = [f"({t} := {text}) is not UNSET" for t, text in zip(temps, first)]
+        parts.append(f"(v{node.slots[-1]} := {last}) is not UNSET")
+        parts += [f"(v{slot} := {t}) is not UNSET" for slot, t in zip(node.slots, temps)]
+        return Code(f"(RECUR if {' and '.join(parts)} else RECUR)")
 
     def for_module(self, clause: tuple[int, Code, str],
                    fast: tuple[int, Code, str] | None) -> str:
@@ -214,8 +263,8 @@ class Emitter:
             "            except Exception as e:",
             "                if at_ is None:",
             "                    raise",
-            "                raise convert_exception(e, getattr(c0, 'ptclisp_name', None) or "
-            f"N[at_], *P[at_], c0, ({params}{',' if params else ''})) from e",
+            ("                raise convert_exception(e, getattr(c0, 'ptclisp_name', None) or "
+             f"N[at_], *P[at_], c0, ({params}{',' if params else ''})) from e"),
             *(["            m.depth = d - 1"] if keep else []),
             "            return r",
             f"        def fn({params}):",
@@ -579,6 +628,7 @@ _NODES: dict[type[Any], Callable[[Emitter, Any], Code]] = {
     A.MapLit: Emitter.map_lit,
     A.ToolCall: Emitter.tool_call,
     A.Call: Emitter.call,
+    A.Recur: Emitter.recur,
 }
 
 
