@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._analyzer import ast as A
+from .._limits import _OBJECT_BYTES, SLOT_BYTES
 from .._values.types import Keyword
 from .calls import positioned, positioned_dynamic, tool_caller
 
@@ -457,12 +458,12 @@ class Emitter:
     def _literal(self, cls: str, items: tuple[A.Node, ...]) -> Code:
         self.pure = False  # charges memory
         parts = "".join(self.expr(i).text + ", " for i in items)
-        return Code(f"(ctx.meter.alloc_items({len(items)}) or {cls}(({parts})))")
+        return Code(f"(ctx.meter.alloc({_items_bytes(len(items))}) or {cls}(({parts})))")
 
     def map_lit(self, node: A.MapLit) -> Code:
         self.pure = False  # charges memory
         parts = "".join(f"({self.expr(k).text}, {self.expr(v).text}), " for k, v in node.pairs)
-        return Code(f"(ctx.meter.alloc_items({2 * len(node.pairs)}) or Map(({parts})))")
+        return Code(f"(ctx.meter.alloc({_items_bytes(2 * len(node.pairs))}) or Map(({parts})))")
 
     def tool_call(self, node: A.ToolCall) -> Code:
         arg = self.expr(node.arg).text if node.arg is not None else "None"
@@ -588,6 +589,11 @@ class Emitter:
         return Code(f"({a} * {b} if ({ta} := type({x})) is type({y}) and ({ta} is float or "
                     f"({ta} is int and -{_BIG} < {a} < {_BIG} and -{_BIG} < {b} < {_BIG})) "
                     f"else {slow}({a}, {b}))")
+
+
+def _items_bytes(count: int) -> int:
+    """What ``Meter.alloc_items(count)`` charges, computed once here (one call less)."""
+    return _OBJECT_BYTES + SLOT_BYTES * count
 
 
 def _int_specialized(body: str, nparams: int) -> list[str]:

@@ -40,7 +40,16 @@ from .._async.journal import Journal, PendingError
 from .._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_from_dict
 from .._limits import current_meter, use_meter
 from .._result import ToolCall
-from .._values.types import LazySeq, List, Map, OpHandle, Vector, from_python, to_python
+from .._values.types import (
+    Keyword,
+    LazySeq,
+    List,
+    Map,
+    OpHandle,
+    Vector,
+    from_python,
+    to_python,
+)
 from .registry import Tool
 from .threads import call_bounded
 
@@ -140,8 +149,9 @@ class ToolHost:
 
     def call(self, name: str, args: Any) -> Any:
         """``(tool/name args)``: the tool's result as a ptclisp value, or an op handle."""
-        current_meter().count_tool_call()
-        host_args = _host_args(name, args)
+        meter = current_meter()
+        meter.count_tool_call()
+        host_args = _host_args(name, args, meter)
         cursor = self._cursor()
         pos = cursor.next_call()
         if self._unreplayed:  # a resumed run: answer from the journal if it is there
@@ -561,10 +571,19 @@ def diverged(message: str) -> PendingError:
 _PLAIN_RESULTS = frozenset({dict, list, str, int, float, bool, type(None), tuple})
 
 
-def _host_args(name: str, args: Any) -> dict[str, Any]:
+def _host_args(name: str, args: Any, meter: Any = None) -> dict[str, Any]:
     """A program's argument map → host data (string keys)."""
     if args is None:
         return {}
+    if type(args) is Map:
+        flat = _flat_args(args)
+        if flat is not None:  # charged as _charge_expanded charges a flat dict
+            meter = meter if meter is not None else current_meter()
+            meter.tick(len(flat))
+            for value in flat.values():
+                if type(value) is str and len(value) > 64:
+                    meter.alloc(len(value))
+            return flat
     if not isinstance(args, dict):
         raise ToolError(
             f"tool/{name} takes a map of arguments, got {_describe(args)}",
@@ -581,6 +600,20 @@ def _host_args(name: str, args: Any) -> dict[str, Any]:
         ) from None
     _charge_expanded(host_args)
     return host_args
+
+
+def _flat_args(args: Map) -> dict[str, Any] | None:
+    """``to_python(args)`` for the common argument map — keyword keys, JSON atoms as values —
+    without the general walk; None for any other map."""
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        if type(key) is not Keyword or type(value) not in _ATOM_ARGS:
+            return None
+        out[key.qualified] = value
+    return out
+
+
+_ATOM_ARGS = frozenset({int, float, str, bool, type(None)})
 
 
 def _charge_expanded(data: Any) -> None:
