@@ -98,9 +98,7 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
         except KeyError:  # evicted meanwhile by another thread: still the analysis
             return program
         return program
-    from ._analyzer import analyze_program
-    from ._reader.reader import read_forms
-
+    read_forms, analyze_program = _front or _load_front()
     forms = read_forms(source)
     if meter is not None:
         meter.check_clock()
@@ -109,6 +107,19 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
     if len(source) <= _CACHE_MAX_ENTRY:
         _remember(key, program)
     return program
+
+
+_front: tuple[Callable[..., Any], Callable[..., Any]] | tuple[()] = ()
+
+
+def _load_front() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The reader and the analyzer, imported once (a function-level import costs ~1 us)."""
+    global _front
+    from ._analyzer import analyze_program
+    from ._reader.reader import read_forms
+
+    _front = (read_forms, analyze_program)
+    return _front
 
 
 def charge_source(meter: Meter, source: str) -> None:
@@ -369,6 +380,17 @@ def run(
                       parallel_map=parallel_map, cancel=cancel)
 
 
+_compile: Callable[[Program, Namespace], Callable[[], Any]] | None = None
+
+
+def _load_compile() -> Callable[[Program, Namespace], Callable[[], Any]]:
+    global _compile
+    from ._compiler.compiler import compile_program
+
+    _compile = compile_program
+    return _compile
+
+
 class Reusable:
     """Where a ``CompiledProgram`` keeps compiled code between runs: ``take`` a namespace and
     the program compiled against it (compiling when none is free), ``give`` it back cleared."""
@@ -385,10 +407,8 @@ class Reusable:
         try:
             return self._free.pop()  # atomic: concurrent runs never share a namespace
         except IndexError:
-            from ._compiler.compiler import compile_program
-
             ns = Namespace()
-            return ns, compile_program(self.program, ns)
+            return ns, (_compile or _load_compile())(self.program, ns)
 
     def give(self, ns: Namespace, code: Callable[[], Any]) -> None:
         if not self._keep:

@@ -79,7 +79,14 @@ class Compiler:
         self.source_fns = source_fns
         self.bound_plans: dict[Any, Any] = {}  # source fn plans bound to this compile
         self.ctx: RunContext = ns.context
-        self.run_fns = run_functions(self.ctx)
+        self._run_fns: dict[str, Any] | None = None  # made for the first run-level fn
+
+    @property
+    def run_fns(self) -> dict[str, Any]:
+        """The run-level functions of this namespace's context (``run_functions``)."""
+        if self._run_fns is None:
+            self._run_fns = run_functions(self.ctx)
+        return self._run_fns
 
     def compile(self, node: A.Node) -> Ev:
         method: Callable[[Compiler, Any], Ev] = _METHODS[type(node)]
