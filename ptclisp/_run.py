@@ -103,7 +103,7 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
     if meter is not None:
         meter.check_clock()
         forms = _clocked(forms, meter)
-    program = analyze_program(forms, known_globals=key[1])
+    program = analyze_program(forms, known_globals=key[1], source=source)
     if len(source) <= _CACHE_MAX_ENTRY:
         _remember(key, program)
     return program
