@@ -52,10 +52,13 @@ class Direct:
     """A self-recursive fn's body with direct self-calls (``Emitter.direct_variant``): the
     body, each direct call's (line, column, name), and whether the body calls out."""
 
-    __slots__ = ("body", "calls", "calls_out")
+    __slots__ = ("body", "calls", "calls_out", "names", "where")
 
-    def __init__(self, body: Code, calls: list[tuple[int, int, str]], calls_out: bool) -> None:
+    def __init__(self, body: Code, calls: list[tuple[int, int, str]], calls_out: bool,
+                 where: str, names: str) -> None:
         self.body, self.calls, self.calls_out = body, calls, calls_out
+        self.where, self.names = where, names
+        """The names of the constants holding each call's (line, column) and callee name."""
 
 
 class Emitter:
@@ -78,6 +81,8 @@ class Emitter:
         """While ``direct_variant`` emits: the (line, column, name) of each direct self-call."""
         self.loop_slots: tuple[int, ...] | None = None
         """For a ``loop``: its slots (``recur`` rebinds them, as Python locals)."""
+        self.loop_at = ""
+        """For a ``loop``: the constant holding its (line, column)."""
         self.calls_out = False
         """``direct_variant``'s body calls a site that may run program code or read the depth
         (anything but a pure site: a global, a builtin as a value, a numeric fallback)."""
@@ -103,7 +108,14 @@ class Emitter:
         self.direct, self.calls_out = [], False
         try:
             code = self.expr(body)
-            return Direct(code, self.direct, self.calls_out) if self.direct else None
+            if not self.direct:
+                return None
+            # positions and names are factory arguments (constants), so the module text does
+            # not depend on where the fn is in the program; added now, before any module of
+            # the plan is generated (a factory takes the constants known when it was made)
+            where = self.const(tuple((line, column) for line, column, _ in self.direct))
+            names = self.const(tuple(name for _, _, name in self.direct))
+            return Direct(code, self.direct, self.calls_out, where, names)
         finally:
             self.direct = None
 
@@ -128,7 +140,9 @@ class Emitter:
             raise NotExpression("loop with destructuring")
         self.loop_slots = node.slots
         self.for_slots = set(node.slots)
-        return self.expr(node.body)
+        body = self.expr(node.body)
+        self.loop_at = self.const((node.line, node.column))  # the text stays position-free
+        return body
 
     def loop_module(self, body: Code) -> str:
         """A module whose ``factory(...)()`` is ``loop_(f)``: the loop from the values its
@@ -148,7 +162,7 @@ class Emitter:
                   "                    return r",
                   "                m.fuel -= 1",
                   "                if m.fuel < 0:",
-                  f"                    refuel_at(m, {loop.line}, {loop.column})",
+                  f"                    refuel_at(m, *{self.loop_at})",
                   "        return loop_",
                   "    return make"]
         return "\n".join(lines) + "\n"
@@ -241,12 +255,10 @@ class Emitter:
         converted as the closure's call site converts it."""
         params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
         comma = ", " if params else ""
-        where = ", ".join(f"({line}, {column})" for line, column, _ in direct.calls)
-        names = ", ".join(self.const(name) for _, _, name in direct.calls)
         keep = direct.calls_out
         lines = [
-            f"        P = ({where},)",
-            f"        N = ({names},)",
+            f"        P = {direct.where}",
+            f"        N = {direct.names}",
             f"        def rec({params}{comma}m, d, at_):",
             "            try:",
             "                f = m.fuel = m.fuel - 1",
