@@ -380,15 +380,17 @@ def run(
                       parallel_map=parallel_map, cancel=cancel)
 
 
-_compile: Callable[[Program, Namespace], Callable[[], Any]] | None = None
+_compiler: Any = None
 
 
-def _load_compile() -> Callable[[Program, Namespace], Callable[[], Any]]:
-    global _compile
-    from ._compiler.compiler import compile_program
+def _load_compiler() -> Any:
+    """The compiler module, imported once; its ``compile_program`` is looked up per use (tests
+    patch it to compare compile modes)."""
+    global _compiler
+    from ._compiler import compiler
 
-    _compile = compile_program
-    return _compile
+    _compiler = compiler
+    return _compiler
 
 
 class Reusable:
@@ -408,7 +410,7 @@ class Reusable:
             return self._free.pop()  # atomic: concurrent runs never share a namespace
         except IndexError:
             ns = Namespace()
-            return ns, (_compile or _load_compile())(self.program, ns)
+            return ns, (_compiler or _load_compiler()).compile_program(self.program, ns)
 
     def give(self, ns: Namespace, code: Callable[[], Any]) -> None:
         if not self._keep:
