@@ -29,6 +29,11 @@ a fast variant that reads every keyword with ``coll.get(k)`` alone — tables ar
 item was no map); running a pure body twice is the same as once. The property tests compare both
 compilers on generated fns, over tables and mixed items.
 
+A named fn calling itself by name (fib) gets direct Python calls of its own ``rec`` in its fn
+and hot modules (``Emitter.direct_variant``): one frame per call, metered as a closure call. A
+``loop`` of expression nodes becomes a Python ``while`` once it has run ``HOT_LOOPS``
+iterations (``loop_source``), continuing from the values its slots hold.
+
 Generated code is cached per fn node and kind (nodes live as long as their loaded program): a
 compile only binds the run context, the namespace and the constants into the cached factory.
 """

@@ -235,19 +235,19 @@ def test_self_recursive_fns_take_the_direct_path() -> None:
 
 _LOOP_USES = [
     "(loop [x (first {items}) n 0] (if (< n 4) (recur {body} (inc n)) [x n]))",
-    "(loop [i 0 acc []] (if (< i (count {items})) (recur (inc i) (conj acc (let [x i] {body}))) "
-    "acc))",
+    ("(loop [i 0 acc []] (if (< i (count {items})) (recur (inc i) (conj acc (let [x i] {body}))) "
+    "acc))"),
     "(let [n 2] (loop [x (first {items}) i 0] (if (and (< i 3) {body}) (recur [x n] (inc i)) x)))",
     "(defn g [y] (loop [x y i 0] (if (< i 3) (recur {body} (inc i)) x))) (mapv g {items})",
     "(loop [x (first {items}) i 0] (let [y {body}] (if (< i 5) (recur y (inc i)) [x y])))",
-    "(loop [x (first {items}) i 0] (cond (> i 4) x {body} (recur i (inc i)) :else "
-    "(recur x (+ i 2))))",
+    ("(loop [x (first {items}) i 0] (cond (> i 4) x {body} (recur i (inc i)) :else "
+    "(recur x (+ i 2))))"),
     "(loop [x (first {items})] (if (number? x) (if (< x 50) (recur (inc x)) x) {body}))",
-    "(loop [i 0] (if (< i 4) (recur (inc i)) (loop [x (first {items}) j 0] "
-    "(if (< j 3) (recur {body} (inc j)) x))))",
+    ("(loop [i 0] (if (< i 4) (recur (inc i)) (loop [x (first {items}) j 0] "
+    "(if (< j 3) (recur {body} (inc j)) x))))"),
     "(loop [[a b] [1 2] i 0] (let [x a] (if (< i 3) (recur [b {body}] (inc i)) a)))",
-    "(loop [i 0 acc 0 x (first {items})] (if (< i 6) (recur (inc i) (+ acc (:v (tool/echo "
-    "{{:v i}}))) {body}) [acc x]))",
+    ("(loop [i 0 acc 0 x (first {items})] (if (< i 6) (recur (inc i) (+ acc (:v (tool/echo "
+    "{{:v i}}))) {body}) [acc x]))"),
     "(let [x (first {items})] (loop [i 0] (if (< i 30) (recur (+ i (count (str {body})))) i)))",
 ]
 
