@@ -449,7 +449,7 @@ def run_loaded(
         limits = check_limits(limits)
     limits = limits or _DEFAULT_LIMITS
     if host is None:
-        host = _tool_host()(tools)
+        host = _tool_host()(tools) if tools or data else _no_tools_host()
     meter = Meter(limits, cancel=cancel)
     output: list[str] = []
     status: str = "error"
@@ -549,6 +549,20 @@ def _tool_host() -> type[ToolHost]:
 
 
 _TOOL_HOST: type[ToolHost] | None = None
+
+
+def _no_tools_host() -> ToolHost:
+    """One host shared by the runs given neither tools nor data: no call of theirs gets past
+    the unknown-tool error and nothing they hold can be an op handle, so they never record a
+    call, journal or suspend — the state a host keeps per run (only the position counters of
+    those failing calls move, and no one reads them)."""
+    global _NO_TOOLS
+    if _NO_TOOLS is None:
+        _NO_TOOLS = _tool_host()(None)
+    return _NO_TOOLS
+
+
+_NO_TOOLS: ToolHost | None = None
 
 
 def _convert_data(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
