@@ -100,7 +100,7 @@ class Emitter:
 
     def direct_variant(self, body: A.Node) -> Direct | None:
         """The body again, for a named fn that calls itself by name with its own arity: each
-        such call becomes ``rec(args, m, d + 1, i)``, a Python call of the fn's recursive
+        such call becomes ``rec(args, m, d - 1, i)``, a Python call of the fn's recursive
         function (``_rec_lines``) instead of a call site and the closure; ``i`` indexes the
         returned call positions. None when the body has no such call."""
         if not (isinstance(self.node, A.Fn) and self.node.named):
@@ -246,11 +246,12 @@ class Emitter:
 
     def _rec_lines(self, direct: Direct, named: bool) -> list[str]:
         """A self-recursive fn: ``fn`` enters ``rec``, and the body's direct self-calls enter
-        it again with the meter ``m``, the new depth ``d`` and the index ``at_`` of the call's
-        position — one Python frame per ptclisp call. Charged as a closure call: a step and a
-        level of depth. ``m.depth`` holds ``d`` while the body runs, as the closure's
-        increment does, unless nothing in the body reads it (no call out but pure sites and
-        direct calls, ``Direct.calls_out``): then only the check against the limit uses ``d``.
+        it again with the meter ``m``, the levels ``d`` left under the depth limit after
+        entering, and the index ``at_`` of the call's position — one Python frame per ptclisp
+        call. Charged as a closure call: a step and a level of depth (``d < 0``: the limit is
+        exceeded). ``m.depth`` holds the depth while the body runs, as the closure's increment
+        does, unless nothing in the body reads it (no call out but pure sites and direct
+        calls, ``Direct.calls_out``): then only the check against the limit uses ``d``.
         An error escaping a directly called ``rec`` gets the position of the call (``at_``),
         converted as the closure's call site converts it."""
         params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
@@ -264,10 +265,10 @@ class Emitter:
             "                f = m.fuel = m.fuel - 1",
             "                if f < 0:",
             "                    m.refuel()",
-            "                if d > m.limits.max_depth:",
-            "                    m.depth = d - 1",
+            "                if d < 0:",
+            "                    m.depth = m.limits.max_depth - d - 1",
             "                    m.enter()",
-            *(["                m.depth = d"] if keep else []),
+            *(["                D = m.depth = m.limits.max_depth - d"] if keep else []),
             *_int_specialized(direct.body.text, self.fn.arities[0].nparams),
             "            except PtclispError as e:",
             "                if at_ is None:",
@@ -278,11 +279,11 @@ class Emitter:
             "                    raise",
             ("                raise convert_exception(e, getattr(c0, 'ptclisp_name', None) or "
              f"N[at_], *P[at_], c0, ({params}{',' if params else ''})) from e"),
-            *(["            m.depth = d - 1"] if keep else []),
+            *(["            m.depth = D - 1"] if keep else []),
             "            return r",
             f"        def fn({params}):",
             "            m = ctx.meter",
-            f"            return rec({params}{comma}m, m.depth + 1, None)",
+            f"            return rec({params}{comma}m, m.limits.max_depth - m.depth - 1, None)",
         ]
         return [*lines, "        c0 = fn"] if named else lines
 
@@ -505,7 +506,7 @@ class Emitter:
             at = len(self.direct)
             self.direct.append((node.line, node.column, fn.name))
             args = self._args(node.args)
-            return Code(f"rec({args}{', ' if args else ''}m, d + 1, {at})")
+            return Code(f"rec({args}{', ' if args else ''}m, d - 1, {at})")
         callee = self.expr(fn).text
         name = fn.name if isinstance(fn, (A.Global, A.Local, A.Captured)) else "fn"
         site = self.site(_dynamic_call(name, node))
