@@ -1,6 +1,7 @@
 """The issue-13 stack in one offline script (scripted LLM): an agent whose programs run in the
-process tier, with one budget, hooks, a suspension serialized and resumed, then the same agent
-as a supervised runtime process, and a majority vote among agent servers.
+process tier, with one budget, hooks, a suspension serialized and resumed; a run whose LLM
+client crashes, restarted by its supervisor from the last turn (every run is a supervised
+runtime process); and a majority vote among agent servers.
 
 Run: ``python examples/agents_stack.py``.
 """
@@ -66,9 +67,30 @@ step = agent.resume(ptclisp.deserialize(blob), "call-555-0100", {"confirmed": Tr
                     before_tool=cap_refunds)
 print("result:", step.return_value)
 
-supervised = rt.supervised_run(SubAgent(name="quick", prompt="add", max_turns=1),
-                               llm=ScriptedLLM([clj("(return (+ 1 2))")]))
-print("supervised run:", supervised.status, supervised.return_value)
+
+class FlakyClient(ScriptedLLM):
+    """An LLM client with a bug: its second call raises (a crash, not an LLMError)."""
+
+    attempts = 0
+
+    def complete(self, messages: Any, on_token: Any = None) -> Any:
+        self.attempts += 1
+        if self.attempts == 2:
+            raise ConnectionResetError("client bug")
+        return super().complete(messages, on_token=on_token)
+
+
+# Every run is a supervised runtime process on this thread; a crash restarts it from its last
+# turn checkpoint (here kept in a dict that could as well be a durable mapping).
+pids: list[Any] = []
+checkpoints: dict[str, Any] = {}
+quick = SubAgent(name="quick", prompt="add", max_turns=3)
+supervised = quick.run(llm=FlakyClient([clj("(def x (+ 1 2))\nx"), clj("(return x)")]),
+                       before_turn=lambda number, messages: pids.append(rt.self_pid()),
+                       supervision=rt.Supervision(checkpoints=checkpoints, key="quick-1"))
+print("supervised run:", supervised.status, supervised.return_value,
+      "| turns:", [t.status for t in supervised.turns],
+      "| process:", type(pids[0]).__name__, "| restarts:", len(pids) - len(supervised.turns))
 
 
 async def voter(answer: str) -> None:

@@ -100,6 +100,8 @@ def _add_mcp(sub: Any) -> None:
     serve.add_argument("--registry", metavar="MODULE:NAME",
                        help="a ptclisp.ToolRegistry (or dict of tools) to serve, e.g. "
                        "myapp.tools:registry")
+    serve.add_argument("--tasks", action="store_true", help="MCP Tasks: run_program answers "
+                       "clients with the tasks extension with a task when the program awaits")
     _host_options(serve)
     serve.set_defaults(handler=_mcp_serve_command, command_parser=serve)
 
@@ -114,7 +116,8 @@ def _mcp_serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser
         from .mcp import build_server, serve
     except ImportError as exc:
         parser.error(f"the MCP server needs the [mcp] extra (pip install 'ptclisp[mcp]'): {exc}")
-    serve(build_server(tools, data=data, limits=limits), port=args.port, host=args.host)
+    serve(build_server(tools, data=data, limits=limits, tasks=args.tasks), port=args.port,
+          host=args.host)
     return EXIT_OK
 
 

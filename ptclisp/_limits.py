@@ -26,6 +26,7 @@ _CHUNK = 1024
 _SLOT_BYTES = 32
 SLOT_BYTES = _SLOT_BYTES
 _OBJECT_BYTES = 56
+OBJECT_BYTES = _OBJECT_BYTES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +120,7 @@ class Meter:
         "deadline",
         "depth",
         "fuel",
+        "halted",
         "limits",
         "memory",
         "output",
@@ -136,6 +138,8 @@ class Meter:
         self.depth = 0
         self.output = 0
         self.tool_calls = 0
+        self.halted: tuple[str, str] | None = None
+        """``(code, message)`` once the run is stopped from outside (``halt``)."""
         self.cancel: CancelToken | None = None
         self.refuel()  # before the token is watched: a meter is made outside the run's try
         self.cancel = cancel
@@ -151,11 +155,7 @@ class Meter:
         self._spent += self._chunk - self.fuel
         self._chunk = self.fuel = 0  # the chunk is counted in _spent now (steps stay exact)
         if self._spent > self.limits.max_steps:
-            raise LimitExceeded(
-                f"step limit of {self.limits.max_steps} exceeded",
-                code="step_limit",
-                hint="the program does too much work: bound loops, avoid infinite sequences",
-            )
+            raise self._step_error()
         self.check_clock()
         self._chunk = min(_CHUNK, self.limits.max_steps - self._spent)
         self.fuel = self._chunk
@@ -169,6 +169,9 @@ class Meter:
     def check_clock(self) -> None:
         if self.cancel is not None:
             self.cancel.check()
+        if self.halted is not None:
+            code, message = self.halted
+            raise LimitExceeded(message, code=code, hint=_HINTS.get(code, _HINTS["timeout"]))
         if time.monotonic() > self.deadline:
             raise LimitExceeded(
                 f"time limit of {self.limits.timeout_s}s exceeded",
@@ -176,16 +179,36 @@ class Meter:
                 hint="the program ran too long: do less work or fewer slow tool calls",
             )
 
+    def halt(self, code: str, message: str) -> None:
+        """Stop the run from outside (any thread): its next check raises ``LimitExceeded``
+        with ``code`` — the clock is read every ~1,000 steps and before and after each tool
+        call. For a run its caller stopped waiting for (``_tools.threads``), and a budget an
+        outer tier's host found spent on the run's behalf."""
+        if self.halted is None:
+            self.halted = (code, message)
+
+    def recheck(self) -> None:
+        """Raise if a budget of this run is spent (halted, cancelled, the clock, steps or
+        memory): tells this run's breach from a limit a tool met in a run of its own."""
+        self.check_clock()
+        if self._spent > self.limits.max_steps:
+            raise self._step_error()
+        if self.memory > self.limits.max_memory:
+            raise self._memory_error()
+
     def alloc(self, nbytes: int) -> None:
         """Charge ``nbytes`` of newly created value."""
         self.memory += nbytes
         if self.memory > self.limits.max_memory:
-            raise LimitExceeded(
-                f"memory limit of {self.limits.max_memory} bytes exceeded",
-                code="memory_limit",
-                hint="the program builds values that are too large: aggregate instead of "
-                "materialising, or take fewer elements",
-            )
+            raise self._memory_error()
+
+    def _step_error(self) -> LimitExceeded:
+        return LimitExceeded(f"step limit of {self.limits.max_steps} exceeded",
+                             code="step_limit", hint=_HINTS["step_limit"])
+
+    def _memory_error(self) -> LimitExceeded:
+        return LimitExceeded(f"memory limit of {self.limits.max_memory} bytes exceeded",
+                             code="memory_limit", hint=_HINTS["memory_limit"])
 
     def alloc_items(self, count: int) -> None:
         """Charge a collection of ``count`` slots (charge before building it)."""
@@ -230,6 +253,13 @@ class Meter:
                 hint="make fewer tool calls: fetch in bulk where the tool allows it",
             )
 
+
+_HINTS = {
+    "timeout": "the program ran too long: do less work or fewer slow tool calls",
+    "step_limit": "the program does too much work: bound loops, avoid infinite sequences",
+    "memory_limit": "the program builds values that are too large: aggregate instead of "
+    "materialising, or take fewer elements",
+}
 
 _local = threading.local()
 

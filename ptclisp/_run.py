@@ -34,7 +34,17 @@ from ._compiler.context import FailSignal, Namespace, ParallelMap, ReturnSignal,
 from ._errors import EvalError, InternalError, LimitExceeded, PtclispError, ReadError
 from ._limits import CancelToken, Limits, Meter, use_meter
 from ._result import Result
-from ._values.types import Char, Keyword, LazySeq, List, Map, Vector, from_python
+from ._values.types import (
+    Char,
+    Keyword,
+    LazySeq,
+    List,
+    Map,
+    Set,
+    Vector,
+    charge_value,
+    from_python,
+)
 
 if TYPE_CHECKING:
     from ._async.pending import PendingStep
@@ -42,6 +52,7 @@ if TYPE_CHECKING:
     from ._tools.registry import Tool
 
 _ATOMS = frozenset({int, float, str, bool, type(None), Keyword, Char})
+_VALUES = frozenset({Map, Vector, List, Set})
 
 __all__ = ["Completion", "Reusable", "execute", "load", "realize", "run", "run_loaded"]
 
@@ -195,15 +206,20 @@ def execute(
     - ``code``: ``program`` already compiled against ``namespace`` (``compile_program``), for
       re-running it in that namespace (``CompiledProgram`` does, with a cleared namespace).
 
+    A run whose host has tools (and one allowed deeper than ``_IN_THREAD_DEPTH``) executes on
+    a worker thread, its tools called inline there, and this thread waits for it at most until
+    the deadline: a tool still running then ends the run with ``timeout`` on time, the worker is
+    abandoned and its meter halted (``_tools.threads``). Other runs stay on this thread.
+
     Raises ``PtclispError`` for program errors and limit breaches, and lets ``Suspend`` (and any
     other ``BaseException``) through untouched.
     """
     depth = meter.limits.max_depth
     args = (program, host, data, meter, namespace, output, parallel_map, code)
-    if depth <= _IN_THREAD_DEPTH:
+    if depth <= _IN_THREAD_DEPTH and not _bounded_tools(host):
         _ensure_recursion_limit(_SAFE_FRAMES)
         return _execute(*args)
-    return _on_big_stack(lambda: _execute(*args), depth)
+    return _on_worker(lambda: _execute(*args), depth, meter)
 
 
 def _execute(
@@ -298,51 +314,52 @@ def _ensure_recursion_limit(wanted: int) -> None:
         sys.setrecursionlimit(wanted)
 
 
-def _on_big_stack(fn: Callable[[], Completion], depth: int) -> Completion:
-    """Run ``fn`` in a thread whose C stack fits ``depth`` call levels; re-raise what it raises."""
-    global _deep_runs
+def _bounded_tools(host: Any) -> bool:
+    """Whether the run's tools must be bounded by its clock: a ``ToolHost`` with tools (and
+    ``tool_threads``) — the run then executes on a worker thread its caller waits for."""
+    return bool(getattr(host, "tool_threads", False) and getattr(host, "tools", None))
+
+
+def _on_worker(fn: Callable[[], Completion], depth: int, meter: Meter) -> Completion:
+    """Run ``fn`` on a worker thread (``_tools.threads.run_on_worker``) whose C stack fits
+    ``depth`` call levels, waited for until the run's deadline; re-raise what it raises."""
+    from ._tools.threads import RUN_STACK, run_on_worker
+
+    if depth <= _IN_THREAD_DEPTH:
+        return run_on_worker(fn, meter, RUN_STACK, fallback=fn)
     stack = min(64 * 2**20 + depth * _C_BYTES_PER_LEVEL, _MAX_STACK)
-    outcome: dict[str, Any] = {}
+    frames = min(depth * _FRAMES_PER_LEVEL + 2_000, stack // _C_BYTES_PER_FRAME)
 
-    def target() -> None:
+    def deep() -> Completion:
+        _deep_enter(frames)
         try:
-            outcome["value"] = fn()
-        except BaseException as exc:
-            outcome["error"] = exc
+            return fn()
+        finally:
+            _deep_leave()
 
-    worker = None
-    with _deep_lock:
-        try:
-            previous = threading.stack_size(stack)
-        except (ValueError, RuntimeError):  # no sized thread stacks (e.g. in wasm):
-            pass  # the in-thread limit holds; max_depth may then end as Python's limit
-        else:
-            try:
-                limit = sys.getrecursionlimit()
-                sys.setrecursionlimit(max(limit, min(
-                    depth * _FRAMES_PER_LEVEL + 2_000, stack // _C_BYTES_PER_FRAME)))
-                worker = threading.Thread(target=target, name="ptclisp-deep-run", daemon=True)
-                worker.start()
-                _deep_runs += 1
-            except RuntimeError:  # "can't start new thread" (CPython on WASI): run in place
-                worker = None
-                if _deep_runs == 0:
-                    sys.setrecursionlimit(limit)
-            finally:
-                threading.stack_size(previous)
-    if worker is None:
-        _ensure_recursion_limit(_SAFE_FRAMES)
+    def in_place() -> Completion:  # no sized thread here (e.g. in wasm): the in-thread
+        _ensure_recursion_limit(_SAFE_FRAMES)  # limit holds; max_depth may end as Python's
         return fn()
-    try:
-        worker.join()
-    finally:
-        with _deep_lock:
-            _deep_runs -= 1
-            if _deep_runs == 0:
-                sys.setrecursionlimit(max(_SAFE_FRAMES, 1_000))
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+
+    return run_on_worker(deep, meter, stack, fallback=in_place)
+
+
+def _deep_enter(frames: int) -> None:
+    """A run allowed ``frames`` Python frames starts (on its sized stack): raise the limit."""
+    global _deep_runs
+    with _deep_lock:
+        _deep_runs += 1
+        if sys.getrecursionlimit() < frames:
+            sys.setrecursionlimit(frames)
+
+
+def _deep_leave() -> None:
+    """The raised limit is put back when the last deep run ends."""
+    global _deep_runs
+    with _deep_lock:
+        _deep_runs -= 1
+        if _deep_runs == 0:
+            sys.setrecursionlimit(max(_SAFE_FRAMES, 1_000))
 
 
 # Once, at import: runs with default limits never change it (hypothesis and pytest notice).
@@ -472,7 +489,7 @@ def run_loaded(
 
             meter = restore(checkpoint, program, limits, reused[0], host.journal, cancel)
             output.append(checkpoint["output"])
-        completion = execute(program, host=host, data=_convert_data(data), meter=meter,
+        completion = execute(program, host=host, data=_convert_data(data, meter), meter=meter,
                              output=output, parallel_map=parallel_map,
                              namespace=reused[0] if reused else None,
                              code=reused[1] if reused else None)
@@ -494,8 +511,8 @@ def run_loaded(
                                 steps=meter.steps, output="".join(output), checkpoint=marked)
         else:
             error = _unexpected(exc)
-    finally:
-        if reused is not None and reusable is not None:
+    finally:  # an abandoned run may still be using its namespace: never reuse it
+        if reused is not None and reusable is not None and meter.halted is None:
             reusable.give(*reused)
     return Result(
         status=status,  # type: ignore[arg-type]
@@ -565,13 +582,24 @@ def _no_tools_host() -> ToolHost:
 _NO_TOOLS: ToolHost | None = None
 
 
-def _convert_data(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
+def _convert_data(data: Mapping[str, Any] | None, meter: Meter | None = None
+                  ) -> Mapping[str, Any]:
+    """``data`` as ptclisp values, charged to ``meter`` (if given) as they are converted."""
     if not data:
         return {}
+    if meter is not None:
+        with use_meter(meter):  # non-string keys are charged to the active meter
+            return _converted(data, meter)
+    return _converted(data, None)
+
+
+def _converted(data: Mapping[str, Any], meter: Meter | None) -> dict[str, Any]:
     converted = {}
     for name, value in data.items():
         try:
-            converted[str(name)] = from_python(value)
+            if meter is not None and type(value) in _VALUES:  # already ptclisp: charged as
+                charge_value(value, meter)  # the host data it stands for
+            converted[str(name)] = from_python(value, meter)
         except (TypeError, RecursionError) as exc:
             if isinstance(exc, RecursionError):
                 exc = TypeError("nested too deeply or refers to itself")

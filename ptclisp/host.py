@@ -5,6 +5,9 @@
 boundary, an agent loop showing values to an LLM — needs a little more, and takes it from here,
 never from a private module:
 
+- ``charge_host_data(value, meter)``: charge what converting host data into a run costs (as
+  ``from_python(value, meter)`` does) without converting it: a tier checks data fits a run's
+  budget before serializing it.
 - ``encode_value`` / ``decode_value``: a value ⇄ tagged plain data (lists, dicts, atoms) that
   msgpack or JSON carry without losing a type (keywords, lists vs vectors, sets, chars, bigints).
 - ``ToolHost``, ``Meter``, ``use_meter``, ``current_meter``: the per-run tool host and budget,
@@ -36,7 +39,7 @@ from ._tools.host import Suspend, ToolHost
 from ._tools.signature import redact
 from ._values.codec import decode as decode_value
 from ._values.codec import encode as encode_value
-from ._values.types import OpHandle
+from ._values.types import OpHandle, charge_host_data
 
 __all__ = [
     "BuiltinDoc",
@@ -47,6 +50,7 @@ __all__ = [
     "Suspend",
     "ToolHost",
     "builtin_docs",
+    "charge_host_data",
     "check_registry",
     "current_meter",
     "decode_value",

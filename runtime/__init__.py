@@ -1,7 +1,8 @@
 """Erlang-style actor runtime for ptclisp.
 
 Processes are ``async def`` bodies with a mailbox, scheduled by one tight loop on an asyncio
-event loop (``Runtime`` on a background thread, or ``run(main)`` in the calling thread).
+event loop (``Runtime`` on a background thread, ``run(main)`` in the calling thread, or
+``drive(main)`` on the calling thread's own reused scheduler — how every ``SubAgent.run`` runs).
 Inside a process: ``spawn``/``send``/``receive``/``self_pid``, names, timers, links, monitors,
 ``trap_exit``; ``aio`` and ``run_sync`` for asyncio and blocking work. Around it: supervisors,
 ``parallel_map`` for the interpreter's ``pmap``, ``fanout`` for hosts, and retry / rate-limit /
@@ -10,11 +11,14 @@ circuit-breaker guards for tools. See docs/runtime.md.
 
 from ._agents import (
     AgentCrashed,
+    Supervision,
     agent_process,
     agent_server,
     agent_tool,
+    default_runtime,
     run_agents,
     supervise_tools,
+    supervised_call,
     supervised_run,
     supervised_tools,
 )
@@ -67,6 +71,7 @@ from ._errors import (
     ToolCrashed,
     ToolTimeout,
 )
+from ._local import drive
 from ._match import ANY
 from ._parallel import Policy, fanout, parallel_map
 from ._process import Down, Exit, Pid, Ref, Request, Timer
@@ -109,6 +114,7 @@ __all__ = [
     "RuntimeStopped",
     "Strategy",
     "SupervisedTool",
+    "Supervision",
     "Supervisor",
     "Timer",
     "ToolCrashed",
@@ -120,7 +126,9 @@ __all__ = [
     "call",
     "cancel_timer",
     "cast",
+    "default_runtime",
     "demonitor",
+    "drive",
     "exit_process",
     "fanout",
     "first_k",
@@ -147,6 +155,7 @@ __all__ = [
     "spawn_monitor",
     "subscribe",
     "supervise_tools",
+    "supervised_call",
     "supervised_run",
     "supervised_tool",
     "supervised_tools",

@@ -1,19 +1,25 @@
-"""SubAgent runs as runtime processes: one-shot, as a supervised server, many at once.
+"""SubAgent runs as runtime processes: supervised one-shot runs, servers, many at once.
 
-An agent run is blocking code (LLM calls, tools, the interpreter), so a process never runs it on
-the scheduler thread: it awaits ``agent.arun(...)`` through ``aio`` (a worker thread of the
-loop's default executor). Tools run through ``supervise_tools`` use the runtime's own bounded
+Every ``SubAgent.run`` is a supervised process (``supervised_call``): by default on the calling
+thread's own scheduler (``drive``), where the run's blocking work (LLM calls, tools, the
+interpreter) executes inline in its process's step — nothing else waits for that thread. On a
+``Runtime`` with a loop thread, a process never blocks the loop: it awaits the work through
+``aio`` (a worker thread). Tools run through ``supervise_tools`` use the runtime's own bounded
 pool (``run_sync``), so agents waiting on their tools can never starve those tools of threads.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import dataclasses
 import threading
 import time
-from collections.abc import Mapping, MutableMapping, Sequence
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from typing import Any, TypeVar
 
-from ptclisp import PtclispError, Tool, ToolError
+from ptclisp import HostInputError, PtclispError, Tool, ToolError
 
 from ._api import (
     aio,
@@ -23,24 +29,33 @@ from ._api import (
     reply_error,
     self_pid,
     send,
+    spawn_link,
     spawn_monitor,
+    trap_exit,
 )
 from ._errors import DeadlineExceeded, ProcessDown, RestartIntensity
+from ._local import drive
 from ._match import ANY
-from ._process import NORMAL, Down, Pid, Ref, Request
+from ._process import NORMAL, Down, Exit, Pid, Ref, Request
 from ._runtime import Runtime
 from ._tools import SupervisedTool, supervised_tool
+from ._traps import current_scheduler
 
 __all__ = [
     "AgentCrashed",
+    "Supervision",
     "agent_process",
     "agent_server",
     "agent_tool",
+    "default_runtime",
     "run_agents",
     "supervise_tools",
+    "supervised_call",
     "supervised_run",
     "supervised_tools",
 ]
+
+T = TypeVar("T")
 
 _RESULT = "agent_result"
 
@@ -49,6 +64,118 @@ class AgentCrashed(RestartIntensity):
     """A supervised agent run crashed more often than its restart intensity allows."""
 
     code = "agent_crashed"
+
+
+@dataclasses.dataclass(frozen=True)
+class Supervision:
+    """How a run is supervised (``SubAgent.run(supervision=...)``, ``supervised_call``).
+
+    The defaults are what every ``SubAgent.run`` gets: the run is a process on the calling
+    thread's own scheduler (``drive``: no thread hop), its turns checkpointed in memory, and up
+    to 3 crashes in 60 s restarted from the last checkpoint.
+    """
+
+    checkpoints: MutableMapping[str, Any] | None = None
+    """Where the last checkpoint is kept under ``key`` (a fresh dict per run when ``None``;
+    a durable mapping lets a later run continue a crashed host's run)."""
+    key: str = "run"
+    max_restarts: int = 3
+    period: float = 60.0
+    runtime: Runtime | None = None
+    """Run the process on this runtime's loop (the blocking run on a worker thread) instead of
+    on the calling thread."""
+    timeout: float | None = None
+    """Seconds to wait for the run (then its process is killed and ``TimeoutError`` raised;
+    the work already in a worker thread finishes in the background). Needs a loop thread: a
+    run with a timeout goes to ``runtime`` or the shared default runtime."""
+
+    def __post_init__(self) -> None:
+        _check_supervision(self.checkpoints, self.key, self.max_restarts, self.period,
+                           self.runtime, self.timeout)
+
+    def call(self, work: Callable[[Any, Callable[[Any], None]], T], *, name: str = "agent"
+             ) -> T:
+        """``supervised_call(work, ...)`` with these settings."""
+        return _supervised_call(work, name=name, checkpoints=self.checkpoints, key=self.key,
+                               max_restarts=self.max_restarts, period=self.period,
+                               runtime=self.runtime, timeout=self.timeout)
+
+
+def supervised_call(
+    work: Callable[[Any, Callable[[Any], None]], T],
+    *,
+    name: str = "agent",
+    checkpoints: MutableMapping[str, Any] | None = None,
+    key: str = "run",
+    max_restarts: int = 3,
+    period: float = 60.0,
+    runtime: Runtime | None = None,
+    timeout: float | None = None,
+) -> T:
+    """Run ``work(saved, save)`` as a supervised process and return its result.
+
+    ``save(data)`` keeps a checkpoint in ``checkpoints[key]``; ``saved`` is ``None`` on the
+    first start and the last checkpoint (``None`` if none was taken) after a crash. A crash is
+    an exception that is not a ``PtclispError``: a ``PtclispError`` (a usage mistake such as a
+    wrong op id) is raised to the caller at once, as are ``KeyboardInterrupt`` and the like.
+    More than ``max_restarts`` crashes within ``period`` seconds raise ``AgentCrashed`` (code
+    ``agent_crashed``) naming the last cause.
+
+    Without ``runtime`` and ``timeout`` the process runs on the calling thread (``drive``)
+    and ``work`` inline in its step; the calling thread is its supervisor (the same policy as
+    the supervisor process used on a ``Runtime``: one child, transient, restart intensity), so
+    the runtime path costs one spawn and one process step, and no thread hop.
+    """
+    if not callable(work):
+        raise HostInputError(f"supervised_call: work must be callable, got {type(work).__name__}",
+                             hint="pass work(saved, save) -> result")
+    _check_supervision(checkpoints, key, max_restarts, period, runtime, timeout)
+    return _supervised_call(work, name=name, checkpoints=checkpoints, key=key,
+                            max_restarts=max_restarts, period=period, runtime=runtime,
+                            timeout=timeout)
+
+
+def _supervised_call(work: Callable[[Any, Callable[[Any], None]], T], *, name: str,
+                     checkpoints: MutableMapping[str, Any] | None, key: str, max_restarts: int,
+                     period: float, runtime: Runtime | None, timeout: float | None) -> T:
+    store: MutableMapping[str, Any] = checkpoints if checkpoints is not None else {}
+    body = _Incarnation(work, store, key, name)
+    if runtime is None and timeout is None:
+        while True:
+            try:
+                drive(_incarnation, body)
+                return body.result
+            except Exception as exc:  # KeyboardInterrupt and the like go straight through
+                body.crashed(exc, max_restarts, period)
+    rt = runtime if runtime is not None else default_runtime()
+    body.context = contextvars.copy_context()  # the worker thread runs in the caller's context
+    return rt.run(_supervise, body, max_restarts, period, timeout=timeout)
+
+
+def _check_supervision(checkpoints: Any, key: Any, max_restarts: Any, period: Any,
+                       runtime: Any, timeout: Any) -> None:
+    """Refuse settings of the wrong kind at once, naming the argument."""
+    checks = [
+        ("checkpoints", checkpoints, checkpoints is None or isinstance(checkpoints, MutableMapping),
+         "a mutable mapping (dict, a durable store) or None"),
+        ("key", key, isinstance(key, str) and key != "", "a non-empty string"),
+        ("max_restarts", max_restarts, _number(max_restarts, int) and max_restarts >= 0,
+         "an int >= 0"),
+        ("period", period, _number(period, (int, float)) and period > 0,
+         "a number of seconds > 0"),
+        ("runtime", runtime, runtime is None or isinstance(runtime, Runtime),
+         "a runtime.Runtime or None"),
+        ("timeout", timeout, timeout is None or (_number(timeout, (int, float)) and timeout > 0),
+         "a number of seconds > 0 or None"),
+    ]
+    for name, value, ok, expected in checks:
+        if not ok:
+            raise HostInputError(f"Supervision: {name} must be {expected}, got {value!r}",
+                                 hint=f"fix the {name} argument")
+
+
+def _number(value: Any, kind: Any) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 def supervised_run(
@@ -65,33 +192,37 @@ def supervised_run(
     tools_as_processes: bool = False,
     **options: Any,
 ) -> Any:
-    """Run ``agent`` as a supervised process of ``runtime`` (default: a shared one) and return
-    its ``Step`` or ``PendingStep`` — a one-line sync call.
+    """``agent.run`` with explicit supervision settings (``Supervision``); returns its
+    ``Step`` or ``PendingStep`` — a one-line sync call.
 
-    After every turn the run's state is saved in ``checkpoints[key]`` (a dict by default; pass
-    a durable mapping to survive the host). When the agent's process crashes — a host-side bug
-    such as an LLM client raising something unexpected, not a program error, which the loop
-    handles — its supervisor restarts it from that checkpoint (``SubAgent.restart``): finished
-    turns are not redone and their tools not re-run. More than ``max_restarts`` crashes within
-    ``period`` seconds end the run with ``AgentCrashed`` (code ``agent_crashed``) naming the
-    last cause. ``options`` go to ``agent.run`` (hooks, ``tracer_provider``...).
+    Every ``SubAgent.run`` is a supervised process (on the calling thread's scheduler by
+    default); this names the knobs: after every turn the run's state is saved in
+    ``checkpoints[key]`` (a dict by default; pass a durable mapping to survive the host). When
+    the agent's process crashes — a host-side bug such as an LLM client raising something
+    unexpected, not a program error, which the loop handles — its supervisor restarts it from
+    that checkpoint (``SubAgent.restart``): finished turns are not redone and their tools not
+    re-run. More than ``max_restarts`` crashes within ``period`` seconds end the run with
+    ``AgentCrashed`` (code ``agent_crashed``) naming the last cause. ``runtime``: run the
+    process on that runtime's loop (the blocking run on a worker thread); ``timeout`` too
+    (on the default runtime when none is given). ``options`` go to ``agent.run`` (hooks,
+    ``tracer_provider``...).
 
     ``tools_as_processes=True``: every tool call goes through the runtime too — sync tools on
     its bounded pool, ``async def`` tools on its event loop, each tool a supervised process
     (``supervise_tools``: a crashing tool gives the program ``tool_crashed``), stopped when the
-    run ends.
+    run ends (on ``runtime``, or the shared default runtime).
     """
-    store: MutableMapping[str, Any] = checkpoints if checkpoints is not None else {}
+    supervision = Supervision(checkpoints=checkpoints, key=key, max_restarts=max_restarts,
+                              period=period, runtime=runtime, timeout=timeout)
+    if not tools_as_processes:
+        return agent.run(llm=llm, context=context, supervision=supervision, **options)
     rt = runtime if runtime is not None else default_runtime()
-    if tools_as_processes:
-        agent = supervise_tools(agent, runtime=rt)
-    body = _Incarnation(agent, llm, dict(context or {}), store, key, options)
+    agent = supervise_tools(agent, runtime=rt)
     try:
-        return rt.run(_supervise, body, max_restarts, period, timeout=timeout)
+        return agent.run(llm=llm, context=context, supervision=supervision, **options)
     finally:
-        if tools_as_processes:
-            for worker in supervised_tools(agent).values():
-                worker.close()
+        for worker in supervised_tools(agent).values():
+            worker.close()
 
 
 _default: Runtime | None = None
@@ -99,7 +230,8 @@ _default_lock = threading.Lock()
 
 
 def default_runtime() -> Runtime:
-    """The runtime ``supervised_run`` uses when given none (started on first use)."""
+    """The shared background runtime (started on first use): for supervised runs given a
+    ``timeout`` and for ``tools_as_processes`` without a runtime of their own."""
     global _default
     with _default_lock:
         if _default is None:
@@ -108,59 +240,73 @@ def default_runtime() -> Runtime:
 
 
 class _Incarnation:
-    """One agent run's process body: a fresh run, or a restart from its last checkpoint."""
+    """A supervised run: what its process runs, where its checkpoint lives, how it ended."""
 
-    def __init__(self, agent: Any, llm: Any, context: dict[str, Any],
-                 store: MutableMapping[str, Any], key: str, options: dict[str, Any]) -> None:
-        self.agent, self.llm, self.context = agent, llm, context
-        self.store, self.key, self.options = store, key, options
-        self.crashes: list[BaseException | Any] = []
+    __slots__ = ("context", "crashes", "key", "name", "recent", "result", "store", "work")
 
-    def save(self, checkpoint: dict[str, Any]) -> None:
+    def __init__(self, work: Callable[[Any, Callable[[Any], None]], Any],
+                 store: MutableMapping[str, Any], key: str, name: str) -> None:
+        self.work, self.store, self.key, self.name = work, store, key, name
+        self.crashes: list[Any] = []
+        self.recent: deque[float] = deque()
+        self.result: Any = None
+        self.context: contextvars.Context | None = None
+
+    def crashed(self, reason: Any, max_restarts: int, period: float) -> None:
+        """The run's process ended abnormally with ``reason``: return to restart it, or raise —
+        the error itself for a usage mistake (``PtclispError``) or an interrupt, not a crash;
+        ``AgentCrashed`` past ``max_restarts`` crashes within ``period`` seconds."""
+        if isinstance(reason, PtclispError) or (
+                isinstance(reason, BaseException) and not isinstance(reason, Exception)):
+            raise reason
+        self.crashes.append(reason)
+        now = time.monotonic()
+        recent = self.recent
+        recent.append(now)
+        while now - recent[0] > period:
+            recent.popleft()
+        if len(recent) > max_restarts:
+            cause = reason
+            error = AgentCrashed(
+                f"agent {self.name} crashed {len(self.crashes)} times (restart intensity "
+                f"{max_restarts} in {period} s): {type(cause).__name__}: {cause}",
+                hint="a host-side bug (LLM client, tool host): fix it, or raise max_restarts")
+            if isinstance(cause, BaseException):
+                error.__cause__ = cause
+            raise error
+
+    def save(self, checkpoint: Any) -> None:
         self.store[self.key] = checkpoint
 
-    def work(self) -> Any:
-        saved = self.store.get(self.key)
-        if saved is None:
-            return self.agent.run(llm=self.llm, context=self.context, checkpoint=self.save,
-                                  **self.options)
-        return self.agent.restart(saved, llm=self.llm, checkpoint=self.save, **self.options)
+    def attempt(self) -> Any:
+        return self.work(self.store.get(self.key), self.save)
 
-    async def __call__(self, reply_to: Pid) -> None:
-        import asyncio
+    def attempt_in_context(self) -> Any:
+        return self.context.run(self.attempt) if self.context is not None else self.attempt()
 
-        step = await aio(asyncio.to_thread(self.work))
-        send(reply_to, (_RESULT, self.key, step))
+
+async def _incarnation(body: _Incarnation) -> None:
+    """The run's process: the work inline when this thread drives the scheduler, else on a
+    worker thread (the loop thread must not block)."""
+    if current_scheduler().inline:
+        body.result = body.attempt()
+    else:
+        body.result = await aio(asyncio.to_thread(body.attempt_in_context))
 
 
 async def _supervise(body: _Incarnation, max_restarts: int, period: float) -> Any:
-    from ._supervisor import ChildSpec, Restart, Supervisor
-
-    me = self_pid()
-    spec = ChildSpec("agent", _watched, args=(body, me), restart=Restart.TRANSIENT)
-    supervisor = Supervisor([spec], max_restarts=max_restarts, period=period)
-    pid, _ = spawn_monitor(supervisor.run)
-    try:
-        msg = await receive((_RESULT, body.key, ANY), Down)
-    finally:
-        exit_process(pid, "shutdown")
-    if isinstance(msg, Down):
-        cause = body.crashes[-1] if body.crashes else msg.reason
-        name = getattr(body.agent, "name", "agent")
-        error = AgentCrashed(
-            f"agent {name} crashed {len(body.crashes)} times (restart intensity "
-            f"{max_restarts} in {period} s): {type(cause).__name__}: {cause}",
-            hint="a host-side bug (LLM client, tool host): fix it, or raise max_restarts")
-        raise error from cause if isinstance(cause, BaseException) else None
-    return msg[2]
-
-
-async def _watched(body: _Incarnation, reply_to: Pid) -> None:
-    try:
-        await body(reply_to)
-    except BaseException as exc:
-        body.crashes.append(exc)
-        raise
+    """The run's supervisor process on a ``Runtime``: one child, transient, restarted after a
+    crash within the restart intensity (``_Incarnation.crashed``); the child is linked, so
+    killing the supervisor (a timeout) kills the run."""
+    trap_exit(True)
+    while True:
+        child = spawn_link(_incarnation, body)
+        while (exit_ := await receive(Exit)).pid is not child:
+            pass  # not from the run (a linked caller would be the only other sender)
+        reason = exit_.reason
+        if reason == NORMAL and isinstance(reason, str):
+            return body.result
+        body.crashed(reason, max_restarts, period)
 
 
 async def agent_process(
@@ -187,13 +333,16 @@ async def agent_process(
 async def agent_server(agent: Any, llm: Any = None) -> None:
     """Serve agent runs: each ``call(server, context)`` runs ``agent`` with that context and
     replies its ``Step``. A ``PtclispError`` (e.g. ``SubAgentError``) is replied to the caller;
-    any other exception crashes the server, so its supervisor restarts it and the caller's
-    ``call`` raises ``ProcessDown``. Runs are served one at a time — start several servers (or
+    ``AgentCrashed`` (the run crashed past its own restart intensity) or any other exception
+    crashes the server, so its supervisor restarts it and the caller's ``call`` raises
+    ``ProcessDown``. Runs are served one at a time — start several servers (or
     use ``run_agents``) for concurrency."""
     while True:
         request = await receive(Request)
         try:
             step = await aio(agent.arun(llm=llm, context=dict(request.payload or {})))
+        except AgentCrashed:
+            raise  # the run's own supervisor gave up: the failure moves up, to the server's
         except PtclispError as exc:
             reply_error(request, exc)
             continue

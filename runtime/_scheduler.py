@@ -100,6 +100,9 @@ class Scheduler:
         self._exit_waiters: dict[Pid, list[Callable[[Any, Any], None]]] = {}
         self._batch_scheduled = False
         self.fast = FAST_RECEIVES
+        self.inline = False
+        """A thread drives this scheduler for one caller (``runtime.drive``): a process may run
+        blocking code inside its step, as nothing else waits for the thread."""
 
     # ------------------------------------------------------------------ the loop
 
@@ -110,12 +113,24 @@ class Scheduler:
 
     def _run_batch(self) -> None:
         """Run up to ``batch_size`` process steps, then yield to asyncio (see module docstring)."""
+        try:
+            self._run_steps(self.batch_size)
+        finally:
+            if self._runq:
+                self.loop.call_soon(self._run_batch)
+            else:
+                self._batch_scheduled = False
+
+    def _run_steps(self, budget: int) -> None:
+        """Run up to ``budget`` process steps on this thread (``_run_batch``, ``drive``). The
+        thread's current scheduler and process are put back afterwards, so a scheduler driven
+        from inside another's process step (``drive``) leaves the outer one as it was."""
+        outer_sched, outer_current = getattr(_tls, "sched", None), self.current
         _tls.sched = self
         runq = self._runq
         popleft = runq.popleft
         append = runq.append
         signals = self._signals
-        budget = self.batch_size
         if signals:
             self._deliver_signals()
         try:
@@ -166,12 +181,8 @@ class Scheduler:
                 if signals:
                     self._deliver_signals()
         finally:
-            self.current = None
-            _tls.sched = None
-            if runq:
-                self.loop.call_soon(self._run_batch)
-            else:
-                self._batch_scheduled = False
+            self.current = outer_current
+            _tls.sched = outer_sched
 
     def _wake(self, proc: Pid, trap: _Trap, value: Any) -> None:
         """Store ``value`` in the trap ``proc`` is parked on and make it runnable."""

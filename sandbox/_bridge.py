@@ -19,11 +19,12 @@ from typing import Any
 
 import ptclisp
 from ptclisp import LimitExceeded, Tool, ToolError, from_python
-from ptclisp.host import Meter, ToolHost, encode_value, use_meter
+from ptclisp.host import Meter, ToolHost, charge_host_data, encode_value, use_meter
 
 from ._wire import msgpack_exact
 
-__all__ = ["AWAIT", "JournalBridge", "ToolBridge", "ToolMap", "build_request", "journal_outcome"]
+__all__ = ["AWAIT", "JournalBridge", "ToolBridge", "ToolMap", "build_request", "fit",
+           "journal_outcome", "oversized"]
 
 ToolMap = Mapping[str, Callable[[dict], Any] | Tool]
 Exact = Callable[[Any], bool]
@@ -59,6 +60,47 @@ def build_request(
     return request
 
 
+def oversized(data: Mapping[str, Any] | None, limits: ptclisp.Limits | None
+              ) -> ptclisp.Result | None:
+    """The error ``Result`` of a run whose ``data`` does not fit its budget — converting it in
+    the guest would end with ``step_limit``, ``memory_limit`` or ``timeout`` — else None.
+    Checked before the data is serialized, which would expand every shared part in full."""
+    if not data:
+        return None
+    meter = Meter(limits if limits is not None else ptclisp.Limits())
+    try:
+        with use_meter(meter):
+            for value in data.values():
+                charge_host_data(value, meter)
+    except LimitExceeded as exc:
+        return ptclisp.Result(status="error", error=exc, steps=meter.steps, memory=meter.memory)
+    except RecursionError:  # as converting it in process reports it
+        error = ptclisp.EvalError(
+            "data: nested too deeply or refers to itself", code="invalid_args",
+            hint="host data must be JSON-like: dict, list, str, numbers, bool, None")
+        return ptclisp.Result(status="error", error=error)
+    return None
+
+
+def fit(answer: dict[str, Any], encode: Callable[[dict[str, Any]], Any],
+        limits: ptclisp.Limits) -> Any:
+    """``encode(answer)``, or — when the encoded answer is larger than the run's memory limit
+    (a tool's 100 MB string, which the run in process holds without copying, but the guest
+    would have to receive and could not) — the encoded ``memory_limit`` answer, terminal for
+    the run: the guest's memory is capped near its limit, and the answer must never kill it."""
+    try:
+        encoded = encode(answer)
+    except ValueError:  # larger than a frame
+        encoded = None
+    if encoded is not None and len(encoded) <= limits.max_memory:
+        return encoded
+    error = LimitExceeded(
+        f"memory limit of {limits.max_memory} bytes exceeded: a tool's answer is too large "
+        "to hand to the sandboxed run", code="memory_limit",
+        hint="ask the tool for less data at once (filter, page or summarise on the host)")
+    return encode({"ok": False, "error": error.to_dict()})
+
+
 def _failure(error: ToolError) -> dict[str, Any]:
     return {"ok": False, "error": error.to_dict()}
 
@@ -72,6 +114,7 @@ class ToolBridge:
         self._tools = tools or {}
         self._exact = exact
         self._host = ToolHost(self._tools)
+        self.limits = limits if limits is not None else ptclisp.Limits()
         # Tools see this run's deadline exactly as in process (async tools wait at most that).
         self._meter = Meter(limits if limits is not None else ptclisp.Limits())
 
@@ -95,8 +138,10 @@ class ToolBridge:
         raw = entry.get("raw")
         if self._exact(raw):
             return {"ok": True, "value": raw}
-        try:  # sets, big integers, pydantic models: carry the ptclisp value exactly, tagged
-            return {"ok": True, "value": encode_value(from_python(raw)), "codec": True}
+        try:  # sets, big integers, pydantic models: carry the ptclisp value exactly, tagged;
+            # the guest charges what converting it cost here (it does not convert it again)
+            return {"ok": True, "value": encode_value(entry["value"]), "codec": True,
+                    "cost": list(entry.get("cost") or (0, 0))}
         except Exception as exc:
             return _failure(ToolError(
                 f"tool {name} returned data ptclisp cannot hold: {exc}",
@@ -123,7 +168,8 @@ class JournalBridge:
     def __init__(self, host: ToolHost, limits: ptclisp.Limits | None,
                  cancel: ptclisp.CancelToken | None = None) -> None:
         self.host = host
-        self.meter = Meter(limits if limits is not None else ptclisp.Limits())
+        self.limits = limits if limits is not None else ptclisp.Limits()
+        self.meter = Meter(self.limits)
         self.meter.cancel = cancel  # checked at each call and await (not here: see cancelled)
 
     def answer(self, name: str, args: Any) -> dict[str, Any]:
@@ -132,24 +178,32 @@ class JournalBridge:
         from ptclisp import PtclispError
         from ptclisp.host import Suspend, decode_value
 
+        # What the call charged here — its arguments, converting its result (or, replayed,
+        # what that cost the first run), an awaited op's result — goes back as "cost": the guest
+        # charges it to the run, so every tier counts the steps and memory the run in process
+        # counts.
+        meter = self.meter
+        steps, memory = meter.steps, meter.memory
         try:
             if not isinstance(args, dict) or not isinstance(args.get("at"), str):
                 raise ToolError("malformed request from the guest: no position")
             self.host.place(args["at"])
-            with use_meter(self.meter):
-                if self.meter.cancel is not None:
-                    self.meter.cancel.check()
+            with use_meter(meter):
+                if meter.cancel is not None:
+                    meter.cancel.check()
                 if name == AWAIT:
                     value = self._await(args)
-                    remaining = self.meter.deadline - time.monotonic()
                     return {"ok": True, "value": encode_value(value), "codec": True,
-                            "remaining_s": remaining}  # fmt: skip
+                            "remaining_s": meter.deadline - time.monotonic(),
+                            "cost": [meter.steps - steps, meter.memory - memory]}
                 value = self.host.call(name, decode_value(args.get("args")))
-                return {"ok": True, "value": encode_value(value), "codec": True}
+                return {"ok": True, "value": encode_value(value), "codec": True,
+                        "cost": [meter.steps - steps, meter.memory - memory]}
         except Suspend as suspend:
             return {"ok": False, "suspend": list(suspend.op_ids)}
         except PtclispError as exc:
-            return {"ok": False, "error": exc.to_dict()}
+            return {"ok": False, "error": exc.to_dict(),
+                    "cost": [meter.steps - steps, meter.memory - memory]}
         except ValueError as exc:  # a malformed position
             return _failure(ToolError(f"malformed request from the guest: {exc}"))
         except Exception as exc:  # a fault of the host side: still an answer, never a trap

@@ -51,16 +51,31 @@ def _proxy(name: str, call_tool: CallTool) -> Callable[[dict], Any]:
     def tool(args: dict) -> Any:
         answer = call_tool(name, args)
         if answer["ok"]:
-            return decode_value(answer["value"]) if answer.get("codec") else answer["value"]
+            if not answer.get("codec"):
+                return answer["value"]  # converted (and charged) by the guest's ToolHost
+            _charge(answer.get("cost"))
+            return decode_value(answer["value"])
         error = error_from_dict(answer["error"])  # the ToolError the host's ToolHost produced
         if error.code == "timeout":  # the host ended the call at the run's deadline: terminal
             meter = current_meter()
             meter.deadline = min(meter.deadline, time.monotonic())
+        elif error.code in _RUN_LIMITS:  # the host found the result too large for this run's
+            current_meter().halt(error.code, error.message)  # budget: terminal here too
         raise error
 
     tool.__name__ = name
     return tool
 
+
+_RUN_LIMITS = frozenset({"step_limit", "memory_limit"})
+
+
+def _charge(cost: Any) -> None:
+    """Charge this run what converting a value cost on the host (``[steps, bytes]``)."""
+    if isinstance(cost, list) and len(cost) == 2 and any(cost):
+        meter = current_meter()
+        meter.tick(int(cost[0]))
+        meter.alloc(int(cost[1]))
 
 AWAIT = "\x00await"  # as sandbox._bridge.AWAIT (this module runs without the host package)
 
@@ -81,7 +96,7 @@ class _RemoteHost(ToolHost):
                 code="invalid_args",
                 hint="tool arguments must be data: maps, vectors, strings, numbers, booleans, nil",
             ) from None
-        self.charge_arguments(args)  # as in process: the same steps in every tier
+        # the host charges the arguments (and the result) and sends what it charged: _value
         at = self.position()
         self._cursor().next_call()
         return self._value(self._call_tool(name, {"args": encoded, "at": at}))
@@ -111,6 +126,7 @@ class _RemoteHost(ToolHost):
         if answer.get("suspend") is not None:
             self.awaiting = tuple(answer["suspend"])
             raise Suspend(self.awaiting)
+        _charge(answer.get("cost"))  # as the run in process is charged: the same in every tier
         if answer["ok"]:
             return decode_value(answer["value"]) if answer.get("codec") else answer["value"]
         raise error_from_dict(answer["error"])

@@ -32,7 +32,7 @@ from ptclisp.host import ToolHost
 
 from . import _bridge
 from ._errors import SandboxCrash, SandboxError, backstop_grace, time_breach
-from ._protocol import FrameReader, write_frame
+from ._protocol import FrameReader, pack_frame, write_frame, write_packed
 
 __all__ = ["ProcessPool"]
 
@@ -182,6 +182,9 @@ class ProcessPool:
         _hooks: bool = False,
     ) -> ptclisp.Result:
         """Run ``source`` in a worker; same contract as ``ptclisp.run``."""
+        refused = _bridge.oversized(data, limits)
+        if refused is not None:
+            return refused
         request = _bridge.build_request(source, tools, data, limits, _hooks)
         timeout_s = (limits or ptclisp.Limits()).timeout_s
         request["cpu_budget_s"] = timeout_s + self._grace(timeout_s)
@@ -224,7 +227,7 @@ class ProcessPool:
     ) -> ptclisp.Result | ptclisp.PendingStep:
         """Run ``source`` in a worker with ``host`` (its journal, tools and awaits) kept here:
         the ``runner`` of ``sandbox.start``/``resume`` (``ptclisp.host.start_on``)."""
-        stopped = _bridge.cancelled(cancel)
+        stopped = _bridge.cancelled(cancel) or _bridge.oversized(data, limits)
         if stopped is not None:
             return stopped
         request = _bridge.build_request(source, host.tools, data, limits, False, journal=True)
@@ -255,7 +258,9 @@ class ProcessPool:
                 message = worker.reader.read(deadline)
                 if message["op"] == "tool":
                     answer = bridge.answer(message["name"], message["args"])
-                    write_frame(worker.write_fd, {"op": "tool_answer", "answer": answer})
+                    write_packed(worker.write_fd, _bridge.fit(
+                        answer, lambda a: pack_frame({"op": "tool_answer", "answer": a}),
+                        bridge.limits))
                 elif message["op"] == "result":
                     return message["result"], not message.get("retire")
                 else:

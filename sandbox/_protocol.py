@@ -22,7 +22,7 @@ from typing import Any
 
 from ._wire import pack_result, packb, unpackb
 
-__all__ = ["MAX_FRAME", "FrameReader", "pack_frame", "write_frame"]
+__all__ = ["MAX_FRAME", "FrameReader", "pack_frame", "write_frame", "write_packed"]
 
 _HEADER = struct.Struct(">I")
 MAX_FRAME = 1 << 30
@@ -37,7 +37,12 @@ def pack_frame(message: Any) -> bytes:
 
 
 def write_frame(fd: int, message: Any) -> None:
-    view = memoryview(pack_frame(message))
+    write_packed(fd, pack_frame(message))
+
+
+def write_packed(fd: int, frame: bytes) -> None:
+    """Write a frame ``pack_frame`` made."""
+    view = memoryview(frame)
     while view:
         written = os.write(fd, view)
         view = view[written:]

@@ -85,12 +85,14 @@ def _log_progress(message: str) -> None:
 
 def _call_tool(store: Any, request: str) -> str:
     # Runs on the thread that called run(); must never raise (a host exception would trap).
+    limits = ptclisp.Limits()
     try:
+        limits = _state.bridge.limits
         message = loads(request)
         answer = _state.bridge.answer(message["name"], message["args"])
     except Exception as exc:
         answer = {"ok": False, "error": ToolError(f"malformed tool request: {exc}").to_dict()}
-    return dumps(answer)
+    return _bridge.fit(answer, dumps, limits)
 
 
 def _trap_cause(text: str) -> str:
@@ -191,6 +193,9 @@ class WasmSandbox:
         _hooks: bool = False,
     ) -> ptclisp.Result:
         """Run ``source`` in a fresh wasm store; same contract as ``ptclisp.run``."""
+        refused = _bridge.oversized(data, limits)
+        if refused is not None:
+            return refused
         request = _bridge.build_request(source, tools, data, limits, _hooks, json_exact)
         answer = self._call(request, _bridge.ToolBridge(tools, limits, json_exact), limits)
         return answer if isinstance(answer, ptclisp.Result) else ptclisp.Result.from_dict(answer)
@@ -208,7 +213,7 @@ class WasmSandbox:
         """Run ``source`` in a fresh store with ``host`` (its journal, tools and awaits) kept
         here: the ``runner`` of ``sandbox.start``/``resume`` (``ptclisp.host.start_on``).
         ``cancel`` ends the run at its next tool call or await (code ``cancelled``)."""
-        stopped = _bridge.cancelled(cancel)
+        stopped = _bridge.cancelled(cancel) or _bridge.oversized(data, limits)
         if stopped is not None:
             return stopped
         request = _bridge.build_request(source, host.tools, data, limits, False, json_exact,

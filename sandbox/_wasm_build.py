@@ -142,7 +142,8 @@ def _stage(staging: Path) -> None:
     shutil.copytree(_GUEST_DIR, staging / "wit", ignore=wit_only)
     (staging / "pydantic").mkdir()
     shutil.copy(_GUEST_DIR / "pydantic_standin.py", staging / "pydantic" / "__init__.py")
-    preload = [*_imported_modules(ptclisp_dir), "msgpack.fallback"]
+    # _pylong: CPython converts ints of thousands of digits to and from text with it (lazily)
+    preload = [*_imported_modules(ptclisp_dir), "msgpack.fallback", "_pylong"]
     (staging / "_preload.py").write_text(_PRELOAD_HEADER.format(names=preload))
     (staging / "no-site" / "lib" / "python3" / "site-packages").mkdir(parents=True)
 

@@ -13,6 +13,7 @@ pending step is plain data, ``ptclisp.serialize`` turns it into bytes).
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Literal
@@ -20,7 +21,8 @@ from typing import Any, Literal
 from opentelemetry import metrics, trace
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from ptclisp import CancelToken, Limits, Signature, parse_signature
+from ptclisp import CancelToken, HostInputError, Limits, Signature, parse_signature
+from ptclisp.runtime import Supervision
 
 from ._budget import Budget, Ledger
 from ._errors import SubAgentError
@@ -37,6 +39,9 @@ __all__ = ["SubAgent", "run"]
 
 Outcome = Step | PendingStep
 _DEFAULT_LIMITS = Limits(timeout_s=30.0)
+_SUPERVISED = Supervision()
+"""How runs are supervised unless told otherwise: a process on the calling thread's scheduler,
+checkpoints in memory, 3 restarts in 60 s."""
 
 
 class SubAgent(BaseModel):
@@ -131,6 +136,7 @@ class SubAgent(BaseModel):
         before_tool: BeforeTool | None = None,
         after_tool: AfterTool | None = None,
         checkpoint: Callable[[dict[str, Any]], None] | None = None,
+        supervision: Supervision | None = None,
     ) -> Step | PendingStep:
         """Run the agent to a ``Step`` (ok, failed or error) or a ``PendingStep``.
 
@@ -146,14 +152,27 @@ class SubAgent(BaseModel):
         or ``Refuse(reason)`` (the program sees a ``tool_error``) — and ``after_tool(record)``.
         ``checkpoint(data)`` receives plain data after every turn; ``restart(data)`` continues
         from it.
+
+        The run is a supervised runtime process (docs/stack.md): by default on this thread's
+        own scheduler (no thread hop), checkpointed after every turn in memory; a crash — an
+        exception from the host side (an LLM client's bug), not a program error — restarts it
+        from its last checkpoint, up to 3 times in 60 s, then ``AgentCrashed`` (code
+        ``agent_crashed``). ``supervision``: other settings (``runtime.Supervision``: a
+        durable checkpoint store, the restart intensity, a ``Runtime``, a timeout).
         """
         hooks = Hooks(on_turn=on_turn, on_llm_token=on_llm_token, on_tool_start=on_tool_start,
                       on_tool_end=on_tool_end, on_turn_start=on_turn_start,
                       before_turn=before_turn, after_turn=after_turn, before_tool=before_tool,
                       after_tool=after_tool, checkpoint=checkpoint)
-        return self._run_nested(dict(context or {}), llm=self._llm(llm), hooks=hooks,
-                                telemetry=Telemetry(tracer_provider, meter_provider), depth=0,
-                                cancel=cancel)
+        chosen = self._llm(llm)
+        checked = self._checked_context(dict(context or {}))
+        telemetry = Telemetry(tracer_provider, meter_provider)
+
+        def first(run_hooks: Hooks) -> Outcome:
+            return self._start_loop(checked, llm=chosen, hooks=run_hooks, telemetry=telemetry,
+                                    depth=0, cancel=cancel, ledger=None)
+
+        return self._supervised(first, chosen, hooks, telemetry, cancel, supervision)
 
     async def arun(self, **options: Any) -> Step | PendingStep:
         """``run`` in a worker thread, for async applications (tools and LLM calls block it).
@@ -192,17 +211,28 @@ class SubAgent(BaseModel):
         before_tool: BeforeTool | None = None,
         after_tool: AfterTool | None = None,
         checkpoint: Callable[[dict[str, Any]], None] | None = None,
+        supervision: Supervision | None = None,
     ) -> Step | PendingStep:
         """Deliver op ``op_id``'s ``result`` (or ``error``) and continue the run — the program,
         then further LLM turns — to a ``Step`` or the next ``PendingStep``. ``op_id`` may belong
-        to a subagent awaited inside this run (see ``pending_ops``). Hooks as for ``run``."""
+        to a subagent awaited inside this run (see ``pending_ops``). Hooks and supervision as
+        for ``run`` (a crash before the first turn ends redoes the delivery)."""
         hooks = Hooks(on_turn=on_turn, on_llm_token=on_llm_token, on_tool_start=on_tool_start,
                       on_tool_end=on_tool_end, on_turn_start=on_turn_start,
                       before_turn=before_turn, after_turn=after_turn, before_tool=before_tool,
                       after_tool=after_tool, checkpoint=checkpoint)
-        return self._resume_nested(pending, op_id, result, error, llm=self._llm(llm), hooks=hooks,
-                                   telemetry=Telemetry(tracer_provider, meter_provider),
-                                   depth=None, cancel=cancel)
+        chosen = self._llm(llm)
+        telemetry = Telemetry(tracer_provider, meter_provider)
+        tries: list[PendingStep] = []
+
+        def first(run_hooks: Hooks) -> Outcome:
+            step = pending if not tries else _unresumed(tries[0])  # a redo after a crash
+            tries.append(pending)
+            return self._resume_nested(step, op_id, result, error, llm=chosen,
+                                       hooks=run_hooks, telemetry=telemetry, depth=None,
+                                       cancel=cancel)
+
+        return self._supervised(first, chosen, hooks, telemetry, cancel, supervision)
 
     async def aresume(self, pending: PendingStep, op_id: str, result: Any = None,
                       **options: Any) -> Step | PendingStep:
@@ -219,11 +249,42 @@ class SubAgent(BaseModel):
 
     def restart(self, saved: Mapping[str, Any], /, *, llm: LLM | None = None,
                 tracer_provider: trace.TracerProvider | None = None,
-                cancel: CancelToken | None = None, **hooks: Any) -> Step | PendingStep:
+                cancel: CancelToken | None = None, supervision: Supervision | None = None,
+                **hooks: Any) -> Step | PendingStep:
         """Continue a run from ``saved`` (what ``run(checkpoint=...)`` last received: the
         state after a completed turn; ``checkpoint=`` here keeps saving) — the turns done are
-        not redone, their tool calls not re-run; the budget ledger carries on. Used by
-        ``runtime.supervised_run`` to restart a crashed agent process."""
+        not redone, their tool calls not re-run; the budget ledger carries on. A run's
+        supervisor does this after a crash of its process; the restarted run is supervised
+        too."""
+        chosen = self._llm(llm)
+        telemetry = Telemetry(tracer_provider)
+        self._check_checkpoint(saved)
+
+        def first(run_hooks: Hooks) -> Outcome:
+            return self._restart_loop(saved, chosen, run_hooks, telemetry, cancel)
+
+        return self._supervised(first, chosen, Hooks(**hooks), telemetry, cancel, supervision)
+
+    def _supervised(self, first: Callable[[Hooks], Outcome], llm: LLM, hooks: Hooks,
+                    telemetry: Telemetry, cancel: CancelToken | None,
+                    supervision: Supervision | None) -> Outcome:
+        """Run ``first`` as a supervised process (``runtime.supervised_call``); after a crash,
+        continue from the last turn checkpoint (or call ``first`` again if there is none)."""
+        if supervision is not None and not isinstance(supervision, Supervision):
+            raise HostInputError(f"supervision must be a runtime.Supervision, got "
+                                 f"{type(supervision).__name__}",
+                                 hint="pass runtime.Supervision(...) or leave it out")
+        user_checkpoint = hooks.checkpoint
+
+        def work(saved: Any, save: Callable[[Any], None]) -> Outcome:
+            hooks.checkpoint = save if user_checkpoint is None else _both(save, user_checkpoint)
+            if saved is None:
+                return first(hooks)
+            return self._restart_loop(saved, llm, hooks, telemetry, cancel)
+
+        return (supervision or _SUPERVISED).call(work, name=self.name)
+
+    def _check_checkpoint(self, saved: Any) -> RunState:
         if not isinstance(saved, Mapping) or "state" not in saved:
             raise SubAgentError("not an agent checkpoint", code="pending_corrupt",
                                 hint="pass what the checkpoint callback received")
@@ -235,23 +296,37 @@ class SubAgent(BaseModel):
         if state.agent != self.name:
             raise SubAgentError(f"this checkpoint belongs to agent {state.agent!r}",
                                 code="pending_error", hint="restart it with the agent that ran it")
+        return state
+
+    def _restart_loop(self, saved: Mapping[str, Any], llm: LLM, hooks: Hooks,
+                      telemetry: Telemetry, cancel: CancelToken | None) -> Outcome:
+        state = RunState.from_host_state(self._check_checkpoint(saved).snapshot())  # a copy:
+        # the checkpoint must not change as the restarted run goes on (it may crash again)
         ledger = Ledger.from_dict(dict(saved.get("ledger") or
                                        Ledger(self.budget or Budget()).to_dict()))
-        loop = Loop(self, state, self._llm(llm), Hooks(**hooks), Telemetry(tracer_provider),
-                    cancel, ledger, True)
-        return loop.restart()
+        return Loop(self, state, llm, hooks, telemetry, cancel, ledger, True).restart()
+
+    def _checked_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        signature = self.parsed_signature()
+        if signature is None or signature.params is None:
+            return context
+        try:
+            return signature.validate_args(context)
+        except Exception as exc:
+            raise SubAgentError(f"the context does not match {self.name}'s signature: "
+                                f"{getattr(exc, 'message', exc)}", code="invalid_args",
+                                hint=f"the signature is {signature.render()}") from None
 
     def _run_nested(self, context: dict[str, Any], *, llm: LLM, hooks: Hooks,
                     telemetry: Telemetry, depth: int, cancel: CancelToken | None = None,
                     ledger: Ledger | None = None) -> Outcome:
-        signature = self.parsed_signature()
-        if signature is not None and signature.params is not None:
-            try:
-                context = signature.validate_args(context)
-            except Exception as exc:
-                raise SubAgentError(f"the context does not match {self.name}'s signature: "
-                                    f"{getattr(exc, 'message', exc)}", code="invalid_args",
-                                    hint=f"the signature is {signature.render()}") from None
+        """A run inside the caller's process (a subagent called as a tool, a host's step)."""
+        return self._start_loop(self._checked_context(context), llm=llm, hooks=hooks,
+                                telemetry=telemetry, depth=depth, cancel=cancel, ledger=ledger)
+
+    def _start_loop(self, context: dict[str, Any], *, llm: LLM, hooks: Hooks,
+                    telemetry: Telemetry, depth: int, cancel: CancelToken | None,
+                    ledger: Ledger | None) -> Outcome:
         state = RunState(agent=self.name, depth=depth, context=context, budget=self.max_turns)
         owner = ledger is None
         ledger = ledger if ledger is not None else Ledger(self.budget or Budget())
@@ -265,6 +340,7 @@ class SubAgent(BaseModel):
             raise SubAgentError(f"resume needs a PendingStep, got {type(pending).__name__}",
                                 code="pending_error")
         state = RunState.from_host_state(pending.host_state)
+        state = RunState.from_host_state(state.snapshot())  # the pending step stays as it was
         if state.agent != self.name:
             raise SubAgentError(f"this step belongs to agent {state.agent!r}, not {self.name!r}",
                                 code="pending_error", hint="resume it with the agent that ran it")
@@ -315,6 +391,23 @@ class SubAgent(BaseModel):
     def may_suspend(self) -> bool:
         """Whether a run can end pending: an async tool here or in a subagent below."""
         return any(t.is_async for t in self.tool_map().values())
+
+
+def _unresumed(pending: PendingStep) -> PendingStep:
+    """A copy of ``pending`` without the mark a resume leaves (``ptclisp.resume`` refuses a
+    step twice): a supervised resume that crashed before its first turn ended is redone."""
+    again = copy.copy(pending)
+    vars(again).pop("_resumed", None)
+    return again
+
+
+def _both(first: Callable[[Any], None], second: Callable[[Any], None]
+          ) -> Callable[[Any], None]:
+    def both(data: Any) -> None:
+        first(data)
+        second(data)
+
+    return both
 
 
 def run(task_or_agent: str | SubAgent, *, llm: LLM | None = None,

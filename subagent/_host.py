@@ -37,6 +37,7 @@ from ptclisp import (
     preview,
     serialize,
 )
+from ptclisp.runtime import supervised_call
 
 from ._agent import SubAgent
 from ._backend import HostBackend
@@ -97,6 +98,8 @@ class AgentHost:
         self._threads: list[threading.Thread] = []
         self.backend = backend
         """Where runs are driven: ``None`` = this process's threads; e.g. ``RayBackend``."""
+        self._op_status: dict[str, tuple[str, str | None, Any]] = {}
+        self._status_lock = threading.Lock()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -195,6 +198,10 @@ class AgentHost:
     def status(self, run_id: str) -> dict[str, Any]:
         """``{"run_id", "status", "result"?, "error"?, "pending_ops": [...]}``."""
         run, ops = self.store.snapshot(run_id)  # one snapshot: never a run without its ops
+        with self._status_lock:
+            for op in ops:
+                op.status, op.status_message, _ = self._op_status.get(op.op_id,
+                                                                      (None, None, None))
         status = run.status
         if status == "pending" and any(op.state == "delivered" for op in ops):
             status = "running"
@@ -239,8 +246,37 @@ class AgentHost:
     # ------------------------------------------------------------ ops
 
     def inbox(self) -> list[OpRecord]:
-        """Pending ops of all runs, oldest first (nested subagents' ops included)."""
-        return self.store.inbox()
+        """Pending ops of all runs, oldest first (nested subagents' ops included), with the live
+        status an observer reported for them (``set_op_status``)."""
+        ops = self.store.inbox()
+        with self._status_lock:
+            live = {op.op_id for op in ops}
+            for op_id in [o for o in self._op_status if o not in live]:
+                del self._op_status[op_id]
+            for op in ops:
+                op.status, op.status_message, _ = self._op_status.get(op.op_id,
+                                                                      (None, None, None))
+        return ops
+
+    def set_op_status(self, op_id: str, status: str, message: str | None = None,
+                      detail: Any = None) -> None:
+        """Record what an observer knows of a pending op — e.g. an MCP task that went
+        ``input_required`` with its message (``ptclisp.mcp.TaskWatcher`` calls this). Shown by
+        ``inbox()`` and ``GET /inbox``; kept in memory only (the observer reports it again
+        after a restart)."""
+        if not isinstance(status, str) or (message is not None and not isinstance(message, str)):
+            raise HostError("set_op_status takes a status string and a message string",
+                            code="invalid_input")
+        with self._status_lock:
+            self._op_status[op_id] = (status, message, detail)
+
+    def op_status(self, op_id: str) -> dict[str, Any] | None:
+        """``{"status", "message", "detail"}`` last reported for the op, or None."""
+        with self._status_lock:
+            found = self._op_status.get(op_id)
+        if found is None:
+            return None
+        return {"status": found[0], "message": found[1], "detail": found[2]}
 
     def effects(self, run_id: str) -> str | None:
         """What the program a run is suspended in does, read from its text without running it
@@ -421,13 +457,13 @@ class AgentHost:
 
     def _step(self, run: Any, op: OpRecord | None) -> None:
         agent = self.agents.get(run.agent)
-        effects = EffectLog(self.store, run.run_id, run.effects_base)
+        logs: list[EffectLog] = []
         op_id = None if op is None else op.op_id
         try:
             if agent is None:
                 raise HostError(f"no agent named {run.agent!r} in this host",
                                 code="unknown_agent")
-            outcome = self._advance(agent, run, op, effects)
+            outcome = self._supervised(agent, run, op, logs)
         except HostStoreError:
             raise
         except PtclispError as exc:
@@ -441,12 +477,23 @@ class AgentHost:
                             "pending", now, self._deadline(agent, info, now))
                    for oid, info in external_ops(outcome).items()]
             self.store.commit_step(run.run_id, self.owner, op_id,
-                                   serialize(outcome, key=self.key), effects.next_index, ops)
+                                   serialize(outcome, key=self.key), logs[-1].next_index, ops)
             log.info("run %s -> pending on %s", run.run_id, ", ".join(o.op_id for o in ops))
             return
         self.store.commit_final(run.run_id, self.owner, op_id, outcome.status,
                                 _result_of(outcome))
         log.info("run %s -> %s", run.run_id, outcome.status)
+
+    def _supervised(self, agent: SubAgent, run: Any, op: OpRecord | None,
+                    logs: list[EffectLog]) -> Step | PendingStep:
+        """One step of a run as a supervised process (``runtime.supervised_call``, on this
+        worker thread). Its checkpoint is the store: after a crash the step starts again with
+        a fresh ``EffectLog``, which answers every effect already recorded from the store."""
+        def attempt(saved: Any, save: Any) -> Step | PendingStep:
+            logs.append(EffectLog(self.store, run.run_id, run.effects_base))
+            return self._advance(agent, run, op, logs[-1])
+
+        return supervised_call(attempt, name=agent.name)
 
     def _advance(self, agent: SubAgent, run: Any, op: OpRecord | None,
                  effects: EffectLog) -> Step | PendingStep:
@@ -476,7 +523,8 @@ class AgentHost:
 def op_json(op: OpRecord) -> dict[str, Any]:
     """An op as the HTTP API shows it."""
     return {"op_id": op.op_id, "run_id": op.run_id, "tool": op.tool, "args": op.args,
-            "agent": op.agent, "since": op.since, "deadline": op.deadline}
+            "agent": op.agent, "since": op.since, "deadline": op.deadline,
+            "status": op.status, "status_message": op.status_message}
 
 
 def _result_of(step: Step) -> dict[str, Any]:

@@ -80,6 +80,10 @@ class OpRecord:
     since: float
     deadline: float | None
     outcome: dict[str, Any] | None = None
+    status: str | None = None
+    """A live status an observer reported (``AgentHost.set_op_status``), e.g. an MCP task's
+    ``input_required``; not stored."""
+    status_message: str | None = None
 
 
 @dataclasses.dataclass

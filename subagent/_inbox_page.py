@@ -63,7 +63,10 @@ async function load() {
   if (!data.ops.length) { tbody.insertRow().insertCell().textContent = "nothing pending"; }
   for (const op of data.ops) {
     const row = tbody.insertRow(); row.id = "op-" + op.op_id;
-    cell(row, op.run_id); cell(row, op.tool); cell(row, JSON.stringify(op.args, null, 1), true);
+    cell(row, op.run_id);
+    cell(row, op.tool + (op.status ? " (" + op.status + (op.status_message ?
+                                     ": " + op.status_message : "") + ")" : ""));
+    cell(row, JSON.stringify(op.args, null, 1), true);
     cell(row, op.effects || "");
     cell(row, op.age_s + " s" + (op.deadline ? " (deadline set)" : ""));
     const td = row.insertCell();

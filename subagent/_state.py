@@ -62,13 +62,16 @@ class RunState:
     def snapshot(self) -> dict[str, Any]:
         """``to_host_state`` without the deep copy, for a checkpoint after every turn: the lists
         and maps that change later are copied; the entries in them (recorded messages and turns)
-        are never changed once recorded."""
-        body = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        are never changed once recorded. ``from_host_state(snapshot())`` is a working copy."""
+        body = {"version": _VERSION, **self.__dict__}  # the fields, in order
         for name in ("messages", "turns", "definitions", "prelude_calls", "history"):
             body[name] = list(body[name])
-        for name in ("children", "finished_children", "usage", "context"):
+        for name in ("finished_children", "usage", "context"):
             body[name] = dict(body[name])
-        return {STATE_KEY: {"version": _VERSION, **body}}
+        body["children"] = {op: dict(info) for op, info in self.children.items()}
+        if self.open_turn is not None:  # a suspended turn's record is completed on resume
+            body["open_turn"] = dict(self.open_turn)
+        return {STATE_KEY: body}
 
     def restore_system_prompt(self, system_prompt: str) -> None:
         """Put back a system prompt stored by its hash; the agent must build the same one."""

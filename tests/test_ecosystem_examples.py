@@ -38,3 +38,12 @@ def test_mcp_examples() -> None:
     code_mode = run_example("mcp_code_mode.py")
     assert "tools: ['run_program']" in code_mode and "ok:    ok 462.0" in code_mode
     assert "error: True unbound_symbol" in code_mode
+
+
+def test_mcp_tasks_example() -> None:
+    pytest.importorskip("mcp")
+    out = run_example("mcp_tasks.py")
+    assert "pending: pending mcptask for render" in out
+    assert "result:  ok intro.mp4 'rendering…\\n'" in out
+    assert "inbox:   sign_off input_required - waiting for an editor to sign off outro.mp4" in out
+    assert "agent:   ok {'published': True, 'video': 'outro.mp4'}" in out

@@ -273,6 +273,14 @@ def _corrupt(message: str, *, hint: str | None = None) -> PendingError:
     )
 
 
+def _cost(value: Any) -> tuple[int, int]:
+    """A recorded conversion cost: ``[steps, bytes]``, both non-negative integers."""
+    steps, nbytes = _typed(value, list)
+    if _typed(steps, int) < 0 or _typed(nbytes, int) < 0:
+        raise TypeError("a negative cost")
+    return steps, nbytes
+
+
 def _typed(value: Any, kind: type) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
@@ -293,6 +301,7 @@ def _journal_to_dict(journal: Journal) -> dict[str, Any]:
                 "duration_s": c.get("duration_s", 0.0),
                 "op_id": c["op_id"],
                 **({"pos": c["pos"]} if c.get("pos") is not None else {}),
+                **({"cost": list(c["cost"])} if c.get("cost") else {}),
             }
             for c in journal.calls
         ],
@@ -305,7 +314,8 @@ def _journal_to_dict(journal: Journal) -> dict[str, Any]:
 def _outcome_to_dict(outcome: dict[str, Any]) -> dict[str, Any]:
     if outcome.get("error") is not None:
         return {"error": outcome["error"]}
-    return {"value": _codec.encode(outcome.get("value"))}
+    cost = outcome.get("cost")
+    return {"value": _codec.encode(outcome.get("value")), **({"cost": list(cost)} if cost else {})}
 
 
 def _journal_from_dict(body: dict[str, Any]) -> Journal:
@@ -322,6 +332,7 @@ def _journal_from_dict(body: dict[str, Any]) -> Journal:
                 "duration_s": float(c["duration_s"]),
                 "op_id": None if op_id is None else _typed(op_id, str),
                 **({} if c.get("pos") is None else {"pos": _typed(c["pos"], str)}),
+                **({} if c.get("cost") is None else {"cost": _cost(c["cost"])}),
             }
         )
     results: dict[str, dict[str, Any]] = {}
@@ -331,7 +342,9 @@ def _journal_from_dict(body: dict[str, Any]) -> Journal:
         if "error" in outcome:
             results[_typed(op_id, str)] = {"error": _typed(outcome["error"], dict)}
         else:
-            results[_typed(op_id, str)] = {"value": _codec.decode(outcome["value"])}
+            results[_typed(op_id, str)] = {"value": _codec.decode(outcome["value"]),
+                                           **({} if outcome.get("cost") is None
+                                              else {"cost": _cost(outcome["cost"])})}
     return Journal(
         calls=calls,
         op_results=results,

@@ -16,12 +16,13 @@ once (its successor continues); across processes, ``PendingStore.claim`` gives t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._compiler.context import ParallelMap
-from .._errors import PtclispError, ToolError
-from .._limits import CancelToken, Limits
+from .._errors import LimitExceeded, PtclispError, ToolError
+from .._limits import CancelToken, Limits, Meter, use_meter
 from .._result import Result
 from .._tools.host import ToolHost, diverged
 from .._tools.registry import Tool
@@ -131,7 +132,6 @@ def resume_on(
 
     tools = check_tools(tools)
     check_registry(pending, tools)
-    result = _checked_result(pending, op_id, result, tools) if error is None else result
     resumed = getattr(pending, "_resumed", None)
     if resumed is not None:
         raise PendingError(
@@ -139,8 +139,17 @@ def resume_on(
             code="pending_finished",
             hint="resume the PendingStep that call returned; a step is resumed once",
         )
+    try:
+        if error is None and _declares_result(pending, op_id, tools):
+            _outcome(op_id, result, None, _delivery_meter(pending))  # bounded before the
+            result = _checked_result(pending, op_id, result, tools)  # check walks all of it
+        outcome = _outcome(op_id, result, error, _delivery_meter(pending))
+    except LimitExceeded as exc:  # too large to deliver: the run ends at that limit
+        pending._resumed = op_id  # type: ignore[attr-defined]
+        return Result(status="error", error=exc, steps=pending.steps_spent,
+                      output=pending.output)
     journal = _journal_copy(pending.journal)
-    journal.op_results[op_id] = _outcome(op_id, result, error)
+    journal.op_results[op_id] = outcome
     host = ToolHost(tools, journal=journal, step_id=pending.step_id, host_state=pending.host_state)
     # A checkpoint skips the top-level forms that finished before the suspension; a tier's guest
     # replays from the top instead (it keeps no namespace between pieces).
@@ -302,10 +311,33 @@ def _check_op(pending: PendingStep, op_id: str) -> None:
         )
 
 
-def _outcome(op_id: str, result: Any, error: Any) -> dict[str, Any]:
+def _declares_result(pending: PendingStep, op_id: str, tools: Tools) -> bool:
+    """Whether the op's tool declares a ``result`` type (delivered results are checked)."""
+    name = pending.journal.started_ops()[op_id]["tool"]
+    tool = (tools or {}).get(name)
+    return isinstance(tool, Tool) and tool.result is not None
+
+
+def _delivery_meter(pending: PendingStep) -> Meter:
+    """The budget an op result is converted under when it is delivered: the run's steps and
+    clock left, its whole memory limit (converting is charged as a tool result is)."""
+    limits = pending.limits
+    meter = Meter(limits, steps_spent=min(pending.steps_spent, limits.max_steps))
+    remaining = limits.timeout_s - pending.journal.time_spent_s
+    meter.deadline = time.monotonic() + max(remaining, 0.0)
+    return meter
+
+
+def _outcome(op_id: str, result: Any, error: Any, meter: Meter | None = None) -> dict[str, Any]:
     if error is None:
         try:
-            return {"value": from_python(result)}
+            if meter is None:
+                return {"value": from_python(result)}
+            steps, memory = meter.steps, meter.memory
+            with use_meter(meter):
+                value = from_python(result, meter)
+            cost = (meter.steps - steps, meter.memory - memory)
+            return {"value": value, "cost": cost} if any(cost) else {"value": value}
         except TypeError as exc:
             raise PendingError(
                 f"the result of op {op_id!r} is not JSON-like data: {exc}",

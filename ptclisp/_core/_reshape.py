@@ -4,6 +4,7 @@ replace. Lazy inputs give lazy results; every group built is charged as it is pr
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -242,7 +243,7 @@ def take_nth(n: Any, coll: Any) -> Any:
     if step <= 0:
         raise EvalError("take-nth: n must be positive", code="invalid_args")
     if is_lazy(coll):
-        return LazySeq(itertools.islice(coll, 0, None, step))
+        return LazySeq(itertools.islice(coll, 0, None, min(step, sys.maxsize)))  # wasm: 2**31-1
     xs = items(coll, "take-nth")
     charge_items(len(xs) // step + 1)
     return List(xs[::step])

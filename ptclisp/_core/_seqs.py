@@ -7,6 +7,7 @@ Finite inputs give realised ``List``s; a ``LazySeq`` input gives a ``LazySeq`` (
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -158,8 +159,9 @@ def nth(coll: Any, index: Any, not_found: Any = _NO_DEFAULT) -> Any:
         return None if not_found is _NO_DEFAULT else not_found
     if t is LazySeq:
         if i >= 0:
-            for x in itertools.islice(coll, i, i + 1):
-                return x
+            found = _lazy_nth(coll, i)
+            if found is not _NO_DEFAULT:
+                return found
         if not_found is not _NO_DEFAULT:
             return not_found
         raise _index_error(i, len(coll))
@@ -167,6 +169,18 @@ def nth(coll: Any, index: Any, not_found: Any = _NO_DEFAULT) -> Any:
         return nth(Vector(coll), i, not_found)
     type_error(f"nth not supported on {type_name(coll)}",
                hint="nth needs a vector, list, seq or string; use get for maps")
+
+
+def _lazy_nth(coll: LazySeq, i: int) -> Any:
+    """Item ``i`` of a lazy seq, or ``_NO_DEFAULT`` past its end. ``islice`` takes indexes up to
+    ``sys.maxsize`` only — 2**31 - 1 in the wasm tier's 32-bit guest — so a bigger one walks in
+    pieces (each item charged as it is realized: the run ends at a limit long before)."""
+    it = iter(coll)
+    while i > sys.maxsize:
+        if next(itertools.islice(it, sys.maxsize - 1, None), _NO_DEFAULT) is _NO_DEFAULT:
+            return _NO_DEFAULT
+        i -= sys.maxsize
+    return next(itertools.islice(it, i, None), _NO_DEFAULT)
 
 
 # ---------------------------------------------------------------- rest / next / drop
@@ -271,8 +285,8 @@ def take(n: Any, coll: Any = _XF) -> Any:
     if coll is _XF:
         return _xf.take_xf(max(0, to_int_index(n, "take")))
     n = max(0, to_int_index(n, "take"))
-    if is_lazy(coll):
-        return LazySeq(itertools.islice(coll, n))
+    if is_lazy(coll):  # islice stops at sys.maxsize (2**31 - 1 in wasm): never reached
+        return LazySeq(itertools.islice(coll, min(n, sys.maxsize)))
     xs = items(coll, "take")
     charge_items(min(n, len(xs)))
     return List(xs[:n])

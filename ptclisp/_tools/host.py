@@ -51,9 +51,9 @@ from .._values.types import (
     to_python,
 )
 from .registry import Tool
-from .threads import call_bounded
+from .threads import call_bounded, caller_loop, on_run_worker
 
-__all__ = ["OpHandle", "Suspend", "ToolHost", "diverged"]
+__all__ = ["OpHandle", "Suspend", "ToolHost", "charge_cost", "diverged"]
 
 
 class Suspend(BaseException):
@@ -84,9 +84,10 @@ class ToolHost:
         self.tools: Mapping[str, Callable[..., Any] | Tool] = tools if tools is not None else {}
         self.journal = journal if journal is not None else Journal()
         self.loop = loop
-        self.tool_threads = tool_threads
-        """Run synchronous tools on bounded worker threads (the wall clock covers them)."""
         """An event loop running in another thread for ``async def`` tools (default: private)."""
+        self.tool_threads = tool_threads
+        """Bound synchronous tools by the run's clock: the run executes on a worker thread its
+        caller waits for until the deadline (``_tools.threads``)."""
         self.calls: list[ToolCall] = []
         self.step_id = step_id
         """The id of the pending step this run continues (kept by its successor)."""
@@ -157,7 +158,9 @@ class ToolHost:
         if self._unreplayed:  # a resumed run: answer from the journal if it is there
             index = self._replayed(pos, name, host_args)
             if index is not None:
-                return self._answer(self.journal.calls[index])
+                entry = self.journal.calls[index]
+                charge_cost(entry.get("cost"))  # what converting its result cost the first run
+                return self._answer(entry)
         if self._replaying and not cursor.forked:
             raise diverged(f"the replay called tool/{name} with arguments the first run did not")
         entry = self._execute(name, host_args)
@@ -272,14 +275,15 @@ class ToolHost:
             if is_async:
                 entry["op_id"] = _op_id(name, raw, self.journal)
             else:
+                entry["value"] = _to_value(name, raw, entry)  # first: charged, so checking
+                # is bounded
                 if isinstance(tool, Tool):
                     tool.check_output(raw)
-                entry["value"] = _to_value(name, raw)
                 entry["raw"] = raw
         except ToolError as exc:
             entry["error"] = exc.to_dict()
         except LimitExceeded as exc:
-            current_meter().check_clock()  # this run's deadline: terminal
+            current_meter().recheck()  # this run's own budget (or deadline): terminal
             entry["error"] = ToolError(f"tool {name} failed: {exc.message}").to_dict()
         except PtclispError as exc:  # e.g. a nested run's error: the tool failed, not this run
             failure = ToolError(f"tool {name} failed: {exc.message}", hint=exc.hint)
@@ -324,21 +328,21 @@ class ToolHost:
     def _invoke(
         self, tool: Callable[..., Any] | Tool, host_args: dict[str, Any]
     ) -> tuple[Any, bool]:
-        """``(result, is_async)``. A synchronous call runs on a worker thread, waited for until
-        the run's deadline (``_tools.threads``); no call starts after the deadline."""
+        """``(result, is_async)``. No call starts after the deadline (or once the run is
+        halted), and a result arriving after it is dropped. On the run's own worker thread the
+        call is inline (its caller keeps the deadline); elsewhere (a ``pmap`` item's thread)
+        it runs on a worker thread, waited for until the deadline (``_tools.threads``)."""
         meter = current_meter()
         meter.check_clock()
-
-        def call() -> tuple[Any, bool]:  # both on the tool's thread (is_async may read it)
-            with use_meter(meter):  # tool code sees the run's meter, in any thread
-                if isinstance(tool, Tool):
-                    return tool.invoke(host_args), tool.is_async
-                return tool(host_args), False
-
-        if self.tool_threads:
-            result, is_async = call_bounded(call, meter.deadline)
+        if not self.tool_threads or on_run_worker():  # the run's meter is current here
+            result, is_async = _call_tool(tool, host_args)
         else:
-            result, is_async = call()
+            def call() -> tuple[Any, bool]:
+                with use_meter(meter):  # tool code sees the run's meter, in any thread
+                    return _call_tool(tool, host_args)
+
+            result, is_async = call_bounded(call, meter.deadline)
+        meter.check_clock()
         if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
             loop = tool.loop if isinstance(tool, Tool) and tool.loop is not None else self.loop
             result = self._run_awaitable(result, loop or _private_loop())
@@ -346,7 +350,7 @@ class ToolHost:
 
     def _run_awaitable(self, awaitable: Any, loop: asyncio.AbstractEventLoop) -> Any:
         """Run an ``async def`` tool to completion on ``loop`` (never this thread's loop)."""
-        if _running_loop() is loop:
+        if loop is _running_loop() or loop is caller_loop():
             if inspect.iscoroutine(awaitable):
                 awaitable.close()
             raise ToolError(
@@ -530,6 +534,13 @@ class _ReplayedCall(ToolCall):
         return self.plain().__reduce__()
 
 
+def _call_tool(tool: Callable[..., Any] | Tool, host_args: dict[str, Any]) -> tuple[Any, bool]:
+    """``(result, is_async)`` of one call (both read on the tool's thread)."""
+    if isinstance(tool, Tool):
+        return tool.invoke(host_args), tool.is_async
+    return tool(host_args), False
+
+
 def _has_async(tools: Mapping[str, Any]) -> bool:
     return any(isinstance(t, Tool) and t.is_async for t in tools.values())
 
@@ -569,6 +580,7 @@ def diverged(message: str) -> PendingError:
 # ---------------------------------------------------------------- helpers
 
 _PLAIN_RESULTS = frozenset({dict, list, str, int, float, bool, type(None), tuple})
+_ATOM_RESULTS = frozenset({int, float, bool, type(None)})  # a string result is charged
 
 
 def _host_args(name: str, args: Any, meter: Any = None) -> dict[str, Any]:
@@ -644,9 +656,17 @@ def _validated(tool: Tool, host_args: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
-def _to_value(name: str, raw: Any) -> Any:
+def _to_value(name: str, raw: Any, entry: dict[str, Any]) -> Any:
+    """``raw`` as a ptclisp value, charged as it is converted (bounded: heavy sharing ends at a
+    limit); what it cost goes into the journal ``entry``, for a replay to charge the same."""
+    if type(raw) in _ATOM_RESULTS:
+        return raw
+    meter = current_meter()
+    steps, memory = meter.steps, meter.memory
     try:
-        return from_python(raw)
+        value = from_python(raw, meter)
+        entry["cost"] = (meter.steps - steps, meter.memory - memory)
+        return value
     except TypeError as exc:
         raise ToolError(
             f"tool {name} returned data ptclisp cannot hold: {exc}",
@@ -671,7 +691,16 @@ def _op_id(name: str, raw: Any, journal: Journal) -> str:
 def _outcome_value(outcome: dict[str, Any]) -> Any:
     if outcome.get("error") is not None:
         raise error_from_dict(outcome["error"])
+    charge_cost(outcome.get("cost"))  # converting it when delivered, charged to the run here
     return outcome.get("value")
+
+
+def charge_cost(cost: Any) -> None:
+    """Charge the run a recorded conversion ``cost`` (``(steps, bytes)``; None: nothing)."""
+    if cost:
+        meter = current_meter()
+        meter.tick(cost[0])
+        meter.alloc(cost[1])
 
 
 def _sequence(form: str, values: Any) -> tuple[Any, ...]:

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, repeat
 from typing import Any, ClassVar
 
-from .._limits import active_meter, charge
+from .._limits import OBJECT_BYTES, SLOT_BYTES, Meter, active_meter, charge, use_meter
 
 __all__ = [
     "EMPTY_LIST",
@@ -51,6 +51,8 @@ __all__ = [
     "Vector",
     "bulk",
     "canonical_key",
+    "charge_host_data",
+    "charge_value",
     "equals",
     "from_python",
     "is_sequential",
@@ -453,11 +455,26 @@ def _as_tuple(seq: Any) -> tuple[Any, ...]:
 # ---------------------------------------------------------------- host data conversion
 
 
-def from_python(obj: Any) -> Any:
-    """JSON-like host data → ptclisp values. Object keys that are strings become keywords."""
+def from_python(obj: Any, meter: Meter | None = None) -> Any:
+    """JSON-like host data → ptclisp values. Object keys that are strings become keywords.
+
+    With a ``meter`` (host data entering a run: tool results, ``data``, op results) every
+    container is charged as it is met, before it is converted: a step and the bytes of its slots
+    (``Meter.alloc_items``), a part met twice charged twice. Data with heavy sharing — 40 levels
+    of ``x = [x, x]`` is 2**40 leaves — ends with ``step_limit``, ``memory_limit`` or ``timeout``
+    instead of being expanded. Atoms (strings, numbers) are the host's own objects: not copied,
+    not charged — except a string that is the whole value (a tool returning a document),
+    charged as a string of its length."""
     t = type(obj)
     if t in _PASS_THROUGH:
+        if t is str and meter is not None:
+            meter.alloc_str(len(obj))
         return obj
+    if meter is not None:
+        if active_meter() is meter:
+            return _charged(obj, meter)
+        with use_meter(meter):  # non-string keys are charged to the active meter
+            return _charged(obj, meter)
     if t is dict:  # the hot case (tool results, data inputs): one comprehension per object
         atoms, key_of = _JSON_ATOMS, _keyword_of_key
         return Map(
@@ -483,6 +500,86 @@ def from_python(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return from_python(dataclasses.asdict(obj))
     raise TypeError(f"cannot convert {type(obj).__name__} to a ptclisp value")
+
+
+def _charged(obj: Any, meter: Meter) -> Any:
+    """``from_python(obj)``, each container charged to ``meter`` before it is converted (the
+    charge inline: this is on every tool result's path)."""
+    t = type(obj)
+    if t in _PASS_THROUGH:
+        return obj
+    if t is dict:
+        meter.fuel -= 1  # meter.tick(1); meter.alloc_items(len(obj)), inline
+        if meter.fuel < 0:
+            meter.refuel()
+        meter.memory += OBJECT_BYTES + SLOT_BYTES * len(obj)
+        if meter.memory > meter.limits.max_memory:
+            meter.alloc(0)
+        atoms, key_of = _JSON_ATOMS, _keyword_of_key
+        return Map({key_of(k): (v if type(v) in atoms else _charged(v, meter))
+                    for k, v in obj.items()})
+    if t is list:
+        records = _flat_records(obj, meter)
+        if records is not None:
+            return records
+        meter.fuel -= 1  # meter.tick(1); meter.alloc_items(len(obj)), inline
+        if meter.fuel < 0:
+            meter.refuel()
+        meter.memory += OBJECT_BYTES + SLOT_BYTES * len(obj)
+        if meter.memory > meter.limits.max_memory:
+            meter.alloc(0)
+        atoms = _JSON_ATOMS
+        return Vector([x if type(x) in atoms else _charged(x, meter) for x in obj])
+    if isinstance(obj, (dict, list, tuple, set, frozenset)):
+        elements = _elements(obj, meter)
+        if isinstance(obj, dict):
+            return Map((_keyword_of_key(k), _charged(v, meter)) for k, v in elements)
+        convert = [_charged(x, meter) for x in elements]
+        return Set(convert) if isinstance(obj, (set, frozenset)) else Vector(convert)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        # field by field (``asdict`` would copy shared parts in full, uncharged)
+        return _charged({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}, meter)
+    if hasattr(obj, "model_dump"):  # a pydantic model: charge its fields before dumping them
+        _charge_fields(obj, meter)
+        return _charged(obj.model_dump(mode="json"), meter)
+    raise TypeError(f"cannot convert {type(obj).__name__} to a ptclisp value")
+
+
+def _elements(obj: Any, meter: Meter) -> Iterable[Any]:
+    """Charge a container (a step, its slots) and give its elements (a dict's items). A subclass
+    of dict, list, tuple or set runs its own ``len`` and iteration, which may lie or never end:
+    its slots are charged one by one as they come."""
+    meter.tick(1)
+    items = obj.items() if isinstance(obj, dict) else obj
+    if type(obj) in _EXACT_CONTAINERS:
+        meter.alloc_items(len(obj))
+        return items
+    meter.alloc(OBJECT_BYTES)
+    return _slot_by_slot(items, meter)
+
+
+def _slot_by_slot(items: Iterable[Any], meter: Meter) -> Iterator[Any]:
+    for x in items:
+        meter.alloc(SLOT_BYTES)
+        yield x
+
+
+_EXACT_CONTAINERS = frozenset({dict, list, tuple, set, frozenset})
+
+
+def _charge_fields(obj: Any, meter: Meter) -> None:
+    """Charge the containers an object's attributes hold (as ``_charged`` would), expanded."""
+    stack = [getattr(obj, "__dict__", {})]
+    while stack:
+        item = stack.pop()
+        items = list(item.values()) if isinstance(item, dict) else list(item)
+        meter.tick(1)
+        meter.alloc_items(len(items))
+        for x in items:
+            if isinstance(x, (dict, list, tuple, set, frozenset)):
+                stack.append(x)
+            elif hasattr(x, "model_dump") and hasattr(x, "__dict__"):
+                stack.append(x.__dict__)
 
 
 class _Bulk:
@@ -515,24 +612,102 @@ BULK_MIN = 1_000
 """Tables at least this long are built ``with bulk``."""
 
 
-def _flat_records(obj: list[Any]) -> Vector | None:
+def _flat_records(obj: list[Any], meter: Meter | None = None) -> Vector | None:
     """A list of flat dicts sharing one key order (the usual tool result: rows of a table), or
     ``None``. Every check and the building run in C (``map``/``zip``): the keys are converted
-    once for the whole list instead of once per key per row. Same values as the general path."""
-    if len(obj) < 2 or type(obj[0]) is not dict:
+    once for the whole list instead of once per key per row. Same values as the general path;
+    with a ``meter``, charged as the general path charges them (at once, before building)."""
+    if not _is_table(obj):
         return None
-    first = obj[0]
-    if not _all_dicts(map(type, obj)) or len(set(map(tuple, obj))) != 1:
-        return None
-    if not _STR_ONLY.issuperset(map(type, first)):
-        return None
-    if not _JSON_ATOMS.issuperset(map(type, chain.from_iterable(map(_dict_values, obj)))):
-        return None
-    keys = tuple(map(_keyword_of_key, first))
+    keys = tuple(map(_keyword_of_key, obj[0]))
+    if meter is not None:
+        _charge_table(obj, meter)
     if len(obj) < BULK_MIN:
         return Vector(map(Map, map(zip, repeat(keys), map(_dict_values, obj))))
     with bulk:
         return Vector(map(Map, map(zip, repeat(keys), map(_dict_values, obj))))
+
+
+def _is_table(obj: list[Any]) -> bool:
+    """At least two flat dicts with string keys in one order and atom values (checks in C)."""
+    if len(obj) < 2 or type(obj[0]) is not dict:
+        return False
+    first = obj[0]
+    if not _all_dicts(map(type, obj)) or len(set(map(tuple, obj))) != 1:
+        return False
+    if not _STR_ONLY.issuperset(map(type, first)):
+        return False
+    return _JSON_ATOMS.issuperset(map(type, chain.from_iterable(map(_dict_values, obj))))
+
+
+def _charge_table(obj: list[Any], meter: Meter) -> None:
+    rows = len(obj)
+    meter.tick(1 + rows)
+    meter.alloc(OBJECT_BYTES * (1 + rows) + SLOT_BYTES * rows * (1 + len(obj[0])))
+
+
+def charge_value(value: Any, meter: Meter) -> None:
+    """Charge ``meter`` for a ptclisp value handed to a run as data, as converting the host data
+    it stands for would (a step and the slots of each collection, expanded): the outer tiers
+    carry sets and big integers as ptclisp values, and they must cost what they cost in
+    process."""
+    if type(value) is str:  # a string that is the whole value: as from_python charges it
+        meter.alloc_str(len(value))
+        return
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, (Map, Vector, List, Set)):
+            continue
+        meter.tick(1)
+        meter.alloc_items(len(item))
+        if isinstance(item, dict):
+            stack.extend(k for k in item if isinstance(k, _COLLECTIONS))
+            stack.extend(v for v in item.values() if isinstance(v, _COLLECTIONS))
+        else:
+            stack.extend(x for x in item if isinstance(x, _COLLECTIONS))
+
+
+_COLLECTIONS = (Map, Vector, List, Set)
+
+
+def charge_host_data(obj: Any, meter: Meter) -> None:
+    """Charge ``meter`` what ``from_python(obj, meter)`` charges, building nothing: for a host
+    that must know host data fits a run's budget before it serializes it (the outer tiers)."""
+    if active_meter() is not meter:
+        with use_meter(meter):
+            return charge_host_data(obj, meter)
+    if type(obj) is str:  # a string that is the whole value: charged (as by from_python)
+        meter.alloc_str(len(obj))
+        return None
+    return _charge_walk(obj, meter)
+
+
+def _charge_walk(obj: Any, meter: Meter) -> None:
+    t = type(obj)
+    if t in _PASS_THROUGH:
+        return
+    if t is list and _is_table(obj):
+        _charge_table(obj, meter)
+        return
+    if isinstance(obj, (dict, list, tuple, set, frozenset)):
+        elements = _elements(obj, meter)
+        if isinstance(obj, dict):
+            for k, v in elements:
+                if type(k) is not str:
+                    _charge_walk(k, meter)
+                if type(v) not in _JSON_ATOMS:
+                    _charge_walk(v, meter)
+            return
+        for x in elements:
+            if type(x) not in _JSON_ATOMS:
+                _charge_walk(x, meter)
+        return
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        _charge_walk({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}, meter)
+    elif hasattr(obj, "model_dump"):
+        _charge_fields(obj, meter)
+        _charge_walk(obj.model_dump(mode="json"), meter)
 
 
 def _all_dicts(types: Iterator[type]) -> bool:
@@ -547,8 +722,8 @@ _KEYWORD_OF_STR: dict[str, Keyword] = {}
 
 
 def _keyword_of_key(key: Any) -> Any:
-    if type(key) is not str:
-        return from_python(key)
+    if type(key) is not str:  # a number, or a tuple: charged to the run converting it, if any
+        return from_python(key, active_meter())
     found = _KEYWORD_OF_STR.get(key)
     if found is None:
         found = Keyword.parse(key)

@@ -20,13 +20,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._errors import HostInputError, ToolError
 from .._tools.registry import Tool, ToolRegistry
 from .._tools.signature import Signature
+from ._taskclient import TaskTable, client_extension
 
 __all__ = ["MCPTools", "stdio"]
 
@@ -42,15 +44,50 @@ def stdio(command: str, args: Sequence[str] = (), *, env: dict[str, str] | None 
 class MCPTools:
     """A connection to one MCP server and its tools (``tools``, ``registry()``)."""
 
-    def __init__(self, server: Any, *, prefix: str = "", timeout_s: float = 60.0) -> None:
+    def __init__(self, server: Any, *, prefix: str = "", timeout_s: float = 60.0,
+                 async_tools: Iterable[str] | None = None, max_result_bytes: int = 8 << 20,
+                 max_poll_s: float = 30.0, max_poll_failures: int = 5,
+                 mode: str = "auto") -> None:
         """``server``: a streamable-HTTP URL, ``stdio(...)`` parameters, or anything the SDK's
-        ``mcp.Client`` accepts. ``prefix`` is put before every tool name."""
+        ``mcp.Client`` accepts. ``prefix`` is put before every tool name.
+
+        MCP Tasks: a tool the server declares task-capable (``execution.taskSupport``
+        ``optional``/``required``) becomes an async tool whose call starts a task and gives the
+        program an op to ``await`` (``TaskWatcher`` delivers the outcome); ``async_tools``, a
+        list of server tool names, says exactly which tools are async instead.
+        ``max_result_bytes`` bounds a task's result; ``max_poll_s`` the wait between two
+        ``tasks/get`` whatever the server suggests; ``max_poll_failures`` how many polls in a
+        row may get no answer (a broken connection, a timeout) before the op fails.
+        ``mode``: the SDK's protocol negotiation (``"auto"``, ``"legacy"`` for the 2025-11-25
+        handshake, or a protocol version)."""
         if not isinstance(prefix, str):
             raise HostInputError(f"prefix: expected a string, got {type(prefix).__name__}")
+        if async_tools is not None and (isinstance(async_tools, str) or not all(
+                isinstance(n, str) for n in async_tools)):
+            raise HostInputError("async_tools: expected a list of tool names (strings) or None")
+        if not isinstance(mode, str):
+            raise HostInputError(f"mode: expected a string, got {type(mode).__name__}")
+        for name, value in (("timeout_s", timeout_s), ("max_poll_s", max_poll_s),
+                            ("max_result_bytes", max_result_bytes),
+                            ("max_poll_failures", max_poll_failures)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise HostInputError(f"{name}: expected a positive number, got {value!r}")
         self.server = server
+        self.mode = mode
         self.prefix = prefix
         self.timeout_s = timeout_s
+        self.async_tools = None if async_tools is None else frozenset(async_tools)
+        self.max_result_bytes = max_result_bytes
+        self.max_poll_s = max_poll_s
+        self.max_poll_failures = max_poll_failures
+        self.label = hashlib.sha256(repr(server).encode()).hexdigest()[:8]
+        """Stable per server configuration: in every task op id (``mcptask-<label>-<task>``)."""
+        self.tasks = TaskTable(self)
         self.tools: list[Tool] = []
+        self.task_support: dict[str, str] = {}
+        """The server's name of each tool -> its listing's ``execution.taskSupport``."""
+        self.tool_info: dict[str, tuple[str, bool]] = {}
+        """ptclisp tool name -> (the server's name, whether its result is ``{"result": v}``)."""
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="ptclisp-mcp",
                                         daemon=True)
@@ -78,7 +115,8 @@ class MCPTools:
 
         self._stop = asyncio.Event()
         try:
-            async with Client(self.server) as client:
+            async with Client(self.server, extensions=[client_extension(self)],
+                              mode=self.mode) as client:
                 self._client = client
                 listed = (await client.list_tools()).tools
                 ready.set_result(listed)
@@ -121,12 +159,74 @@ class MCPTools:
         signature = Signature.from_json_schema(listed.input_schema or {"type": "object"},
                                                _unwrapped_schema(listed.output_schema))
         wrapped = _wraps_result(listed.output_schema)
+        self.tool_info[self.prefix + remote] = (remote, wrapped)
 
         def call(**args: Any) -> Any:
             return self.call(remote, args, unwrap=wrapped)
 
+        if self._task_capable(listed):
+            def begin(**args: Any) -> str:
+                return self.tasks.start(remote, args, unwrap=wrapped)
+
+            return Tool(self.prefix + remote, begin, description=listed.description or "",
+                        signature=signature, is_async=True)
         return Tool(self.prefix + remote, call, description=listed.description or "",
                     signature=signature)
+
+    def _task_capable(self, listed: Any) -> bool:
+        execution = getattr(listed, "execution", None)
+        support = getattr(execution, "task_support", None)
+        if isinstance(support, str):
+            self.task_support[listed.name] = support
+        if self.async_tools is not None:
+            return listed.name in self.async_tools
+        return support in ("optional", "required")
+
+    def legacy_tasks(self, remote: str) -> bool:
+        """Is a call of ``remote`` task-augmented the 2025-11-25 way (``params.task``)? On a
+        connection of that revision, when the server has ``tasks.requests.tools.call`` and the
+        tool's ``execution.taskSupport`` is ``optional`` or ``required``."""
+        from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+        session = self.session
+        if session.protocol_version in MODERN_PROTOCOL_VERSIONS:
+            return False
+        tasks = getattr(session.server_capabilities, "tasks", None)
+        requests = getattr(tasks, "requests", None)
+        tools = getattr(requests, "tools", None)
+        return getattr(tools, "call", None) is not None and \
+            self.task_support.get(remote) in ("optional", "required")
+
+    def run_coroutine(self, coroutine: Any, timeout: float | None = None, *,
+                      forever: bool = False) -> Any:
+        """Run a coroutine on the session's loop and wait for it (``timeout`` seconds, by
+        default ``timeout_s``; ``forever``: no limit)."""
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            while forever:  # in slices: a closed connection must not leave us waiting
+                with contextlib.suppress(concurrent.futures.TimeoutError):
+                    return future.result(timeout=1.0)
+                if not self._loop.is_running():
+                    future.cancel()
+                    raise ToolError("the MCP connection is closed",
+                                    hint="the host closed MCPTools while waiting for a task")
+            return future.result(timeout=self.timeout_s if timeout is None else timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+    @property
+    def connected(self) -> bool:
+        """Is the session open (the server reachable as far as we know)?"""
+        return self._client is not None and self._loop.is_running()
+
+    @property
+    def session(self) -> Any:
+        client = self._client
+        if client is None:
+            raise ToolError("the MCP connection is closed",
+                            hint="the MCP server went away, or the host closed MCPTools")
+        return client.session
 
     def call(self, name: str, args: dict[str, Any], *, unwrap: bool = False) -> Any:
         """Call the server's tool ``name`` (its own name, without ``prefix``)."""
@@ -141,13 +241,15 @@ class MCPTools:
             future.cancel()
             raise ToolError(f"MCP tool {name!r} did not answer within {self.timeout_s}s",
                             hint="try again later or with less work") from None
+        except ToolError:  # a task the call polled ended badly: its own message
+            raise
         except Exception as exc:
             raise ToolError(f"MCP tool {name!r} failed: {type(exc).__name__}: {exc}",
                             hint="the MCP server could not run the tool") from None
-        return _value(name, result, unwrap)
+        return value_of(name, result, unwrap)
 
 
-def _value(name: str, result: Any, unwrap: bool) -> Any:
+def value_of(name: str, result: Any, unwrap: bool) -> Any:
     if result.is_error:
         raise ToolError(f"MCP tool {name!r} reported an error: {_text(result.content)}",
                         hint="read the message; fix the arguments or handle the failure")

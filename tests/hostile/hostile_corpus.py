@@ -31,7 +31,68 @@ def _sleep_01(args: dict[str, Any]) -> int:
     return 1
 
 
-TOOLS = {"sleep5": _sleep_5, "sleep01": _sleep_01, "echo": lambda args: args}
+def _shared_list(levels: int) -> Any:
+    x: Any = [1]
+    for _ in range(levels):
+        x = [x, x]
+    return x
+
+
+def _shared_map(levels: int) -> Any:
+    x: Any = {"v": 1}
+    for _ in range(levels):
+        x = {"a": x, "b": x}
+    return x
+
+
+def _deep(levels: int) -> Any:
+    x: Any = []
+    for _ in range(levels):
+        x = [x]
+    return x
+
+
+def _cyclic() -> Any:
+    x: list[Any] = []
+    x.append(x)
+    return x
+
+
+class _Endless(list):  # type: ignore[type-arg]
+    """A host object that says it is an empty list and never stops iterating (a buggy tool)."""
+
+    def __len__(self) -> int:
+        return 0
+
+    def __iter__(self) -> Any:
+        while True:
+            yield 1
+
+
+HOST_DATA: dict[str, Any] = {
+    "shared": _shared_list(40),  # 2**40 leaves by sharing, 41 Python lists
+    "shared_map": _shared_map(40),
+    "shared_tuple": tuple(_shared_list(40)),
+    "deep": _deep(100_000),
+    "cyclic": _cyclic(),
+    "long": [1] * 3_000_000,  # 24 MB of the host's, ~96 MB as a vector: refused before building
+    "text": "x" * 34_000_000,  # one string over the 32 MiB limit
+    "nested_text": {"a": "x" * 34_000_000},
+    "bigint": 10**100_000,  # decimal text of over 4,300 digits is refused by Python itself
+    "endless": _Endless(),
+}
+"""Host data an attacker (or a buggy tool) might hand a run: each is a tool ``tool/<name>``
+returning it, and a ``data/x`` input for the cases that name it."""
+
+def _returning(value: Any) -> Any:
+    def tool(args: dict[str, Any]) -> Any:
+        return value
+
+    return tool
+
+
+TOOLS = {"sleep5": _sleep_5, "sleep01": _sleep_01, "echo": lambda args: args,
+         **{name: _returning(value) for name, value in HOST_DATA.items()}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,13 +102,16 @@ class Case:
     codes: frozenset[str]
     """Acceptable outcomes: error codes, or "ok"."""
     tools: bool = False
+    data: str | None = None
+    """The ``HOST_DATA`` entry passed as ``data/x``."""
 
 
-def _case(name: str, source: str, *codes: str | frozenset[str], tools: bool = False) -> Case:
+def _case(name: str, source: str, *codes: str | frozenset[str], tools: bool = False,
+          data: str | None = None) -> Case:
     flat: set[str] = set()
     for c in codes:
         flat |= {c} if isinstance(c, str) else set(c)
-    return Case(name, source, frozenset(flat), tools)
+    return Case(name, source, frozenset(flat), tools, data)
 
 
 CORPUS = [
@@ -119,4 +183,55 @@ CORPUS = [
     # depth_limit) where the native tiers finish.
     _case("deep-nested-build",
           "(count (str (reduce (fn [acc _] [acc]) [] (range 100000))))", BIG | {"ok", "depth_limit"}),
+    # host data with pathological sharing, depth or size: tool results and data/ inputs are
+    # charged per container as they are converted (never expanded in full)
+    _case("tool-result-shared", "(count (tool/shared {}))", BIG, tools=True),
+    _case("tool-result-shared-map", "(count (tool/shared_map {}))", BIG, tools=True),
+    _case("tool-result-shared-tuple", "(count (tool/shared_tuple {}))", BIG, tools=True),
+    _case("tool-result-shared-in-loop", "(loop [i 0] (tool/shared {}) (recur (inc i)))", BIG,
+          tools=True),
+    _case("tool-result-deep", "(count (tool/deep {}))", "tool_error", tools=True),
+    _case("tool-result-cyclic", "(count (tool/cyclic {}))", "tool_error", tools=True),
+    _case("tool-result-long", "(count (tool/long {}))", BIG, tools=True),
+    _case("data-shared", "(count data/x)", BIG, data="shared"),
+    _case("data-shared-map", "(count data/x)", BIG, data="shared_map"),
+    _case("data-long", "(count data/x)", BIG, data="long"),
+    _case("data-deep", "(count data/x)", "invalid_args", data="deep"),
+    _case("data-cyclic", "(count data/x)", "invalid_args", data="cyclic"),
+    _case("pmap-tool-results-shared", "(count (pmap (fn [_] (tool/shared {})) (range 4)))", BIG,
+          tools=True),
+    _case("tool-result-huge-string", "(count (tool/text {}))", "memory_limit", tools=True),
+    _case("data-huge-string", "(count data/x)", "memory_limit", data="text"),
+    # Known tier difference: a string inside a result is the host's object, not charged in
+    # process; the outer tiers must copy it into the guest and refuse an answer over the limit.
+    _case("tool-result-nested-huge-string", "(count (:a (tool/nested_text {})))",
+          "ok", "memory_limit", tools=True),
+    _case("tool-result-endless-list", "(count (tool/endless {}))", BIG, tools=True),
+    _case("data-endless-list", "(count data/x)", BIG, data="endless"),
+    _case("tool-result-bigint", "(count (str (tool/bigint {})))", "ok", tools=True),
+    _case("tool-result-bigint-returned", "(tool/bigint {})", "ok", tools=True),
+    # more hunting (issue 11): nested laziness, walks over shared structure, text growth
+    _case("lazy-map-nesting", "(count (reduce (fn [s _] (map inc s)) (range 10) (range 100000)))",
+          BIG, "depth_limit"),
+    _case("lazy-concat-nesting", "(count (reduce (fn [s _] (concat s [1])) [] (range 100000)))",
+          BIG, "depth_limit"),
+    _case("tree-seq-shared", f"(count (tree-seq vector? seq {D}))", BIG),
+    _case("postwalk-shared", f"(count (clojure.walk/postwalk identity {D}))", BIG),
+    _case("flatten-shared", f"(count (flatten {D}))", BIG),
+    _case("deep-map-equality", "(let [m (reduce (fn [m _] {:a m}) {} (range 100000))] "
+          "(= m (reduce (fn [m _] {:a m}) {} (range 100000))))", BIG, "depth_limit"),
+    _case("assoc-in-deep-path", "(count (assoc-in {} (repeat 100000 :a) 1))", BIG, "depth_limit"),
+    _case("format-huge-width", '(format "%0100000000d" 1)', "invalid_args"),
+    _case("re-seq-empty-matches", '(count (re-seq #"" (apply str (repeat 10000000 "a"))))', BIG),
+    _case("replace-empty-pattern",
+          '(count (clojure.string/replace (apply str (repeat 1000000 "a")) "" "x"))', BIG),
+    _case("replace-growth", '(count (clojure.string/replace (apply str (repeat 1000000 "a")) '
+          '#"a" (apply str (repeat 1000 "b"))))', BIG),
+    _case("str-doubling", '(loop [s "x"] (recur (str s s)))', BIG),
+    _case("into-doubling", "(loop [v [1]] (recur (into v v)))", BIG),
+    _case("nth-infinite", "(nth (range) 1000000000000)", BIG),
+    _case("print-infinite", "(println (range))", BIG, "output_limit"),
+    _case("eq-infinite", "(= (range) (range))", BIG),
+    _case("sort-constant-comparator", "(count (sort (fn [a b] true) (range 1000)))", "ok"),
+    _case("huge-int-literal", "(count (str " + "9" * 100_000 + "))", "ok", "memory_limit"),
 ]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hostile_corpus import CORPUS, LIMITS, TOOLS, Case, D
+from hostile_corpus import BIG, CORPUS, HOST_DATA, LIMITS, TOOLS, Case, D
 
 import ptclisp
 from ptclisp import pr_str, sandbox
@@ -95,9 +95,10 @@ def _code(result: ptclisp.Result) -> str:
 def test_hostile_program(case: Case, tier: str, request: pytest.FixtureRequest) -> None:
     run = _runner(tier, request)
     tools: dict[str, Any] | None = TOOLS if case.tools else None
+    data = {"x": HOST_DATA[case.data]} if case.data is not None else None
     started = time.monotonic()
     with _PeakRss() as rss:
-        result = run(case.source, tools=tools, limits=LIMITS)
+        result = run(case.source, tools=tools, data=data, limits=LIMITS)
     elapsed = time.monotonic() - started
     code = _code(result)
     detail = result.error.message if result.error is not None else ""
@@ -146,6 +147,32 @@ def test_a_result_too_deep_to_encode_is_output_limit(tier: str,
         assert info.value.code == "output_limit"
     else:
         assert result.error is not None and result.error.code == "output_limit"
+
+
+@pytest.mark.parametrize("tier", ("inproc", "process", "wasm"))
+@pytest.mark.parametrize("name", ["shared", "shared_map", "long"])
+def test_an_op_result_too_large_to_deliver_ends_the_run_at_a_limit(
+        name: str, tier: str, request: pytest.FixtureRequest) -> None:
+    """``resume`` converts the delivered result under the run's budget: heavy sharing or sheer
+    size ends the run with a limit, on time, in every tier (the op is not left pending)."""
+    if tier == "wasm":
+        request.getfixturevalue("hostile_wasm")  # skips without wasmtime
+    phone = ptclisp.Tool("phone", lambda number: None, is_async=True,
+                         signature="(number :string)")
+    step = sandbox.start('(count (await (tool/phone {:number "1"})))', tools={"phone": phone},
+                         limits=LIMITS, tier=tier)
+    assert isinstance(step, ptclisp.PendingStep)
+    (op_id,) = step.pending_ops
+    started = time.monotonic()
+    with _PeakRss() as rss:
+        result = sandbox.resume(step, op_id, HOST_DATA[name], tools={"phone": phone}, tier=tier)
+    elapsed = time.monotonic() - started
+    assert isinstance(result, ptclisp.Result) and result.error is not None
+    assert result.error.code in BIG, result.error
+    assert elapsed <= (1.5 * LIMITS.timeout_s) * _load_factor() + LOAD_MARGIN_S
+    assert rss.growth <= 2 * LIMITS.max_memory
+    with pytest.raises(ptclisp.PtclispError):  # the step was used up
+        sandbox.resume(step, op_id, 1, tools={"phone": phone}, tier=tier)
 
 
 def test_the_limits_example_runs() -> None:

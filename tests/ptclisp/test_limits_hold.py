@@ -279,6 +279,11 @@ def _pending() -> Any:
     lambda b: {**b, "response": {"~m": [1]}},
     lambda b: {**b, "awaiting": [1]},
     lambda b: {**b, "journal": {"calls": "x"}},
+    lambda b: {**b, "journal": {**b["journal"], "calls": [
+        {**b["journal"]["calls"][0], "cost": [-1, 5]}]}},
+    lambda b: {**b, "journal": {**b["journal"], "calls": [
+        {**b["journal"]["calls"][0], "cost": "x"}]}},
+    lambda b: {**b, "journal": {**b["journal"], "op_results": [["x", {"value": 1, "cost": [1]}]]}},
 ])
 def test_a_checksummed_but_malformed_body_is_pending_corrupt(damage: Any) -> None:
     step, _ = _pending()
@@ -352,3 +357,38 @@ def test_agent_feedback_of_a_value_too_large_to_print_is_a_note() -> None:
 
     text = result_feedback(ptclisp.run(D).value, "", 3, 2_000)
     assert "cannot be shown" in text
+
+
+# ---------------------------------------------------------------- host data charged as converted
+
+
+def test_a_replayed_tool_result_charges_what_converting_it_cost() -> None:
+    phone = Tool("phone", lambda number: None, is_async=True, signature="(number :string)")
+    rows = [{"id": i, "tags": [i, i]} for i in range(50)]
+    tools = {"phone": phone, "rows": lambda args: rows}
+    source = '(def r (tool/rows {})) (def a (await (tool/phone {:number "1"}))) [(count r) a]'
+    sync = ptclisp.run(source, tools={**tools, "phone": lambda args: {"v": 1}})
+    step = start(source, tools=tools)
+    assert step.status == "pending"
+    assert step.journal.calls[0]["cost"] == (101, 50 * (56 + 64) * 2 + 56 + 32 * 50)
+    again = deserialize(serialize(step))  # the cost crosses processes with the journal
+    assert again.journal.calls[0]["cost"] == step.journal.calls[0]["cost"]
+    (op_id,) = again.pending_ops
+    done = resume(again, op_id, {"v": 1}, tools=tools)
+    assert done.ok and list(done.value) == [50, Map({Keyword("v"): 1})]
+    assert done.steps == sync.steps
+
+
+def test_an_op_result_too_large_to_deliver_ends_the_run_with_a_limit() -> None:
+    shared: Any = [1]
+    for _ in range(40):
+        shared = [shared, shared]
+    step, tools = _pending()
+    (op_id,) = step.pending_ops
+    started = time.monotonic()
+    done = resume(step, op_id, shared, tools=tools)
+    assert done.status == "error" and done.error is not None
+    assert done.error.code in ("memory_limit", "step_limit", "timeout")
+    assert time.monotonic() - started < 8
+    with pytest.raises(PendingError):
+        resume(step, op_id, 1, tools=tools)

@@ -216,3 +216,22 @@ def test_an_llm_call_in_flight_at_a_crash_is_asked_again_then_recorded_once(stor
     assert len(asked) == 2  # the resume went on from the checkpoint: no new LLM call
     survivor.close()
     dead.close()
+
+
+def test_live_op_status_shows_in_the_inbox_until_the_op_ends(store_url: str,
+                                                             tools: Tools) -> None:
+    host = make_host(store_url, tools)
+    run_id = host.submit("approval", {}, wait=True)
+    op_id = _only_op(host, run_id)
+    assert host.inbox()[0].status is None and host.op_status(op_id) is None
+    host.set_op_status(op_id, "input_required", "waiting for Ada", {"form": 1})
+    [op] = host.inbox()
+    assert (op.status, op.status_message) == ("input_required", "waiting for Ada")
+    assert host.status(run_id)["pending_ops"][0]["status_message"] == "waiting for Ada"
+    assert host.op_status(op_id) == {"status": "input_required", "message": "waiting for Ada",
+                                     "detail": {"form": 1}}
+    with pytest.raises(HostError):
+        host.set_op_status(op_id, None)  # type: ignore[arg-type]
+    host.deliver(op_id, {"approved": True, "by": "Ada"}, wait=True)
+    assert host.inbox() == [] and host.op_status(op_id) is None  # pruned with the op
+    host.close()

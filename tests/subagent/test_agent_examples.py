@@ -34,7 +34,9 @@ def run_example(name: str) -> str:
                               "'place-call']"),
                              ("result: {'who': 'Ada', 'confirmed': True, 'refund': "
                               "{'refunded': 100}}"),
-                             "supervised run: ok 3", "majority: ship"]),
+                             ("supervised run: ok 3 | turns: ['continue', 'returned'] | "
+                              "process: Pid | restarts: 1"),
+                             "majority: ship"]),
         ("agent_orchestrator.py", [('result: {"can_fulfil": false, "short": ["chair"], '
                                     '"total": 818.0}'),
                                    "      invoke_agent inventory", "      invoke_agent pricing"]),
