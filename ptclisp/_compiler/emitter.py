@@ -6,7 +6,7 @@ docstring for which fns qualify and why the result is exact. Names in the emitte
     v1..vn     parameters and let locals (by frame slot)     c0..   captured values (c0: itself)
     k0..       constants too big or odd for a literal        s0..   call sites (see below)
     t0..       temporaries                                   ctx    the run context
-    Map Set Vector Reduced SIMPLE UNSET                      from the module's globals
+    Map Set Vector List Reduced SIMPLE UNSET MISSING KEYWORDS  from the module's globals
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._analyzer import ast as A
+from .._errors import PtclispError
 from .._limits import _OBJECT_BYTES, SLOT_BYTES
-from .._values.types import Keyword
+from .._values.types import Keyword, Map
+from . import rt
 from .calls import positioned, positioned_dynamic, tool_caller
 
 if TYPE_CHECKING:
@@ -391,7 +393,12 @@ class Emitter:
         return Code(f"c{node.index}")
 
     def reference(self, node: A.Global | A.DataRef) -> Code:
-        return Code(f"{self.site(_reader(node), pure=True)}(None)")
+        site = self.site(_reader(node), pure=True)
+        if isinstance(node, A.Global):  # read in place; the site raises the unbound error
+            t = self.temp()
+            return Code(f"({t} if ({t} := ns.get({node.name!r}, UNSET)) is not UNSET "
+                        f"else {site}(None))")
+        return Code(f"{site}(None)")
 
     def builtin(self, node: A.Builtin | A.RunFn) -> Code:
         if node.name in ("*1", "*2", "*3"):
@@ -445,14 +452,15 @@ class Emitter:
         return f"(v{bind.slot} := {text}) is not UNSET"
 
     def for_clause(self, node: A.For) -> tuple[int, Code, str]:
-        """A collecting ``for`` over one binding, with :let/:when after it, as the parts of a
-        comprehension: (binding slot, body, condition or "")."""
+        """A collecting ``for`` over one binding (destructuring or not), with :let/:when after
+        it, as the parts of a comprehension: (binding slot, body, condition or "")."""
         binding, *modifiers = node.clauses
-        if not (node.collect and isinstance(binding, A.ForBinding) and not binding.prologue):
+        if not (node.collect and isinstance(binding, A.ForBinding)):
             raise NotExpression("for")
         assert self.for_slots is not None
         self.for_slots.add(binding.slot)
-        conditions = []
+        # a destructuring binding's prologue runs first, as binds (charging nothing, as there)
+        conditions = [self._bind(b) for b in binding.prologue]
         for clause in modifiers:
             if isinstance(clause, A.ForLet):
                 conditions += [self._bind(b) for b in clause.binds]
@@ -488,6 +496,10 @@ class Emitter:
         fn = node.fn
         if isinstance(fn, A.Const) and type(fn.value) is Keyword and 1 <= len(node.args) <= 2:
             return self._keyword_call(fn.value, node.args)
+        if isinstance(fn, A.Const) and _is_helper(fn.value):
+            inlined = self._destructuring(fn.value, node)
+            if inlined is not None:
+                return inlined
         if isinstance(fn, A.Builtin) and fn.name not in ("*1", "*2", "*3"):
             inlined = self._inline_builtin(fn.name, node)
             if inlined is not None:
@@ -550,12 +562,69 @@ class Emitter:
         if name in ("nil?", "some?") and len(args) == 1:
             op = "is" if name == "nil?" else "is not"
             return Code(f"({self.bound(self.expr(args[0]))[1]} {op} None)", True)
+        if name == "get" and len(args) in (2, 3):
+            return self._get(node)
+        if name == "keyword" and len(args) == 1:
+            x, bind = self.bound(self.expr(args[0]))
+            t, slow = self.temp(), self._charging("keyword", node)
+            # the cache holds keyword_of_str's answers: the same interned keyword
+            return Code(f"(({t} := KEYWORDS.get({x})) or {slow}({x}) if type({bind}) is str "
+                        f"else {slow}({x}))")
+        if name == "assoc" and len(args) == 3:
+            site = self.site(_assoc_site(_resolved(A.Builtin("assoc")), node))
+            return Code(f"{site}({self._args(args)})")
         return None
+
+    def _get(self, node: A.Call) -> Code:
+        """``(get m k)``/``(get m k d)``: ``m.get`` on a map and a key whose hash charges
+        nothing (the builtin does the same); anything else calls the builtin. Every argument
+        is evaluated, in order, before either (``&`` evaluates both sides)."""
+        slow = self._charging("get", node)
+        parts = [self.bound(self.expr(a)) for a in node.args]
+        names = [name for name, _ in parts]
+        (m, mb), kb = parts[0], parts[1][1]
+        test = f"(type({mb}) is Map) & (type({kb}) in SIMPLE)"
+        if len(parts) == 3:
+            test += f" & ({parts[2][1]} is not UNSET)"
+        return Code(f"({m}.get({', '.join(names[1:])}) if {test} "
+                    f"else {slow}({', '.join(names)}))")
+
+    def _destructuring(self, helper: Any, node: A.Call) -> Code | None:
+        """The destructuring helpers of ``_rt`` for the cases that are one Python test: a map
+        stays itself, a key is read with ``get``, MISSING becomes nil."""
+        args = node.args
+        if helper is rt.missing_to_nil and len(args) == 1:
+            x, bind = self.bound(self.expr(args[0]))
+            return Code(f"(None if {bind} is MISSING else {x})")
+        if helper is rt.is_missing and len(args) == 1:
+            return Code(f"({self.expr(args[0]).text} is MISSING)", True)
+        site = self.site(_known_call(lambda compiler: helper, _name_of(helper), node))
+        if helper is rt.as_map and len(args) == 1:
+            x, bind = self.bound(self.expr(args[0]))
+            return Code(f"({x} if type({bind}) is Map else {site}({x}))")
+        if helper is rt.get_key and len(args) == 2 and isinstance(args[1], A.Const) and \
+                type(args[1].value) in (Keyword, str, int):
+            coll, bind = self.bound(self.expr(args[0]))
+            k = self.const(args[1].value)
+            return Code(f"({coll}.get({k}, MISSING) if type({bind}) is Map "
+                        f"else {site}({coll}, {k}))")
+        if helper is rt.nth_or_nil and len(args) == 2 and isinstance(args[1], A.Const) and \
+                type(args[1].value) is int and args[1].value >= 0:
+            coll, bind = self.bound(self.expr(args[0]))
+            i, t = args[1].value, self.temp()
+            return Code(f"({coll}[{i}] if (({t} := type({bind})) is Vector or {t} is List) "
+                        f"and len({coll}) > {i} else {site}({coll}, {i}))")
+        return Code(f"{site}({self._args(args)})")
 
     def _slow(self, name: str, node: A.Call) -> str:
         """The builtin for the types an inlined operator leaves to it. Numeric builtins only
         check types and compute; ``=`` may realize a lazy seq (running program code)."""
         return self.site(_known_call(_resolved(A.Builtin(name)), name, node), pure=name != "=")
+
+    def _charging(self, name: str, node: A.Call) -> str:
+        """The builtin as a site that is not pure: it may charge steps (hashing a collection
+        key), so a body calling it has no fast variant (which may run an item twice)."""
+        return self.site(_known_call(_resolved(A.Builtin(name)), name, node))
 
     def _equals(self, args: tuple[A.Node, ...], node: A.Call) -> Code:
         left, right = args
@@ -621,6 +690,56 @@ def _int_specialized(body: str, nparams: int) -> list[str]:
         fast = fast.replace(test, "True")
     return [f"                if {' and '.join(tested)}:", f"                    r = {fast}",
             "                else:", f"                    r = {body}"]
+
+
+def _is_helper(value: Any) -> bool:
+    return any(value is h for h in (rt.as_map, rt.get_key, rt.missing_to_nil, rt.is_missing,
+                                    rt.nth_or_nil))
+
+
+def _assoc_site(resolve: Callable[[Compiler], Any], node: A.Node) -> Callable[[Compiler], Any]:
+    """``(assoc m k v)`` on a map and a key whose hash charges nothing: the builtin's charge
+    (``charge_copy``) and copy in one frame; anything else calls the builtin. A limit error
+    gets the call's position, as through ``positioned``."""
+    line, column = node.line, node.column
+
+    def make(compiler: Compiler) -> Any:
+        slow = positioned(resolve(compiler), "assoc", node)
+        ctx = compiler.ctx
+
+        def assoc(coll: Any, k: Any, v: Any) -> Any:
+            if type(coll) is not Map or type(k) not in _SIMPLE:
+                return slow(coll, k, v)
+            n = len(coll)
+            m: Any = ctx.meter  # Meter.alloc, then Meter.tick, inline (set while running)
+            m.memory += 64 + (n >> 3)
+            if m.memory > m.limits.max_memory:
+                _charged(m, line, column, memory=True)  # raises
+            m.fuel -= 1 + (n >> 10)
+            if m.fuel < 0:
+                _charged(m, line, column)
+            out = Map(coll)
+            out[k] = v
+            return out
+
+        return assoc
+
+    return make
+
+
+_SIMPLE = frozenset({int, str, float, Keyword})
+
+
+def _charged(m: Any, line: int | None, column: int | None, memory: bool = False) -> None:
+    """After an inline charge went over: ``Meter.alloc(0)`` (raises as ``alloc`` would have:
+    the memory is over) or ``Meter.refuel()``, with the call's position on its error."""
+    try:
+        if memory:
+            m.alloc(0)
+        else:
+            m.refuel()
+    except PtclispError as exc:
+        raise exc.at(line, column) from None
 
 
 def _comprehension(clause: tuple[int, Code, str], items: str) -> str:

@@ -36,6 +36,8 @@ iterations (``loop_source``), continuing from the values its slots hold.
 
 Generated code is cached per fn node and kind (nodes live as long as their loaded program): a
 compile only binds the run context, the namespace and the constants into the cached factory.
+The compiled factories are also cached by their module text (``_compiled``): the same fn in a
+new program text (an agent's next turn) emits the same text and skips Python's ``compile``.
 """
 
 from __future__ import annotations
@@ -47,10 +49,10 @@ from typing import TYPE_CHECKING, Any
 from .._analyzer import ast as A
 from .._core._kernels import NOT_FOUND
 from .._errors import PtclispError
-from .._values.types import Keyword, Map, Set, Vector
+from .._values.types import KEYWORD_CACHE, Keyword, List, Map, Set, Vector
 from .emitter import Emitter, NotExpression
 from .exceptions import convert_exception
-from .rt import RECUR
+from .rt import MISSING, RECUR
 
 if TYPE_CHECKING:
     from .compiler import Compiler, Ev
@@ -167,7 +169,7 @@ def for_kernel_source(compiler: Compiler, node: A.For) -> KernelSource | None:
     ``Emitter.for_clause``); the kernel reads the enclosing frame, so nothing is captured."""
     binding, *modifiers = node.clauses
     if compiler.source_fns == "never" or not node.collect or \
-            not isinstance(binding, A.ForBinding) or binding.prologue or \
+            not isinstance(binding, A.ForBinding) or \
             not all(isinstance(m, (A.ForLet, A.ForWhen)) for m in modifiers):
         return None
     return KernelSource(node, compiler, [])  # type: ignore[arg-type]
@@ -298,8 +300,28 @@ def _make_loop_plan(node: A.Loop) -> _Plan | None:
     return _Plan(emitter, body, None)
 
 
+_BY_TEXT: dict[tuple[str, str], Callable[..., Any] | None] = {}
+"""(module text, name) → its factory, for every fn node that emits the same text: a new program
+text (each turn of an agent) with the same fns reuses their compiled modules. The text is the
+whole behaviour: constants enter it as literals or factory arguments, call sites, positions and
+captured values as factory arguments, so equal texts are interchangeable."""
+_BY_TEXT_SIZE = 1024
+
+
 def _compiled(source: str, name: str) -> Callable[..., Any] | None:
-    """The ``factory`` of a generated module, or None when Python will not compile it."""
+    """The ``factory`` of a generated module (cached by its text), or None when Python will
+    not compile it."""
+    key = (source, name)
+    if key in _BY_TEXT:
+        return _BY_TEXT[key]
+    factory = _compile_module(source, name)
+    if len(_BY_TEXT) >= _BY_TEXT_SIZE:
+        _BY_TEXT.clear()
+    _BY_TEXT[key] = factory
+    return factory
+
+
+def _compile_module(source: str, name: str) -> Callable[..., Any] | None:
     if "Reduced" not in _GLOBALS:  # imported late: the core library imports this module
         from .._core._support import Reduced
 
@@ -329,7 +351,9 @@ def _refuel_at(meter: Any, line: int, column: int) -> None:
 _GLOBALS: dict[str, Any] = {
     "PtclispError": PtclispError, "convert_exception": convert_exception,
     "RECUR": RECUR, "refuel_at": _refuel_at,
-    "Map": Map, "Set": Set, "Vector": Vector, "UNSET": NOT_FOUND,
+    "Map": Map, "Set": Set, "Vector": Vector, "List": List, "UNSET": NOT_FOUND,
+    "MISSING": MISSING,
+    "KEYWORDS": KEYWORD_CACHE,
     "SIMPLE": frozenset({int, str, float, Keyword}),  # types whose == is Clojure's =
 }
 

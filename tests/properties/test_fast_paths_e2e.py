@@ -18,7 +18,7 @@ values = st.one_of(atoms, st.lists(atoms, max_size=2), st.dictionaries(keys, ato
 
 def plain(obj: Any) -> Any:
     saved = T._flat_records
-    T._flat_records = lambda _: None  # type: ignore[assignment]
+    T._flat_records = lambda *_: None  # type: ignore[assignment]
     try:
         return T.from_python(obj)
     finally:
@@ -48,6 +48,23 @@ def test_rows_of_one_shape_convert_as_the_plain_path(columns: list[str],
 @given(st.lists(st.one_of(st.dictionaries(keys, values, max_size=3), atoms), max_size=5))
 def test_mixed_lists_convert_as_the_plain_path(items: list[Any]) -> None:
     assert same(T.from_python(items), plain(items))
+
+
+odd_keys = st.text(max_size=4) | st.sampled_from(["'", '"', "\\", "a'b\"c", "}", "{K0}", "\n"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(odd_keys, max_size=60, unique=True), st.integers(2, 5), st.randoms())
+def test_rows_with_odd_keys_or_orders_convert_as_the_plain_path(
+        columns: list[str], n: int, rnd: Any) -> None:
+    """Any key text (it enters the generated builder as a literal), more keys than the
+    builder inlines, and rows with the same keys in another order (each keeps its own)."""
+    records = [{c: i * 10 + j for j, c in enumerate(columns)} for i in range(n)]
+    assert same(T.from_python(records), plain(records))
+    shuffled = list(columns)
+    rnd.shuffle(shuffled)
+    records.append({c: len(c) for c in shuffled})
+    assert same(T.from_python(records), plain(records))
 
 
 def test_records_with_a_non_string_key_or_unconvertible_value() -> None:

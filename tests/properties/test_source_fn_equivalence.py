@@ -22,6 +22,8 @@ EXAMPLES = int(os.environ.get("PTCLISP_SOURCE_FN_EXAMPLES", "400"))  # raise it 
 _ATOMS = st.sampled_from([
     "x", "x", "x", "0", "1", "-2", "2.5", "0.0", "##NaN", '"a"', '""', ":a", ":b", "nil", "true",
     "false", "(:a x)", "(:b x 0)", "(get x :a)", "[1 2]",
+    # inlined for maps and simple keys, the builtin for anything else (issue 15)
+    '(get x "a")', "(get x [1] 0)", "(get x 0 :d)", "(keyword x)", '(keyword "b")',
 ])
 
 
@@ -35,6 +37,8 @@ def _node(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
                                    "keyword?", ":a", "vector"]), children)
         .map(lambda t: f"({t[0]} {t[1]})"),
         st.tuples(children, children, children).map(lambda t: f"(if {t[0]} {t[1]} {t[2]})"),
+        st.tuples(children, children, children).map(lambda t: f"(assoc {t[0]} {t[1]} {t[2]})"),
+        st.tuples(children, children, children).map(lambda t: f"(get {t[0]} {t[1]} {t[2]})"),
         st.tuples(st.sampled_from(["and", "or", "do"]), two)
         .map(lambda t: f"({t[0]} {t[1][0]} {t[1][1]})"),
         two.map(lambda t: f"(let [y {t[0]} x y] (= y {t[1]}))"),
@@ -72,6 +76,13 @@ _USES = [
     "(defn g [{{:keys [a]}} x] [a {body}]) (mapv #(g % %) {items})",
     "(mapv (fn [[p q :as x]] [p q {body}]) {items})",
     "(reduce (fn [acc {{:keys [a] :as x}}] [acc a {body}]) nil {items})",
+    "(mapv (fn [{{:strs [a] b :b :or {{b 1}} :as x}}] [a b {body}]) {items})",
+    "(mapv (fn [{{[p] :a :as x}}] [p {body}]) {items})",
+    "(mapv (fn [x] (assoc x :c {body})) {items})",
+    "(def g {{:a 2}}) (mapv (fn [x] [(get g :a) (:a g 0) {body}]) {items})",
+    # a destructuring for binding (its prologue runs as binds in the comprehension)
+    "(vec (for [{{:keys [a b] :as x}} {items} :when {body}] [a b]))",
+    "(vec (for [[p q :as x] {items} :let [y {body}]] [p q y]))",
 ]
 
 
@@ -116,8 +127,28 @@ def test_destructuring_kernels_agree_with_closures(body: str, n: int) -> None:
     """Destructuring fns over tables long enough for kernels (tiered compile, as runs do)."""
     source = (f"(let [xs (mapv (fn [i] (if (zero? (mod i 7)) i {{:a i :b (str i)}})) "
               f"(range {n}))] [(mapv (fn [{{:keys [a b] :as x}}] [a {body}]) xs) "
-              f"(count (filter (fn [{{:keys [a]}}] (and a (odd? a))) xs))])")
+              f"(count (filter (fn [{{:keys [a]}}] (and a (odd? a))) xs)) "
+              f"(vec (for [{{:keys [a b] :as x}} xs :when (and a {body})] [b {body}])) "
+              f"(vec (for [[p q] (mapv (fn [x] [x x]) xs) :let [x p]] [q {body}]))])")
     _same(_run(source, source_fns=True), _run(source, source_fns=False))
+
+
+@settings(max_examples=20, deadline=None)
+@given(body=bodies, n=st.integers(1_000, 3_000), memory=st.integers(200_000, 2_000_000))
+def test_assoc_kernels_hit_limits_where_closures_do(body: str, n: int, memory: int) -> None:
+    """``assoc`` inlined in a kernel charges as the builtin does: the same limit error (code,
+    position) after the same steps."""
+    source = (f"(let [xs (mapv (fn [i] {{:a i :b (str i)}}) (range {n}))] "
+              f"(count (mapv (fn [{{:keys [a] :as x}}] (assoc x :c [a {body}])) xs)) "
+              f"(mapv (fn [x] (assoc x :e {body})) xs))")
+
+    def run(source_fns: bool) -> ptclisp.Result:
+        mode = partial(_compiler.compile_program, source_fns="eager" if source_fns else "never")
+        with patch.object(_compiler, "compile_program", mode):
+            return ptclisp.run(source, limits=Limits(max_steps=200_000, timeout_s=30,
+                                                     max_memory=memory))
+
+    _same(run(True), run(False))
 
 
 def _run_hot(source: str, hot_calls: int) -> ptclisp.Result:

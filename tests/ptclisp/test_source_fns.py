@@ -216,3 +216,79 @@ def test_a_long_for_runs_as_one_comprehension_with_the_steps_of_iterations() -> 
     # closure walk charges
     for_node = load(source).forms[0].body.args[0]
     assert isinstance(for_node, A.For) and is_compiled(for_node, "for")
+
+
+# ---------------------------------------------------------------- issue 15: reuse across texts
+
+_PIPELINE = """(def rows (mapv (fn [i] {{:a i :c (str "c" (mod i 3))}}) (range 2000)))
+(mapv (fn [{{:keys [a c] :as o}}] (assoc o :b (* a {k}) :k (keyword c))) rows)"""
+
+
+def test_a_new_program_text_reuses_the_compiled_modules_of_equal_fns() -> None:
+    from ptclisp._compiler import source as _source
+
+    compiled: list[str] = []
+    real = _source._compile_module
+
+    def counting(text: str, name: str) -> object:
+        compiled.append(text)
+        return real(text, name)
+
+    with patch.object(_source, "_compile_module", counting):
+        first = ptclisp.run(_PIPELINE.format(k=3) + "\n; turn 1")
+        again = ptclisp.run(_PIPELINE.format(k=3) + "\n; turn 2")
+        assert len(compiled) >= 1 and first.ok and again.ok
+        before = len(compiled)
+        other = ptclisp.run(_PIPELINE.format(k=5) + "\n; turn 3")
+    assert first.value == again.value and first.steps == again.steps
+    assert len(compiled) == before + 1  # another constant: another text, compiled once more
+    assert other.value[7][ptclisp.Keyword("b")] == 35
+    assert other.value[7][ptclisp.Keyword("k")] == ptclisp.Keyword("c1")
+
+
+def test_a_reused_module_reports_errors_at_its_own_programs_position() -> None:
+    fn = "(mapv (fn [{:keys [a]}] (assoc (get a :x) :y (inc a))) (range 2000))"
+    first = ptclisp.run(fn)
+    moved = ptclisp.run("\n\n  " + fn)
+    assert first.error is not None and moved.error is not None
+    assert first.error.code == moved.error.code
+    assert (moved.error.line, moved.error.column) == (first.error.line + 2,
+                                                      first.error.column + 2)
+
+
+def test_assoc_in_a_kernel_stops_at_the_memory_limit_with_its_position() -> None:
+    source = ("(def rows (mapv (fn [i] {:a i}) (range 3000)))\n"
+              "(count (mapv (fn [o] (assoc o :b 1)) rows))")
+    result = ptclisp.run(source, limits=Limits(max_memory=800_000))
+    assert result.error is not None and result.error.code == "memory_limit"
+    assert (result.error.line, result.error.column) == (2, 22)  # the assoc, inside the kernel
+    plain = partial(_compiler.compile_program, source_fns="never")
+    with patch.object(_compiler, "compile_program", plain):
+        closures = ptclisp.run(source, limits=Limits(max_memory=800_000))
+    assert result.error.to_dict() == closures.error.to_dict()
+    assert result.steps == closures.steps and result.memory == closures.memory
+
+
+@pytest.mark.parametrize("binding", ["{:keys [a b] :as o}", "[a b]"])
+def test_a_destructuring_for_runs_as_one_comprehension(binding: str) -> None:
+    from ptclisp._compiler import source as _source
+
+    names: list[str] = []
+    real = _source._compile_module
+
+    def spying(text: str, name: str) -> object:
+        names.append(name)
+        return real(text, name)
+
+    rows = "{:a i :b (* 2 i)}" if binding.startswith("{") else "[i (* 2 i)]"
+    source = (f"(def rows (mapv (fn [i] {rows}) (range 2000)))\n"
+              f"(vec (for [{binding} rows :when (odd? a)] (+ a b)))")
+    _source._BY_TEXT.clear()
+    with patch.object(_source, "_compile_module", spying):
+        result = ptclisp.run(source)
+    plain = partial(_compiler.compile_program, source_fns="never")
+    with patch.object(_compiler, "compile_program", plain):
+        closures = ptclisp.run(source)
+    assert "for" in names
+    assert result.value == closures.value and result.steps == closures.steps
+    assert list(result.value[:2]) == [3, 9]
