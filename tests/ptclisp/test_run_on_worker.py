@@ -116,8 +116,9 @@ def test_abandoned_workers_rejoin_the_pool_when_their_call_returns() -> None:
 
 def test_the_pool_is_capped_and_a_run_waits_for_a_worker_until_its_deadline(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(threads, "MAX_WORKERS", threads._busy)  # every slot taken, none idle
-    monkeypatch.setattr(threads, "_idle", {})
+    monkeypatch.setattr(threads, "MAX_WORKERS", 0)  # every slot taken, none idle (workers
+    monkeypatch.setattr(threads, "_idle", {})  # abandoned by earlier tests end, not rejoin)
+    monkeypatch.setattr(threads, "_park", lambda worker: False)
     started = time.monotonic()
     result = ptclisp.run("(tool/ok {})", tools={"ok": lambda args: 1},
                          limits=Limits(timeout_s=0.3))
