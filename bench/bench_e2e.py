@@ -280,10 +280,14 @@ def trivial() -> list[Row]:
 
     new = ptc("(+ 1 2)")
     again = ptc("(+ 1 2)", new_text=False)
+    compiled = ptclisp.compile("(+ 1 2)")
     return [("trivial program, new text", best(new, repeat=REPEAT, number=300), None,
              "<= 15 us"),
             ("trivial program, re-run (same text)", best(again, repeat=REPEAT, number=1000),
-             best(native, repeat=REPEAT, number=1000), "<= 5 us")]
+             best(native, repeat=REPEAT, number=1000), "<= 5 us"),
+            ("trivial program, compiled once (compile(...).run())",
+             best(compiled.run, repeat=REPEAT, number=1000), best(native, repeat=REPEAT,
+                                                                   number=1000), "<= 5 us")]
 
 
 # ---------------------------------------------------------------- resume

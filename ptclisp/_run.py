@@ -85,6 +85,7 @@ about 250 bytes of resident memory per source character (measured, bench/bench_l
 _CACHE_MAX_CHARS = 2_000_000  # the analysis cache's total source text (ASTs: ~100-180 B/char)
 _CACHE_MAX_ENTRY = 100_000
 _cache_chars = 0
+_NO_GLOBALS: frozenset[str] = frozenset()
 
 
 def load(source: str, known_globals: Collection[str] = (), meter: Meter | None = None) -> Program:
@@ -100,23 +101,36 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
                         hint="pass the program as one string of ptclisp source")
     if meter is not None:
         charge_source(meter, source)
-    key = (source, frozenset(known_globals))
-    with _cache_lock:
-        program = _cache.get(key)
-        if program is not None:
+    key = (source, frozenset(known_globals) if known_globals else _NO_GLOBALS)
+    program = _cache.get(key)  # OrderedDict's C methods are atomic: no lock to read
+    if program is not None:
+        try:
             _cache.move_to_end(key)
+        except KeyError:  # evicted meanwhile by another thread: still the analysis
             return program
-    from ._analyzer import analyze_program
-    from ._reader.reader import read_forms
-
+        return program
+    read_forms, analyze_program = _front or _load_front()
     forms = read_forms(source)
     if meter is not None:
         meter.check_clock()
         forms = _clocked(forms, meter)
-    program = analyze_program(forms, known_globals=key[1])
+    program = analyze_program(forms, known_globals=key[1], source=source)
     if len(source) <= _CACHE_MAX_ENTRY:
         _remember(key, program)
     return program
+
+
+_front: tuple[Callable[..., Any], Callable[..., Any]] | tuple[()] = ()
+
+
+def _load_front() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The reader and the analyzer, imported once (a function-level import costs ~1 us)."""
+    global _front
+    from ._analyzer import analyze_program
+    from ._reader.reader import read_forms
+
+    _front = (read_forms, analyze_program)
+    return _front
 
 
 def charge_source(meter: Meter, source: str) -> None:
@@ -383,6 +397,19 @@ def run(
                       parallel_map=parallel_map, cancel=cancel)
 
 
+_compiler: Any = None
+
+
+def _load_compiler() -> Any:
+    """The compiler module, imported once; its ``compile_program`` is looked up per use (tests
+    patch it to compare compile modes)."""
+    global _compiler
+    from ._compiler import compiler
+
+    _compiler = compiler
+    return _compiler
+
+
 class Reusable:
     """Where a ``CompiledProgram`` keeps compiled code between runs: ``take`` a namespace and
     the program compiled against it (compiling when none is free), ``give`` it back cleared."""
@@ -399,10 +426,8 @@ class Reusable:
         try:
             return self._free.pop()  # atomic: concurrent runs never share a namespace
         except IndexError:
-            from ._compiler.compiler import compile_program
-
             ns = Namespace()
-            return ns, compile_program(self.program, ns)
+            return ns, (_compiler or _load_compiler()).compile_program(self.program, ns)
 
     def give(self, ns: Namespace, code: Callable[[], Any]) -> None:
         if not self._keep:
@@ -435,13 +460,14 @@ def run_loaded(
     an earlier run of the program (``reusable``; looked up for a ``source`` it loads) in a
     cleared namespace. ``checkpoint``: the namespace, meter and output to resume from (the
     host skips the forms before it; ``_async.checkpoint``)."""
-    from ._host_input import check_data, check_limits, check_tools
-
     started = time.perf_counter()
-    tools, data = check_tools(tools), check_data(data)
-    limits = check_limits(limits) or _DEFAULT_LIMITS
+    if tools is not None or data is not None or limits is not None:
+        check_data, check_limits, check_tools = _checks or _load_checks()
+        tools, data = check_tools(tools), check_data(data)
+        limits = check_limits(limits)
+    limits = limits or _DEFAULT_LIMITS
     if host is None:
-        host = _tool_host()(tools)
+        host = _tool_host()(tools) if tools or data else _no_tools_host()
     meter = Meter(limits, cancel=cancel)
     output: list[str] = []
     status: str = "error"
@@ -518,6 +544,18 @@ _reusables: dict[int, Reusable] = {}
 """id(program) → its ``Reusable`` (which holds the program: the id is not reused meanwhile)."""
 
 
+_checks: tuple[Callable[[Any], Any], ...] = ()
+
+
+def _load_checks() -> tuple[Callable[[Any], Any], ...]:
+    """The host-input checks, imported once (a function-level import costs ~1 us per run)."""
+    global _checks
+    from ._host_input import check_data, check_limits, check_tools
+
+    _checks = (check_data, check_limits, check_tools)
+    return _checks
+
+
 def _tool_host() -> type[ToolHost]:
     """``ToolHost``, imported once (a function-level import costs ~1 us per run)."""
     global _TOOL_HOST
@@ -529,6 +567,20 @@ def _tool_host() -> type[ToolHost]:
 
 
 _TOOL_HOST: type[ToolHost] | None = None
+
+
+def _no_tools_host() -> ToolHost:
+    """One host shared by the runs given neither tools nor data: no call of theirs gets past
+    the unknown-tool error and nothing they hold can be an op handle, so they never record a
+    call, journal or suspend — the state a host keeps per run (only the position counters of
+    those failing calls move, and no one reads them)."""
+    global _NO_TOOLS
+    if _NO_TOOLS is None:
+        _NO_TOOLS = _tool_host()(None)
+    return _NO_TOOLS
+
+
+_NO_TOOLS: ToolHost | None = None
 
 
 def _convert_data(data: Mapping[str, Any] | None, meter: Meter | None = None

@@ -39,17 +39,31 @@ def analyze_program(
     known_globals: Collection[str] = (),
     builtins: Collection[str] | None = None,
     run_names: Collection[str] = RUN_NAMES,
+    source: str | None = None,
 ) -> A.Program:
-    """Analyze a whole program (the top-level forms of one source text)."""
+    """Analyze a whole program (the top-level forms of one source text). ``source``: the text
+    the forms were read from; without "def" or "declare" in it no form can define a name."""
     if builtins is None:
-        from .._core import BUILTINS
-
-        builtins = BUILTINS
-    root = Root(set(known_globals) | _top_level_defs(forms), builtins, run_names)
+        builtins = _BUILTINS or _load_builtins()
+    defined = _top_level_defs(forms) if source is None or "def" in source or \
+        "declare" in source else set()
+    root = Root(set(known_globals) | defined, builtins, run_names)
     slots = SlotCounter(1)
     env = Env(root, FnScope(None, named=False), slots, {}, None)
     body = [analyze(f, env, False) for f in forms]
     return A.Program(tuple(body), slots.high, frozenset(root.globals))
+
+
+_BUILTINS: Collection[str] = ()
+
+
+def _load_builtins() -> Collection[str]:
+    """The core library's names, imported once (a function-level import costs ~1 us)."""
+    global _BUILTINS
+    from .._core import BUILTINS
+
+    _BUILTINS = BUILTINS
+    return _BUILTINS
 
 
 def _top_level_defs(forms: Sequence[object]) -> set[str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from hy import models
 
+from .._reader.literals import form_to_value
 from .._values.types import EMPTY_LIST, Keyword, Map, Set, Vector
 from . import ast as A
 from ._env import Env, error, pos
@@ -58,8 +59,6 @@ def analyze(form: object, env: Env, tail: bool = False) -> A.Node:
 
 def literal_value(form: object) -> Any:
     """The value of an atomic literal form."""
-    from .._reader.reader import form_to_value
-
     if isinstance(form, models.Keyword):
         return Keyword.parse(form.name)
     if isinstance(form, (models.String, models.Integer, models.Float)):

@@ -24,6 +24,7 @@ from .._analyzer import ast as A
 from .._core import BUILTINS
 from .._errors import EvalError, PtclispError
 from .._values.types import Map, Set, Vector
+from . import source as _source
 from .calls import compile_call, tool_caller
 from .context import Namespace, RunContext, run_functions
 from .exceptions import convert_exception
@@ -78,7 +79,14 @@ class Compiler:
         self.source_fns = source_fns
         self.bound_plans: dict[Any, Any] = {}  # source fn plans bound to this compile
         self.ctx: RunContext = ns.context
-        self.run_fns = run_functions(self.ctx)
+        self._run_fns: dict[str, Any] | None = None  # made for the first run-level fn
+
+    @property
+    def run_fns(self) -> dict[str, Any]:
+        """The run-level functions of this namespace's context (``run_functions``)."""
+        if self._run_fns is None:
+            self._run_fns = run_functions(self.ctx)
+        return self._run_fns
 
     def compile(self, node: A.Node) -> Ev:
         method: Callable[[Compiler, Any], Ev] = _METHODS[type(node)]
@@ -289,12 +297,17 @@ class Compiler:
     def loop(self, node: A.Loop) -> Ev:
         entry, prologue = self._binds(node.entry), self._binds(node.prologue)
         body, ctx = self.compile(node.body), self.ctx
+        hot = _source.loop_source(self, node)
+        # [the loop as Python source once made, iterations left before making it]
+        state: list[Any] = [None, _source.HOT_LOOPS if hot is not None else -1]
 
         line, column = node.line, node.column
 
         def ev(f: list[Any]) -> Any:
             for slot, value in entry:
                 f[slot] = value(f)
+            if state[0] is not None:
+                return state[0](f)
             meter = ctx.meter
             while True:
                 result = body(f)
@@ -305,6 +318,11 @@ class Compiler:
                     _refuel_at(meter, line, column)
                 for slot, value in prologue:
                     f[slot] = value(f)
+                left = state[1] = state[1] - 1
+                if left == 0 and hot is not None:
+                    state[0] = hot()
+                    if state[0] is not None:
+                        return state[0](f)  # the same loop, from the values in its slots
 
         return ev
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._analyzer import ast as A
 from .._errors import PtclispError
+from .._limits import _OBJECT_BYTES, SLOT_BYTES
 from .._values.types import Keyword, Map
 from . import rt
 from .calls import positioned, positioned_dynamic, tool_caller
@@ -26,7 +27,7 @@ from .calls import positioned, positioned_dynamic, tool_caller
 if TYPE_CHECKING:
     from .compiler import Compiler
 
-__all__ = ["Code", "Emitter", "NotExpression"]
+__all__ = ["Code", "Direct", "Emitter", "NotExpression"]
 
 T = TypeVar("T")
 
@@ -49,6 +50,19 @@ class Code:
         self.text, self.boolean = text, boolean
 
 
+class Direct:
+    """A self-recursive fn's body with direct self-calls (``Emitter.direct_variant``): the
+    body, each direct call's (line, column, name), and whether the body calls out."""
+
+    __slots__ = ("body", "calls", "calls_out", "names", "where")
+
+    def __init__(self, body: Code, calls: list[tuple[int, int, str]], calls_out: bool,
+                 where: str, names: str) -> None:
+        self.body, self.calls, self.calls_out = body, calls, calls_out
+        self.where, self.names = where, names
+        """The names of the constants holding each call's (line, column) and callee name."""
+
+
 class Emitter:
     """Turns the body of one fn into a Python expression, collecting constants and call sites."""
 
@@ -65,6 +79,15 @@ class Emitter:
         self.assume_maps = False
         """Read keywords with ``coll.get(k)`` alone: an AttributeError says coll is no map."""
         self.reads_keys = False
+        self.direct: list[tuple[int, int, str]] | None = None
+        """While ``direct_variant`` emits: the (line, column, name) of each direct self-call."""
+        self.loop_slots: tuple[int, ...] | None = None
+        """For a ``loop``: its slots (``recur`` rebinds them, as Python locals)."""
+        self.loop_at = ""
+        """For a ``loop``: the constant holding its (line, column)."""
+        self.calls_out = False
+        """``direct_variant``'s body calls a site that may run program code or read the depth
+        (anything but a pure site: a global, a builtin as a value, a numeric fallback)."""
 
     @property
     def fn(self) -> A.Fn:
@@ -76,6 +99,27 @@ class Emitter:
         """The body again, reading every keyword as from a map, when that is worth having and
         safe to undo: a pure body whose fast kernel failed is simply run again exactly."""
         return self._assuming_maps(lambda: self.expr(body))
+
+    def direct_variant(self, body: A.Node) -> Direct | None:
+        """The body again, for a named fn that calls itself by name with its own arity: each
+        such call becomes ``rec(args, m, d - 1, i)``, a Python call of the fn's recursive
+        function (``_rec_lines``) instead of a call site and the closure; ``i`` indexes the
+        returned call positions. None when the body has no such call."""
+        if not (isinstance(self.node, A.Fn) and self.node.named):
+            return None
+        self.direct, self.calls_out = [], False
+        try:
+            code = self.expr(body)
+            if not self.direct:
+                return None
+            # positions and names are factory arguments (constants), so the module text does
+            # not depend on where the fn is in the program; added now, before any module of
+            # the plan is generated (a factory takes the constants known when it was made)
+            where = self.const(tuple((line, column) for line, column, _ in self.direct))
+            names = self.const(tuple(name for _, _, name in self.direct))
+            return Direct(code, self.direct, self.calls_out, where, names)
+        finally:
+            self.direct = None
 
     def fast_for(self, node: A.For) -> tuple[int, Code, str] | None:
         """``for_clause`` again with keywords read as from maps (see ``fast_variant``)."""
@@ -89,6 +133,55 @@ class Emitter:
             return emit()
         finally:
             self.assume_maps = False
+
+    def loop_body(self, node: A.Loop) -> Code:
+        """A ``loop``'s body as one expression: ``recur`` becomes assignments to the loop's
+        slots (Python locals) and yields ``RECUR``; other slots are read from the frame ``f``
+        the closure loop ran in. Only loops without destructuring (no ``prologue``)."""
+        if node.prologue:
+            raise NotExpression("loop with destructuring")
+        self.loop_slots = node.slots
+        self.for_slots = set(node.slots)
+        body = self.expr(node.body)
+        self.loop_at = self.const((node.line, node.column))  # the text stays position-free
+        return body
+
+    def loop_module(self, body: Code) -> str:
+        """A module whose ``factory(...)()`` is ``loop_(f)``: the loop from the values its
+        slots hold in ``f`` (the closure loop hands over between two iterations), charging a
+        step per ``recur`` as the closure loop does (a limit error at the loop's position)."""
+        loop = self.node
+        assert isinstance(loop, A.Loop)
+        consts = "".join(f", k{i}" for i in range(len(self.consts)))
+        sites = "".join(f", s{i}" for i in range(len(self.sites)))
+        lines = [f"def factory(ctx, ns{consts}{sites}):", "    def make():",
+                 "        def loop_(f):",
+                 "            m = ctx.meter"]
+        lines += [f"            v{slot} = f[{slot}]" for slot in loop.slots]
+        lines += ["            while True:",
+                  f"                r = {body.text}",
+                  "                if r is not RECUR:",
+                  "                    return r",
+                  "                m.fuel -= 1",
+                  "                if m.fuel < 0:",
+                  f"                    refuel_at(m, *{self.loop_at})",
+                  "        return loop_",
+                  "    return make"]
+        return "\n".join(lines) + "\n"
+
+    def recur(self, node: A.Recur) -> Code:
+        """``recur`` in the loop being emitted: every argument is evaluated, then the slots are
+        assigned (as the closure's ``recur``), and the value is ``RECUR``."""
+        if self.loop_slots is None or node.slots != self.loop_slots:
+            raise NotExpression("recur")
+        if not node.args:
+            return Code("RECUR")
+        *first, last = [self.expr(a).text for a in node.args]
+        temps = [self.temp() for _ in first]
+        parts = [f"({t} := {text}) is not UNSET" for t, text in zip(temps, first)]
+        parts.append(f"(v{node.slots[-1]} := {last}) is not UNSET")
+        parts += [f"(v{slot} := {t}) is not UNSET" for slot, t in zip(node.slots, temps)]
+        return Code(f"(RECUR if {' and '.join(parts)} else RECUR)")
 
     def for_module(self, clause: tuple[int, Code, str],
                    fast: tuple[int, Code, str] | None) -> str:
@@ -107,13 +200,16 @@ class Emitter:
 
     # ------------------------------------------------------------ the module text
 
-    def module(self, kind: str, body: Code, fast: Code | None) -> str | None:
+    def module(self, kind: str, body: Code, fast: Code | None,
+               direct: Direct | None = None) -> str | None:
         """The text of a module whose ``factory(ctx, ns, *consts, *sites)`` returns
         ``make(*captured)``, which returns the fn (``kind="fn"``) or one of its kernels; None
         when the fn has no such kernel. A kernel's ``make`` takes a named fn's own value as c0;
         the fn's ``make`` defines it."""
         nparams = self.fn.arities[0].nparams
-        if kind == "fn":
+        if kind in ("fn", "hot") and direct is not None:
+            lines = self._rec_lines(direct, named=kind == "fn")
+        elif kind == "fn":
             lines = self._fn_lines(body)
         elif kind == "hot":  # a closure's stand-in: its own value stays the named fn's c0
             lines = self._fn_lines(body, named=False)
@@ -149,6 +245,49 @@ class Emitter:
             "            return r",
         ]
         return [*lines, "        c0 = fn"] if named and self.fn.named else lines
+
+    def _rec_lines(self, direct: Direct, named: bool) -> list[str]:
+        """A self-recursive fn: ``fn`` enters ``rec``, and the body's direct self-calls enter
+        it again with the meter ``m``, the levels ``d`` left under the depth limit after
+        entering, and the index ``at_`` of the call's position — one Python frame per ptclisp
+        call. Charged as a closure call: a step and a level of depth (``d < 0``: the limit is
+        exceeded). ``m.depth`` holds the depth while the body runs, as the closure's increment
+        does, unless nothing in the body reads it (no call out but pure sites and direct
+        calls, ``Direct.calls_out``): then only the check against the limit uses ``d``.
+        An error escaping a directly called ``rec`` gets the position of the call (``at_``),
+        converted as the closure's call site converts it."""
+        params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
+        comma = ", " if params else ""
+        keep = direct.calls_out
+        lines = [
+            f"        P = {direct.where}",
+            f"        N = {direct.names}",
+            f"        def rec({params}{comma}m, d, at_):",
+            "            try:",
+            "                f = m.fuel = m.fuel - 1",
+            "                if f < 0:",
+            "                    m.refuel()",
+            "                if d < 0:",
+            "                    m.depth = m.limits.max_depth - d - 1",
+            "                    m.enter()",
+            *(["                D = m.depth = m.limits.max_depth - d"] if keep else []),
+            *_int_specialized(direct.body.text, self.fn.arities[0].nparams),
+            "            except PtclispError as e:",
+            "                if at_ is None:",
+            "                    raise",
+            "                raise e.at(*P[at_]) from None",
+            "            except Exception as e:",
+            "                if at_ is None:",
+            "                    raise",
+            ("                raise convert_exception(e, getattr(c0, 'ptclisp_name', None) or "
+             f"N[at_], *P[at_], c0, ({params}{',' if params else ''})) from e"),
+            *(["            m.depth = D - 1"] if keep else []),
+            "            return r",
+            f"        def fn({params}):",
+            "            m = ctx.meter",
+            f"            return rec({params}{comma}m, m.limits.max_depth - m.depth - 1, None)",
+        ]
+        return [*lines, "        c0 = fn"] if named else lines
 
     @staticmethod
     def _fold_lines(body: Code) -> list[str]:
@@ -215,6 +354,7 @@ class Emitter:
     def site(self, make: Callable[[Compiler], Any], pure: bool = False) -> str:
         """A call site; ``pure``: calling it has no effect and runs no program code."""
         self.pure = self.pure and pure
+        self.calls_out = self.calls_out or not pure
         self.sites.append(make)
         return f"s{len(self.sites) - 1}"
 
@@ -339,12 +479,12 @@ class Emitter:
     def _literal(self, cls: str, items: tuple[A.Node, ...]) -> Code:
         self.pure = False  # charges memory
         parts = "".join(self.expr(i).text + ", " for i in items)
-        return Code(f"(ctx.meter.alloc_items({len(items)}) or {cls}(({parts})))")
+        return Code(f"(ctx.meter.alloc({_items_bytes(len(items))}) or {cls}(({parts})))")
 
     def map_lit(self, node: A.MapLit) -> Code:
         self.pure = False  # charges memory
         parts = "".join(f"({self.expr(k).text}, {self.expr(v).text}), " for k, v in node.pairs)
-        return Code(f"(ctx.meter.alloc_items({2 * len(node.pairs)}) or Map(({parts})))")
+        return Code(f"(ctx.meter.alloc({_items_bytes(2 * len(node.pairs))}) or Map(({parts})))")
 
     def tool_call(self, node: A.ToolCall) -> Code:
         arg = self.expr(node.arg).text if node.arg is not None else "None"
@@ -373,6 +513,12 @@ class Emitter:
             value = fn.value
             site = self.site(_known_call(lambda compiler: value, _name_of(value), node))
             return Code(f"{site}({self._args(node.args)})")
+        if self.direct is not None and isinstance(fn, A.Captured) and fn.index == 0 and \
+                len(node.args) == self.fn.arities[0].nparams:
+            at = len(self.direct)
+            self.direct.append((node.line, node.column, fn.name))
+            args = self._args(node.args)
+            return Code(f"rec({args}{', ' if args else ''}m, d - 1, {at})")
         callee = self.expr(fn).text
         name = fn.name if isinstance(fn, (A.Global, A.Local, A.Captured)) else "fn"
         site = self.site(_dynamic_call(name, node))
@@ -527,6 +673,25 @@ class Emitter:
                     f"else {slow}({a}, {b}))")
 
 
+def _items_bytes(count: int) -> int:
+    """What ``Meter.alloc_items(count)`` charges, computed once here (one call less)."""
+    return _OBJECT_BYTES + SLOT_BYTES * count
+
+
+def _int_specialized(body: str, nparams: int) -> list[str]:
+    """``r = body`` in ``rec``, preceded by a copy for int arguments where the body tests
+    them: ``type(vN) is int`` is then ``True`` (parameters are never rebound), so Python
+    drops those tests — fib's parameter is tested three times per call."""
+    tested = [f"type(v{i}) is int" for i in range(1, nparams + 1) if f"type(v{i}) is int" in body]
+    if not tested or "'" in body or '"' in body:  # a string literal could hold the text
+        return [f"                r = {body}"]
+    fast = body
+    for test in tested:
+        fast = fast.replace(test, "True")
+    return [f"                if {' and '.join(tested)}:", f"                    r = {fast}",
+            "                else:", f"                    r = {body}"]
+
+
 def _is_helper(value: Any) -> bool:
     return any(value is h for h in (rt.as_map, rt.get_key, rt.missing_to_nil, rt.is_missing,
                                     rt.nth_or_nil))
@@ -601,6 +766,7 @@ _NODES: dict[type[Any], Callable[[Emitter, Any], Code]] = {
     A.MapLit: Emitter.map_lit,
     A.ToolCall: Emitter.tool_call,
     A.Call: Emitter.call,
+    A.Recur: Emitter.recur,
 }
 
 

@@ -29,6 +29,11 @@ a fast variant that reads every keyword with ``coll.get(k)`` alone — tables ar
 item was no map); running a pure body twice is the same as once. The property tests compare both
 compilers on generated fns, over tables and mixed items.
 
+A named fn calling itself by name (fib) gets direct Python calls of its own ``rec`` in its fn
+and hot modules (``Emitter.direct_variant``): one frame per call, metered as a closure call. A
+``loop`` of expression nodes becomes a Python ``while`` once it has run ``HOT_LOOPS``
+iterations (``loop_source``), continuing from the values its slots hold.
+
 Generated code is cached per fn node and kind (nodes live as long as their loaded program): a
 compile only binds the run context, the namespace and the constants into the cached factory.
 The compiled factories are also cached by their module text (``_compiled``): the same fn in a
@@ -43,15 +48,17 @@ from typing import TYPE_CHECKING, Any
 
 from .._analyzer import ast as A
 from .._core._kernels import NOT_FOUND
+from .._errors import PtclispError
 from .._values.types import KEYWORD_CACHE, Keyword, List, Map, Set, Vector
 from .emitter import Emitter, NotExpression
-from .rt import MISSING
+from .exceptions import convert_exception
+from .rt import MISSING, RECUR
 
 if TYPE_CHECKING:
     from .compiler import Compiler, Ev
 
-__all__ = ["HOT_CALLS", "KERNEL_MIN_ITEMS", "KernelSource", "compile_source_fn",
-           "for_kernel_source", "hot_source", "is_compiled", "kernel_source"]
+__all__ = ["HOT_CALLS", "HOT_LOOPS", "KERNEL_MIN_ITEMS", "KernelSource", "compile_source_fn",
+           "for_kernel_source", "hot_source", "is_compiled", "kernel_source", "loop_source"]
 
 KERNEL_MIN_ITEMS = 1_000
 """A builtin compiles a fn's kernel for a collection at least this long. Compiling costs
@@ -111,6 +118,28 @@ def compile_source_fn(compiler: Compiler, node: A.Fn) -> Ev | None:
     return factory
 
 
+HOT_LOOPS = 200
+"""A ``loop`` without destructuring whose body can be one expression runs as Python source
+(``loop_source``) from its ``HOT_LOOPS``-th iteration on (counted over every run of the same
+compiled loop): compiling costs ~0.2-0.5 ms once, an iteration then costs a Python ``while``
+step instead of a closure call per node."""
+
+
+def loop_source(compiler: Compiler, node: A.Loop) -> Callable[[], Any] | None:
+    """``make()`` → the loop as Python source, ``loop_(f)`` continuing from the values of its
+    slots in the frame ``f`` (None when it has no such form); None for loops that never have
+    one (``never`` compiles, destructuring loops)."""
+    if compiler.source_fns == "never" or node.prologue:
+        return None
+
+    def make() -> Any:
+        plan = _plan_for(node)  # type: ignore[arg-type]
+        made = None if plan is None else plan.bind("loop", compiler)
+        return None if made is None else made()
+
+    return make
+
+
 HOT_CALLS = 1_000
 """A closure fn whose body can be one expression is replaced, from its ``HOT_CALLS``-th call
 on, by a source fn (``hot_source``): compiling costs ~0.2-0.5 ms once, a source fn call saves
@@ -163,11 +192,12 @@ class _Plan:
     """One fn node's body as Python expressions; each kind of module (the fn, a kernel) is
     compiled from it when first asked for, then kept (for every compile of the node)."""
 
-    __slots__ = ("_factories", "body", "emitter", "fast")
+    __slots__ = ("_factories", "body", "direct", "emitter", "fast")
 
-    def __init__(self, emitter: Emitter, body: Any, fast: Any) -> None:
-        """``body``/``fast``: a fn's ``Code``s, or a ``for``'s ``Emitter.for_clause`` parts."""
-        self.emitter, self.body, self.fast = emitter, body, fast
+    def __init__(self, emitter: Emitter, body: Any, fast: Any, direct: Any = None) -> None:
+        """``body``/``fast``: a fn's ``Code``s, or a ``for``'s ``Emitter.for_clause`` parts;
+        ``direct``: a self-recursive fn's body with direct self-calls (``direct_variant``)."""
+        self.emitter, self.body, self.fast, self.direct = emitter, body, fast, direct
         self._factories: dict[str, Callable[..., Any] | None] = {}
 
     def compiled(self, kind: str) -> bool:
@@ -187,8 +217,12 @@ class _Plan:
 
     def _factory(self, kind: str) -> Callable[..., Any] | None:
         if kind not in self._factories:
-            source = self.emitter.for_module(self.body, self.fast) if kind == "for" else \
-                self.emitter.module(kind, self.body, self.fast)
+            if kind == "for":
+                source: str | None = self.emitter.for_module(self.body, self.fast)
+            elif kind == "loop":
+                source = self.emitter.loop_module(self.body)
+            else:
+                source = self.emitter.module(kind, self.body, self.fast, self.direct)
             self._factories[kind] = None if source is None else \
                 _compiled(source, getattr(self.emitter.node, "name", None) or kind)
         return self._factories[kind]
@@ -216,9 +250,11 @@ def _plan_for(node: A.Fn) -> _Plan | None:
     return plan
 
 
-def _make_plan(node: A.Fn | A.For) -> _Plan | None:
+def _make_plan(node: A.Fn | A.For | A.Loop) -> _Plan | None:
     if isinstance(node, A.For):
         return _make_for_plan(node)
+    if isinstance(node, A.Loop):
+        return _make_loop_plan(node)
     if len(node.arities) != 1:
         return None
     arity = node.arities[0]
@@ -229,9 +265,10 @@ def _make_plan(node: A.Fn | A.For) -> _Plan | None:
     try:
         body = emitter.expr(whole)
         fast = emitter.fast_variant(whole) if arity.nparams == 1 else None
+        direct = emitter.direct_variant(whole)
     except (NotExpression, RecursionError):
         return None
-    return _Plan(emitter, body, fast)
+    return _Plan(emitter, body, fast, direct)
 
 
 def _with_prologue(arity: A.Arity) -> A.Node:
@@ -252,6 +289,15 @@ def _make_for_plan(node: A.For) -> _Plan | None:
     except (NotExpression, RecursionError):
         return None
     return _Plan(emitter, clause, fast)
+
+
+def _make_loop_plan(node: A.Loop) -> _Plan | None:
+    emitter = Emitter(node)  # type: ignore[arg-type]
+    try:
+        body = emitter.loop_body(node)
+    except (NotExpression, RecursionError):
+        return None
+    return _Plan(emitter, body, None)
 
 
 _BY_TEXT: dict[tuple[str, str], Callable[..., Any] | None] = {}
@@ -295,7 +341,16 @@ def _compile_module(source: str, name: str) -> Callable[..., Any] | None:
 
 
 
+def _refuel_at(meter: Any, line: int, column: int) -> None:
+    try:
+        meter.refuel()
+    except PtclispError as exc:
+        raise exc.at(line, column) from None
+
+
 _GLOBALS: dict[str, Any] = {
+    "PtclispError": PtclispError, "convert_exception": convert_exception,
+    "RECUR": RECUR, "refuel_at": _refuel_at,
     "Map": Map, "Set": Set, "Vector": Vector, "List": List, "UNSET": NOT_FOUND,
     "MISSING": MISSING,
     "KEYWORDS": KEYWORD_CACHE,

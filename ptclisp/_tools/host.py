@@ -40,7 +40,16 @@ from .._async.journal import Journal, PendingError, entry_value
 from .._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_from_dict
 from .._limits import current_meter, use_meter
 from .._result import ToolCall
-from .._values.types import LazySeq, List, Map, OpHandle, Vector, from_python, to_python
+from .._values.types import (
+    Keyword,
+    LazySeq,
+    List,
+    Map,
+    OpHandle,
+    Vector,
+    from_python,
+    to_python,
+)
 from .registry import Tool
 from .threads import call_bounded, caller_loop, on_run_worker
 
@@ -99,7 +108,8 @@ class ToolHost:
         self._unreplayed = len(self.journal.calls)
         self._root = _Cursor("")
         """The position of the program's top level (pmap items get their own, per thread)."""
-        self._local = threading.local()
+        self._local: threading.local | None = None
+        """Per-thread cursors of ``pmap`` items and placed positions: made when first needed."""
         self._awaits = 0
         self._replaying = bool(self.journal.calls or self.journal.awaits_done)
         self._live_since = time.monotonic()
@@ -108,7 +118,7 @@ class ToolHost:
         self.mark: tuple[Any, ...] | None = None
         """The state at the start of the latest top-level form (``mark_form``)."""
         self.form_hook: Callable[[int, Any, Any], None] | None = (
-            self.mark_form if self._replaying or _has_async(self.tools) else None)
+            self.mark_form if self._replaying or (tools and _has_async(tools)) else None)
         """Set when the run may suspend: marks each top-level form for a checkpoint."""
 
     # ------------------------------------------------------------ checkpoints
@@ -157,8 +167,9 @@ class ToolHost:
 
     def call(self, name: str, args: Any) -> Any:
         """``(tool/name args)``: the tool's result as a ptclisp value, or an op handle."""
-        current_meter().count_tool_call()
-        host_args = _host_args(name, args)
+        meter = current_meter()
+        meter.count_tool_call()
+        host_args = _host_args(name, args, meter)
         cursor = self._cursor()
         pos = cursor.next_call()
         if self._unreplayed:  # a resumed run: answer from the journal if it is there
@@ -215,8 +226,20 @@ class ToolHost:
     # ------------------------------------------------------------ positions (pmap, pcalls)
 
     def _cursor(self) -> _Cursor:
-        cursor: _Cursor | None = getattr(self._local, "cursor", None)
+        local = self._local
+        if local is None:
+            return self._root
+        cursor: _Cursor | None = getattr(local, "cursor", None)
         return cursor if cursor is not None else self._root
+
+    def _thread_local(self) -> threading.local:
+        local = self._local
+        if local is None:
+            with self._lock:
+                if self._local is None:
+                    self._local = threading.local()
+                local = self._local
+        return local
 
     def position(self) -> str:
         """Where this thread's next tool call will be (for a guest that runs the program while
@@ -233,9 +256,9 @@ class ToolHost:
         if path:
             cursor = _Cursor(path, forked="/" in path)
             cursor.calls = int(count)
-            self._local.cursor = cursor
+            self._thread_local().cursor = cursor
         else:
-            self._local.cursor = None
+            self._thread_local().cursor = None
             self._root.calls = int(count)
 
     def forked(self, fn: Callable[[Any], Any]) -> Callable[[tuple[int, Any]], Any]:
@@ -243,15 +266,16 @@ class ToolHost:
         item's calls get positions under the item's own path, so a replay answers every call
         from its own journal entry whatever order concurrent calls completed in."""
         base = self._cursor().next_fork()
+        local = self._thread_local()
 
         def task(pair: tuple[int, Any]) -> Any:
             index, item = pair
-            previous = getattr(self._local, "cursor", None)
-            self._local.cursor = _Cursor(f"{base}/{index}", forked=True)
+            previous = getattr(local, "cursor", None)
+            local.cursor = _Cursor(f"{base}/{index}", forked=True)
             try:
                 return fn(item)
             finally:
-                self._local.cursor = previous
+                local.cursor = previous
 
         return task
 
@@ -569,10 +593,19 @@ _PLAIN_RESULTS = frozenset({dict, list, str, int, float, bool, type(None), tuple
 _ATOM_RESULTS = frozenset({int, float, bool, type(None)})  # a string result is charged
 
 
-def _host_args(name: str, args: Any) -> dict[str, Any]:
+def _host_args(name: str, args: Any, meter: Any = None) -> dict[str, Any]:
     """A program's argument map → host data (string keys)."""
     if args is None:
         return {}
+    if type(args) is Map:
+        flat = _flat_args(args)
+        if flat is not None:  # charged as _charge_expanded charges a flat dict
+            meter = meter if meter is not None else current_meter()
+            meter.tick(len(flat))
+            for value in flat.values():
+                if type(value) is str and len(value) > 64:
+                    meter.alloc(len(value))
+            return flat
     if not isinstance(args, dict):
         raise ToolError(
             f"tool/{name} takes a map of arguments, got {_describe(args)}",
@@ -589,6 +622,20 @@ def _host_args(name: str, args: Any) -> dict[str, Any]:
         ) from None
     _charge_expanded(host_args)
     return host_args
+
+
+def _flat_args(args: Map) -> dict[str, Any] | None:
+    """``to_python(args)`` for the common argument map — keyword keys, JSON atoms as values —
+    without the general walk; None for any other map."""
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        if type(key) is not Keyword or type(value) not in _ATOM_ARGS:
+            return None
+        out[key.qualified] = value
+    return out
+
+
+_ATOM_ARGS = frozenset({int, float, str, bool, type(None)})
 
 
 def _charge_expanded(data: Any) -> None:

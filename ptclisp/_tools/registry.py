@@ -110,7 +110,7 @@ class Tool:
         """A sync tool's return value against its declared output type; raises ``ToolError``
         naming the mismatching field (nothing to check for ``:any``)."""
         assert self._sig is not None
-        if self.is_async or self._sig.returns.kind == "any":
+        if self.is_async or self._sig.returns.kind == "any" or self._sig.accepts_as_is(raw):
             return
         try:
             self._sig.validate_return(raw)

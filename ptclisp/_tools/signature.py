@@ -155,7 +155,14 @@ class Signature:
 
     def output_model(self) -> type[pydantic.RootModel[Any]]:
         """A pydantic root model of the return type."""
-        return _output_model(self)
+        hit = _OUTPUT_OF_ID.get(id(self))
+        if hit is not None and hit[0] is self:  # no recursive hash of the signature per call
+            return hit[1]
+        model = _output_model(self)
+        if len(_OUTPUT_OF_ID) >= 512:
+            _OUTPUT_OF_ID.clear()
+        _OUTPUT_OF_ID[id(self)] = (self, model)
+        return model
 
     def validate_args(self, args: dict[str, Any]) -> dict[str, Any]:
         """Check host-side arguments (string keys, JSON-like values); returns them coerced.
@@ -183,6 +190,20 @@ class Signature:
                 error.args = (error.message,)
             raise error from None
         return _dump(checked)
+
+    def accepts_as_is(self, value: Any) -> bool:
+        """Whether ``value`` certainly passes ``validate_return`` (a quick check for the
+        common results: an atom of exactly its type, a dict with string keys for ``:map``);
+        False means: ask the model."""
+        spec = self.returns
+        if value is None:
+            return spec.optional or spec.kind == "any"
+        exact = _AS_IS.get(spec.kind)
+        if exact is not None:
+            return type(value) is exact
+        if spec.kind == "map" and type(value) is dict:
+            return all(type(k) is str for k in value)
+        return spec.kind == "any"
 
     def validate_return(self, value: Any) -> Any:
         """Check a program's return value (ptclisp values or host data); returns host data.
@@ -513,6 +534,10 @@ def _passed_as_is(simple: _Simple, args: dict[str, Any]) -> dict[str, Any] | Non
     return out if len(out) == len(args) else None
 
 
+_AS_IS: dict[str, type] = {"string": str, "int": int, "float": float, "bool": bool}
+"""Result kinds whose model passes a value of exactly this type unchanged."""
+_OUTPUT_OF_ID: dict[int, tuple[Signature, type[pydantic.RootModel[Any]]]] = {}
+"""Output models by the signature object's identity (as ``_MODEL_OF_ID``)."""
 _MODEL_OF_ID: dict[int, tuple[Signature, type[pydantic.BaseModel]]] = {}
 """Input models by the signature object's identity (the entry holds the object, so its id is
 not reused while cached)."""

@@ -198,3 +198,120 @@ def test_generated_bodies_take_the_source_path() -> None:
         fn = _run(f"(fn [x] {body})", source_fns=True).value
         assert fn.__code__.co_filename.startswith("<ptclisp fn"), body
         assert fn.ptclisp_kernels.kernel("keep", 0) is not None, body
+
+
+# ---------------------------------------------------------------- self-recursive fns
+
+_REC_USES = [
+    "(defn h [x n] (if (< n 1) {body} [(h x (dec n)) {body}])) (h (first {items}) 3)",
+    "(defn h [x n] (if (< n 1) {body} (+ (h x (dec n)) (h x (- n 2))))) (h (first {items}) 5)",
+    "(defn h [x n] (if (< n 1) {body} (h (h x (dec n)) (dec n)))) (h (first {items}) 3)",
+    "(defn h [x] (if (number? x) (if (< x 3) (h (inc x)) {body}) {body})) (mapv h {items})",
+    "(defn h [x] (if (and (number? x) (< x 60)) (h (inc x)) {body})) (h (first {items}))",
+    "(defn h [n] (if (< n 2) n (+ (h (- n 1)) (h (- n 2))))) [(h 12) (mapv (fn [x] {body}) {items})]",
+    "(defn h [n] (if (< n 2) (let [x n] {body}) (+ (h (- n 1)) (h (- n 2))))) (h 9)",
+    "(defn h [x n] (if (< n 1) {{:v {body}}} (h {{:v x}} (dec n)))) (h (first {items}) 4)",
+    "(let [k 3] (defn h [x n] (if (< n k) (h [x {body}] (inc n)) x))) (h (first {items}) 0)",
+    "(defn h [] (h)) (h)",
+    # calls out through a builtin (apply) that calls h: the depth must be on the meter
+    ("(defn h [x] (if (and (vector? x) (seq x)) [(apply h [(first x)]) (h (vec (rest x)))] "
+     "{body})) (h [{items} [{items} [{items}]]])"),
+    "(defn h [n] (if (< n 3) (h (inc n)) (h :x))) (h 0)",
+]
+_REC_LIMITS = st.sampled_from([(200_000, 400), (300, 400), (57, 400), (200_000, 7),
+                               (200_000, 3), (1_100, 60)])
+
+
+def _echo(args: dict[str, object]) -> dict[str, object]:
+    return args
+
+
+def _run_limited(source: str, mode: str, steps: int, depth: int, hot: int = 2
+                 ) -> ptclisp.Result:
+    """``mode``: eager or never (as ``_run``), or hot (tiered: fns hot after ``hot`` calls,
+    loops after ``hot`` iterations). ``tool/echo`` returns its arguments."""
+    limits = Limits(max_steps=steps, max_depth=depth, timeout_s=30)
+    tools = {"echo": _echo}
+    if mode == "hot":
+        with patch.object(_source, "HOT_CALLS", hot), patch.object(_source, "HOT_LOOPS", hot):
+            return ptclisp.run(source, limits=limits, tools=tools)
+    compile_mode = partial(_compiler.compile_program, source_fns=mode)
+    with patch.object(_compiler, "compile_program", compile_mode):
+        return ptclisp.run(source, limits=limits, tools=tools)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=bodies, use=st.sampled_from(_REC_USES), coll=items, limits=_REC_LIMITS,
+       mode=st.sampled_from(["eager", "hot"]))
+def test_self_recursive_fns_agree_with_closures(body: str, use: str, coll: str,
+                                                limits: tuple[int, int], mode: str) -> None:
+    """Direct self-calls (one Python frame per call, depth kept in a parameter): same values,
+    errors (step and depth limits inside the recursion included) and steps as closures."""
+    source = use.format(body=body, items=coll)
+    _same(_run_limited(source, mode, *limits), _run_limited(source, "never", *limits))
+
+
+def test_self_recursive_fns_take_the_direct_path() -> None:
+    """The property above compares two paths only if the recursive fns call themselves
+    directly (``rec``), with and without keeping the depth on the meter."""
+    for use in ["(defn h [n] (if (< n 2) n (+ (h (- n 1)) (h (- n 2)))))",
+                "(defn h [n] (if (< n 2) (str n) (h (dec n))))"]:
+        fn = _run(use + " h", source_fns=True).value
+        assert "rec" in fn.__code__.co_freevars, use
+    fib = _run("(defn h [n] (if (< n 2) n (+ (h (- n 1)) (h (- n 2))))) h", True).value
+    assert fib.__code__.co_filename.startswith("<ptclisp fn")
+
+
+# ---------------------------------------------------------------- loops as Python source
+
+_LOOP_USES = [
+    "(loop [x (first {items}) n 0] (if (< n 4) (recur {body} (inc n)) [x n]))",
+    ("(loop [i 0 acc []] (if (< i (count {items})) (recur (inc i) (conj acc (let [x i] {body}))) "
+    "acc))"),
+    "(let [n 2] (loop [x (first {items}) i 0] (if (and (< i 3) {body}) (recur [x n] (inc i)) x)))",
+    "(defn g [y] (loop [x y i 0] (if (< i 3) (recur {body} (inc i)) x))) (mapv g {items})",
+    "(loop [x (first {items}) i 0] (let [y {body}] (if (< i 5) (recur y (inc i)) [x y])))",
+    ("(loop [x (first {items}) i 0] (cond (> i 4) x {body} (recur i (inc i)) :else "
+    "(recur x (+ i 2))))"),
+    "(loop [x (first {items})] (if (number? x) (if (< x 50) (recur (inc x)) x) {body}))",
+    ("(loop [i 0] (if (< i 4) (recur (inc i)) (loop [x (first {items}) j 0] "
+    "(if (< j 3) (recur {body} (inc j)) x))))"),
+    "(loop [[a b] [1 2] i 0] (let [x a] (if (< i 3) (recur [b {body}] (inc i)) a)))",
+    ("(loop [i 0 acc 0 x (first {items})] (if (< i 6) (recur (inc i) (+ acc (:v (tool/echo "
+    "{{:v i}}))) {body}) [acc x]))"),
+    "(let [x (first {items})] (loop [i 0] (if (< i 30) (recur (+ i (count (str {body})))) i)))",
+]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=bodies, use=st.sampled_from(_LOOP_USES), coll=items, limits=_REC_LIMITS,
+       hot=st.integers(1, 3))
+def test_source_loops_agree_with_closures(body: str, use: str, coll: str,
+                                          limits: tuple[int, int], hot: int) -> None:
+    """Loops handing over to Python source after ``hot`` iterations: same values, errors
+    (step limits inside the loop included, at the loop's position) and steps."""
+    source = use.format(body=body, items=coll)
+    _same(_run_limited(source, "hot", *limits, hot=hot), _run_limited(source, "never", *limits))
+
+
+def test_loops_take_the_source_path() -> None:
+    """The property above compares two paths only if its loops become Python source."""
+    made: list[object] = []
+    real = _source.loop_source
+
+    def spy(compiler: object, node: object) -> object:
+        make = real(compiler, node)  # type: ignore[arg-type]
+        if make is None:
+            return None
+
+        def tracked() -> object:
+            loop = make()
+            made.append(loop)
+            return loop
+        return tracked
+
+    with patch.object(_compiler._source, "loop_source", spy):
+        result = _run_limited(_LOOP_USES[0].format(body="(inc x)", items="[1]"), "hot", 10_000,
+                              100, hot=1)
+    assert result.ok and list(result.value) == [5, 4]
+    assert made and all(loop is not None for loop in made)
