@@ -26,8 +26,8 @@ import dataclasses
 import functools
 import keyword as _pykeyword
 import re
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, TypeVar
 
 import pydantic
 from pydantic import BeforeValidator, ConfigDict, Field, create_model
@@ -144,25 +144,11 @@ class Signature:
 
     def input_model(self) -> type[pydantic.BaseModel]:
         """A pydantic model of the parameters (keys are the names as written)."""
-        hit = _MODEL_OF_ID.get(id(self))
-        if hit is not None and hit[0] is self:  # no recursive hash of the signature per call
-            return hit[1]
-        model = _input_model(self)
-        if len(_MODEL_OF_ID) >= 512:
-            _MODEL_OF_ID.clear()
-        _MODEL_OF_ID[id(self)] = (self, model)
-        return model
+        return _by_identity(_MODEL_OF_ID, self, _input_model)
 
     def output_model(self) -> type[pydantic.RootModel[Any]]:
         """A pydantic root model of the return type."""
-        hit = _OUTPUT_OF_ID.get(id(self))
-        if hit is not None and hit[0] is self:  # no recursive hash of the signature per call
-            return hit[1]
-        model = _output_model(self)
-        if len(_OUTPUT_OF_ID) >= 512:
-            _OUTPUT_OF_ID.clear()
-        _OUTPUT_OF_ID[id(self)] = (self, model)
-        return model
+        return _by_identity(_OUTPUT_OF_ID, self, _output_model)
 
     def validate_args(self, args: dict[str, Any]) -> dict[str, Any]:
         """Check host-side arguments (string keys, JSON-like values); returns them coerced.
@@ -536,6 +522,23 @@ def _passed_as_is(simple: _Simple, args: dict[str, Any]) -> dict[str, Any] | Non
 
 _AS_IS: dict[str, type] = {"string": str, "int": int, "float": float, "bool": bool}
 """Result kinds whose model passes a value of exactly this type unchanged."""
+_M = TypeVar("_M")
+
+
+def _by_identity(cache: dict[int, tuple[Signature, _M]], signature: Signature,
+                 build: Callable[[Signature], _M]) -> _M:
+    """``build(signature)`` memoized by the object's identity: hashing a signature is recursive,
+    and this runs on every typed tool call."""
+    hit = cache.get(id(signature))
+    if hit is not None and hit[0] is signature:
+        return hit[1]
+    value = build(signature)
+    if len(cache) >= 512:
+        cache.clear()
+    cache[id(signature)] = (signature, value)
+    return value
+
+
 _OUTPUT_OF_ID: dict[int, tuple[Signature, type[pydantic.RootModel[Any]]]] = {}
 """Output models by the signature object's identity (as ``_MODEL_OF_ID``)."""
 _MODEL_OF_ID: dict[int, tuple[Signature, type[pydantic.BaseModel]]] = {}
