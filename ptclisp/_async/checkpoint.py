@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._analyzer import ast as A
+from .._identity import by_identity
 from .._values import codec as _codec
 from .._values.types import Char, Keyword, List, Map, OpHandle, Regex, Set, Symbol, Vector
 from .journal import Journal, PendingError, entry_value
@@ -262,14 +263,7 @@ _FORM_DEFS: dict[int, tuple[A.Program, _Defs]] = {}
 
 
 def _form_defs(program: A.Program) -> _Defs:
-    hit = _FORM_DEFS.get(id(program))
-    if hit is not None and hit[0] is program:
-        return hit[1]
-    defs = _Defs(program)
-    if len(_FORM_DEFS) >= 256:
-        _FORM_DEFS.clear()
-    _FORM_DEFS[id(program)] = (program, defs)
-    return defs
+    return by_identity(_FORM_DEFS, program, _Defs, 256)
 
 
 def _defs(node: Any) -> Iterator[A.Def]:

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from .._analyzer import ast as A
 from .._core._kernels import NOT_FOUND
 from .._errors import PtclispError
+from .._identity import by_identity
 from .._values.types import KEYWORD_CACHE, Keyword, List, Map, Set, Vector
 from .emitter import Emitter, NotExpression
 from .exceptions import convert_exception
@@ -240,14 +241,7 @@ def is_compiled(node: A.Fn, kind: str) -> bool:
 
 
 def _plan_for(node: A.Fn) -> _Plan | None:
-    hit = _CACHE.get(id(node))
-    if hit is not None and hit[0] is node:
-        return hit[1]
-    plan = _make_plan(node)
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.clear()
-    _CACHE[id(node)] = (node, plan)
-    return plan
+    return by_identity(_CACHE, node, _make_plan, _CACHE_SIZE)
 
 
 def _make_plan(node: A.Fn | A.For | A.Loop) -> _Plan | None:

@@ -26,13 +26,14 @@ import dataclasses
 import functools
 import keyword as _pykeyword
 import re
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal, TypeVar
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BeforeValidator, ConfigDict, Field, create_model
 
 from .._errors import EvalError, PtclispError
+from .._identity import by_identity
 from .._values.types import Char, Keyword, LazySeq, List, Map, Set, Symbol, Vector
 
 __all__ = [
@@ -144,11 +145,11 @@ class Signature:
 
     def input_model(self) -> type[pydantic.BaseModel]:
         """A pydantic model of the parameters (keys are the names as written)."""
-        return _by_identity(_MODEL_OF_ID, self, _input_model)
+        return by_identity(_MODEL_OF_ID, self, _input_model, 512)
 
     def output_model(self) -> type[pydantic.RootModel[Any]]:
         """A pydantic root model of the return type."""
-        return _by_identity(_OUTPUT_OF_ID, self, _output_model)
+        return by_identity(_OUTPUT_OF_ID, self, _output_model, 512)
 
     def validate_args(self, args: dict[str, Any]) -> dict[str, Any]:
         """Check host-side arguments (string keys, JSON-like values); returns them coerced.
@@ -492,16 +493,13 @@ _SIMPLE_OF_ID: dict[int, tuple[Signature, _Simple | None]] = {}
 def _simple_params(sig: Signature) -> _Simple | None:
     """``(name, Python type, optional)`` per parameter when every parameter is a string, int,
     float or bool (the common tool), else None; cached by the signature's identity."""
-    hit = _SIMPLE_OF_ID.get(id(sig))
-    if hit is not None and hit[0] is sig:
-        return hit[1]
-    simple: _Simple | None = None
-    if sig.params is not None and all(p.type.kind in _SIMPLE_TYPES for p in sig.params):
-        simple = tuple((p.name, _SIMPLE_TYPES[p.type.kind], p.optional) for p in sig.params)
-    if len(_SIMPLE_OF_ID) >= 512:
-        _SIMPLE_OF_ID.clear()
-    _SIMPLE_OF_ID[id(sig)] = (sig, simple)
-    return simple
+    return by_identity(_SIMPLE_OF_ID, sig, _find_simple_params, 512)
+
+
+def _find_simple_params(sig: Signature) -> _Simple | None:
+    if sig.params is None or not all(p.type.kind in _SIMPLE_TYPES for p in sig.params):
+        return None
+    return tuple((p.name, _SIMPLE_TYPES[p.type.kind], p.optional) for p in sig.params)
 
 
 def _passed_as_is(simple: _Simple, args: dict[str, Any]) -> dict[str, Any] | None:
@@ -522,23 +520,6 @@ def _passed_as_is(simple: _Simple, args: dict[str, Any]) -> dict[str, Any] | Non
 
 _AS_IS: dict[str, type] = {"string": str, "int": int, "float": float, "bool": bool}
 """Result kinds whose model passes a value of exactly this type unchanged."""
-_M = TypeVar("_M")
-
-
-def _by_identity(cache: dict[int, tuple[Signature, _M]], signature: Signature,
-                 build: Callable[[Signature], _M]) -> _M:
-    """``build(signature)`` memoized by the object's identity: hashing a signature is recursive,
-    and this runs on every typed tool call."""
-    hit = cache.get(id(signature))
-    if hit is not None and hit[0] is signature:
-        return hit[1]
-    value = build(signature)
-    if len(cache) >= 512:
-        cache.clear()
-    cache[id(signature)] = (signature, value)
-    return value
-
-
 _OUTPUT_OF_ID: dict[int, tuple[Signature, type[pydantic.RootModel[Any]]]] = {}
 """Output models by the signature object's identity (as ``_MODEL_OF_ID``)."""
 _MODEL_OF_ID: dict[int, tuple[Signature, type[pydantic.BaseModel]]] = {}
