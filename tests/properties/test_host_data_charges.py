@@ -111,3 +111,60 @@ def test_a_container_whose_iteration_never_ends_stops_at_the_memory_limit() -> N
     for endless in (_Endless(), _EndlessMap(), {"a": [_Endless()]}):
         assert _charges(from_python, endless, limits)[0] == "memory_limit"
         assert _charges(charge_host_data, endless, limits)[0] == "memory_limit"
+
+
+# ---------------------------------------------------------------- strings inside host data
+
+texts = st.one_of(st.none(), st.integers(), st.text(max_size=12))
+table_rows = st.lists(st.fixed_dictionaries({"a": texts, "b": st.text(max_size=8), "c": atoms}),
+                      min_size=2, max_size=6)
+
+
+def _general_path(fn: Any, data: Any, limits: Limits = BIG) -> tuple[str | None, int, int]:
+    """``_charges`` with the table fast path turned off (every row converted on its own)."""
+    import ptclisp._values.types as T
+
+    saved, saved_text = T._flat_records, T._table_text
+    T._flat_records = lambda *_: None  # type: ignore[assignment]
+    T._table_text = lambda *_: None  # type: ignore[assignment]
+    try:
+        return _charges(fn, data, limits)
+    finally:
+        T._flat_records, T._table_text = saved, saved_text  # type: ignore[assignment]
+
+
+@settings(max_examples=200, deadline=None)
+@given(table_rows)
+def test_the_table_path_charges_what_the_general_path_charges(rows: list[Any]) -> None:
+    """Strings in a table (all-string, mixed and string-free columns) cost their length, on
+    the fast path as row by row."""
+    general = _general_path(from_python, rows)
+    assert _charges(from_python, rows) == general
+    assert _charges(charge_host_data, rows) == general
+    assert _charges(charge_value, from_python(rows)) == general
+    text = sum(len(v) for row in rows for v in row.values() if isinstance(v, str))
+    assert general[2] == (56 + 32 * len(rows)) + len(rows) * (56 + 32 * 3) + text
+
+
+def test_a_string_nested_in_host_data_is_charged_its_length() -> None:
+    limits = Limits(max_steps=10**9, max_memory=16 << 20, timeout_s=60)
+    huge = "x" * (17 << 20)
+    for data in ({"doc": huge}, [huge], [{"id": 1, "doc": "a"}, {"id": 2, "doc": huge}],
+                 ({"a": [1, (huge,)]},), {"s": frozenset({huge})}):
+        assert _charges(from_python, data, limits)[0] == "memory_limit", data.__class__
+        assert _charges(charge_host_data, data, limits)[0] == "memory_limit"
+    small = {"doc": "x" * 1000, "rows": ["y" * 10] * 3}
+    assert _charges(from_python, small)[2] == (56 + 2 * 32) + 1000 + (56 + 3 * 32) + 30
+
+
+def test_a_long_key_is_charged_its_length_and_never_cached() -> None:
+    import ptclisp._values.types as T
+
+    key = "k" * (T.LONG_KEY + 1)
+    data = [{key: 1}, {key: 2}]  # not a table (a long key): converted row by row
+    assert _charges(from_python, data) == (None, 3, 56 + 2 * 32 + 2 * (88 + len(key)))
+    assert _charges(charge_host_data, data) == _charges(from_python, data)
+    assert _charges(charge_value, from_python(data)) == _charges(from_python, data)
+    assert key not in T.KEYWORD_CACHE
+    limits = Limits(max_steps=10**9, max_memory=1 << 20, timeout_s=60)
+    assert _charges(from_python, {"k" * (2 << 20): 1}, limits)[0] == "memory_limit"
