@@ -95,11 +95,44 @@ def msgpack_exact(value: Any) -> bool:
 
 
 def json_exact(value: Any) -> bool:
-    """True when ``loads(dumps(value)) == value`` (no tuple, set, non-string key, NaN, bytes)."""
+    """True when ``loads(dumps(value)) == value`` (no tuple, set, non-string key, NaN, bytes, int
+    over 4,300 digits, subclass of dict or list). Checked without decoding a copy: a walk of the
+    containers (their keys' and elements' types, in C) and one ``json.dumps`` for the atoms,
+    freed at once — a tool's answer near the memory limit is held once more, not three times."""
     try:
-        return json.loads(json.dumps(value)) == value
+        if not _json_shaped(value):
+            return False
+        json.dumps(value, allow_nan=False)
+        return True
     except (TypeError, ValueError, OverflowError, RecursionError):
         return False
+
+
+def _json_shaped(value: Any) -> bool:
+    """Only exact dicts with string keys, exact lists and JSON atoms (their values unchecked)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        t = type(item)
+        if t is dict:
+            if not _STR_ONLY.issuperset(map(type, item)):
+                return False
+            items: Any = item.values()
+        elif t is list:
+            items = item
+        else:
+            return t in _JSON_ATOMS
+        kinds = set(map(type, items))
+        if not kinds <= _JSON_KINDS:
+            return False
+        if dict in kinds or list in kinds:
+            stack.extend(x for x in items if type(x) is dict or type(x) is list)
+    return True
+
+
+_STR_ONLY = frozenset({str})
+_JSON_ATOMS = frozenset({str, int, float, bool, type(None)})
+_JSON_KINDS = _JSON_ATOMS | {dict, list}
 
 
 def _host_tree(obj: Any) -> Any:

@@ -69,6 +69,9 @@ class _Endless(list):  # type: ignore[type-arg]
             yield 1
 
 
+TEXT = "x" * 34_000_000
+"""One string over the 32 MiB limit (shared by every case that needs one)."""
+
 HOST_DATA: dict[str, Any] = {
     "shared": _shared_list(40),  # 2**40 leaves by sharing, 41 Python lists
     "shared_map": _shared_map(40),
@@ -76,8 +79,12 @@ HOST_DATA: dict[str, Any] = {
     "deep": _deep(100_000),
     "cyclic": _cyclic(),
     "long": [1] * 3_000_000,  # 24 MB of the host's, ~96 MB as a vector: refused before building
-    "text": "x" * 34_000_000,  # one string over the 32 MiB limit
-    "nested_text": {"a": "x" * 34_000_000},
+    "text": TEXT,
+    "nested_text": {"a": TEXT},
+    "rows_text": [{"id": i, "doc": TEXT if i == 7 else "short"} for i in range(10)],  # a table
+    "list_text": ["a", 1, TEXT],
+    "key_text": {TEXT: 1},
+    "tuple_text": ({"a": [1, (TEXT,)]},),
     "bigint": 10**100_000,  # decimal text of over 4,300 digits is refused by Python itself
     "endless": _Endless(),
 }
@@ -202,9 +209,19 @@ CORPUS = [
           tools=True),
     _case("tool-result-huge-string", "(count (tool/text {}))", "memory_limit", tools=True),
     _case("data-huge-string", "(count data/x)", "memory_limit", data="text"),
-    # Not in the corpus: a 34 MB string nested in a result ("nested_text") is ok in process and
-    # memory_limit in the outer tiers (checked there by its serialized size), but the wasm host
-    # holds ~3 copies while checking it (json_exact): RSS growth ~3x the limit. Open.
+    # a string over the limit inside a result or input: charged its length as it is converted
+    # (in process, and on the outer tiers' hosts before anything is serialized)
+    _case("tool-result-nested-huge-string", "(count (tool/nested_text {}))", "memory_limit",
+          tools=True),
+    _case("tool-result-rows-huge-string", "(count (tool/rows_text {}))", "memory_limit",
+          tools=True),
+    _case("tool-result-list-huge-string", "(count (tool/list_text {}))", "memory_limit",
+          tools=True),
+    _case("tool-result-huge-key", "(count (tool/key_text {}))", "memory_limit", tools=True),
+    _case("tool-result-tuple-huge-string", "(count (tool/tuple_text {}))", "memory_limit",
+          tools=True),
+    _case("data-nested-huge-string", "(count data/x)", "memory_limit", data="nested_text"),
+    _case("data-rows-huge-string", "(count data/x)", "memory_limit", data="rows_text"),
     _case("tool-result-endless-list", "(count (tool/endless {}))", BIG, tools=True),
     _case("data-endless-list", "(count data/x)", BIG, data="endless"),
     _case("tool-result-bigint", "(count (str (tool/bigint {})))", "ok", tools=True),
