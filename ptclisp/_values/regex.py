@@ -163,6 +163,11 @@ def compile_regex(source: str) -> Regex:
     if len(source) > _MAX_PATTERN:
         raise _invalid(source[:40] + "...", f"patterns are limited to {_MAX_PATTERN} characters")
     text, unicode = _translate(source)
+    unrolled = _unrolled_size(text)
+    if unrolled > _MAX_UNROLLED:
+        raise _invalid(source[:40] + ("..." if len(source) > 40 else ""),
+                       f"its repeat counts ask for over {_MAX_UNROLLED:,} items; use + or * "
+                       "instead of a large {n}")
     flags = 0 if unicode else _engine.ASCII
     try:
         pattern = _engine.compile(text, flags)
@@ -173,6 +178,61 @@ def compile_regex(source: str) -> Regex:
         _CACHE.clear()
     _CACHE[source] = rx
     return rx
+
+
+_MAX_UNROLLED = 100_000
+"""The most items a pattern's counted repeats may stand for: the ``regex`` engine unrolls the
+required part of ``x{n}`` when it compiles it (``a{3000000}``: 3 s; ``((a{1000}){1000}){1000}``
+never finishes), and compiling is not under the run's clock."""
+_COUNT = __import__("re").compile(r"\{(\d+)(?:,(\d*))?\}")
+
+
+def _unrolled_size(text: str) -> int:
+    """How many items ``text`` (Python pattern syntax) stands for with every counted repeat
+    ``{n}``, ``{n,}``, ``{n,m}`` expanded to its required ``n`` copies — groups multiply, so
+    nesting is counted as the engine unrolls it (an over-estimate for alternatives); the count
+    stops at the first total over ``_MAX_UNROLLED``."""
+    stack = [0]  # items inside each open group
+    last = 0  # the items of the atom or group a quantifier would repeat
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            last = 1
+        elif c == "[":  # a class is one item: skip to its closing bracket
+            j = i + 1
+            if j < n and text[j] == "^":
+                j += 1
+            if j < n and text[j] == "]":
+                j += 1
+            while j < n and text[j] != "]":
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            last = 1
+        elif c == "(":
+            stack.append(0)
+            i += 1
+            continue
+        elif c == ")":
+            last = stack.pop() if len(stack) > 1 else 0
+            i += 1
+        elif c == "{" and (m := _COUNT.match(text, i)) is not None:
+            times = int(m.group(1))
+            stack[-1] += last * (times - 1) if times else -last
+            last *= times
+            i = m.end()
+            if stack[-1] > _MAX_UNROLLED:
+                return stack[-1]
+            continue
+        elif c in "*+?|^$":
+            i += 1
+            continue
+        else:
+            i += 1
+            last = 1
+        stack[-1] += last
+    return max(stack[0], sum(stack))
 
 
 # ---------------------------------------------------------------- linear patterns

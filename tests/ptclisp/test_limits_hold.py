@@ -396,3 +396,30 @@ def test_an_op_result_too_large_to_deliver_ends_the_run_with_a_limit() -> None:
     assert time.monotonic() - started < 8
     with pytest.raises(PendingError):
         resume(step, op_id, 1, tools=tools)
+
+
+# ---------------------------------------------------------------- regex compilation
+
+
+@pytest.mark.parametrize("pattern", ["a{1000000000}", "((a{1000}){1000}){1000}", "(ab){60000}",
+                                     "[a-z]{100001}", "(?:x{400}|y){300}"])
+def test_a_pattern_whose_repeat_counts_unroll_too_far_is_refused_at_once(pattern: str) -> None:
+    """The regex engine unrolls ``x{n}`` when it compiles (uninterruptible: a{1000000000} never
+    finished): such a pattern is invalid_args before it is compiled."""
+    started = time.monotonic()
+    result = ptclisp.run(f'(re-find (re-pattern "{pattern}") "a")', limits=SMALL)
+    assert result.error is not None and result.error.code == "invalid_args"
+    assert "repeat counts" in result.error.message
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(("source", "value"), [
+    ('(re-find #"a{3}" "aaaa")', "aaa"), ('(re-find #"(ab){2,}" "ababab")', ["ababab", "ab"]),
+    ('(re-find #"x{1,99999999}" "xx")', "xx"), ('(count (re-find #"[0-9]{50000}" (apply str '
+                                                 '(repeat 50000 "7"))))', 50000),
+    ('(re-find #"\\{5}" "{5}")', "{5}"), ('(re-find #"[{]{2}" "{{")', "{{"),
+])
+def test_patterns_with_reasonable_repeat_counts_still_work(source: str, value: Any) -> None:
+    result = ptclisp.run(source, limits=SMALL)
+    assert result.ok, result.error
+    assert ptclisp.to_python(result.value) == value
