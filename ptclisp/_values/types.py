@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any, ClassVar
@@ -63,23 +64,45 @@ __all__ = [
 
 
 class Keyword:
-    """``:name`` or ``:ns/name``. Interned, so identity is equality. Callable as a map lookup."""
+    """``:name`` or ``:ns/name``. Interned, so identity is equality. Callable as a map lookup.
+
+    Interned weakly: a keyword nothing refers to any more is dropped (a tool's unique keys or a
+    program's ``(keyword (str i))`` must not stay in the host's memory after the run) and made
+    anew if it is met again — no one can tell the two apart."""
 
     __slots__ = ("__weakref__", "name", "ns")
-    _table: ClassVar[dict[tuple[str | None, str], Keyword]] = {}
+    _table: ClassVar[dict[tuple[str | None, str], weakref.ref[Keyword]]] = {}
+    _sweep_at: ClassVar[int] = 4096
+    _lock: ClassVar[threading.Lock] = threading.Lock()
 
     ns: str | None
     name: str
 
     def __new__(cls, name: str, ns: str | None = None) -> Keyword:
         key = (ns, name)
-        found = cls._table.get(key)
-        if found is not None:
+        ref = cls._table.get(key)
+        if ref is not None:
+            found = ref()
+            if found is not None:
+                return found
+        with cls._lock:  # one instance per name, whichever thread makes it first
+            ref = cls._table.get(key)
+            found = ref() if ref is not None else None
+            if found is None:
+                found = object.__new__(cls)
+                found.ns, found.name = ns, name
+                if len(cls._table) >= cls._sweep_at:
+                    cls._sweep()
+                cls._table[key] = weakref.ref(found)
             return found
-        self = object.__new__(cls)
-        self.ns, self.name = ns, name
-        cls._table[key] = self
-        return self
+
+    @classmethod
+    def _sweep(cls) -> None:
+        """Drop the names of dead keywords (when the table has doubled since the last sweep:
+        amortized O(1) a keyword)."""
+        live = {key: ref for key, ref in cls._table.items() if ref() is not None}
+        cls._table = live  # readers holding the old table still find every live keyword
+        cls._sweep_at = max(4096, 2 * len(live))
 
     @classmethod
     def parse(cls, text: str) -> Keyword:
@@ -368,7 +391,9 @@ def canonical_key(value: Any, depth: int = 0) -> tuple[int, Any]:
     """A total, process-independent order over values: numbers, then strings, keywords, ...
 
     Within a kind the natural order; across kinds a fixed rank; collections element-wise.
-    Past ``_KEY_DEPTH`` levels collections compare equal (no unbounded recursion).
+    Past ``_KEY_DEPTH`` levels collections compare equal (no unbounded recursion). A part
+    shared by a value (``[x x]`` forty levels deep) is keyed — and charged — once: its key
+    is one tuple shared in turn (memo by identity for one call).
     """
     t = type(value)
     if t is bool or value is None:
@@ -381,23 +406,37 @@ def canonical_key(value: Any, depth: int = 0) -> tuple[int, Any]:
         return (3 if t is Keyword else 4, (value.ns or "", value.name))
     if t is Char:
         return (5, value.ch)
+    return _collection_key(value, depth, {})
+
+
+def _collection_key(value: Any, depth: int, memo: dict[tuple[int, int], Any]) -> Any:
+    t = type(value)
+    if t is bool or value is None or t is int or t is float or t is str or t is Keyword \
+            or t is Symbol or t is Char:
+        return canonical_key(value)
     if depth >= _KEY_DEPTH:
         return (10, ())
-    depth += 1
+    found = memo.get((id(value), depth))
+    if found is not None:
+        return found
+    key = _computed_key(value, depth + 1, memo)
+    memo[(id(value), depth)] = key  # the value is alive for the whole call: its id is stable
+    return key
+
+
+def _computed_key(value: Any, depth: int, memo: dict[tuple[int, int], Any]) -> Any:
     if isinstance(value, (tuple, dict, frozenset)):
         charge(len(value))
     if isinstance(value, (tuple, LazySeq)):
-        return (6, tuple(canonical_key(x, depth) for x in value))
+        return (6, tuple(_collection_key(x, depth, memo) for x in value))
     if isinstance(value, dict):
-        pairs = ((canonical_key(k, depth), canonical_key(v, depth)) for k, v in value.items())
+        pairs = ((_collection_key(k, depth, memo), _collection_key(v, depth, memo))
+                 for k, v in value.items())
         return (7, tuple(sorted(pairs)))
     if isinstance(value, Set):
-        return (8, tuple(_sorted_keys(value, depth)))
-    return (9, t.__name__)
-
-
-def _sorted_keys(items: frozenset[Any], depth: int) -> list[tuple[int, Any]]:
-    return sorted(canonical_key(x, depth) for x in frozenset.__iter__(items))
+        return (8, tuple(sorted(_collection_key(x, depth, memo)
+                                for x in frozenset.__iter__(value))))
+    return (9, type(value).__name__)
 
 
 _KEY_DEPTH = 24

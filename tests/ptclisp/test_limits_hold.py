@@ -423,3 +423,43 @@ def test_patterns_with_reasonable_repeat_counts_still_work(source: str, value: A
     result = ptclisp.run(source, limits=SMALL)
     assert result.ok, result.error
     assert ptclisp.to_python(result.value) == value
+
+
+# ---------------------------------------------------------------- more hostile shapes
+
+
+def test_a_result_of_shared_sets_renders_at_once() -> None:
+    """Ordering a set keys each shared part once: to_dict of 40 levels of ``#{x [x]}`` (never
+    ordered during the run) took minutes, key by key."""
+    for source in ("(loop [x #{1} i 0] (if (< i 40) (recur #{x [x]} (inc i)) x))",
+                   "(loop [x #{1} i 0] (if (< i 40) (recur #{x {:k x}} (inc i)) x))"):
+        result = ptclisp.run(source, limits=SMALL)
+        assert result.ok, result.error
+        started = time.monotonic()
+        assert len(repr(result.to_dict())) < 10_000
+        assert time.monotonic() - started < 5
+
+
+def test_keywords_no_one_holds_are_not_kept_after_the_run() -> None:
+    """Keywords are interned weakly: a program's (or a tool's) 110,000 new keywords do not stay
+    in the host's memory once the run is over (only the bounded lookup cache keeps some)."""
+    import gc
+
+    from ptclisp._values.types import KEYWORD_CACHE
+
+    def live() -> int:
+        return sum(1 for ref in list(Keyword._table.values()) if ref() is not None)
+
+    before = live()
+    source = '(count (doall (map #(keyword (str "lim3-kw-" %)) (range 110000))))'
+    assert ptclisp.run(source, limits=Limits(max_steps=10**7, timeout_s=60)).value == 110_000
+    rows = {f"lim3-key-{i}": i for i in range(110_000)}
+    assert ptclisp.run("(count (tool/t {}))", tools={"t": lambda args: rows},
+                       limits=Limits(max_memory=2**30, timeout_s=60)).value == 110_000
+    # (a tool worker holds its last call's journal entry until its next call)
+    assert ptclisp.run("(tool/t {})", tools={"t": lambda args: 1}).value == 1
+    gc.collect()
+    assert live() - before <= 100_000 + 1_000  # at most what the lookup cache holds
+    kept = Keyword("lim3-kept")
+    assert Keyword("lim3-kept") is kept and Keyword.parse("lim3-kept") is kept
+    assert len(KEYWORD_CACHE) <= 100_000
