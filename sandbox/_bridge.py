@@ -133,6 +133,13 @@ class ToolBridge:
             return {"ok": False, "error": exc.to_dict()}
         except Exception as exc:  # a fault of the host side: still an answer, never a trap
             return _failure(ToolError(f"tool {name} failed: {type(exc).__name__}: {exc}"))
+        except BaseException as exc:  # SystemExit...: the run's internal_error, as in process
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            error = ptclisp.InternalError(
+                f"{type(exc).__name__}: {exc}",
+                hint="this is a ptclisp bug; try another way to compute the value")
+            return {"ok": False, "error": error.to_dict()}
         if entry["error"] is not None:
             return {"ok": False, "error": entry["error"]}
         raw = entry.get("raw")

@@ -69,8 +69,21 @@ def packb(obj: Any) -> bytes:
 
 
 def unpackb(data: bytes) -> Any:
-    return msgpack.unpackb(data, raw=False, strict_map_key=False, unicode_errors=_LONE,
-                           ext_hook=_ext)
+    try:
+        return msgpack.unpackb(data, raw=False, strict_map_key=False, unicode_errors=_LONE,
+                               ext_hook=_ext)
+    except TypeError:  # a map key that is an array (a tuple where it was packed): rare, so
+        # only then decode map by map, such keys as tuples
+        return msgpack.unpackb(data, raw=False, strict_map_key=False, unicode_errors=_LONE,
+                               ext_hook=_ext, object_pairs_hook=_tuple_keyed)
+
+
+def _tuple_keyed(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    return {(_frozen(k) if type(k) is list else k): v for k, v in pairs}
+
+
+def _frozen(item: Any) -> Any:
+    return tuple(_frozen(x) for x in item) if type(item) is list else item
 
 
 def pack_result(message: dict[str, Any], result_key: str | None = None) -> bytes:
@@ -87,8 +100,10 @@ def pack_result(message: dict[str, Any], result_key: str | None = None) -> bytes
 
 
 def msgpack_exact(value: Any) -> bool:
+    """True when ``unpackb(packb(value)) == value``: exact types only (a tuple would come back a
+    list — unhashable as a key; a subclass as its base), as ``strict_types`` packs them."""
     try:
-        msgpack.packb(value, use_bin_type=True, unicode_errors=_LONE)
+        msgpack.packb(value, use_bin_type=True, unicode_errors=_LONE, strict_types=True)
         return True
     except (TypeError, ValueError, OverflowError):
         return False

@@ -85,11 +85,17 @@ HOST_DATA: dict[str, Any] = {
     "list_text": ["a", 1, TEXT],
     "key_text": {TEXT: 1},
     "tuple_text": ({"a": [1, (TEXT,)]},),
+    "tuple_keys": {(1, (2, 3)): 1, "s": [(4, 5)]},  # a tuple key came back a list (process tier)
+    "odd_keys": {1.5: 1, float("nan"): 2, None: 3, True: 4},
     "bigint": 10**100_000,  # decimal text of over 4,300 digits is refused by Python itself
     "endless": _Endless(),
 }
 """Host data an attacker (or a buggy tool) might hand a run: each is a tool ``tool/<name>``
 returning it, and a ``data/x`` input for the cases that name it."""
+
+def _exits(args: dict[str, Any]) -> Any:
+    raise SystemExit(3)
+
 
 def _returning(value: Any) -> Any:
     def tool(args: dict[str, Any]) -> Any:
@@ -98,7 +104,7 @@ def _returning(value: Any) -> Any:
     return tool
 
 
-TOOLS = {"sleep5": _sleep_5, "sleep01": _sleep_01, "echo": lambda args: args,
+TOOLS = {"sleep5": _sleep_5, "sleep01": _sleep_01, "echo": lambda args: args, "exits": _exits,
          **{name: _returning(value) for name, value in HOST_DATA.items()}}
 
 
@@ -250,4 +256,25 @@ CORPUS = [
     _case("eq-infinite", "(= (range) (range))", BIG),
     _case("sort-constant-comparator", "(count (sort (fn [a b] true) (range 1000)))", "ok"),
     _case("huge-int-literal", "(count (str " + "9" * 100_000 + "))", "ok", "memory_limit"),
+    # a third round (issue 11): regex compilation, shared sets, odd host data, interning
+    _case("regex-repeat-unrolled", '(re-find (re-pattern "a{1000000000}") "a")', "invalid_args"),
+    _case("regex-nested-repeat", '(re-find (re-pattern "((a{1000}){1000}){1000}") "a")',
+          "invalid_args"),
+    _case("regex-literal-repeat", '(re-find #"x{99999999}" "x")', "parse_error"),
+    _case("result-shared-sets", "(loop [x #{1} i 0] (if (< i 40) (recur #{x [x]} (inc i)) x))",
+          "ok"),
+    _case("count-shared-sets", "(count (str (loop [x #{1} i 0] (if (< i 40) (recur #{x {:k x}} "
+          "(inc i)) x))))", BIG),
+    _case("tool-result-tuple-keys", "(tool/tuple_keys {})", "ok", tools=True),
+    _case("tool-result-odd-keys", "(count (tool/odd_keys {}))", "ok", tools=True),
+    _case("tool-sys-exit", "(tool/exits {})", "tool_error", tools=True),
+    _case("keyword-flood", '(count (doall (map #(keyword (str "k" %)) (range 3000000))))', BIG),
+    _case("format-huge-precision", '(format "%.100000000f" 1.5)', "invalid_args"),
+    _case("partial-nesting", "((reduce (fn [f _] (partial f)) + (range 100000)) 1)", BIG,
+          "depth_limit"),
+    _case("keywordize-shared", f"(count (clojure.walk/keywordize-keys {D}))", BIG),
+    # Not in the corpus (open): (def s (lazy-seq (cons 1 s))) (count s) is a cycle through the
+    # seq's own cache — no producer charges its elements — so a run without tools never stops
+    # in process, and one with tools is abandoned at the deadline while its worker spins on.
+    _case("get-in-huge-path", "(get-in {} (range 10000000))", BIG),
 ]

@@ -60,3 +60,14 @@ def test_what_json_cannot_carry_is_not_exact() -> None:
         nested = [nested]
     assert not json_exact(nested)  # too deep to encode: crosses tagged (or is refused)
     assert json_exact({"doc": "x" * 1000, "rows": [{"a": 1.5, "b": None}] * 3, "s": "\ud800"})
+
+
+def test_msgpack_exact_refuses_what_comes_back_changed() -> None:
+    """A tuple key came back a list (unhashable): the process tier failed a tool returning
+    ``{(1, (2, 3)): 1}`` that the run in process converts."""
+    from ptclisp.sandbox._wire import msgpack_exact, packb, unpackb
+
+    for value in [{(1, (2, 3)): 1}, [(1, 2)], type("D", (dict,), {})(a=1)]:
+        assert not msgpack_exact(value), value
+    for value in [{"a": [1, "b", None, 1.5, True]}, {1: "a"}, "a\ud800b"]:
+        assert msgpack_exact(value) and unpackb(packb(value)) == value
