@@ -684,7 +684,7 @@ def _flat_args(args: Map) -> dict[str, Any] | None:
     for key, value in args.items():
         if type(key) is not Keyword or type(value) not in _ATOM_ARGS:
             return None
-        out[key.qualified] = value
+        out[key.qualified if key.ns else key.name] = value  # the property's value, inline
     return out
 
 
