@@ -342,8 +342,15 @@ class ToolHost:
             if is_async:
                 entry["op_id"] = _op_id(name, raw, self.journal)
             else:
-                entry["value"] = _to_value(name, raw, entry, meter)  # first: charged, so
-                # checking is bounded
+                value = None
+                if type(raw) is dict and len(raw) <= _SMALL_RESULT:  # _to_value's first case
+                    value = _small_map(raw, meter)
+                if value is not None:
+                    entry["cost"] = (1, OBJECT_BYTES + SLOT_BYTES * len(raw))
+                else:
+                    value = _to_value(name, raw, entry, meter)  # first: charged, so checking
+                    # is bounded
+                entry["value"] = value
                 if typed:
                     tool.check_output(raw)  # type: ignore[union-attr]
                 entry["raw"] = raw
@@ -651,10 +658,16 @@ def _host_args(name: str, args: Any, meter: Any = None) -> dict[str, Any]:
     if args is None:
         return {}
     if type(args) is Map:
-        flat = _flat_args(args)
-        if flat is not None:  # charged as _charge_expanded charges a flat dict
+        flat: dict[str, Any] = {}  # _flat_args, inline (on every call)
+        for key, value in args.items():
+            if type(key) is not Keyword or type(value) not in _ATOM_ARGS:
+                break
+            flat[key.qualified if key.ns else key.name] = value
+        else:  # charged as _charge_expanded charges a flat dict
             meter = meter if meter is not None else current_meter()
-            meter.tick(len(flat))
+            meter.fuel -= len(flat)  # meter.tick(len(flat)), inline
+            if meter.fuel < 0:
+                meter.refuel()
             for value in flat.values():
                 if type(value) is str and len(value) > 64:
                     meter.alloc(len(value))
