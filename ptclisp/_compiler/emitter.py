@@ -533,8 +533,10 @@ class Emitter:
 
     def map_lit(self, node: A.MapLit) -> Code:
         self.pure = False  # charges memory
-        parts = "".join(f"({self.expr(k).text}, {self.expr(v).text}), " for k, v in node.pairs)
-        return Code(f"(ctx.meter.alloc({_items_bytes(2 * len(node.pairs))}) or Map(({parts})))")
+        # a dict display (keys and values evaluated in order; a repeated key keeps its first
+        # object and its last value, as the pairs did): one dict less than Map(pairs)
+        parts = ", ".join(f"{self.expr(k).text}: {self.expr(v).text}" for k, v in node.pairs)
+        return Code(f"(ctx.meter.alloc({_items_bytes(2 * len(node.pairs))}) or Map({{{parts}}}))")
 
     def tool_call(self, node: A.ToolCall) -> Code:
         arg = self.expr(node.arg).text if node.arg is not None else "None"
