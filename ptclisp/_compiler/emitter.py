@@ -307,11 +307,28 @@ class Emitter:
         converted as the closure's call site converts it."""
         params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
         comma = ", " if params else ""
+        lines = [f"        P = {direct.where}", f"        N = {direct.names}"]
+        if direct.ints and "rec_i(" in direct.ints[1].text:  # the int copy's own function
+            lines += self._rec_function(direct, "rec_i", _int_lines(direct.ints[1].text,
+                                                                    direct.ints[0]))
+        lines += self._rec_function(direct, "rec", (
+            _int_lines(direct.ints[1].text, direct.ints[0], direct.body) if direct.ints else
+            _int_specialized(direct.body.text, self.fn.arities[0].nparams)))
+        lines += [
+            f"        def fn({params}):",
+            "            m = ctx.meter",
+            f"            return rec({params}{comma}m, m.limits.max_depth - m.depth - 1, None)",
+        ]
+        return [*lines, "        c0 = fn"] if named else lines
+
+    def _rec_function(self, direct: Direct, name: str, body: list[str]) -> list[str]:
+        """``rec`` (or ``rec_i``, entered only with ints in the tested parameters: the int
+        copy's calls with such arguments) with ``body`` (``r = ...`` lines) inside."""
+        params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
+        comma = ", " if params else ""
         keep = direct.calls_out
-        lines = [
-            f"        P = {direct.where}",
-            f"        N = {direct.names}",
-            f"        def rec({params}{comma}m, d, at_):",
+        return [
+            f"        def {name}({params}{comma}m, d, at_):",
             "            try:",
             "                f = m.fuel = m.fuel - 1",
             "                if f < 0:",
@@ -320,8 +337,7 @@ class Emitter:
             "                    m.depth = m.limits.max_depth - d - 1",
             "                    m.enter()",
             *(["                D = m.depth = m.limits.max_depth - d"] if keep else []),
-            *(_int_lines(direct.body.text, *direct.ints) if direct.ints else
-              _int_specialized(direct.body.text, self.fn.arities[0].nparams)),
+            *body,
             "            except PtclispError as e:",
             "                if at_ is None:",
             "                    raise",
@@ -333,11 +349,7 @@ class Emitter:
              f"N[at_], *P[at_], c0, ({params}{',' if params else ''})) from e"),
             *(["            m.depth = D - 1"] if keep else []),
             "            return r",
-            f"        def fn({params}):",
-            "            m = ctx.meter",
-            f"            return rec({params}{comma}m, m.limits.max_depth - m.depth - 1, None)",
         ]
-        return [*lines, "        c0 = fn"] if named else lines
 
     @staticmethod
     def _fold_lines(body: Code) -> list[str]:
@@ -570,7 +582,11 @@ class Emitter:
             at = len(self.direct)
             self.direct.append((node.line, node.column, fn.name))
             args = self._args(node.args)
-            return Code(f"rec({args}{', ' if args else ''}m, d - 1, {at})")
+            # in the int copy, ints in the tested parameters enter rec_i (no type test)
+            slots = self.int_slots
+            rec = "rec_i" if slots and all(self.int_valued(node.args[i - 1]) for i in slots) \
+                else "rec"
+            return Code(f"{rec}({args}{', ' if args else ''}m, d - 1, {at})")
         callee = self.expr(fn).text
         name = fn.name if isinstance(fn, (A.Global, A.Local, A.Captured)) else "fn"
         site = self.site(_dynamic_call(name, node))
@@ -748,16 +764,19 @@ def _int_specialized(body: str, nparams: int) -> list[str]:
             "                else:", f"                    r = {body}"]
 
 
-def _int_lines(body: str, tested: list[int], ints: Code) -> list[str]:
-    """``r = body`` in ``rec``, preceded by ``int_copy``'s body for int arguments (its
-    remaining tests of those parameters are ``True`` too, as in ``_int_specialized``)."""
+def _int_lines(ints: str, tested: list[int], body: Code | None = None) -> list[str]:
+    """``r = ints`` (``int_copy``'s body, its remaining tests of the tested parameters
+    ``True`` as in ``_int_specialized``): alone in ``rec_i``; in ``rec``, for int arguments,
+    with ``r = body`` for any others."""
     tests = [f"type(v{i}) is int" for i in tested]
-    fast = ints.text
+    fast = ints
     if "'" not in fast and '"' not in fast:  # a string literal could hold the text
         for test in tests:
             fast = fast.replace(test, "True")
+    if body is None:
+        return [f"                r = {fast}"]
     return [f"                if {' and '.join(tests)}:", f"                    r = {fast}",
-            "                else:", f"                    r = {body}"]
+            "                else:", f"                    r = {body.text}"]
 
 
 def _is_helper(value: Any) -> bool:
