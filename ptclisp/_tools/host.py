@@ -318,7 +318,7 @@ class ToolHost:
         if tool is None:
             tool = self._lookup(name)  # raises: unknown tool
         typed = isinstance(tool, Tool)
-        call_args = _validated(tool, host_args) if typed else host_args
+        call_args = _validated(tool, host_args) if typed else host_args  # type: ignore[arg-type]
         # the journal keeps the arguments as the program passed them: replay matches on those
         entry: dict[str, Any] = {"tool": name, "args": host_args, "value": None, "error": None,
                                  "op_id": None}

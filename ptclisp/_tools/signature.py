@@ -189,7 +189,7 @@ class Signature:
         if exact is not None:
             return type(value) is exact
         if spec.kind == "map" and type(value) is dict:
-            for key in value:  # a loop, not all(generator): this is on every typed call
+            for key in value:  # noqa: SIM110  (a loop, not all(genexpr): on every typed call)
                 if type(key) is not str:
                     return False
             return True
