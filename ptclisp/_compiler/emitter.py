@@ -327,6 +327,9 @@ class Emitter:
         params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
         comma = ", " if params else ""
         keep = direct.calls_out
+        if not keep:  # nothing to do after the body: return its value from inside the try
+            body = [line.replace("r = ", "return ", 1) if line.lstrip().startswith("r = ")
+                    else line for line in body]
         return [
             f"        def {name}({params}{comma}m, d, at_):",
             "            try:",
@@ -347,8 +350,7 @@ class Emitter:
             "                    raise",
             ("                raise convert_exception(e, getattr(c0, 'ptclisp_name', None) or "
              f"N[at_], *P[at_], c0, ({params}{',' if params else ''})) from e"),
-            *(["            m.depth = D - 1"] if keep else []),
-            "            return r",
+            *(["            m.depth = D - 1", "            return r"] if keep else []),
         ]
 
     @staticmethod

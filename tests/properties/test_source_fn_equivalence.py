@@ -337,7 +337,7 @@ def test_int_copies_are_made() -> None:
         assert _run(fib + " (h 15)", source_fns=True).value == 610
         assert _run(fib.replace("(< n 2) n", "(< n 2) 0.5") + " (h 3)", source_fns=True).ok
     # the int copy's self-calls enter rec_i, which tests no type
-    assert "r = (v1 if (v1 < 2) else (rec_i((v1 - 1), m, d - 1, 2) + rec_i((v1 - 2)" in texts[0]
+    assert "return (v1 if (v1 < 2) else (rec_i((v1 - 1), m, d - 1, 2) + rec_i((v1 - 2)" in texts[0]
     assert "def rec_i(v1, m, d, at_):" in texts[0]
     assert "rec_i" not in texts[1] and "if type(v1) is int:" in texts[1]
 
