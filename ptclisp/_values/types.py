@@ -605,7 +605,22 @@ class _Bulk:
         with _Bulk._lock:
             _Bulk._depth -= 1
             if _Bulk._depth == 0 and _Bulk._was_enabled:
+                _promote_young()
                 gc.enable()
+
+
+def _promote_young() -> None:
+    """Move the young objects — the table just built — to the oldest generation unscanned.
+
+    Re-enabled, the collector would at once scan every object made while it was paused (the
+    allocation count is far past the threshold): ~0.7 ms for 10,000 maps that are acyclic and
+    die by reference count. ``gc.freeze()`` + ``gc.unfreeze()`` are two list splices that land
+    them, and any other young object, in the oldest generation (and reset the count); a cycle
+    among them is collected by the next full collection. Skipped when the host keeps objects
+    frozen itself (``unfreeze`` would thaw them)."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 bulk = _Bulk()
@@ -631,9 +646,10 @@ def _flat_records(obj: list[Any], meter: Meter | None = None) -> Vector | None:
 
 
 def _record_builder(names: tuple[str, ...]) -> Callable[[dict[str, Any]], Map]:
-    """``row → Map`` for rows with exactly these keys in this order: a dict display (one
-    BUILD_MAP, no per-pair tuples: ~15% faster than ``Map(zip(keys, row.values()))``), compiled
-    once per key tuple. The names enter the text only as ``repr`` string literals."""
+    """``row → Map`` for rows with exactly these keys in this order: one store per key into a
+    new map (no per-pair tuples, no intermediate dict: ~25% faster than ``Map(zip(keys,
+    row.values()))``, ~8% faster than ``Map({K0: d["id"], ...})``), compiled once per key
+    tuple. The names enter the text only as ``repr`` string literals."""
     build = _BUILDERS.get(names)
     if build is not None:
         return build
@@ -642,9 +658,10 @@ def _record_builder(names: tuple[str, ...]) -> Callable[[dict[str, Any]], Map]:
         def build(row: dict[str, Any]) -> Map:
             return Map(zip(keys, row.values()))
     else:
-        pairs = ", ".join(f"K{i}: d[{name!r}]" for i, name in enumerate(names))
+        stores = "".join(f"    m[K{i}] = d[{name!r}]\n" for i, name in enumerate(names))
         namespace: dict[str, Any] = {"Map": Map, **{f"K{i}": k for i, k in enumerate(keys)}}
-        build = eval(f"lambda d: Map({{{pairs}}})", namespace)  # our own text
+        exec(f"def build(d):\n    m = Map()\n{stores}    return m\n", namespace)  # our text
+        build = namespace["build"]
     if len(_BUILDERS) >= 256:
         _BUILDERS.clear()
     _BUILDERS[names] = build
