@@ -672,11 +672,16 @@ _BUILDERS: dict[tuple[str, ...], Callable[[dict[str, Any]], Map]] = {}
 
 
 def _is_table(obj: list[Any]) -> bool:
-    """At least two flat dicts with string keys in one order and atom values (checks in C)."""
+    """At least two flat dicts with string keys in one order and atom values (checks in C).
+
+    One key order: the rows' keys, concatenated, are the first row's keys repeated once per
+    row. That implies it (a row's keys are distinct, so no row is longer than the first; as
+    many keys as rows times its length, so none is shorter and each starts where the last
+    ended) and, unlike ``tuple(row) == names`` per row, allocates no tuple per row."""
     if len(obj) < 2 or type(obj[0]) is not dict:
         return False
-    names = tuple(obj[0])
-    if not _all_dicts(map(type, obj)) or not all(map(names.__eq__, map(tuple, obj))):
+    names = [*obj[0]]
+    if not _all_dicts(map(type, obj)) or [*chain.from_iterable(obj)] != names * len(obj):
         return False
     if not _STR_ONLY.issuperset(map(type, names)):
         return False
