@@ -605,22 +605,7 @@ class _Bulk:
         with _Bulk._lock:
             _Bulk._depth -= 1
             if _Bulk._depth == 0 and _Bulk._was_enabled:
-                _promote_young()
                 gc.enable()
-
-
-def _promote_young() -> None:
-    """Move the young objects — the table just built — to the oldest generation unscanned.
-
-    Re-enabled, the collector would at once scan every object made while it was paused (the
-    allocation count is far past the threshold): ~0.7 ms for 10,000 maps that are acyclic and
-    die by reference count. ``gc.freeze()`` + ``gc.unfreeze()`` are two list splices that land
-    them, and any other young object, in the oldest generation (and reset the count); a cycle
-    among them is collected by the next full collection. Skipped when the host keeps objects
-    frozen itself (``unfreeze`` would thaw them)."""
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
 
 
 bulk = _Bulk()
