@@ -666,7 +666,9 @@ def _is_table(obj: list[Any]) -> bool:
     if len(obj) < 2 or type(obj[0]) is not dict:
         return False
     names = [*obj[0]]
-    if not _all_dicts(map(type, obj)) or [*chain.from_iterable(obj)] != names * len(obj):
+    if not _all_dicts(map(type, obj)) or sum(map(len, obj)) != len(names) * len(obj):
+        return False  # (the count first: the repeated keys are then no longer than the rows')
+    if [*chain.from_iterable(obj)] != names * len(obj):
         return False
     if not _STR_ONLY.issuperset(map(type, names)):
         return False

@@ -60,3 +60,9 @@ def test_rows_that_split_the_repeated_keys_elsewhere_are_not_a_table(orders: lis
     """Rows whose keys concatenate to a repetition of some order but not row by row."""
     rows = [dict.fromkeys(keys, 1) for keys in orders]
     assert T._is_table(rows) == row_by_row(rows)
+
+
+def test_a_wide_first_row_over_many_narrow_rows_is_refused_without_repeating_its_keys() -> None:
+    """The key count is compared first: 10,000 keys times 100,000 rows is never built."""
+    rows: list[Any] = [{f"k{i}": i for i in range(10_000)}] + [{"a": 1}] * 99_999
+    assert not T._is_table(rows)
