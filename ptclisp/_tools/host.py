@@ -741,9 +741,10 @@ def _to_value(name: str, raw: Any, entry: dict[str, Any], meter: Meter) -> Any:
     if t in _ATOM_RESULTS:
         return raw
     if t is dict and len(raw) <= _SMALL_RESULT:
+        memory = meter.memory
         value = _small_map(raw, meter)
         if value is not None:
-            entry["cost"] = (1, OBJECT_BYTES + SLOT_BYTES * len(raw))
+            entry["cost"] = (1, meter.memory - memory)
             return value
     steps, memory = meter.steps, meter.memory
     try:
@@ -763,12 +764,16 @@ _SMALL_RESULT = 16
 def _small_map(raw: dict[Any, Any], meter: Meter) -> Map | None:
     """``from_python(raw, meter)`` for a small dict of string keys already seen (their keyword
     in the cache) and atom values — a step and ``alloc_items(len(raw))``, as ``from_python``
-    charges a dict of atoms — without the general walk; None for any other dict."""
+    charges a dict of atoms (its strings their length) — without the general walk; None for any
+    other dict."""
     out: dict[Any, Any] = {}
+    text = False
     for key, value in raw.items():
         keyword = _KEYWORDS.get(key) if type(key) is str else None
-        if keyword is None or type(value) not in _ATOM_ARGS:
+        kind = type(value)
+        if keyword is None or kind not in _ATOM_ARGS:
             return None
+        text = text or kind is str
         out[keyword] = value
     meter.fuel -= 1  # meter.tick(1); meter.alloc_items(len(raw)), inline
     if meter.fuel < 0:
@@ -776,6 +781,10 @@ def _small_map(raw: dict[Any, Any], meter: Meter) -> Map | None:
     meter.memory += OBJECT_BYTES + SLOT_BYTES * len(raw)
     if meter.memory > meter.limits.max_memory:
         meter.alloc(0)  # raises
+    if text:  # then each string its length, in order (as from_python: the same limit point)
+        for value in out.values():
+            if type(value) is str:
+                meter.alloc(len(value))
     return Map(out)
 
 

@@ -168,3 +168,18 @@ def test_a_long_key_is_charged_its_length_and_never_cached() -> None:
     assert key not in T.KEYWORD_CACHE
     limits = Limits(max_steps=10**9, max_memory=1 << 20, timeout_s=60)
     assert _charges(from_python, {"k" * (2 << 20): 1}, limits)[0] == "memory_limit"
+
+
+def test_a_small_tool_result_charges_its_strings_as_the_general_path() -> None:
+    """The small-result fast path of tool calls (``_small_map``) charges a string its length,
+    as ``from_python`` does: a 17 MiB document in ``{"doc": ...}`` ends with memory_limit."""
+    import ptclisp
+
+    limits = Limits(max_memory=16 << 20, timeout_s=60)
+    result = ptclisp.run("(count (tool/t {}))", tools={"t": lambda args: {"doc": "x" * (17 << 20)}},
+                         limits=limits)
+    assert result.error is not None and result.error.code == "memory_limit"
+    small = {"a": 1, "b": "xyz"}
+    ok = ptclisp.run("(tool/t {}) (tool/t {})", tools={"t": lambda args: small})
+    assert ok.ok
+    assert ok.tool_calls and _charges(from_python, small)[2] == 56 + 2 * 32 + 3
