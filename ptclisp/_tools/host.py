@@ -773,7 +773,8 @@ def _small_map(raw: dict[Any, Any], meter: Meter) -> Map | None:
         kind = type(value)
         if keyword is None or kind not in _ATOM_ARGS:
             return None
-        text = text or kind is str
+        if kind is str:
+            text = True
         out[keyword] = value
     meter.fuel -= 1  # meter.tick(1); meter.alloc_items(len(raw)), inline
     if meter.fuel < 0:
