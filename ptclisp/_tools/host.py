@@ -367,7 +367,7 @@ class ToolHost:
                 f"tool {name} tried to suspend inside a tool call",
                 hint="nested runs cannot await async operations",
             ).to_dict()
-        except (Exception, SystemExit) as exc:  # sys.exit() in a tool ends the call, not the host
+        except Exception as exc:
             entry["error"] = ToolError(
                 f"tool {name} failed: {type(exc).__name__}: {exc}",
                 hint="check the arguments, or handle the failure in the program",
