@@ -44,6 +44,9 @@ def node(cls: type[Any], form: object, *args: Any) -> Any:
 
 def analyze(form: object, env: Env, tail: bool = False) -> A.Node:
     """Analyze one form in ``env``."""
+    by_type = _BY_TYPE.get(type(form))  # the common forms, one dict look-up
+    if by_type is not None:
+        return by_type(form, env, tail)
     if isinstance(form, models.Expression):
         return _expression(form, env, tail)
     if isinstance(form, models.Symbol):
@@ -124,3 +127,20 @@ def _map(form: models.Dict, env: Env) -> A.Node:
     if all(type(k) is A.Const and type(v) is A.Const for k, v in pairs):
         return node(A.Const, form, Map((k.value, v.value) for k, v in pairs))  # type: ignore[attr-defined]
     return node(A.MapLit, form, pairs)
+
+
+def _number(form: Any, env: Env, tail: bool) -> A.Node:
+    """An ``Integer``/``Float``/``String`` read from the source: its Python value."""
+    line, column = pos(form)
+    return A.Const(_PLAIN[type(form)](form), line=line, column=column)
+
+
+def _symbol(form: Any, env: Env, tail: bool) -> A.Node:
+    return resolve_symbol(form, env)
+
+
+_PLAIN: dict[type, type] = {models.Integer: int, models.Float: float, models.String: str}
+_BY_TYPE: dict[type, Callable[[Any, Env, bool], A.Node]] = {
+    models.Expression: _expression, models.Symbol: _symbol, models.Integer: _number,
+    models.Float: _number, models.String: _number,
+}
