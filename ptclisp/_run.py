@@ -26,7 +26,7 @@ import operator
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._analyzer.ast import Program
@@ -114,8 +114,10 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
     forms = read_forms(source)
     if meter is not None:
         meter.check_clock()
-        forms = _clocked(forms, meter)
-    program = analyze_program(forms, known_globals=key[1], source=source)
+        program = analyze_program(forms, known_globals=key[1], source=source,
+                                  clock=meter.check_clock)
+    else:
+        program = analyze_program(forms, known_globals=key[1], source=source)
     if len(source) <= _CACHE_MAX_ENTRY:
         _remember(key, program)
     return program
@@ -144,20 +146,6 @@ def charge_source(meter: Meter, source: str) -> None:
             hint="write a shorter program: pass large data as data/ inputs, not as literals",
         )
     meter.alloc(len(source) * SOURCE_BYTES_PER_CHAR)
-
-
-class _clocked(list[Any]):
-    """The forms, reading the run's clock as the analyzer walks them, one per top-level form."""
-
-    def __init__(self, forms: list[Any], meter: Meter) -> None:
-        super().__init__(forms)
-        self.meter = meter
-
-    def __iter__(self) -> Iterator[Any]:
-        check = self.meter.check_clock
-        for form in list.__iter__(self):
-            check()
-            yield form
 
 
 def _remember(key: tuple[str, frozenset[str]], program: Program) -> None:

@@ -11,7 +11,7 @@ function defined further down (Clojure would need ``declare``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from hy import models
 
@@ -40,9 +40,11 @@ def analyze_program(
     builtins: Collection[str] | None = None,
     run_names: Collection[str] = RUN_NAMES,
     source: str | None = None,
+    clock: Callable[[], None] | None = None,
 ) -> A.Program:
     """Analyze a whole program (the top-level forms of one source text). ``source``: the text
-    the forms were read from; without "def" or "declare" in it no form can define a name."""
+    the forms were read from; without "def" or "declare" in it no form can define a name.
+    ``clock`` is called before each top-level form is analyzed (the run's time limit)."""
     if builtins is None:
         builtins = _BUILTINS or _load_builtins()
     defined = _top_level_defs(forms) if source is None or "def" in source or \
@@ -50,7 +52,13 @@ def analyze_program(
     root = Root(set(known_globals) | defined, builtins, run_names)
     slots = SlotCounter(1)
     env = Env(root, FnScope(None, named=False), slots, {}, None)
-    body = [analyze(f, env, False) for f in forms]
+    if clock is None:
+        body = [analyze(f, env, False) for f in forms]
+    else:
+        body = []
+        for f in forms:
+            clock()
+            body.append(analyze(f, env, False))
     return A.Program(tuple(body), slots.high, frozenset(root.globals))
 
 
