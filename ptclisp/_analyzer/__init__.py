@@ -49,7 +49,8 @@ def analyze_program(
         builtins = _BUILTINS or _load_builtins()
     defined = _top_level_defs(forms) if source is None or "def" in source or \
         "declare" in source else set()
-    root = Root(set(known_globals) | defined, builtins, run_names)
+    root = Root(defined.union(known_globals) if defined else known_globals, builtins,
+                run_names)  # Root copies the names into a set of its own
     slots = SlotCounter(1)
     env = Env(root, FnScope(None, named=False), slots, {}, None)
     if clock is None:

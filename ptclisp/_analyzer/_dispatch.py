@@ -86,7 +86,7 @@ def analyze_body(forms: Sequence[object], env: Env, tail: bool, where: object) -
 def _expression(form: models.Expression, env: Env, tail: bool) -> A.Node:
     if not form:
         return node(A.Const, form, EMPTY_LIST)
-    head = form[0]
+    head, *rest = form  # not form[0], form[1:]: hy's __getitem__ is Python, a slice a new model
     if isinstance(head, models.Symbol):
         name = str(head)
         handler = SPECIAL.get(name)
@@ -95,8 +95,9 @@ def _expression(form: models.Expression, env: Env, tail: bool) -> A.Node:
         if name.startswith("tool/") and len(name) > 5 and not env.is_local(name):
             return _tool_call(form, env, name[5:])
     fn = analyze(head, env, False)
-    args = tuple(analyze(a, env, False) for a in form[1:])
-    return node(A.Call, form, fn, args)
+    args = tuple([analyze(a, env, False) for a in rest])
+    line, column = pos(form)
+    return A.Call(fn, args, line=line, column=column)
 
 
 def _tool_call(form: models.Expression, env: Env, name: str) -> A.Node:
