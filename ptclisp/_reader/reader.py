@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
@@ -158,7 +159,7 @@ class ClojureReader(HyReader):
         self.reader_macros: dict[str, Any] = {}
         self.reader_table = dict(self._TABLE)
         self._text = ""
-        self._newlines: list[int] = []
+        self._newlines: list[int] | None = None  # made when a position needs a search
         self._stack: list[_Frame] = []
         self._token = ""
         self._start = 0
@@ -191,22 +192,26 @@ class ClojureReader(HyReader):
         position costs a subtraction, not a search. Every finished form gets its positions, is
         wrapped by pending prefixes (``'`` ``#'`` ``#_``), then joins the innermost open form."""
         self._text = text
-        self._newlines = newlines = [m.start() for m in _NEWLINE.finditer(text)]
-        newlines.append(len(text) + 1)  # sentinel: the "next newline" after the last line
+        self._newlines = None
+        end = len(text) + 1  # the "next newline" after the last line
         stack: list[Any] = []
         self._stack = stack
         top: list[Object] = []
         items = top
         table = self.reader_table
-        line, base, next_newline = 1, -1, newlines[0]
+        next_newline = text.find("\n")
+        line, base, next_newline = 1, -1, end if next_newline < 0 else next_newline
         start = 0
         try:
             for m in _TOKEN.finditer(text):
                 kind: str = m.lastgroup  # type: ignore[assignment]  # every token is a named group
                 start = m.start(kind)
-                if start > next_newline:
-                    index = bisect_right(newlines, start)
-                    line, base, next_newline = index + 1, newlines[index - 1], newlines[index]
+                if start > next_newline:  # a token never starts at a newline
+                    line += text.count("\n", next_newline, start)
+                    base = text.rfind("\n", 0, start)
+                    next_newline = text.find("\n", start)
+                    if next_newline < 0:
+                        next_newline = end
                 column = start - base
                 if kind == "atom":
                     token = m.group(kind)
@@ -243,8 +248,11 @@ class ClojureReader(HyReader):
                     form = keyword(token)
                     form._end_line, form._end_column = line, column + len(token) - 1
                 elif kind == "str":
-                    form = string(m.group(kind))
-                    form._end_line, form._end_column = self._position(m.end() - 1)
+                    token = m.group(kind)
+                    form = string(token)
+                    form._end_line, form._end_column = (
+                        (line, column + len(token) - 1) if "\n" not in token
+                        else self._position(m.end() - 1))
                 elif kind == "eof":
                     if stack:
                         self._unclosed()
@@ -257,7 +265,10 @@ class ClojureReader(HyReader):
                     items = stack[-1].items if stack else top
                     if form is None:
                         continue
-                    form._end_line, form._end_column = self._position(m.end() - 1)
+                    token = self._token
+                    form._end_line, form._end_column = (
+                        (line, column + len(token) - 1) if "\n" not in token
+                        else self._position(m.end() - 1))
                 form._start_line, form._start_column = line, column
                 if stack and stack[-1].kind in _PREFIXES:
                     form = self._apply_prefixes(form)
@@ -271,6 +282,9 @@ class ClojureReader(HyReader):
 
     def _position(self, offset: int) -> tuple[int, int]:
         newlines = self._newlines
+        if newlines is None:
+            newlines = self._newlines = [m.start() for m in _NEWLINE.finditer(self._text)]
+            newlines.append(len(self._text) + 1)  # sentinel, as in the loop
         line = bisect_right(newlines, offset)
         return line + 1, (offset - newlines[line - 1] if line else offset + 1)
 
@@ -547,7 +561,18 @@ def read_forms(text: str) -> list[Object]:
     """Read all top-level forms of ``text``; raises ``ReadError`` with line/column."""
     if not isinstance(text, str):
         raise ReadError(f"source must be text, not {type(text).__name__}")
-    return ClojureReader.fresh().read(text)
+    reader = getattr(_idle, "reader", None) or ClojureReader.fresh()
+    _idle.reader = None  # a read inside this read (none today) makes a reader of its own
+    reader._fn = None  # the state _read does not set itself
+    try:
+        return reader.read(text)
+    finally:
+        reader._text, reader._newlines, reader._stack = "", None, []  # hold no program
+        _idle.reader = reader
+
+
+_idle = threading.local()
+"""This thread's reader between reads (making one is a tenth of reading a short program)."""
 
 
 def read_all(text: str) -> list[Any]:
