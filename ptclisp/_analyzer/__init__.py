@@ -78,17 +78,19 @@ def _load_builtins() -> Collection[str]:
 def _top_level_defs(forms: Sequence[object]) -> set[str]:
     """Names defined with def/defn anywhere in the program (defs are global in Clojure)."""
     found: set[str] = set()
-    stack = list(forms)
+    sequence, expression, symbol = models.Sequence, models.Expression, models.Symbol
+    stack = [form for form in forms if isinstance(form, sequence)]  # only these hold defs
     while stack:
         form = stack.pop()
-        if isinstance(form, models.Expression) and len(form) >= 2:
-            head, name = form[0], form[1]
-            definer = ("def", "defn", "defn-", "defonce")
-            if isinstance(head, models.Symbol) and str(head) in definer \
-                    and isinstance(name, models.Symbol):
-                found.add(str(name))
-            if isinstance(head, models.Symbol) and str(head) == "declare":
-                found.update(str(n) for n in form[1:] if isinstance(n, models.Symbol))
-        if isinstance(form, models.Sequence):
-            stack.extend(form)
+        if isinstance(form, expression) and len(form) >= 2:
+            head, name, *rest = form  # hy's form[i] is a Python call
+            if isinstance(head, symbol):
+                if str(head) in _DEFINERS and isinstance(name, symbol):
+                    found.add(str(name))
+                elif str(head) == "declare":
+                    found.update(str(n) for n in (name, *rest) if isinstance(n, symbol))
+        stack.extend([x for x in form if isinstance(x, sequence)])
     return found
+
+
+_DEFINERS = frozenset({"def", "defn", "defn-", "defonce"})

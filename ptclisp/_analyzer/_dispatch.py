@@ -38,7 +38,10 @@ def special(*names: str) -> Callable[[Handler], Handler]:
 
 def node(cls: type[Any], form: object, *args: Any) -> Any:
     """Build ``cls(*args)`` positioned at ``form``."""
-    line, column = pos(form)
+    try:  # pos(form), inline: one call fewer for every node
+        line, column = form._start_line or 0, form._start_column or 0  # type: ignore[attr-defined]
+    except AttributeError:
+        line, column = pos(form)
     return cls(*args, line=line, column=column)
 
 

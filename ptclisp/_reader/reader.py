@@ -61,26 +61,34 @@ MAX_NESTING = 256
 
 # A token runs until whitespace, a comma or a terminating macro character (as in Clojure's
 # LispReader: " ; @ ^ ` ~ ( ) [ ] { } \). ' # % : may appear inside a token. One match is
-# optional whitespace/comments plus one whole token.
+# (optional whitespace/comments, one whole token); ``findall`` gives them all as string pairs
+# (no match object per token: a third of reading a short program). The matches tile the text
+# (the last alternatives match any character, and the end), so a token's offset is the sum of
+# the lengths before it, and its kind follows from its first characters (``_read``).
 # Whitespace is Unicode whitespace, the comma, and a byte-order mark (editors prepend one).
 _TC = r'[^\s,\ufeff";@^`~()\[\]{}\\]'
 _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
-_TOKEN = re.compile(
-    r"(?:[\s,\ufeff]+|;[^\n]*|#![^\n]*)*(?:"
-    rf"(?P<atom>[^\s,\ufeff\";@^`~()\[\]{{}}\\#':]{_TC}*)"
-    r"|(?P<open>[(\[{])"
-    r"|(?P<close>[)\]}])"
-    rf"|(?P<kw>:{_TC}*)"
-    rf"|(?P<str>{_STRING})"
-    r"|(?P<prefix>'|#[_'])"
-    r"|(?P<opendispatch>#[{(])"
-    rf"|(?P<regex>#{_STRING})"
-    rf"|(?P<symbolic>##{_TC}*)"
-    rf"|(?P<char>\\.{_TC}*)"
-    r"|(?P<eof>\Z)"
-    r"|(?P<other>.))",
+_WS = r"[\s,\ufeff]*"
+_TOKENS = re.compile(
+    rf"({_WS}(?:(?:;[^\n]*|#![^\n]*){_WS})*)("
+    rf"[^\s,\ufeff\";@^`~()\[\]{{}}\\#':]{_TC}*"  # atom: symbol, number
+    r"|[(\[{]"  # open
+    r"|[)\]}]"  # close
+    rf"|:{_TC}*"  # keyword
+    rf"|{_STRING}"  # string
+    r"|'|#[_']"  # prefix
+    r"|#[{(]"  # open dispatch
+    rf"|#{_STRING}"  # regex
+    rf"|##{_TC}*"  # symbolic value
+    rf"|\\.{_TC}*"  # character
+    r"|\Z"  # end of input: the empty token
+    r"|.)",  # anything else: an error the reader_table's handler reports
     re.S,
 )
+# What an atom cannot start with (nor whitespace, which no token starts with).
+_ATOM_START_NOT = frozenset('",;@^`~()[]{}\\#\':\ufeff')
+_OPENERS = frozenset("([{")
+_CLOSERS = frozenset(")]}")
 _TOKEN_AT = re.compile(f"{_TC}*")
 _NEWLINE = re.compile("\n")
 _NUMBER_START = frozenset("0123456789")
@@ -201,11 +209,11 @@ class ClojureReader(HyReader):
         table = self.reader_table
         next_newline = text.find("\n")
         line, base, next_newline = 1, -1, end if next_newline < 0 else next_newline
-        start = 0
+        start = pos = 0
         try:
-            for m in _TOKEN.finditer(text):
-                kind: str = m.lastgroup  # type: ignore[assignment]  # every token is a named group
-                start = m.start(kind)
+            for skip, token in _TOKENS.findall(text):
+                start = pos + len(skip)
+                pos = start + len(token)
                 if start > next_newline:  # a token never starts at a newline
                     line += text.count("\n", next_newline, start)
                     base = text.rfind("\n", 0, start)
@@ -213,9 +221,8 @@ class ClojureReader(HyReader):
                     if next_newline < 0:
                         next_newline = end
                 column = start - base
-                if kind == "atom":
-                    token = m.group(kind)
-                    first = token[0]
+                first = token[:1]
+                if first not in _ATOM_START_NOT and first:  # an atom: a number or a symbol
                     if first in _NUMBER_START or (
                         first in _SIGNED_START and token[1:2] in _NUMBER_START
                     ):
@@ -225,14 +232,14 @@ class ClojureReader(HyReader):
                     else:
                         form = symbol(token)
                     form._end_line, form._end_column = line, column + len(token) - 1
-                elif kind == "open":
+                elif first in _OPENERS:
                     if len(stack) >= MAX_NESTING:
                         self._push(text[start], start, line, column)  # raises the depth error
                     frame = _Frame(text[start], start, line, column)
                     stack.append(frame)
                     items = frame.items
                     continue
-                elif kind == "close":
+                elif first in _CLOSERS:
                     form = self._close(text[start], start)
                     form._end_line, form._end_column = line, column
                     items = stack[-1].items if stack else top
@@ -243,32 +250,29 @@ class ClojureReader(HyReader):
                             continue
                     items.append(form)
                     continue
-                elif kind == "kw":
-                    token = m.group(kind)
+                elif first == ":":
                     form = keyword(token)
                     form._end_line, form._end_column = line, column + len(token) - 1
-                elif kind == "str":
-                    token = m.group(kind)
+                elif first == '"' and len(token) > 1:  # a lone " is an unterminated string
                     form = string(token)
                     form._end_line, form._end_column = (
                         (line, column + len(token) - 1) if "\n" not in token
-                        else self._position(m.end() - 1))
-                elif kind == "eof":
+                        else self._position(pos - 1))
+                elif not token:  # the end
                     if stack:
                         self._unclosed()
                     return top
                 else:
-                    self._token, self._start = m.group(kind), start
+                    self._token, self._start = token, start
                     self._line, self._column = line, column
                     key = self._token[:2] if self._token[0] == "#" else self._token[0]
                     form = table[key](self, key)
                     items = stack[-1].items if stack else top
                     if form is None:
                         continue
-                    token = self._token
                     form._end_line, form._end_column = (
                         (line, column + len(token) - 1) if "\n" not in token
-                        else self._position(m.end() - 1))
+                        else self._position(pos - 1))
                 form._start_line, form._start_column = line, column
                 if stack and stack[-1].kind in _PREFIXES:
                     form = self._apply_prefixes(form)
