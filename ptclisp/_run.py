@@ -431,11 +431,14 @@ class Reusable:
         garbage-collector work) than compiling the few that run again."""
 
     def take(self) -> tuple[Namespace, Callable[[], Any]]:
-        try:
-            return self._free.pop()  # atomic: concurrent runs never share a namespace
-        except IndexError:
-            ns = Namespace()
-            return ns, (_compiler or _load_compiler()).compile_program(self.program, ns)
+        free = self._free
+        if free:  # (a raised IndexError costs more than the check, on every new program)
+            try:
+                return free.pop()  # atomic: concurrent runs never share a namespace
+            except IndexError:
+                pass
+        ns = Namespace()
+        return ns, (_compiler or _load_compiler()).compile_program(self.program, ns)
 
     def give(self, ns: Namespace, code: Callable[[], Any]) -> None:
         if not self._keep:
