@@ -54,7 +54,7 @@ def _builtin_call(compiler: Compiler, node: A.Call, name: str) -> Ev:
     count = len(nodes)
     if count == 2 and (name == "=" or name in _FAST2):
         second = nodes[1]
-        const = second.value if type(second) is A.Const else _NONE  # type: ignore[attr-defined]
+        const = second.value if type(second) is A.Const else _NONE
         slow = positioned(value, name, node)
         a0 = compiler.compile(nodes[0])
         if name == "=":
