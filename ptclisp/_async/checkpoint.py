@@ -143,7 +143,7 @@ def _check_refs(refs: Any, journal: Journal) -> None:
     ops = [r for r in refs if type(r) is str]
     calls = [r for r in refs if type(r) is not str]
     n = journal.ncalls()
-    if not all(map(journal.has_result, ops)) or not all(
+    if not journal.has_results(set(ops)) or not all(
             type(r) is list and len(r) == 1 and type(r[0]) is int and 0 <= r[0] < n
             for r in calls):
         raise _corrupt("its checkpoint refers to a result the journal does not hold")

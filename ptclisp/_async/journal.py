@@ -157,6 +157,12 @@ class Journal:
         head, _, ops = self._state
         return op_id in ops or (head is not None and op_id in head.op_set)
 
+    def has_results(self, op_ids: set[str]) -> bool:
+        """Whether every op in ``op_ids`` has a delivered result (set operations, in C)."""
+        head, _, ops = self._state
+        missing = op_ids.difference(ops)
+        return not missing or (head is not None and head.op_set.issuperset(missing))
+
     def add_result(self, op_id: str, outcome: dict[str, Any]) -> None:
         self._state[2][op_id] = outcome
 

@@ -151,6 +151,7 @@ def resume_on(
     journal = _journal_copy(pending.journal)
     journal.add_result(op_id, outcome)
     host = ToolHost(tools, journal=journal, step_id=pending.step_id, host_state=pending.host_state)
+    host.program_hash = pending.program_hash  # type: ignore[attr-defined]  # same source
     # A checkpoint skips the top-level forms that finished before the suspension; a tier's guest
     # replays from the top instead (it keeps no namespace between pieces).
     checkpoint = pending.checkpoint if runner is None else None
@@ -179,6 +180,9 @@ def pending_step(
     if host.step_id is not None:
         kwargs["step_id"] = host.step_id
     kwargs["tools"] = fingerprints(host)
+    known = getattr(host, "program_hash", None)  # a resume's: the hash of this same source
+    if known:
+        kwargs["program_hash"] = known
     return PendingStep(
         source=source,
         data={name: from_python(v) for name, v in (data or {}).items()},
