@@ -703,7 +703,9 @@ def _op_id(name: str, raw: Any, journal: Journal) -> str:
     return raw
 
 
-def _outcome_value(outcome: dict[str, Any]) -> Any:
+def _outcome_value(outcome: dict[str, Any] | None) -> Any:
+    if outcome is None:  # callers check the result is there first
+        raise KeyError("no delivered result")
     if outcome.get("error") is not None:
         raise error_from_dict(outcome["error"])
     charge_cost(outcome.get("cost"))  # converting it when delivered, charged to the run here
