@@ -164,7 +164,8 @@ class Journal:
         return not missing or (head is not None and head.op_set.issuperset(missing))
 
     def add_result(self, op_id: str, outcome: dict[str, Any]) -> None:
-        self._state[2][op_id] = outcome
+        with _unpack_lock:
+            self._state[2][op_id] = outcome
 
     def newest_result(self) -> str | None:
         """The op id delivered last, or None."""
@@ -186,7 +187,7 @@ class Journal:
         packed head."""
         head, calls, ops = self._state
         copy = Journal(list(calls), dict(ops), self.awaits_done, self.time_spent_s, head)
-        if head is None and "_started" in self.__dict__:  # same entries: same started ops
+        if "_started" in self.__dict__:  # same unpacked entries (so far): same started ops
             copy.__dict__["_started"] = self.__dict__["_started"]
         return copy
 
@@ -196,16 +197,17 @@ class Journal:
         """``{op_id: {"tool", "args"}}`` for every op the unpacked calls started."""
         # entries are only ever appended, and never change: the map of the first n entries
         # is kept (a resume asks several times)
-        calls = self._state[1]
+        # keyed by the head too: the unpacked list of a packed journal starts with other entries
+        head, calls, _ = self._state
         n = len(calls)
         cached = self.__dict__.get("_started")
-        if cached is None or cached[0] != n or cached[2] is not calls:
+        if cached is None or cached[0] != n or cached[2] is not head:
             start, found = (cached[0], dict(cached[1])) \
-                if cached and cached[0] < n and cached[2] is calls else (0, {})
+                if cached and cached[0] < n and cached[2] is head else (0, {})
             for c in calls[start:]:
                 if c.get("op_id") is not None:
                     found[c["op_id"]] = {"tool": c["tool"], "args": c["args"]}
-            cached = self.__dict__["_started"] = (n, found, calls)
+            cached = self.__dict__["_started"] = (n, found, head)
         return cached[1]
 
     def started_ops(self) -> dict[str, dict[str, Any]]:
