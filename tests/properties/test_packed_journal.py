@@ -249,9 +249,14 @@ def test_a_signed_step_with_a_head_refuses_an_edited_head() -> None:
     step = ptclisp.start(PROGRAM, tools=tools)
     step = ptclisp.resume(step, next(iter(step.pending_ops)), {"x": 0}, tools=tools)
     blob = ptclisp.serialize(step, key=key)
-    at = blob.index(b"rows")  # inside the packed head's bytes
-    edited = blob[:at] + b"ROWS" + blob[at + 4:]
+    body = msgpack.unpackb(blob[P._HEADER.size:], raw=False, strict_map_key=False)
+    at = blob.index(body["journal"]["head"]["calls"]) + 5  # inside the packed head's bytes
+    edited = blob[:at] + bytes([blob[at] ^ 1]) + blob[at + 1:]
     with pytest.raises(PendingError) as info:
         ptclisp.deserialize(edited, key=key)
     assert info.value.code == "pending_corrupt"
-    assert isinstance(ptclisp.deserialize(blob, key=key).journal.head, object)
+    intact = ptclisp.deserialize(blob, key=key)
+    assert intact.journal.head is not None and intact.journal.head.ncalls == 2
+    with pytest.raises(PendingError) as info:  # the signed bytes need their key
+        ptclisp.deserialize(blob)
+    assert info.value.code == "pending_corrupt"
