@@ -430,15 +430,18 @@ class Reusable:
             return ns, (_compiler or _load_compiler()).compile_program(self.program, ns)
 
     def give(self, ns: Namespace, code: Callable[[], Any]) -> None:
-        if not self._keep:
-            self._keep = True
-            return
+        """Clear ``ns`` (kept or not: a program fn in it refers back to it through its
+        compiler, so an uncleared namespace is cyclic garbage that holds the run's data — a
+        tool's table — until a full collection) and keep it with ``code`` for the next run."""
         ns.clear()  # nothing of one run is visible to the next
         ns.clear_lazy()
         ns.history.clear()
         ctx = ns.context
         ctx.meter, ctx.host, ctx.data, ctx.output = None, None, {}, []
         ctx.form_hook, ctx.first_form = None, 0
+        if not self._keep:
+            self._keep = True
+            return
         if len(self._free) < 4:
             self._free.append((ns, code))
 

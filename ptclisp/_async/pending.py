@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import hmac
 import operator
@@ -385,17 +384,6 @@ def _array(n: int) -> bytes:
     return b"\xdd" + n.to_bytes(4, "big")
 
 
-def _age_new_objects() -> None:
-    """Move every tracked object to the collector's oldest generation without a collection
-    (``gc.freeze`` then ``gc.unfreeze`` splice its lists): the 10,000 maps of a table just
-    decoded, the collector paused, would otherwise be scanned by the next young collection
-    (~3 ms) and again when promoted — they live as long as the run. Not when something else
-    froze objects (a server before ``fork``): unfreezing would undo that."""
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
-
-
 def unpack_head(head: PackedHead) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """The entries of a packed head (``Journal`` asks when it needs one), checked as a
     deserialized journal's are and against the head's index: ``pending_corrupt`` otherwise."""
@@ -409,8 +397,6 @@ def unpack_head(head: PackedHead) -> tuple[list[dict[str, Any]], dict[str, dict[
             calls = _calls_from_list(raw_calls)
             ops = _results_from_list(_typed(raw_ops, list))
             del raw_calls, raw_ops  # a big value's encoded rows die here, the collector paused
-            if size >= _BULK_BYTES:
-                _age_new_objects()
         if tuple(ops) != head.op_ids:
             raise TypeError("its op results do not match its index")
         started = {c["op_id"]: {"tool": c["tool"], "args": c["args"]}

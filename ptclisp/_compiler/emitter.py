@@ -54,13 +54,16 @@ class Direct:
     """A self-recursive fn's body with direct self-calls (``Emitter.direct_variant``): the
     body, each direct call's (line, column, name), and whether the body calls out."""
 
-    __slots__ = ("body", "calls", "calls_out", "names", "where")
+    __slots__ = ("body", "calls", "calls_out", "ints", "names", "where")
 
     def __init__(self, body: Code, calls: list[tuple[int, int, str]], calls_out: bool,
-                 where: str, names: str) -> None:
+                 where: str, names: str, ints: tuple[list[int], Code] | None = None) -> None:
         self.body, self.calls, self.calls_out = body, calls, calls_out
         self.where, self.names = where, names
         """The names of the constants holding each call's (line, column) and callee name."""
+        self.ints = ints
+        """The tested parameters and the body for int arguments with int arithmetic on ints
+        (``Emitter.int_copy``), when the body certainly yields an int for them."""
 
 
 class Emitter:
@@ -88,6 +91,8 @@ class Emitter:
         self.calls_out = False
         """``direct_variant``'s body calls a site that may run program code or read the depth
         (anything but a pure site: a global, a builtin as a value, a numeric fallback)."""
+        self.int_slots: set[int] | None = None
+        """While ``int_copy`` emits: the parameters known to hold Python ints."""
 
     @property
     def fn(self) -> A.Fn:
@@ -112,14 +117,58 @@ class Emitter:
             code = self.expr(body)
             if not self.direct:
                 return None
+            ints = self.int_copy(body, code.text)
             # positions and names are factory arguments (constants), so the module text does
             # not depend on where the fn is in the program; added now, before any module of
             # the plan is generated (a factory takes the constants known when it was made)
             where = self.const(tuple((line, column) for line, column, _ in self.direct))
             names = self.const(tuple(name for _, _, name in self.direct))
-            return Direct(code, self.direct, self.calls_out, where, names)
+            return Direct(code, self.direct, self.calls_out, where, names, ints)
         finally:
             self.direct = None
+
+    def int_copy(self, body: A.Node, text: str) -> tuple[list[int], Code] | None:
+        """For ``direct_variant``: the body again for calls whose tested parameters (``type(vN)
+        is int`` in ``text``) hold ints, when it then certainly yields an int (``int_valued``,
+        assuming the same of each direct self-call with such arguments: by induction on the
+        calls, it holds). ``+``, ``-``, ``inc``, ``dec`` and comparisons with an int constant
+        of such values need no type test there: Python's int arithmetic is theirs."""
+        nparams = self.fn.arities[0].nparams
+        tested = [i for i in range(1, nparams + 1) if f"type(v{i}) is int" in text]
+        if not tested:
+            return None
+        self.int_slots = set(tested)
+        try:
+            if not self.int_valued(body):
+                return None
+            return tested, self.expr(body)
+        finally:
+            self.int_slots = None
+
+    def int_valued(self, node: A.Node) -> bool:
+        """While ``int_copy`` emits: whether ``node`` certainly yields a Python int (a bool is
+        not one)."""
+        slots = self.int_slots
+        if slots is None:
+            return False
+        if isinstance(node, A.Const):
+            return type(node.value) is int
+        if isinstance(node, A.Local):
+            return node.slot in slots
+        if isinstance(node, A.If):
+            return self.int_valued(node.then) and self.int_valued(node.orelse)
+        if isinstance(node, A.Do):
+            return bool(node.body) and self.int_valued(node.body[-1])
+        if not isinstance(node, A.Call):
+            return False
+        fn, args = node.fn, node.args
+        if isinstance(fn, A.Builtin):
+            arity = 2 if fn.name in ("+", "-") else 1 if fn.name in _INC_DEC else 0
+            return len(args) == arity and all(self.int_valued(a) for a in args)
+        if isinstance(fn, A.Captured) and fn.index == 0 and self.direct is not None and \
+                len(args) == self.fn.arities[0].nparams:  # a direct self-call
+            return all(self.int_valued(args[slot - 1]) for slot in slots)
+        return False
 
     def fast_for(self, node: A.For) -> tuple[int, Code, str] | None:
         """``for_clause`` again with keywords read as from maps (see ``fast_variant``)."""
@@ -258,11 +307,31 @@ class Emitter:
         converted as the closure's call site converts it."""
         params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
         comma = ", " if params else ""
+        lines = [f"        P = {direct.where}", f"        N = {direct.names}"]
+        if direct.ints and "rec_i(" in direct.ints[1].text:  # the int copy's own function
+            lines += self._rec_function(direct, "rec_i", _int_lines(direct.ints[1].text,
+                                                                    direct.ints[0]))
+        lines += self._rec_function(direct, "rec", (
+            _int_lines(direct.ints[1].text, direct.ints[0], direct.body) if direct.ints else
+            _int_specialized(direct.body.text, self.fn.arities[0].nparams)))
+        lines += [
+            f"        def fn({params}):",
+            "            m = ctx.meter",
+            f"            return rec({params}{comma}m, m.limits.max_depth - m.depth - 1, None)",
+        ]
+        return [*lines, "        c0 = fn"] if named else lines
+
+    def _rec_function(self, direct: Direct, name: str, body: list[str]) -> list[str]:
+        """``rec`` (or ``rec_i``, entered only with ints in the tested parameters: the int
+        copy's calls with such arguments) with ``body`` (``r = ...`` lines) inside."""
+        params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
+        comma = ", " if params else ""
         keep = direct.calls_out
-        lines = [
-            f"        P = {direct.where}",
-            f"        N = {direct.names}",
-            f"        def rec({params}{comma}m, d, at_):",
+        if not keep:  # nothing to do after the body: return its value from inside the try
+            body = [line.replace("r = ", "return ", 1) if line.lstrip().startswith("r = ")
+                    else line for line in body]
+        return [
+            f"        def {name}({params}{comma}m, d, at_):",
             "            try:",
             "                f = m.fuel = m.fuel - 1",
             "                if f < 0:",
@@ -271,7 +340,7 @@ class Emitter:
             "                    m.depth = m.limits.max_depth - d - 1",
             "                    m.enter()",
             *(["                D = m.depth = m.limits.max_depth - d"] if keep else []),
-            *_int_specialized(direct.body.text, self.fn.arities[0].nparams),
+            *body,
             "            except PtclispError as e:",
             "                if at_ is None:",
             "                    raise",
@@ -281,13 +350,8 @@ class Emitter:
             "                    raise",
             ("                raise convert_exception(e, getattr(c0, 'ptclisp_name', None) or "
              f"N[at_], *P[at_], c0, ({params}{',' if params else ''})) from e"),
-            *(["            m.depth = D - 1"] if keep else []),
-            "            return r",
-            f"        def fn({params}):",
-            "            m = ctx.meter",
-            f"            return rec({params}{comma}m, m.limits.max_depth - m.depth - 1, None)",
+            *(["            m.depth = D - 1", "            return r"] if keep else []),
         ]
-        return [*lines, "        c0 = fn"] if named else lines
 
     @staticmethod
     def _fold_lines(body: Code) -> list[str]:
@@ -483,8 +547,10 @@ class Emitter:
 
     def map_lit(self, node: A.MapLit) -> Code:
         self.pure = False  # charges memory
-        parts = "".join(f"({self.expr(k).text}, {self.expr(v).text}), " for k, v in node.pairs)
-        return Code(f"(ctx.meter.alloc({_items_bytes(2 * len(node.pairs))}) or Map(({parts})))")
+        # a dict display (keys and values evaluated in order; a repeated key keeps its first
+        # object and its last value, as the pairs did): one dict less than Map(pairs)
+        parts = ", ".join(f"{self.expr(k).text}: {self.expr(v).text}" for k, v in node.pairs)
+        return Code(f"(ctx.meter.alloc({_items_bytes(2 * len(node.pairs))}) or Map({{{parts}}}))")
 
     def tool_call(self, node: A.ToolCall) -> Code:
         arg = self.expr(node.arg).text if node.arg is not None else "None"
@@ -518,7 +584,11 @@ class Emitter:
             at = len(self.direct)
             self.direct.append((node.line, node.column, fn.name))
             args = self._args(node.args)
-            return Code(f"rec({args}{', ' if args else ''}m, d - 1, {at})")
+            # in the int copy, ints in the tested parameters enter rec_i (no type test)
+            slots = self.int_slots
+            rec = "rec_i" if slots and all(self.int_valued(node.args[i - 1]) for i in slots) \
+                else "rec"
+            return Code(f"{rec}({args}{', ' if args else ''}m, d - 1, {at})")
         callee = self.expr(fn).text
         name = fn.name if isinstance(fn, (A.Global, A.Local, A.Captured)) else "fn"
         site = self.site(_dynamic_call(name, node))
@@ -549,6 +619,8 @@ class Emitter:
         if name in _NUMERIC_OPS and len(args) == 2:
             return self._numeric(name, args, node)
         if name in _INC_DEC and len(args) == 1:
+            if self.int_valued(args[0]):  # int_copy: an int
+                return Code(f"({self.expr(args[0]).text} {_INC_DEC[name]})")
             x, bind = self.bound(self.expr(args[0]))
             tt, slow = self.temp(), self._slow(name, node)
             return Code(f"({x} {_INC_DEC[name]} if ({tt} := type({bind})) is int or {tt} is float "
@@ -654,6 +726,8 @@ class Emitter:
         boolean = op in ("<", ">", "<=", ">=")
         if name == "*":
             return self._multiply(args, slow)
+        if self.int_valued(left) and self.int_valued(right):  # int_copy: two ints
+            return Code(f"({self.expr(left).text} {op} {self.expr(right).text})", boolean)
         if isinstance(right, A.Const) and type(right.value) in (int, float):
             (a, x), k = self.bound(self.expr(left)), self.const(right.value)
             return Code(f"({a} {op} {k} if type({x}) is {type(right.value).__name__} "
@@ -690,6 +764,21 @@ def _int_specialized(body: str, nparams: int) -> list[str]:
         fast = fast.replace(test, "True")
     return [f"                if {' and '.join(tested)}:", f"                    r = {fast}",
             "                else:", f"                    r = {body}"]
+
+
+def _int_lines(ints: str, tested: list[int], body: Code | None = None) -> list[str]:
+    """``r = ints`` (``int_copy``'s body, its remaining tests of the tested parameters
+    ``True`` as in ``_int_specialized``): alone in ``rec_i``; in ``rec``, for int arguments,
+    with ``r = body`` for any others."""
+    tests = [f"type(v{i}) is int" for i in tested]
+    fast = ints
+    if "'" not in fast and '"' not in fast:  # a string literal could hold the text
+        for test in tests:
+            fast = fast.replace(test, "True")
+    if body is None:
+        return [f"                r = {fast}"]
+    return [f"                if {' and '.join(tests)}:", f"                    r = {fast}",
+            "                else:", f"                    r = {body.text}"]
 
 
 def _is_helper(value: Any) -> bool:

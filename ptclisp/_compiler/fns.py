@@ -15,7 +15,7 @@ from .._errors import EvalError
 from .._values.types import List
 from . import source as _source
 from .rt import RECUR
-from .source import compile_source_fn, hot_source, kernel_source
+from .source import calls_itself, compile_source_fn, hot_source, kernel_source
 
 if TYPE_CHECKING:
     from .._limits import Meter
@@ -69,12 +69,13 @@ def _single_arity_factory(captures: list[Ev], node: A.Fn, expects: str, compiler
     prologue = [(b.slot, compiler.compile(b.expr)) for b in arity.prologue]
     pad = [None] * (arity.nslots - 1 - nparams)
     hot = hot_source(compiler, node)
+    self_calls = hot is not None and calls_itself(node)
     if nparams == 1 and not prologue:
-        return _one_param_factory(captures, node, compiler, body, pad, hot)
+        return _one_param_factory(captures, node, compiler, body, pad, hot, self_calls)
 
     def factory(f: list[Any]) -> Any:
         captured = [None, *[e(f) for e in captures]] if named else [e(f) for e in captures]
-        state: list[Any] = [None, _source.HOT_CALLS if hot is not None else -1]
+        state: list[Any] = [None, _source.hot_calls(self_calls) if hot is not None else -1]
 
         def fn(*args: Any) -> Any:
             if len(args) != nparams:
@@ -113,7 +114,8 @@ def _single_arity_factory(captures: list[Ev], node: A.Fn, expects: str, compiler
 
 
 def _one_param_factory(captures: list[Ev], node: A.Fn, compiler: Compiler, body: Ev,
-                       pad: list[None], hot: Callable[[list[Any]], Any] | None) -> Ev:
+                       pad: list[None], hot: Callable[[list[Any]], Any] | None,
+                       self_calls: bool) -> Ev:
     """The most common function shape (``#(...)``, ``(fn [x] ...)``) with a fixed signature:
     Python checks the argument count (a wrong count becomes ``arity_error`` at the call site).
     Both single-arity shapes hand their calls to a source fn once hot (``hot_source``)."""
@@ -121,7 +123,7 @@ def _one_param_factory(captures: list[Ev], node: A.Fn, compiler: Compiler, body:
 
     def factory(f: list[Any]) -> Any:
         captured = [None, *[e(f) for e in captures]] if named else [e(f) for e in captures]
-        state: list[Any] = [None, _source.HOT_CALLS if hot is not None else -1]
+        state: list[Any] = [None, _source.hot_calls(self_calls) if hot is not None else -1]
 
         def fn(x: Any) -> Any:
             stand_in = state[0]

@@ -42,6 +42,7 @@ new program text (an agent's next turn) emits the same text and skips Python's `
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -145,6 +146,39 @@ HOT_CALLS = 1_000
 """A closure fn whose body can be one expression is replaced, from its ``HOT_CALLS``-th call
 on, by a source fn (``hot_source``): compiling costs ~0.2-0.5 ms once, a source fn call saves
 ~0.5 us and most of the Python frames of a closure call (fib(25) makes 240,000 calls)."""
+
+
+HOT_SELF_CALLS = 100
+"""The same for a named fn that calls itself by name (``calls_itself``): its source fn calls
+itself directly (one Python frame per call), and a recursion makes its calls in a burst — fib(25)
+spent ~3 ms in its first 1,000 closure calls."""
+
+
+def hot_calls(self_calls: bool) -> int:
+    """The call at which a closure fn hands over to its source fn (see ``HOT_SELF_CALLS``)."""
+    return min(HOT_CALLS, HOT_SELF_CALLS) if self_calls else HOT_CALLS
+
+
+def calls_itself(node: A.Fn) -> bool:
+    """Whether a named single-arity fn's body calls the fn by name with its arity (outside
+    nested fns, whose capture 0 is their own) — the calls ``Emitter.direct_variant`` makes
+    direct. A guess for when to compile, never a change of behaviour."""
+    if not node.named or len(node.arities) != 1:
+        return False
+    nparams = node.arities[0].nparams
+    stack: list[Any] = [node.arities[0].body, *(b.expr for b in node.arities[0].prologue)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (tuple, list)):
+            stack.extend(item)
+        elif isinstance(item, A.Fn) or not isinstance(item, A.Node):
+            continue
+        elif isinstance(item, A.Call) and isinstance(item.fn, A.Captured) and \
+                item.fn.index == 0 and len(item.args) == nparams:
+            return True
+        else:
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    return False
 
 
 def hot_source(compiler: Compiler, node: A.Fn) -> Callable[[list[Any]], Any] | None:

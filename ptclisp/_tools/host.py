@@ -38,9 +38,10 @@ import msgpack
 
 from .._async.journal import Journal, PendingError, entry_value
 from .._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_from_dict
-from .._limits import current_meter, use_meter
+from .._limits import OBJECT_BYTES, SLOT_BYTES, Meter, current_meter, use_meter
 from .._result import ToolCall
 from .._values.types import (
+    KEYWORD_CACHE,
     Keyword,
     LazySeq,
     List,
@@ -88,7 +89,10 @@ class ToolHost:
         self.tool_threads = tool_threads
         """Bound synchronous tools by the run's clock: the run executes on a worker thread its
         caller waits for until the deadline (``_tools.threads``)."""
-        self._calls: list[ToolCall] = []
+        self._calls: list[ToolCall | dict[str, Any]] = []
+        """The run's calls in order: records, and journal entries whose record is built when
+        ``calls`` is read (from ``_built`` on)."""
+        self._built = 0
         self._unrecorded = 0
         """Calls skipped by a checkpoint whose records ``calls`` has not built yet."""
         self.step_id = step_id
@@ -151,16 +155,26 @@ class ToolHost:
     @property
     def calls(self) -> list[ToolCall]:
         """The run's tool calls in order (``Result.tool_calls``), skipped ones included."""
-        if self._unrecorded:
+        calls = self._calls
+        if self._unrecorded or self._built < len(calls):
             with self._lock:
-                try:
-                    entries = self.journal.calls[:self._unrecorded]
-                except PendingError as exc:  # a damaged packed journal: the run ends with it
-                    self.damaged, entries = exc, []
-                skipped = [self._record(entry, _ReplayedCall) for entry in entries]
-                self._unrecorded = 0
-                self._calls[:0] = skipped
-        return self._calls
+                if self._unrecorded:
+                    try:
+                        entries = self.journal.calls[:self._unrecorded]
+                    except PendingError as exc:  # a damaged packed journal: the run ends with it
+                        self.damaged, entries = exc, []
+                    skipped = [self._record(entry, _ReplayedCall) for entry in entries]
+                    self._unrecorded = 0
+                    calls[:0] = skipped
+                    self._built += len(skipped)
+                for i in range(self._built, len(calls)):  # an entry: its record, now
+                    entry = calls[i]
+                    if type(entry) is not ToolCall:
+                        assert isinstance(entry, dict)
+                        calls[i] = self._record(
+                            entry, ToolCall if "raw" in entry else _ReplayedCall)
+                self._built = len(calls)
+        return calls  # type: ignore[return-value]  # every item is a record now
 
     def _record(self, entry: dict[str, Any], record: type[ToolCall]) -> ToolCall:
         return record(
@@ -175,6 +189,21 @@ class ToolHost:
         meter = current_meter()
         meter.count_tool_call()
         host_args = _host_args(name, args, meter)
+        if self._local is None and not self._unreplayed and not self._replaying:
+            # the common case: a first run's top level — no pmap item has run (one thread),
+            # nothing to replay; the same steps as below without the lock and the lookups
+            root = self._root
+            pos = str(root.calls)
+            root.calls += 1
+            entry = self._execute(name, host_args, meter)
+            entry["pos"] = pos
+            self.journal.append_call(entry)
+            self._calls.append(entry)  # its record is built when ``calls`` is read
+            if entry["error"] is not None:
+                raise error_from_dict(entry["error"])
+            if entry["op_id"] is not None:
+                return OpHandle(entry["op_id"], name)
+            return entry["value"]
         cursor = self._cursor()
         pos = cursor.next_call()
         if self._unreplayed:  # a resumed run: answer from the journal if it is there
@@ -185,7 +214,7 @@ class ToolHost:
                 return self._answer(entry)
         if self._replaying and not cursor.forked:
             raise diverged(f"the replay called tool/{name} with arguments the first run did not")
-        entry = self._execute(name, host_args)
+        entry = self._execute(name, host_args, meter)
         entry["pos"] = pos
         with self._lock:
             self.journal.append_call(entry)
@@ -284,28 +313,56 @@ class ToolHost:
 
         return task
 
-    def _execute(self, name: str, host_args: dict[str, Any]) -> dict[str, Any]:
-        """Run a tool for real (once per journal): returns the journal entry."""
-        tool = self._lookup(name)
-        call_args = _validated(tool, host_args) if isinstance(tool, Tool) else host_args
-        started = time.perf_counter()
+    def _execute(self, name: str, host_args: dict[str, Any],
+                 meter: Meter | None = None) -> dict[str, Any]:
+        """Run a tool for real (once per journal): returns the journal entry. ``meter``: the
+        current one (looked up when not given)."""
+        if meter is None:
+            meter = current_meter()
+        tool = self.tools.get(name)
+        if tool is None:
+            tool = self._lookup(name)  # raises: unknown tool
+        typed = isinstance(tool, Tool)
+        call_args = _validated(tool, host_args) if typed else host_args  # type: ignore[arg-type]
         # the journal keeps the arguments as the program passed them: replay matches on those
-        entry: dict[str, Any] = {"tool": name, "args": host_args, "value": None, "error": None}
-        entry["op_id"] = None
+        entry: dict[str, Any] = {"tool": name, "args": host_args, "value": None, "error": None,
+                                 "op_id": None}
+        started = _now()
         try:
-            raw, is_async = self._invoke(tool, call_args)
+            if self.tool_threads and not on_run_worker():
+                raw, is_async = self._invoke(tool, call_args, meter)
+            else:  # inline (on the run's own worker, or unbounded): _invoke's steps, inline
+                if meter.halted is not None or meter.cancel is not None or (
+                        started > meter.deadline):
+                    meter.check_clock()  # raises
+                if typed:
+                    raw, is_async = tool.invoke(call_args), tool.is_async  # type: ignore[union-attr]
+                else:
+                    raw, is_async = tool(call_args), False  # type: ignore[operator]
+                if meter.halted is not None or meter.cancel is not None or (
+                        _now() > meter.deadline):
+                    meter.check_clock()
+                if type(raw) not in _PLAIN_RESULTS and inspect.isawaitable(raw):
+                    raw = self._completed(tool, raw)
             if is_async:
                 entry["op_id"] = _op_id(name, raw, self.journal)
             else:
-                entry["value"] = _to_value(name, raw, entry)  # first: charged, so checking
-                # is bounded
-                if isinstance(tool, Tool):
-                    tool.check_output(raw)
+                value = None
+                if type(raw) is dict and len(raw) <= _SMALL_RESULT:  # _to_value's first case
+                    value = _small_map(raw, meter)
+                if value is not None:
+                    entry["cost"] = (1, OBJECT_BYTES + SLOT_BYTES * len(raw))
+                else:
+                    value = _to_value(name, raw, entry, meter)  # first: charged, so checking
+                    # is bounded
+                entry["value"] = value
+                if typed:
+                    tool.check_output(raw)  # type: ignore[union-attr]
                 entry["raw"] = raw
         except ToolError as exc:
             entry["error"] = exc.to_dict()
         except LimitExceeded as exc:
-            current_meter().recheck()  # this run's own budget (or deadline): terminal
+            meter.recheck()  # this run's own budget (or deadline): terminal
             entry["error"] = ToolError(f"tool {name} failed: {exc.message}").to_dict()
         except PtclispError as exc:  # e.g. a nested run's error: the tool failed, not this run
             failure = ToolError(f"tool {name} failed: {exc.message}", hint=exc.hint)
@@ -320,7 +377,7 @@ class ToolHost:
                 f"tool {name} failed: {type(exc).__name__}: {exc}",
                 hint="check the arguments, or handle the failure in the program",
             ).to_dict()
-        entry["duration_s"] = time.perf_counter() - started
+        entry["duration_s"] = _now() - started
         return entry
 
     def charge_arguments(self, args: Any) -> None:
@@ -348,13 +405,13 @@ class ToolHost:
         )
 
     def _invoke(
-        self, tool: Callable[..., Any] | Tool, host_args: dict[str, Any]
+        self, tool: Callable[..., Any] | Tool, host_args: dict[str, Any], meter: Meter
     ) -> tuple[Any, bool]:
         """``(result, is_async)``. No call starts after the deadline (or once the run is
         halted), and a result arriving after it is dropped. On the run's own worker thread the
         call is inline (its caller keeps the deadline); elsewhere (a ``pmap`` item's thread)
-        it runs on a worker thread, waited for until the deadline (``_tools.threads``)."""
-        meter = current_meter()
+        it runs on a worker thread, waited for until the deadline (``_tools.threads``).
+        ``_execute`` has the inline case's steps inline (the common case)."""
         meter.check_clock()
         if not self.tool_threads or on_run_worker():  # the run's meter is current here
             result, is_async = _call_tool(tool, host_args)
@@ -366,9 +423,13 @@ class ToolHost:
             result, is_async = call_bounded(call, meter.deadline)
         meter.check_clock()
         if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
-            loop = tool.loop if isinstance(tool, Tool) and tool.loop is not None else self.loop
-            result = self._run_awaitable(result, loop or _private_loop())
+            result = self._completed(tool, result)
         return result, is_async
+
+    def _completed(self, tool: Callable[..., Any] | Tool, awaitable: Any) -> Any:
+        """An ``async def`` tool's result: run on its loop (or the host's, or a private one)."""
+        loop = tool.loop if isinstance(tool, Tool) and tool.loop is not None else self.loop
+        return self._run_awaitable(awaitable, loop or _private_loop())
 
     def _run_awaitable(self, awaitable: Any, loop: asyncio.AbstractEventLoop) -> Any:
         """Run an ``async def`` tool to completion on ``loop`` (never this thread's loop)."""
@@ -390,9 +451,8 @@ class ToolHost:
 
     def _answer(self, entry: dict[str, Any]) -> Any:
         """A journal entry → what the program sees (recorded in ``calls`` as it goes)."""
-        # a replayed call converts its result when read
-        call = self._record(entry, ToolCall if "raw" in entry else _ReplayedCall)
-        self._calls.append(call)  # list.append is atomic: safe for parallel pmap calls
+        # the record is built when ``calls`` is read (a replayed call's result when read then)
+        self._calls.append(entry)  # list.append is atomic: safe for parallel pmap calls
         if entry["error"] is not None:
             raise error_from_dict(entry["error"])
         if entry["op_id"] is not None:
@@ -603,10 +663,16 @@ def _host_args(name: str, args: Any, meter: Any = None) -> dict[str, Any]:
     if args is None:
         return {}
     if type(args) is Map:
-        flat = _flat_args(args)
-        if flat is not None:  # charged as _charge_expanded charges a flat dict
+        flat: dict[str, Any] = {}  # _flat_args, inline (on every call)
+        for key, value in args.items():
+            if type(key) is not Keyword or type(value) not in _ATOM_ARGS:
+                break
+            flat[key.qualified if key.ns else key.name] = value
+        else:  # charged as _charge_expanded charges a flat dict
             meter = meter if meter is not None else current_meter()
-            meter.tick(len(flat))
+            meter.fuel -= len(flat)  # meter.tick(len(flat)), inline
+            if meter.fuel < 0:
+                meter.refuel()
             for value in flat.values():
                 if type(value) is str and len(value) > 64:
                     meter.alloc(len(value))
@@ -636,11 +702,13 @@ def _flat_args(args: Map) -> dict[str, Any] | None:
     for key, value in args.items():
         if type(key) is not Keyword or type(value) not in _ATOM_ARGS:
             return None
-        out[key.qualified] = value
+        out[key.qualified if key.ns else key.name] = value  # the property's value, inline
     return out
 
 
 _ATOM_ARGS = frozenset({int, float, str, bool, type(None)})
+_KEYWORDS = KEYWORD_CACHE
+_now = time.monotonic
 
 
 def _charge_expanded(data: Any) -> None:
@@ -671,12 +739,17 @@ def _validated(tool: Tool, host_args: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
-def _to_value(name: str, raw: Any, entry: dict[str, Any]) -> Any:
+def _to_value(name: str, raw: Any, entry: dict[str, Any], meter: Meter) -> Any:
     """``raw`` as a ptclisp value, charged as it is converted (bounded: heavy sharing ends at a
     limit); what it cost goes into the journal ``entry``, for a replay to charge the same."""
-    if type(raw) in _ATOM_RESULTS:
+    t = type(raw)
+    if t in _ATOM_RESULTS:
         return raw
-    meter = current_meter()
+    if t is dict and len(raw) <= _SMALL_RESULT:
+        value = _small_map(raw, meter)
+        if value is not None:
+            entry["cost"] = (1, OBJECT_BYTES + SLOT_BYTES * len(raw))
+            return value
     steps, memory = meter.steps, meter.memory
     try:
         value = from_python(raw, meter)
@@ -687,6 +760,28 @@ def _to_value(name: str, raw: Any, entry: dict[str, Any]) -> Any:
             f"tool {name} returned data ptclisp cannot hold: {exc}",
             hint="the tool must return JSON-like data (a host-side bug)",
         ) from None
+
+
+_SMALL_RESULT = 16
+
+
+def _small_map(raw: dict[Any, Any], meter: Meter) -> Map | None:
+    """``from_python(raw, meter)`` for a small dict of string keys already seen (their keyword
+    in the cache) and atom values — a step and ``alloc_items(len(raw))``, as ``from_python``
+    charges a dict of atoms — without the general walk; None for any other dict."""
+    out: dict[Any, Any] = {}
+    for key, value in raw.items():
+        keyword = _KEYWORDS.get(key) if type(key) is str else None
+        if keyword is None or type(value) not in _ATOM_ARGS:
+            return None
+        out[keyword] = value
+    meter.fuel -= 1  # meter.tick(1); meter.alloc_items(len(raw)), inline
+    if meter.fuel < 0:
+        meter.refuel()
+    meter.memory += OBJECT_BYTES + SLOT_BYTES * len(raw)
+    if meter.memory > meter.limits.max_memory:
+        meter.alloc(0)  # raises
+    return Map(out)
 
 
 def _op_id(name: str, raw: Any, journal: Journal) -> str:

@@ -44,7 +44,7 @@ from typing import Any, Union, overload
 import pydantic
 
 from .._errors import PtclispError
-from .signature import Signature, parse_signature
+from .signature import Signature, _passed_as_is, _simple_params, parse_signature
 
 __all__ = ["Tool", "ToolRegistry", "tool"]
 
@@ -79,6 +79,9 @@ class Tool:
     _params: frozenset[str] = dataclasses.field(init=False, repr=False, default=frozenset())
     _var_kw: bool = dataclasses.field(init=False, repr=False, default=False)
     _result_sig: Signature | None = dataclasses.field(init=False, repr=False, default=None)
+    _as_is: Any = dataclasses.field(init=False, repr=False, default=None, compare=False)
+    """The simple parameters (``signature._simple_params``) when ``validate`` may check
+    arguments with ``_passed_as_is`` alone: each is a name the key mapping keeps as is."""
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or any(c.isspace() for c in self.name):
@@ -97,6 +100,10 @@ class Tool:
         else:
             raise ToolDefinitionError(f"tool {self.name!r}: signature must be text or a Signature")
         self._result_sig = None if self.result is None else parse_signature(f"-> {self.result}")
+        simple = _simple_params(self._sig)
+        known = self._known_keys()
+        if simple is not None and all(name in known for name, _, _ in simple):
+            self._as_is = simple
 
     @property
     def fingerprint(self) -> str:
@@ -145,6 +152,10 @@ class Tool:
     def validate(self, args: dict[str, Any]) -> dict[str, Any]:
         """Check host-side arguments; raises ``SignatureMismatch`` (``invalid_args``)."""
         assert self._sig is not None
+        if self._as_is is not None:  # what validate_args returns for such arguments
+            passed = _passed_as_is(self._as_is, args)
+            if passed is not None:
+                return passed
         return self._sig.validate_args(self._snake_keys(args))
 
     def invoke(self, args: dict[str, Any]) -> Any:
@@ -178,13 +189,14 @@ class Tool:
         ``customer-id`` → ``customer_id`` when only the snake_case name is a parameter."""
         return self._snake_keys(args)
 
+    def _known_keys(self) -> frozenset[str]:
+        if self._model is not None:
+            return frozenset(f.alias or n for n, f in self._model.model_fields.items())
+        return self._params
+
     def _snake_keys(self, args: dict[str, Any]) -> dict[str, Any]:
         """``customer-id`` → ``customer_id`` when only the snake_case name is a parameter."""
-        if self._model is not None:
-            known: frozenset[str] = frozenset(
-                f.alias or n for n, f in self._model.model_fields.items())
-        else:
-            known = self._params
+        known = self._known_keys()
         out: dict[str, Any] = {}
         for key, value in args.items():
             snake = key.replace("-", "_")

@@ -85,6 +85,7 @@ class _Worker:
                 self.outcome = (True, job())
             except BaseException as exc:
                 self.outcome = (False, exc)
+            job = None  # idle, the worker must not hold the run (its host, journal, data)
             with self.state:
                 if not self.abandoned:
                     self.done.release()

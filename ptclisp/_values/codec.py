@@ -195,15 +195,17 @@ def _decode_rows(body: list[Any]) -> Vector:
 
 
 def _row_builder(keys: tuple[Any, ...]) -> Callable[..., Map] | None:
-    """``(v0, v1, ...) → Map`` for rows of these keys: one dict display (no per-pair tuples:
-    ~25% less than ``Map(zip(keys, row))`` over 10,000 rows), compiled once per key tuple. The
-    keys enter the namespace, never the text; None past 48 keys (``zip`` then)."""
+    """``(v0, v1, ...) → Map`` for rows of these keys: one store per key into a new map (no
+    per-pair tuples, no intermediate dict: ~25% less than ``Map(zip(keys, row))`` over 10,000
+    rows), compiled once per key tuple. The keys enter the namespace, never the text; None
+    past 48 keys (``zip`` then)."""
     build = _ROW_BUILDERS.get(keys)
     if build is None and len(keys) <= 48:
         params = ", ".join(f"v{i}" for i in range(len(keys)))
-        pairs = ", ".join(f"K{i}: v{i}" for i in range(len(keys)))
+        stores = "".join(f"    m[K{i}] = v{i}\n" for i in range(len(keys)))
         namespace: dict[str, Any] = {"Map": Map, **{f"K{i}": k for i, k in enumerate(keys)}}
-        build = eval(f"lambda {params}: Map({{{pairs}}})", namespace)  # our own text
+        exec(f"def build({params}):\n    m = Map()\n{stores}    return m\n", namespace)
+        build = namespace["build"]  # our own text
         if len(_ROW_BUILDERS) >= 256:
             _ROW_BUILDERS.clear()
         _ROW_BUILDERS[keys] = build

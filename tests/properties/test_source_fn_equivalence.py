@@ -249,6 +249,9 @@ def _run_limited(source: str, mode: str, steps: int, depth: int, hot: int = 2
     if mode == "hot":
         with patch.object(_source, "HOT_CALLS", hot), patch.object(_source, "HOT_LOOPS", hot):
             return ptclisp.run(source, limits=limits, tools=tools)
+    if mode == "self-hot":  # only fns that call themselves hand over early (HOT_SELF_CALLS)
+        with patch.object(_source, "HOT_SELF_CALLS", hot):
+            return ptclisp.run(source, limits=limits, tools=tools)
     compile_mode = partial(_compiler.compile_program, source_fns=mode)
     with patch.object(_compiler, "compile_program", compile_mode):
         return ptclisp.run(source, limits=limits, tools=tools)
@@ -274,6 +277,69 @@ def test_self_recursive_fns_take_the_direct_path() -> None:
         assert "rec" in fn.__code__.co_freevars, use
     fib = _run("(defn h [n] (if (< n 2) n (+ (h (- n 1)) (h (- n 2))))) h", True).value
     assert fib.__code__.co_filename.startswith("<ptclisp fn")
+
+
+# ---------------------------------------------------------------- int copies of recursive fns
+
+# int expressions over the parameter n (and a few leaves that are not ints: the body is then
+# not certainly an int and rec keeps only the type-tested copy)
+_INT_ATOMS = st.sampled_from(["n", "n", "0", "1", "-2", "7", "2.5", "nil"])
+
+
+def _int_node(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    two = st.tuples(children, children)
+    return st.one_of(
+        st.tuples(st.sampled_from(["+", "-"]), two).map(lambda t: f"({t[0]} {t[1][0]} {t[1][1]})"),
+        st.tuples(st.sampled_from(["inc", "dec"]), children).map(lambda t: f"({t[0]} {t[1]})"),
+        st.tuples(st.sampled_from(["<", ">", "<="]), two, children).map(
+            lambda t: f"(if ({t[0]} {t[1][0]} {t[1][1]}) {t[2]} n)"),
+        two.map(lambda t: f"(do {t[0]} {t[1]})"),
+    )
+
+
+int_bodies = st.recursive(_INT_ATOMS, _int_node, max_leaves=6)
+_INT_ARGS = st.sampled_from(["0", "1", "5", "9", "-3", "2.5", "nil", "true", '"a"', "##NaN",
+                             "100000000000000000000000"])
+_INT_USES = [
+    "(defn h [n] (if (< n 2) {body} (+ (h (- n 1)) (h (- n 2))))) (h {arg})",
+    "(defn h [n] (if (< n 1) {body} (- (h (dec n)) {body}))) [(h {arg}) (h 4)]",
+    "(defn h [n] (if (> n 100) {body} (h (+ n (inc n))))) (h {arg})",
+    "(defn h [n] (if (<= n 0) {body} (h (h (dec n))))) (h {arg})",
+    "(defn h [n m] (if (< n 1) {body} (+ m (h (dec n) (inc m))))) (h {arg} 2)",
+    "(defn h [n] (if (< n 3) (do (h (dec n)) {body}) (h (- n 1)))) (h {arg})",
+]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=int_bodies, use=st.sampled_from(_INT_USES), arg=_INT_ARGS, limits=_REC_LIMITS,
+       mode=st.sampled_from(["eager", "hot", "self-hot"]))
+def test_int_copies_agree_with_closures(body: str, use: str, arg: str,
+                                        limits: tuple[int, int], mode: str) -> None:
+    """A recursive fn whose body certainly yields an int for int arguments runs a copy with
+    plain int arithmetic for them: same values, errors and steps as closures, for ints, big
+    ints and arguments of other types, at step and depth limits."""
+    source = use.format(body=body, arg=arg)
+    _same(_run_limited(source, mode, *limits), _run_limited(source, "never", *limits))
+
+
+def test_int_copies_are_made() -> None:
+    """The property above compares the int copy only if it is made: fib's has no type test
+    left, and a body that may yield a float gets none."""
+    texts: list[str] = []
+    real = _source._compile_module
+
+    def spy(text: str, name: str) -> object:
+        texts.append(text)
+        return real(text, name)
+
+    with patch.object(_source, "_compile_module", spy), patch.object(_source, "_BY_TEXT", {}):
+        fib = "(defn h [n] (if (< n 2) n (+ (h (- n 1)) (h (- n 2)))))"
+        assert _run(fib + " (h 15)", source_fns=True).value == 610
+        assert _run(fib.replace("(< n 2) n", "(< n 2) 0.5") + " (h 3)", source_fns=True).ok
+    # the int copy's self-calls enter rec_i, which tests no type
+    assert "return (v1 if (v1 < 2) else (rec_i((v1 - 1), m, d - 1, 2) + rec_i((v1 - 2)" in texts[0]
+    assert "def rec_i(v1, m, d, at_):" in texts[0]
+    assert "rec_i" not in texts[1] and "if type(v1) is int:" in texts[1]
 
 
 # ---------------------------------------------------------------- loops as Python source
