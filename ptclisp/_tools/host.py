@@ -99,9 +99,9 @@ class ToolHost:
         """The id of the pending step this run continues (kept by its successor)."""
         self.host_state: dict[str, Any] = host_state if host_state is not None else {}
         self.awaiting: tuple[str, ...] = ()
+        """The op ids of the last ``Suspend``."""
         self.damaged: PendingError | None = None
         """Set when the skipped calls' journal entries turned out damaged (``calls``)."""
-        """The op ids of the last ``Suspend``."""
         self._lock = threading.Lock()
         self._replay: dict[tuple[str, bytes], collections.deque[int]] | None = None
         """Journal indexes by (tool, packed args), built at the first replayed call."""
