@@ -355,7 +355,7 @@ class _Walker:
         return counts
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True, unsafe_hash=True)  # as A.Node (not frozen)
 class _AwaitDone(A.Node):
     """A marker on the walk's stack: the await's arguments are done, record it now."""
 

@@ -11,7 +11,7 @@ function defined further down (Clojure would need ``declare``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from hy import models
 
@@ -40,17 +40,26 @@ def analyze_program(
     builtins: Collection[str] | None = None,
     run_names: Collection[str] = RUN_NAMES,
     source: str | None = None,
+    clock: Callable[[], None] | None = None,
 ) -> A.Program:
     """Analyze a whole program (the top-level forms of one source text). ``source``: the text
-    the forms were read from; without "def" or "declare" in it no form can define a name."""
+    the forms were read from; without "def" or "declare" in it no form can define a name.
+    ``clock`` is called before each top-level form is analyzed (the run's time limit)."""
     if builtins is None:
         builtins = _BUILTINS or _load_builtins()
     defined = _top_level_defs(forms) if source is None or "def" in source or \
         "declare" in source else set()
-    root = Root(set(known_globals) | defined, builtins, run_names)
+    root = Root(defined.union(known_globals) if defined else known_globals, builtins,
+                run_names)  # Root copies the names into a set of its own
     slots = SlotCounter(1)
     env = Env(root, FnScope(None, named=False), slots, {}, None)
-    body = [analyze(f, env, False) for f in forms]
+    if clock is None:
+        body = [analyze(f, env, False) for f in forms]
+    else:
+        body = []
+        for f in forms:
+            clock()
+            body.append(analyze(f, env, False))
     return A.Program(tuple(body), slots.high, frozenset(root.globals))
 
 
@@ -69,17 +78,19 @@ def _load_builtins() -> Collection[str]:
 def _top_level_defs(forms: Sequence[object]) -> set[str]:
     """Names defined with def/defn anywhere in the program (defs are global in Clojure)."""
     found: set[str] = set()
-    stack = list(forms)
+    sequence, expression, symbol = models.Sequence, models.Expression, models.Symbol
+    stack = [form for form in forms if isinstance(form, sequence)]  # only these hold defs
     while stack:
         form = stack.pop()
-        if isinstance(form, models.Expression) and len(form) >= 2:
-            head, name = form[0], form[1]
-            definer = ("def", "defn", "defn-", "defonce")
-            if isinstance(head, models.Symbol) and str(head) in definer \
-                    and isinstance(name, models.Symbol):
-                found.add(str(name))
-            if isinstance(head, models.Symbol) and str(head) == "declare":
-                found.update(str(n) for n in form[1:] if isinstance(n, models.Symbol))
-        if isinstance(form, models.Sequence):
-            stack.extend(form)
+        if isinstance(form, expression) and len(form) >= 2:
+            head, name, *rest = form  # hy's form[i] is a Python call
+            if isinstance(head, symbol):
+                if str(head) in _DEFINERS and isinstance(name, symbol):
+                    found.add(str(name))
+                elif str(head) == "declare":
+                    found.update(str(n) for n in (name, *rest) if isinstance(n, symbol))
+        stack.extend([x for x in form if isinstance(x, sequence)])
     return found
+
+
+_DEFINERS = frozenset({"def", "defn", "defn-", "defonce"})

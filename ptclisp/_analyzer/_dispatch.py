@@ -38,12 +38,18 @@ def special(*names: str) -> Callable[[Handler], Handler]:
 
 def node(cls: type[Any], form: object, *args: Any) -> Any:
     """Build ``cls(*args)`` positioned at ``form``."""
-    line, column = pos(form)
+    try:  # pos(form), inline: one call fewer for every node
+        line, column = form._start_line or 0, form._start_column or 0  # type: ignore[attr-defined]
+    except AttributeError:
+        line, column = pos(form)
     return cls(*args, line=line, column=column)
 
 
 def analyze(form: object, env: Env, tail: bool = False) -> A.Node:
     """Analyze one form in ``env``."""
+    by_type = _BY_TYPE.get(type(form))  # the common forms, one dict look-up
+    if by_type is not None:
+        return by_type(form, env, tail)
     if isinstance(form, models.Expression):
         return _expression(form, env, tail)
     if isinstance(form, models.Symbol):
@@ -83,7 +89,7 @@ def analyze_body(forms: Sequence[object], env: Env, tail: bool, where: object) -
 def _expression(form: models.Expression, env: Env, tail: bool) -> A.Node:
     if not form:
         return node(A.Const, form, EMPTY_LIST)
-    head = form[0]
+    head, *rest = form  # not form[0], form[1:]: hy's __getitem__ is Python, a slice a new model
     if isinstance(head, models.Symbol):
         name = str(head)
         handler = SPECIAL.get(name)
@@ -92,8 +98,9 @@ def _expression(form: models.Expression, env: Env, tail: bool) -> A.Node:
         if name.startswith("tool/") and len(name) > 5 and not env.is_local(name):
             return _tool_call(form, env, name[5:])
     fn = analyze(head, env, False)
-    args = tuple(analyze(a, env, False) for a in form[1:])
-    return node(A.Call, form, fn, args)
+    args = tuple([analyze(a, env, False) for a in rest])
+    line, column = pos(form)
+    return A.Call(fn, args, line=line, column=column)
 
 
 def _tool_call(form: models.Expression, env: Env, name: str) -> A.Node:
@@ -124,3 +131,20 @@ def _map(form: models.Dict, env: Env) -> A.Node:
     if all(type(k) is A.Const and type(v) is A.Const for k, v in pairs):
         return node(A.Const, form, Map((k.value, v.value) for k, v in pairs))  # type: ignore[attr-defined]
     return node(A.MapLit, form, pairs)
+
+
+def _number(form: Any, env: Env, tail: bool) -> A.Node:
+    """An ``Integer``/``Float``/``String`` read from the source: its Python value."""
+    line, column = pos(form)
+    return A.Const(_PLAIN[type(form)](form), line=line, column=column)
+
+
+def _symbol(form: Any, env: Env, tail: bool) -> A.Node:
+    return resolve_symbol(form, env)
+
+
+_PLAIN: dict[type, type] = {models.Integer: int, models.Float: float, models.String: str}
+_BY_TYPE: dict[type, Callable[[Any, Env, bool], A.Node]] = {
+    models.Expression: _expression, models.Symbol: _symbol, models.Integer: _number,
+    models.Float: _number, models.String: _number,
+}

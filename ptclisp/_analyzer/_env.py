@@ -122,7 +122,10 @@ class Env:
 
 def pos(form: object) -> tuple[int, int]:
     """``(line, column)`` of a form (0, 0 when unknown)."""
-    return getattr(form, "start_line", 0) or 0, getattr(form, "start_column", 0) or 0
+    try:  # what the reader sets (the hy properties read these, with a default)
+        return form._start_line or 0, form._start_column or 0  # type: ignore[attr-defined]
+    except AttributeError:
+        return getattr(form, "start_line", 0) or 0, getattr(form, "start_column", 0) or 0
 
 
 def error(code: str, message: str, form: object, hint: str) -> AnalysisError:

@@ -1,7 +1,10 @@
 """The core AST: what the analyzer produces and the compiler consumes.
 
-Every node is a frozen, slotted dataclass carrying the ``line``/``column`` of the form it came
-from. The analyzer has already checked every special form, resolved every symbol and desugared
+Every node is a slotted dataclass carrying the ``line``/``column`` of the form it came
+from. Nodes are never changed once made (hashed and compared by value, as frozen ones would
+be); they are not declared frozen only because a frozen dataclass's ``__init__`` sets each
+field through ``object.__setattr__``, 2.5 times the cost of making the node (issue 15).
+The analyzer has already checked every special form, resolved every symbol and desugared
 the macros (``when``, ``cond``, ``->``, ``if-let``, destructuring, ...) into these few nodes, so
 the compiler never sees raw forms and never needs to validate anything.
 
@@ -58,7 +61,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, unsafe_hash=True, kw_only=True)
 class Node:
     """Base of every node: the source position of the form it was analyzed from."""
 
@@ -69,59 +72,59 @@ class Node:
 # ---------------------------------------------------------------- values and places
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Const(Node):
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Local(Node):
     slot: int
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Captured(Node):
     index: int
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Global(Node):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Builtin(Node):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class RunFn(Node):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DataRef(Node):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ToolRef(Node):
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class VectorLit(Node):
     items: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class MapLit(Node):
     pairs: tuple[tuple[Node, Node], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class SetLit(Node):
     items: tuple[Node, ...]
 
@@ -129,29 +132,29 @@ class SetLit(Node):
 # ---------------------------------------------------------------- control
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class If(Node):
     test: Node
     then: Node
     orelse: Node
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Do(Node):
     body: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class And(Node):
     items: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Or(Node):
     items: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Case(Node):
     """``case``: ``table`` maps each constant to an index into ``branches``."""
 
@@ -161,7 +164,7 @@ class Case(Node):
     default: Node | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Condp(Node):
     """``condp``: ``(pred test expr)`` per clause; ``arrow`` clauses (``:>>``) call the result."""
 
@@ -174,7 +177,7 @@ class Condp(Node):
 # ---------------------------------------------------------------- bindings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Bind(Node):
     """``frame[slot] = expr`` — one step of a ``let`` or of a destructuring."""
 
@@ -182,13 +185,13 @@ class Bind(Node):
     expr: Node
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Let(Node):
     binds: tuple[Bind, ...]
     body: Node
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Loop(Node):
     """``loop``: ``entry`` binds the initial values into ``slots`` (destructuring as it goes).
 
@@ -202,13 +205,13 @@ class Loop(Node):
     body: Node
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Recur(Node):
     slots: tuple[int, ...]
     args: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Arity(Node):
     """One arity of a function: params in slots 1..n (slot 0 = captures), then ``rest``."""
 
@@ -219,7 +222,7 @@ class Arity(Node):
     nslots: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Fn(Node):
     """A closure: ``captures`` are evaluated where the fn is made (by value).
 
@@ -232,19 +235,19 @@ class Fn(Node):
     named: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Def(Node):
     name: str
     expr: Node
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Call(Node):
     fn: Node
     args: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ToolCall(Node):
     name: str
     arg: Node | None
@@ -253,29 +256,29 @@ class ToolCall(Node):
 # ---------------------------------------------------------------- comprehensions
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ForBinding(Node):
     slot: int
     coll: Node
     prologue: tuple[Bind, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ForLet(Node):
     binds: tuple[Bind, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ForWhen(Node):
     test: Node
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ForWhile(Node):
     test: Node
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class For(Node):
     """``for`` (``collect=True``, a sequence of body values) or ``doseq`` (``collect=False``)."""
 
@@ -284,7 +287,7 @@ class For(Node):
     collect: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Program(Node):
     """A whole program: top-level forms sharing one frame of ``nslots`` slots."""
 

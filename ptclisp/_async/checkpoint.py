@@ -73,9 +73,11 @@ def _journaled(journal: Journal) -> dict[int, Any]:
     """id(value) → its reference, for the journal's tool results and op results (immutable
     ptclisp values the journal holds, so their ids stay theirs)."""
     # a value not decoded yet is in no namespace; the first reference to a value wins
+    # entries still packed (``Journal.head``) were never read: their values are in no namespace
+    offset, calls, ops = journal.loaded()
     found: dict[int, Any] = {id(o["value"]): op_id for op_id, o in
-                             reversed(journal.op_results.items()) if "value" in o}
-    found.update({id(c["value"]): [i] for i, c in reversed(list(enumerate(journal.calls)))
+                             reversed(ops.items()) if "value" in o}
+    found.update({id(c["value"]): [i] for i, c in reversed(list(enumerate(calls, offset)))
                   if "value" in c and c["error"] is None and c["op_id"] is None})
     return found
 
@@ -140,8 +142,8 @@ def _check_refs(refs: Any, journal: Journal) -> None:
     entry is a value and not an error is checked when the reference is resolved."""
     ops = [r for r in refs if type(r) is str]
     calls = [r for r in refs if type(r) is not str]
-    n = len(journal.calls)
-    if not journal.op_results.keys() >= set(ops) or not all(
+    n = journal.ncalls()
+    if not journal.has_results(set(ops)) or not all(
             type(r) is list and len(r) == 1 and type(r[0]) is int and 0 <= r[0] < n
             for r in calls):
         raise _corrupt("its checkpoint refers to a result the journal does not hold")
@@ -150,8 +152,8 @@ def _check_refs(refs: Any, journal: Journal) -> None:
 def _resolve(ref: Any, journal: Journal) -> Any:
     """The value ``ref`` (checked by ``_check_refs``) refers to; ``pending_corrupt`` when the
     journal holds an error there, or the value malformed."""
-    entry = journal.calls[ref[0]] if type(ref) is list else journal.op_results[ref]
-    if entry.get("error") is not None or entry.get("op_id") is not None:
+    entry = journal.call(ref[0]) if type(ref) is list else journal.result(ref)
+    if entry is None or entry.get("error") is not None or entry.get("op_id") is not None:
         raise _corrupt("its checkpoint refers to a result the journal does not hold")
     return entry_value(entry)
 

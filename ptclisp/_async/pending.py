@@ -33,7 +33,7 @@ from .._limits import Limits
 from .._values import codec as _codec
 from .._values.types import bulk
 from .checkpoint import decode_checkpoint, encode_checkpoint
-from .journal import Journal, LazyEntry, PendingError, entry_value
+from .journal import Journal, LazyEntry, PackedHead, PendingError, entry_value
 
 __all__ = [
     "FORMAT_VERSION",
@@ -44,7 +44,10 @@ __all__ = [
     "serialize",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""1: the journal as lists of entries. 2 (issue 15): ``~rows`` values, checkpoints, entries
+before the checkpoint packed (``journal.head``); a step of another version is refused
+(``pending_version``)."""
 _MAGIC = b"PTCL"
 _HEADER = struct.Struct(">4sHB32s")
 _SHA256, _HMAC = 0, 1
@@ -111,7 +114,8 @@ class PendingStep:
             "program_hash": self.program_hash,
             "data": {name: _codec.encode(v) for name, v in self.data.items()},
             "limits": self.limits.to_dict(),
-            "journal": _journal_to_dict(self.journal),
+            "journal": _journal_to_dict(self.journal,
+                                        self.checkpoint["calls"] if self.checkpoint else None),
             "awaiting": list(self.awaiting),
             "output": self.output,
             "steps_spent": self.steps_spent,
@@ -297,14 +301,116 @@ def _typed(value: Any, kind: type) -> Any:
 # again: k sequential awaits encode each entry once, not k times.
 
 
-def _journal_to_dict(journal: Journal) -> dict[str, Any]:
+def _journal_to_dict(journal: Journal, upto: int | None = None) -> dict[str, Any]:
+    """The journal as plain data; with ``upto`` (the checkpoint's call count) the calls before
+    it and every delivered op result go into ``"head"``, packed (``_head_to_dict``)."""
+    head = journal.head
+    _, calls, ops = journal.loaded()
+    done = head.ncalls if head is not None else 0
+    if upto is None or not done <= upto <= done + len(calls):
+        head, calls, ops = None, journal.calls, journal.op_results  # unpacks a head
+        return {
+            "calls": [c.get("enc") or _call_to_dict(c) for c in calls],
+            "op_results": [[op_id, o.get("enc") or _outcome_to_dict(o)]
+                           for op_id, o in ops.items()],
+            "awaits_done": journal.awaits_done,
+            "time_spent_s": journal.time_spent_s,
+        }
     return {
-        "calls": [c.get("enc") or _call_to_dict(c) for c in journal.calls],
-        "op_results": [[op_id, o.get("enc") or _outcome_to_dict(o)]
-                       for op_id, o in journal.op_results.items()],
+        "head": _head_to_dict(head, calls[:upto - done], ops),
+        "calls": [c.get("enc") or _call_to_dict(c) for c in calls[upto - done:]],
+        "op_results": [],
         "awaits_done": journal.awaits_done,
         "time_spent_s": journal.time_spent_s,
     }
+
+
+def _pack(obj: Any) -> bytes:
+    return msgpack.packb(obj, use_bin_type=True, unicode_errors="surrogatepass")
+
+
+def _head_to_dict(head: PackedHead | None, moved: list[dict[str, Any]],
+                  ops: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``head`` extended by the calls ``moved`` into it and the op results ``ops``: the bytes
+    of the head are copied as they are, only the new entries are packed."""
+    calls = b"".join([head.calls if head is not None else b"",
+                      *(_pack(c.get("enc") or _call_to_dict(c)) for c in moved)])
+    packed_ops = b"".join([head.ops if head is not None else b"",
+                           *(_pack([op_id, o.get("enc") or _outcome_to_dict(o)])
+                             for op_id, o in ops.items())])
+    op_ids = [*(head.op_ids if head is not None else ()), *ops]
+    started = dict(head.started) if head is not None else {}
+    started.update((c["op_id"], {"tool": c["tool"], "args": c["args"]})
+                   for c in moved if c.get("op_id") is not None)
+    tools = dict.fromkeys(head.tools if head is not None else ())
+    tools.update(dict.fromkeys(map(operator.itemgetter("tool"), moved)))
+    return {"calls": calls, "ncalls": (head.ncalls if head else 0) + len(moved),
+            "ops": packed_ops, "op_ids": op_ids,
+            "started": [[op_id, o["tool"], o["args"]] for op_id, o in started.items()
+                        if op_id not in ops and (head is None or op_id not in head.op_set)],
+            "tools": list(tools)}
+
+
+def _head_from_dict(body: dict[str, Any]) -> PackedHead:
+    """The packed head of a serialized journal: its index checked here, its entries when they
+    are unpacked (``unpack_head``)."""
+    if set(body) != {"calls", "ncalls", "ops", "op_ids", "started", "tools"}:
+        raise TypeError("a journal head has unexpected fields")
+    op_ids = _typed(body["op_ids"], list)
+    started = _typed(body["started"], list)
+    tools = _typed(body["tools"], list)
+    if not _TEXTS.issuperset(map(type, op_ids)) or len(set(op_ids)) != len(op_ids) or \
+            not _TEXTS.issuperset(map(type, tools)) or not _LISTS.issuperset(map(type, started)):
+        raise TypeError("a journal head has a malformed index")
+    delivered = set(op_ids)
+    for triple in started:
+        if len(triple) != 3 or type(triple[0]) is not str or type(triple[1]) is not str or \
+                type(triple[2]) is not dict or triple[0] in delivered:
+            raise TypeError("a journal head has a malformed started op")
+    if len({t[0] for t in started}) != len(started) or _typed(body["ncalls"], int) < 0:
+        raise TypeError("a journal head has a malformed index")
+    return PackedHead(calls=_typed(body["calls"], bytes), ncalls=body["ncalls"],
+                      ops=_typed(body["ops"], bytes), op_ids=tuple(op_ids),
+                      started={t[0]: {"tool": t[1], "args": t[2]} for t in started},
+                      tools=tuple(tools))
+
+
+def _array(n: int) -> bytes:
+    """The msgpack header of an array of ``n`` items."""
+    if n < 16:
+        return bytes([0x90 | n])
+    if n < 1 << 16:
+        return b"\xdc" + n.to_bytes(2, "big")
+    return b"\xdd" + n.to_bytes(4, "big")
+
+
+def unpack_head(head: PackedHead) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The entries of a packed head (``Journal`` asks when it needs one), checked as a
+    deserialized journal's are and against the head's index: ``pending_corrupt`` otherwise."""
+    size = len(head.calls) + len(head.ops)
+    try:
+        with bulk if size >= _BULK_BYTES else contextlib.nullcontext():
+            raw_calls = msgpack.unpackb(_array(head.ncalls) + head.calls, raw=False,
+                                        strict_map_key=False, unicode_errors="surrogatepass")
+            raw_ops = msgpack.unpackb(_array(len(head.op_ids)) + head.ops, raw=False,
+                                      strict_map_key=False, unicode_errors="surrogatepass")
+            calls = _calls_from_list(raw_calls)
+            ops = _results_from_list(_typed(raw_ops, list))
+            del raw_calls, raw_ops  # a big value's encoded rows die here, the collector paused
+        if tuple(ops) != head.op_ids:
+            raise TypeError("its op results do not match its index")
+        started = {c["op_id"]: {"tool": c["tool"], "args": c["args"]}
+                   for c in calls if c["op_id"] is not None and c["op_id"] not in ops}
+        if started != head.started or set(head.tools) != {c["tool"] for c in calls} or \
+                len(head.tools) != len(set(head.tools)):
+            raise TypeError("its calls do not match its index")
+    except PendingError:
+        raise
+    except Exception as exc:  # msgpack's errors, TypeError, ValueError...: malformed data
+        raise _corrupt(f"the pending step is damaged: its packed journal is malformed: "
+                       f"{type(exc).__name__}: {exc}",
+                       hint="resume from an intact copy of the step") from None
+    return calls, ops
 
 
 def _call_to_dict(c: dict[str, Any]) -> dict[str, Any]:
@@ -337,12 +443,17 @@ def _journal_from_dict(body: dict[str, Any]) -> Journal:
     """The journal of a serialized step; its values are decoded when used (``entry_value``).
     Every check runs over whole columns in C (``issuperset`` over ``map``): the journal of a
     step with k awaits holds ~2k entries, and a per-entry Python check made a resume O(k)."""
-    return Journal(
+    head = body.get("head")
+    journal = Journal(
         calls=_calls_from_list(_typed(body["calls"], list)),
         op_results=_results_from_list(_typed(body["op_results"], list)),
         awaits_done=_typed(body["awaits_done"], int),
         time_spent_s=float(body["time_spent_s"]),
+        head=_head_from_dict(_typed(head, dict)) if head is not None else None,
     )
+    if journal.head is not None and not journal.head.op_set.isdisjoint(journal.loaded()[2]):
+        raise TypeError("an op result is journaled twice")
+    return journal
 
 
 _CALL_KEYS = frozenset({"tool", "args", "value", "error", "duration_s", "op_id", "pos", "cost"})

@@ -16,7 +16,6 @@ once (its successor continues); across processes, ``PendingStore.claim`` gives t
 
 from __future__ import annotations
 
-import operator
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -150,8 +149,9 @@ def resume_on(
         return Result(status="error", error=exc, steps=pending.steps_spent,
                       output=pending.output)
     journal = _journal_copy(pending.journal)
-    journal.op_results[op_id] = outcome
+    journal.add_result(op_id, outcome)
     host = ToolHost(tools, journal=journal, step_id=pending.step_id, host_state=pending.host_state)
+    host.program_hash = pending.program_hash  # type: ignore[attr-defined]  # same source
     # A checkpoint skips the top-level forms that finished before the suspension; a tier's guest
     # replays from the top instead (it keeps no namespace between pieces).
     checkpoint = pending.checkpoint if runner is None else None
@@ -180,6 +180,9 @@ def pending_step(
     if host.step_id is not None:
         kwargs["step_id"] = host.step_id
     kwargs["tools"] = fingerprints(host)
+    known = getattr(host, "program_hash", None)  # a resume's: the hash of this same source
+    if known:
+        kwargs["program_hash"] = known
     return PendingStep(
         source=source,
         data={name: from_python(v) for name, v in (data or {}).items()},
@@ -213,19 +216,21 @@ def _execute(
                              checkpoint=checkpoint, cancel=cancel, parallel_map=parallel_map)
     else:
         outcome = runner(source, tools=tools, data=data, limits=limits, host=host, cancel=cancel)
-    if isinstance(outcome, Result) and host.replaying and not _cancelled(outcome):
+    if isinstance(outcome, Result) and host.replaying and not _cancelled(outcome) and \
+            not _damaged(outcome):
         # the replay ended before reaching the await it suspended at
         outcome.status, outcome.value = "error", None
         outcome.error = diverged("the replay ended before reaching the await it suspended at")
+    if isinstance(outcome, Result) and host.damaged is not None:  # the cause of any error
+        outcome.status, outcome.value, outcome.error = "error", None, host.damaged
     return outcome
 
 
 def fingerprints(host: ToolHost) -> dict[str, str]:
     """``{name: fingerprint}`` of every tool the run's journal used (``"callable"`` for a plain
     function, which declares nothing)."""
-    used = dict.fromkeys(map(operator.itemgetter("tool"), host.journal.calls))
     prints = {}
-    for name in used:
+    for name in host.journal.tool_names():
         tool = host.tools.get(name)
         if tool is not None:
             prints[name] = tool.fingerprint if isinstance(tool, Tool) else "callable"
@@ -276,7 +281,7 @@ def _mismatch(message: str, hint: str) -> PendingError:
 
 def _checked_result(pending: PendingStep, op_id: str, result: Any, tools: Tools) -> Any:
     """An op result against its async tool's declared ``result`` type (the op stays pending)."""
-    name = pending.journal.started_ops()[op_id]["tool"]
+    name = _started_tool(pending, op_id)
     tool = (tools or {}).get(name)
     if not isinstance(tool, Tool):
         return result
@@ -291,20 +296,25 @@ def _checked_result(pending: PendingStep, op_id: str, result: Any, tools: Tools)
         ) from None
 
 
+def _damaged(result: Result) -> bool:
+    """The run ended because the step's bytes are damaged (a packed journal head, a value):
+    that, not a divergence it caused, is what the caller must see."""
+    return result.error is not None and result.error.code == "pending_corrupt"
+
+
 def _cancelled(result: Result) -> bool:
     return result.error is not None and result.error.code == "cancelled"
 
 
 def _check_op(pending: PendingStep, op_id: str) -> None:
-    started = pending.journal.started_ops()
-    if op_id not in started:
+    if not pending.journal.is_started(op_id):
         known = ", ".join(sorted(pending.pending_ops)) or "none"
         raise PendingError(
             f"op {op_id!r} is not an operation of this pending step",
             code="pending_unknown_op",
             hint=f"pending ops: {known}",
         )
-    if op_id in pending.journal.op_results:
+    if pending.journal.has_result(op_id):
         raise PendingError(
             f"op {op_id!r} already has its result",
             code="pending_op_done",
@@ -314,9 +324,14 @@ def _check_op(pending: PendingStep, op_id: str) -> None:
 
 def _declares_result(pending: PendingStep, op_id: str, tools: Tools) -> bool:
     """Whether the op's tool declares a ``result`` type (delivered results are checked)."""
-    name = pending.journal.started_ops()[op_id]["tool"]
-    tool = (tools or {}).get(name)
+    tool = (tools or {}).get(_started_tool(pending, op_id))
     return isinstance(tool, Tool) and tool.result is not None
+
+
+def _started_tool(pending: PendingStep, op_id: str) -> str:
+    started = pending.journal.started_op(op_id)
+    assert started is not None  # _check_op passed
+    return str(started["tool"])
 
 
 def _delivery_meter(pending: PendingStep) -> Meter:
@@ -361,15 +376,6 @@ def _outcome(op_id: str, result: Any, error: Any, meter: Meter | None = None) ->
 
 
 def _journal_copy(journal: Journal) -> Journal:
-    """The successor's journal (shallow: entries and values are immutable once journaled — a
-    ``LazyEntry`` only caches its decoded value, a serialized entry its encoding); the resumed
-    step keeps its own lists."""
-    copy = Journal(
-        calls=list(journal.calls),  # entries never change once journaled: shared
-        op_results=dict(journal.op_results),
-        awaits_done=journal.awaits_done,
-        time_spent_s=journal.time_spent_s,
-    )
-    if "_started" in journal.__dict__:  # the same entries: the same started ops so far
-        copy.__dict__["_started"] = journal.__dict__["_started"]
-    return copy
+    """The successor's journal (``Journal.successor``: the same entries in new lists); the
+    resumed step keeps its own."""
+    return journal.successor()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._analyzer import ast as A
+from .._core import BUILTINS
 from .._errors import PtclispError
 from .._values.types import Keyword, Map
 from .exceptions import convert_exception
@@ -24,24 +25,15 @@ __all__ = ["compile_call", "positioned", "positioned_dynamic", "tool_caller"]
 
 
 def compile_call(compiler: Compiler, node: A.Call) -> Ev:
-    args = [compiler.compile(a) for a in node.args]
     fn = node.fn
-    if isinstance(fn, (A.Builtin, A.RunFn)) and fn.name not in ("*1", "*2", "*3"):
-        value = compiler.compile(fn)([])
-        slow = positioned(value, fn.name, node)
-        const = node.args[1].value if len(args) == 2 and isinstance(node.args[1], A.Const) \
-            else _NONE
-        if isinstance(fn, A.Builtin) and len(args) == 2 and fn.name == "=":
-            if const is not _NONE and type(const) in _SIMPLE:
-                return _equals_const(slow, args[0], const)
-            return _equals2(slow, args)
-        if isinstance(fn, A.Builtin) and len(args) == 2 and fn.name in _FAST2:
-            if type(const) in (int, float):
-                return _fast2_const(_FAST2[fn.name], slow, args[0], const)
-            return _fast2(_FAST2[fn.name], slow, args)
-        if isinstance(fn, A.Builtin) and len(args) == 1 and fn.name in _FAST1:
-            return _fast1(_FAST1[fn.name], slow, args[0])
-        return _fixed(value, args, fn.name, node)
+    kind = type(fn)
+    if kind is A.Builtin:
+        return _builtin_call(compiler, node, fn.name)  # type: ignore[attr-defined]
+    if kind is A.RunFn and fn.name not in ("*1", "*2", "*3"):  # type: ignore[attr-defined]
+        name = fn.name  # type: ignore[attr-defined]
+        args = [compiler.compile(a) for a in node.args]
+        return _fixed(compiler.run_fns[name], args, name, node)
+    args = [compiler.compile(a) for a in node.args]
     if isinstance(fn, A.Const):
         if type(fn.value) is Keyword and len(args) == 1:
             if isinstance(node.args[0], A.Local):
@@ -52,6 +44,30 @@ def compile_call(compiler: Compiler, node: A.Call) -> Ev:
     if isinstance(fn, A.Captured) and len(args) == 1:
         return _captured1(fn.index, args[0], name, node)
     return _dynamic(compiler.compile(fn), args, name, node)
+
+
+def _builtin_call(compiler: Compiler, node: A.Call, name: str) -> Ev:
+    """A call of a core function: two-number arithmetic, comparison and ``=`` inlined (a
+    constant second argument bound in), the rest called with the call's position."""
+    value = BUILTINS[name]
+    nodes = node.args
+    count = len(nodes)
+    if count == 2 and (name == "=" or name in _FAST2):
+        second = nodes[1]
+        const = second.value if type(second) is A.Const else _NONE
+        slow = positioned(value, name, node)
+        a0 = compiler.compile(nodes[0])
+        if name == "=":
+            if const is not _NONE and type(const) in _SIMPLE:
+                return _equals_const(slow, a0, const)
+            return _equals2(slow, [a0, compiler.compile(second)])
+        if type(const) in _NUMBER:
+            return _fast2_const(_FAST2[name], slow, a0, const)
+        return _fast2(_FAST2[name], slow, [a0, compiler.compile(second)])
+    args = [compiler.compile(a) for a in nodes]
+    if count == 1 and name in _FAST1:
+        return _fast1(_FAST1[name], positioned(value, name, node), args[0])
+    return _fixed(value, args, name, node)
 
 
 def _captured1(index: int, a0: Ev, name: str, node: A.Node) -> Ev:

@@ -73,7 +73,8 @@ class Namespace(dict):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        if args or kwargs:
+            super().__init__(*args, **kwargs)
         self.context = RunContext()
         self.history: list[Any] = []
         self.lazy: dict[str, Any] = {}

@@ -89,7 +89,7 @@ def number(token: str) -> Object:
     """``42 -5 +5 0x1F 017 2r101 1N`` → Integer; ``1.5 1e3 1.5M`` → Float; ``1/2`` → Float
     (ptclisp has no ratios: an exact ratio like ``4/2`` is the Integer 2)."""
     if token.isdigit() and token.isascii() and (token[0] != "0" or len(token) == 1):
-        return int.__new__(Integer, to_int(token, 10))
+        return int.__new__(Integer, int(token) if len(token) <= 4000 else to_int(token, 10))
     m = _INT.fullmatch(token)
     if m:
         return int.__new__(Integer, _integer(m, token))

@@ -100,6 +100,8 @@ class ToolHost:
         self.host_state: dict[str, Any] = host_state if host_state is not None else {}
         self.awaiting: tuple[str, ...] = ()
         """The op ids of the last ``Suspend``."""
+        self.damaged: PendingError | None = None
+        """Set when the skipped calls' journal entries turned out damaged (``calls``)."""
         self._lock = threading.Lock()
         self._replay: dict[tuple[str, bytes], collections.deque[int]] | None = None
         """Journal indexes by (tool, packed args), built at the first replayed call."""
@@ -109,13 +111,13 @@ class ToolHost:
         """Journal entries by position (``_Cursor``): replay whatever order calls complete in;
         built with ``_replay``."""
         self._unreplayed_root = 0
-        self._unreplayed = len(self.journal.calls)
+        self._unreplayed = self.journal.ncalls()
         self._root = _Cursor("")
         """The position of the program's top level (pmap items get their own, per thread)."""
         self._local: threading.local | None = None
         """Per-thread cursors of ``pmap`` items and placed positions: made when first needed."""
         self._awaits = 0
-        self._replaying = bool(self.journal.calls or self.journal.awaits_done)
+        self._replaying = bool(self.journal.ncalls() or self.journal.awaits_done)
         self._live_since = time.monotonic()
         self.first_form = 0
         """The top-level form the run starts at (set when resuming from a checkpoint)."""
@@ -133,7 +135,7 @@ class ToolHost:
         meter = ctx.meter
         lazy = getattr(ns, "lazy", None)  # names restored by reference and not read yet
         self.mark = (index, dict(ns), meter.steps, meter.memory, meter.tool_calls,
-                     meter.output, len(ctx.output), len(self.journal.calls) - self._unreplayed,
+                     meter.output, len(ctx.output), self.journal.ncalls() - self._unreplayed,
                      self._awaits, [self._root.calls, self._root.forks],
                      dict(lazy) if lazy else None)
 
@@ -157,8 +159,11 @@ class ToolHost:
         if self._unrecorded or self._built < len(calls):
             with self._lock:
                 if self._unrecorded:
-                    skipped = [self._record(entry, _ReplayedCall)
-                               for entry in self.journal.calls[:self._unrecorded]]
+                    try:
+                        entries = self.journal.calls[:self._unrecorded]
+                    except PendingError as exc:  # a damaged packed journal: the run ends with it
+                        self.damaged, entries = exc, []
+                    skipped = [self._record(entry, _ReplayedCall) for entry in entries]
                     self._unrecorded = 0
                     calls[:0] = skipped
                     self._built += len(skipped)
@@ -192,7 +197,7 @@ class ToolHost:
             root.calls += 1
             entry = self._execute(name, host_args, meter)
             entry["pos"] = pos
-            self.journal.calls.append(entry)
+            self.journal.append_call(entry)
             self._calls.append(entry)  # its record is built when ``calls`` is read
             if entry["error"] is not None:
                 raise error_from_dict(entry["error"])
@@ -204,7 +209,7 @@ class ToolHost:
         if self._unreplayed:  # a resumed run: answer from the journal if it is there
             index = self._replayed(pos, name, host_args)
             if index is not None:
-                entry = self.journal.calls[index]
+                entry = self.journal.call(index)
                 charge_cost(entry.get("cost"))  # what converting its result cost the first run
                 return self._answer(entry)
         if self._replaying and not cursor.forked:
@@ -212,7 +217,7 @@ class ToolHost:
         entry = self._execute(name, host_args, meter)
         entry["pos"] = pos
         with self._lock:
-            self.journal.calls.append(entry)
+            self.journal.append_call(entry)
         return self._answer(entry)
 
     def _replayed(self, pos: str, name: str, host_args: dict[str, Any]) -> int | None:
@@ -228,7 +233,7 @@ class ToolHost:
                 return None
             self._unreplayed -= 1
             self._unreplayed_root -= "/" not in pos
-        entry = self.journal.calls[index]
+        entry = self.journal.call(index)
         if entry.get("pos") is not None and _key(entry["tool"], entry["args"]) != key:
             raise diverged(f"the replay called tool/{name} where the first run called "
                            f"tool/{entry['tool']} (or with other arguments)")
@@ -241,8 +246,8 @@ class ToolHost:
             return self._replay
         index: dict[tuple[str, bytes], collections.deque[int]] = collections.defaultdict(
             collections.deque)
-        for i in range(self._skipped, len(self.journal.calls)):
-            entry = self.journal.calls[i]
+        for i in range(self._skipped, self.journal.ncalls()):
+            entry = self.journal.call(i)
             pos = entry.get("pos")
             if pos is None:
                 index[_key(entry["tool"], entry["args"])].append(i)
@@ -458,7 +463,7 @@ class ToolHost:
         if "raw" in entry:
             return entry["raw"]
         op_id = entry["op_id"]
-        outcome = self.journal.op_results.get(op_id) if op_id is not None else None
+        outcome = self.journal.result(op_id) if op_id is not None else None
         try:
             value = entry_value(outcome) if outcome else entry_value(entry)
             return to_python(value)
@@ -472,7 +477,7 @@ class ToolHost:
         if type(value) is not OpHandle:
             return value
         self._begin_await()
-        outcome = self.journal.op_results.get(value.op_id)
+        outcome = self.journal.result(value.op_id)
         if outcome is None:
             raise self._suspend((value.op_id,))
         self._awaited((value.op_id,))
@@ -485,12 +490,12 @@ class ToolHost:
         if not handles:
             return Vector(items)
         self._begin_await()
-        unknown = tuple(h.op_id for h in handles if h.op_id not in self.journal.op_results)
+        unknown = tuple(h.op_id for h in handles if not self.journal.has_result(h.op_id))
         if unknown:
             raise self._suspend(tuple(dict.fromkeys(unknown)))
         self._awaited(tuple(h.op_id for h in handles))
         return Vector(
-            _outcome_value(self.journal.op_results[v.op_id]) if type(v) is OpHandle else v
+            _outcome_value(self.journal.result(v.op_id)) if type(v) is OpHandle else v
             for v in items
         )
 
@@ -533,9 +538,9 @@ class ToolHost:
     def _awaited(self, op_ids: tuple[str, ...]) -> None:
         if not self._cursor().forked:
             self._awaits += 1
-        elif self._replaying and self.journal.op_results:
-            newest = next(reversed(self.journal.op_results))
-            if newest in op_ids:
+        elif self._replaying:
+            newest = self.journal.newest_result()
+            if newest is not None and newest in op_ids:
                 with self._lock:
                     if self._replaying:
                         self._go_live()
@@ -798,12 +803,14 @@ def _op_id(name: str, raw: Any, journal: Journal) -> str:
             f"async tool {name} returned {type(raw).__name__}; expected an op id string or None",
             hint="a host-side bug in the tool's start function",
         )
-    if raw in journal.started_ops():
+    if journal.is_started(raw):
         raise ToolError(f"async tool {name} returned op id {raw!r}, which is already in use")
     return raw
 
 
-def _outcome_value(outcome: dict[str, Any]) -> Any:
+def _outcome_value(outcome: dict[str, Any] | None) -> Any:
+    if outcome is None:  # callers check the result is there first
+        raise KeyError("no delivered result")
     if outcome.get("error") is not None:
         raise error_from_dict(outcome["error"])
     charge_cost(outcome.get("cost"))  # converting it when delivered, charged to the run here

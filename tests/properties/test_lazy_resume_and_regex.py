@@ -180,6 +180,43 @@ def _suspended(source: str = "(def a (tool/rows {:n 2}))\n(def b (await (tool/sl
     return msgpack.unpackb(ptclisp.serialize(step)[39:], raw=False, strict_map_key=False)
 
 
+def _inline(body: dict[str, Any]) -> dict[str, Any] | None:
+    """Put the entries of the journal's packed head (format 2) back into its lists, so that a
+    tampering reaches them; returns the head (its index), or None."""
+    journal = body["journal"]
+    head = journal.pop("head", None)
+    if head is not None:
+        calls = msgpack.unpackb(P._array(head["ncalls"]) + head["calls"], raw=False,
+                                strict_map_key=False)
+        ops = msgpack.unpackb(P._array(len(head["op_ids"])) + head["ops"], raw=False,
+                              strict_map_key=False)
+        journal["calls"] = calls + journal["calls"]
+        journal["op_results"] = ops + journal["op_results"]
+    return head
+
+
+def _repack(body: dict[str, Any], head: dict[str, Any]) -> None:
+    """Pack the first calls and every op result back into a head with ``head``'s index."""
+    journal = body["journal"]
+    n = head["ncalls"]
+    journal["head"] = {**head, "calls": b"".join(map(P._pack, journal["calls"][:n])),
+                       "ops": b"".join(map(P._pack, journal["op_results"]))}
+    journal["calls"], journal["op_results"] = journal["calls"][n:], []
+
+
+def _tampered(damage: Any, packed: bool) -> dict[str, Any]:
+    """A suspended step's body with ``damage`` done to its entries, which stay in the packed
+    head (``packed``: they are checked when the run unpacks it) or are inlined (checked by
+    ``deserialize`` or when their value is read)."""
+    body = _suspended()
+    head = _inline(body)
+    assert head is not None and head["ncalls"] == 2  # the rows call and the first op start
+    damage(body)
+    if packed:
+        _repack(body, head)
+    return body
+
+
 def _resume_body(body: dict[str, Any]) -> Any:
     """Resume a (tampered) body; what a caller sees: a Result, or the PendingError raised."""
     try:
@@ -202,10 +239,10 @@ def _code(outcome: Any) -> str:
     lambda b: b["journal"]["op_results"][0][1].__setitem__("value", {"~m": [1]}),
     lambda b: b["journal"]["op_results"][0][1].__setitem__("value", {"~ref": 3}),
 ])
-def test_a_malformed_journaled_value_is_pending_corrupt_when_read(damage: Any) -> None:
-    body = _suspended()
-    damage(body)
-    assert _code(_resume_body(body)) == "pending_corrupt"
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_malformed_journaled_value_is_pending_corrupt_when_read(damage: Any,
+                                                                  packed: bool) -> None:
+    assert _code(_resume_body(_tampered(damage, packed))) == "pending_corrupt"
 
 
 @pytest.mark.parametrize("damage", [
@@ -226,16 +263,17 @@ def test_a_malformed_journaled_value_is_pending_corrupt_when_read(damage: Any) -
     lambda b: b["checkpoint"].__setitem__("steps", 10**12),  # past the step's own limits
     lambda b: b["checkpoint"].__setitem__("memory", 10**12),
 ])
-def test_a_tampered_journal_or_checkpoint_is_refused(damage: Any) -> None:
-    body = _suspended()
-    damage(body)
-    assert _code(_resume_body(body)) in ("pending_corrupt", "pending_diverged")
+@pytest.mark.parametrize("packed", [False, True])
+def test_a_tampered_journal_or_checkpoint_is_refused(damage: Any, packed: bool) -> None:
+    assert _code(_resume_body(_tampered(damage, packed))) in (
+        "pending_corrupt", "pending_diverged")
 
 
 def test_a_forged_reference_to_a_malformed_result_fails_when_the_name_is_read() -> None:
-    body = _suspended()
-    body["journal"]["calls"][0]["value"] = {"~m": [{"~k": "a"}]}  # odd: malformed
-    assert _code(_resume_body(body)) == "pending_corrupt"
+    for packed in (False, True):
+        body = _tampered(lambda b: b["journal"]["calls"][0].__setitem__(
+            "value", {"~m": [{"~k": "a"}]}), packed)  # odd: malformed
+        assert _code(_resume_body(body)) == "pending_corrupt"
 
 
 # ---------------------------------------------------------------- regex: linear patterns
@@ -355,9 +393,10 @@ def test_fns_restored_by_checkpoints_warm_up_across_resumes_with_the_same_charge
 
 
 def test_a_big_journaled_table_is_decoded_with_the_step_and_encoded_again() -> None:
-    """A 1,000-row result is decoded by deserialize (the collector paused), keeps no encoded
-    copy, and a later serialize encodes it again: the same value through two more round trips.
-    A malformed big table fails deserialize itself."""
+    """A 1,000-row result is decoded with the journal's entries (by deserialize, or when a
+    packed head is unpacked; the collector paused), keeps no encoded copy, and a later
+    serialize encodes it again: the same value through two more round trips. A malformed big
+    table among the listed entries fails deserialize itself."""
     source = ("(def big (tool/rows {:n 1500}))\n(def a (await (tool/slow {:i 1})))\n"
               "(def b (await (tool/slow {:i 2})))\n[(count big) (:tag (nth big 1499)) a b]")
     tools = _tools()
@@ -373,7 +412,36 @@ def test_a_big_journaled_table_is_decoded_with_the_step_and_encoded_again() -> N
 
     body = msgpack.unpackb(ptclisp.serialize(ptclisp.start(source, tools=tools))[39:],
                            raw=False, strict_map_key=False)
+    _inline(body)  # its entries in the lists: deserialize decodes the big table
     body["journal"]["calls"][0]["value"]["~rows"][7] = [1]  # a row of the wrong width
     with pytest.raises(PendingError) as info:
         P.PendingStep.from_dict(body)
     assert info.value.code == "pending_corrupt"
+
+
+def test_a_big_table_in_the_packed_head_is_decoded_when_read() -> None:
+    """Past a checkpoint, a big result sits in the packed head: decoded (the collector paused)
+    when the run reads it; a malformed one ends the run with ``pending_corrupt`` then."""
+    source = ("(def big (tool/rows {:n 1500}))\n(def a (await (tool/slow {:i 1})))\n"
+              "(def b (await (tool/slow {:i 2})))\n[(count big) (:tag (nth big 1499)) a b]")
+    tools = _tools()
+    step = ptclisp.start(source, tools=tools)
+    step = ptclisp.resume(step, next(iter(step.pending_ops)), 1, tools=tools)
+    assert isinstance(step, PendingStep)
+    blob = ptclisp.serialize(step)
+    back = ptclisp.deserialize(blob)
+    assert back.journal.head is not None and back.journal.head.ncalls == 2
+    entry = back.journal.calls[0]  # unpacks the head
+    assert back.journal.head is None
+    assert "value" in entry and "enc" not in entry and len(entry["value"]) == 1500
+    done = ptclisp.resume(ptclisp.deserialize(blob), next(iter(step.pending_ops)), 2, tools=tools)
+    assert isinstance(done, Result) and ptclisp.to_python(done.value) == [1500, "t2", 1, 2]
+
+    body = msgpack.unpackb(blob[39:], raw=False, strict_map_key=False)
+    head = _inline(body)
+    assert head is not None
+    body["journal"]["calls"][0]["value"]["~rows"][7] = [1]
+    _repack(body, head)
+    step = P.PendingStep.from_dict(body)  # the head is not read yet
+    assert _code(ptclisp.resume(step, next(iter(step.pending_ops)), 2, tools=tools)) == \
+        "pending_corrupt"
