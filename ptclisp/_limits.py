@@ -186,6 +186,18 @@ class Meter:
                 hint="the program ran too long: do less work or fewer slow tool calls",
             )
 
+    def expect(self, seconds: float) -> None:
+        """Before an uninterruptible operation estimated to take ``seconds`` (one C call the
+        clock cannot stop): ``timeout`` now if it would end past the deadline."""
+        if time.monotonic() + seconds > self.deadline:
+            self.check_clock()  # a cancellation or a halt first, as their own codes
+            raise LimitExceeded(
+                f"time limit of {self.limits.timeout_s}s exceeded (the next operation alone "
+                f"would take ~{seconds:.1f}s)",
+                code="timeout",
+                hint="the program ran too long: do less work or fewer slow tool calls",
+            )
+
     def halt(self, code: str, message: str) -> None:
         """Stop the run from outside (any thread): its next check raises ``LimitExceeded``
         with ``code`` — the clock is read every ~1,000 steps and before and after each tool

@@ -13,7 +13,7 @@ from typing import Any
 
 from .._errors import EvalError
 from .._limits import current_meter
-from .._values.types import EMPTY_LIST, LazySeq, List, Map, Set, Vector
+from .._values.types import EMPTY_LIST, LazySeq, List, Map, Set, Vector, charge_reread
 from . import _transducers as _xf
 from ._registry import builtin
 from ._support import (
@@ -203,13 +203,10 @@ class _LazyTail:
         root = self.root
         cache = root._cache
         while len(cache) <= self.i:
-            if root._source is None:
+            if not root.pull():
                 raise StopIteration
-            try:
-                cache.append(next(root._source))
-            except StopIteration:
-                root._source = None
-                raise
+        if root._busy:
+            charge_reread()
         x = cache[self.i]
         self.i += 1
         return x

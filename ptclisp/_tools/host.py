@@ -372,7 +372,7 @@ class ToolHost:
                 f"tool {name} tried to suspend inside a tool call",
                 hint="nested runs cannot await async operations",
             ).to_dict()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a tool's sys.exit() is its failure, in every tier
             entry["error"] = ToolError(
                 f"tool {name} failed: {type(exc).__name__}: {exc}",
                 hint="check the arguments, or handle the failure in the program",

@@ -303,7 +303,7 @@ class LazySeq:
     step or memory limit, never hangs the host.
     """
 
-    __slots__ = ("_cache", "_source")
+    __slots__ = ("_busy", "_cache", "_source")
     created = 0
     """How many lazy seqs were ever made: a run that made none has nothing to realize."""
 
@@ -311,23 +311,37 @@ class LazySeq:
         LazySeq.created += 1
         self._source: Iterator[Any] | None = iter(source)
         self._cache: list[Any] = []
+        self._busy = False
+        """True while its source makes an item: a read of its own items then is a cycle."""
 
     def __iter__(self) -> Iterator[Any]:
         cache = self._cache
         i = 0
         while True:
             if i < len(cache):
+                if self._busy:
+                    charge_reread()
                 yield cache[i]
                 i += 1
                 continue
-            if self._source is None:
+            if not self.pull():
                 return
-            try:
-                item = next(self._source)
-            except StopIteration:
-                self._source = None
-                return
-            cache.append(item)
+
+    def pull(self) -> bool:
+        """Realize one more item into the cache; False at the end of the sequence."""
+        source = self._source
+        if source is None:
+            return False
+        was, self._busy = self._busy, True
+        try:
+            item = next(source)
+        except StopIteration:
+            self._source = None
+            return False
+        finally:
+            self._busy = was
+        self._cache.append(item)
+        return True
 
     def realized(self) -> tuple[Any, ...]:
         """The whole sequence (bounded by the limits for an infinite one)."""
@@ -339,13 +353,7 @@ class LazySeq:
         """Whether item ``i`` exists, realising the items up to it."""
         cache = self._cache
         while len(cache) <= i:
-            source = self._source
-            if source is None:
-                return False
-            try:
-                cache.append(next(source))
-            except StopIteration:
-                self._source = None
+            if not self.pull():
                 return False
         return True
 
@@ -371,6 +379,16 @@ class LazySeq:
 
     def __repr__(self) -> str:
         return repr(List(self.realized()))
+
+
+def charge_reread() -> None:
+    """A lazy seq read while its own source makes an item — ``(def s (lazy-seq (cons 1 s)))``
+    — passes its cached items back into its own cache: no producer charges them, so each one
+    is charged here (a step and a slot), and the cycle ends at a limit instead of spinning."""
+    charge(1)
+    meter = active_meter()
+    if meter is not None:
+        meter.alloc(SLOT_BYTES)
 
 
 _NOTHING = object()
@@ -908,8 +926,9 @@ def _keyword_of_key(key: Any) -> Any:
                 meter.alloc(len(key))
             return Keyword.parse(key)
         found = Keyword.parse(key)
-        if len(_KEYWORD_OF_STR) < 100_000:  # bounded: keys come from host data
-            _KEYWORD_OF_STR[key] = found
+        if len(_KEYWORD_OF_STR) >= 100_000:  # bounded: keys come from host data; started
+            _KEYWORD_OF_STR.clear()  # afresh, so a flood of one-off keys cannot freeze it
+        _KEYWORD_OF_STR[key] = found
     return found
 
 

@@ -267,17 +267,22 @@ CORPUS = [
           "(inc i)) x))))", BIG),
     _case("tool-result-tuple-keys", "(tool/tuple_keys {})", "ok", tools=True),
     _case("tool-result-odd-keys", "(count (tool/odd_keys {}))", "ok", tools=True),
-    # Known tier difference: in process a tool's SystemExit ends the run (internal_error, as
-    # test_eval_session requires); the outer tiers' guests get it as a failed call (tool_error).
-    # Before, the process tier raised SystemExit out of run().
-    _case("tool-sys-exit", "(tool/exits {})", "internal_error", "tool_error", tools=True),
+    # a tool's sys.exit() is a failed call in every tier (before, the process tier raised
+    # SystemExit out of run(), and in process it ended the run with internal_error)
+    _case("tool-sys-exit", "(tool/exits {})", "tool_error", tools=True),
     _case("keyword-flood", '(count (doall (map #(keyword (str "k" %)) (range 3000000))))', BIG),
     _case("format-huge-precision", '(format "%.100000000f" 1.5)', "invalid_args"),
     _case("partial-nesting", "((reduce (fn [f _] (partial f)) + (range 100000)) 1)", BIG,
           "depth_limit"),
     _case("keywordize-shared", f"(count (clojure.walk/keywordize-keys {D}))", BIG),
-    # Not in the corpus (open): (def s (lazy-seq (cons 1 s))) (count s) is a cycle through the
-    # seq's own cache — no producer charges its elements — so a run without tools never stops
-    # in process, and one with tools is abandoned at the deadline while its worker spins on.
+    # a lazy seq read from inside its own realization: its cached items flow back into its
+    # cache with no producer charging them (charged as re-reads since; before, a run without
+    # tools never stopped in process and one with tools left its worker spinning)
+    _case("lazy-self-cons", "(def s (lazy-seq (cons 1 s))) (count s)", BIG),
+    _case("lazy-self-cons-tools", "(def s (lazy-seq (cons 1 s))) (tool/echo {}) (count s)", BIG,
+          tools=True),
+    _case("lazy-self-concat", "(def s (lazy-seq (concat [1] s))) (reduce + s)", BIG),
+    _case("lazy-self-map", "(def s (lazy-seq (cons 1 (map inc s)))) (nth s 100000000)", BIG),
+    _case("lazy-self-rest", "(def s (lazy-seq (cons 1 (rest s)))) (count s)", "invalid_args"),
     _case("get-in-huge-path", "(get-in {} (range 10000000))", BIG),
 ]

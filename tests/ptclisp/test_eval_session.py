@@ -78,7 +78,8 @@ def test_nothing_but_keyboard_interrupt_escapes_run():
         raise SystemExit(3)
 
     result = ptclisp.run("(tool/exits {})", tools={"exits": exits})
-    assert result.status == "error" and result.error.code == "internal_error"
+    assert result.status == "error" and result.error.code == "tool_error"
+    assert "SystemExit" in result.error.message
 
     def interrupted(args):
         raise KeyboardInterrupt

@@ -463,3 +463,43 @@ def test_keywords_no_one_holds_are_not_kept_after_the_run() -> None:
     kept = Keyword("lim3-kept")
     assert Keyword("lim3-kept") is kept and Keyword.parse("lim3-kept") is kept
     assert len(KEYWORD_CACHE) <= 100_000
+
+
+@pytest.mark.parametrize("source", ["(count (str data/x))", "(count (pr-str data/x))"])
+def test_printing_a_huge_integer_is_charged_before_it_is_converted(source: str) -> None:
+    """Decimal conversion of a million-digit integer is one quadratic C call (~9 s): charged in
+    steps up front, and refused at once by the clock when it could not finish in time."""
+    huge = 10**1_000_000
+    started = time.monotonic()
+    by_steps = ptclisp.run(source, data={"x": huge}, limits=Limits(timeout_s=1))
+    assert by_steps.error is not None and by_steps.error.code == "step_limit"
+    by_clock = ptclisp.run(source, data={"x": huge},
+                           limits=Limits(timeout_s=1, max_steps=10**12))
+    assert by_clock.error is not None and by_clock.error.code == "timeout"
+    assert "would take" in by_clock.error.message
+    assert time.monotonic() - started < 1.5  # neither conversion ran
+    small = ptclisp.run(source, data={"x": 10**5000 + 1}, limits=Limits(timeout_s=1))
+    assert small.value == 5001
+
+
+@pytest.mark.parametrize("op", ["quot", "rem", "mod", "/"])
+def test_dividing_huge_integers_is_charged_before_it_is_computed(op: str) -> None:
+    """A 2-million-digit number divided by a 700,000-digit one is ~19 s of one C call: charged
+    up front in steps, and refused at once by the clock when it could not end in time."""
+    data = {"a": 10**2_000_000, "b": 7**800_000 + 1}
+    source = f"({op} data/a data/b) 1"
+    started = time.monotonic()
+    by_steps = ptclisp.run(source, data=data, limits=Limits(timeout_s=1))
+    assert by_steps.error is not None and by_steps.error.code == "step_limit"
+    by_clock = ptclisp.run(source, data=data, limits=Limits(timeout_s=1, max_steps=10**12))
+    assert by_clock.error is not None and by_clock.error.code == "timeout"
+    assert time.monotonic() - started < 1.5  # no division ran
+    assert ptclisp.run(f"({op} data/a 8)", data=data).ok  # a small divisor: linear, allowed
+
+
+@given(st.integers(), st.integers().filter(bool))
+def test_rem_keeps_the_sign_of_the_dividend(x: int, y: int) -> None:
+    want = abs(x) % abs(y) * (1 if x >= 0 else -1)
+    assert ptclisp.run("(rem data/x data/y)", data={"x": x, "y": y}).value == want
+    assert want == x - y * int(ptclisp.run("(quot data/x data/y)",
+                                           data={"x": x, "y": y}).value)
