@@ -180,23 +180,20 @@ class Meter:
             code, message = self.halted
             raise LimitExceeded(message, code=code, hint=_HINTS.get(code, _HINTS["timeout"]))
         if time.monotonic() > self.deadline:
-            raise LimitExceeded(
-                f"time limit of {self.limits.timeout_s}s exceeded",
-                code="timeout",
-                hint="the program ran too long: do less work or fewer slow tool calls",
-            )
+            raise self.timeout_error("")
 
     def expect(self, seconds: float) -> None:
         """Before an uninterruptible operation estimated to take ``seconds`` (one C call the
         clock cannot stop): ``timeout`` now if it would end past the deadline."""
         if time.monotonic() + seconds > self.deadline:
             self.check_clock()  # a cancellation or a halt first, as their own codes
-            raise LimitExceeded(
-                f"time limit of {self.limits.timeout_s}s exceeded (the next operation alone "
-                f"would take ~{seconds:.1f}s)",
-                code="timeout",
-                hint="the program ran too long: do less work or fewer slow tool calls",
-            )
+            raise self.timeout_error(
+                f" (the next operation alone would take ~{seconds:.1f}s)")
+
+    def timeout_error(self, detail: str) -> LimitExceeded:
+        """The ``timeout`` error of this run's clock, ``detail`` after its message."""
+        return LimitExceeded(f"time limit of {self.limits.timeout_s}s exceeded{detail}",
+                             code="timeout", hint=_HINTS["timeout"])
 
     def halt(self, code: str, message: str) -> None:
         """Stop the run from outside (any thread): its next check raises ``LimitExceeded``

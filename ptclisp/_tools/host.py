@@ -663,7 +663,8 @@ def _host_args(name: str, args: Any, meter: Any = None) -> dict[str, Any]:
     if args is None:
         return {}
     if type(args) is Map:
-        flat: dict[str, Any] = {}  # _flat_args, inline (on every call)
+        # the common map — keyword keys, JSON atoms as values — without the general walk
+        flat: dict[str, Any] = {}  # (inline: this is on every call)
         for key, value in args.items():
             if type(key) is not Keyword or type(value) not in _ATOM_ARGS:
                 break
@@ -693,17 +694,6 @@ def _host_args(name: str, args: Any, meter: Any = None) -> dict[str, Any]:
         ) from None
     _charge_expanded(host_args)
     return host_args
-
-
-def _flat_args(args: Map) -> dict[str, Any] | None:
-    """``to_python(args)`` for the common argument map — keyword keys, JSON atoms as values —
-    without the general walk; None for any other map."""
-    out: dict[str, Any] = {}
-    for key, value in args.items():
-        if type(key) is not Keyword or type(value) not in _ATOM_ARGS:
-            return None
-        out[key.qualified if key.ns else key.name] = value  # the property's value, inline
-    return out
 
 
 _ATOM_ARGS = frozenset({int, float, str, bool, type(None)})

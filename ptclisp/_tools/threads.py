@@ -284,11 +284,10 @@ def _abandoned(meter: Meter) -> Any:
     if meter.cancel is not None and meter.cancel.cancelled:
         meter.halt("cancelled", "the run was cancelled")
         meter.cancel.check()
-    message = (f"time limit of {meter.limits.timeout_s}s exceeded (the run was abandoned: a "
-               "tool call still running goes on in the background, its result dropped)")
-    meter.halt("timeout", message)
-    raise LimitExceeded(message, code="timeout",
-                        hint="the program ran too long: do less work or fewer slow tool calls")
+    error = meter.timeout_error(" (the run was abandoned: a tool call still running goes on in "
+                                "the background, its result dropped)")
+    meter.halt("timeout", error.message)
+    raise error
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
