@@ -740,29 +740,14 @@ _BUILDERS: dict[tuple[tuple[str, ...], bool], Callable[..., Map]] = {}
 
 
 def _table_text(obj: list[Any]) -> tuple[int, list[list[Any]]] | None:
-    """``None`` unless ``obj`` is a table — at least two flat dicts with the same string keys
-    (none longer than ``LONG_KEY``) in one order and JSON atom values — else the total length
-    of its string values (what the general path charges for them) and its columns. Every
-    check runs in C.
-
-    One key order: the rows' keys, concatenated, are the first row's keys repeated once per
-    row. That implies it (a row's keys are distinct, so no row is longer than the first; as
-    many keys as rows times its length, so none is shorter and each starts where the last
-    ended) and, unlike ``tuple(row) == names`` per row, allocates no tuple per row. The values
-    are then laid out flat the same way: column ``j`` is the stride slice ``[j::width]``."""
-    rows = len(obj)
-    if rows < 2 or type(obj[0]) is not dict:
+    """``None`` unless ``obj`` is a table (``_table_names``) whose values are JSON atoms, else
+    the total length of its string values (what the general path charges for them) and its
+    columns. Every check runs in C: the values are laid out flat as the keys are, so column
+    ``j`` is the stride slice ``[j::width]``."""
+    names = _table_names(obj)
+    if names is None:
         return None
-    names = [*obj[0]]
     width = len(names)
-    if not _all_dicts(map(type, obj)) or sum(map(len, obj)) != width * rows:
-        return None  # (the count first: the repeated keys are then no longer than the rows')
-    if [*chain.from_iterable(obj)] != names * rows:
-        return None
-    if not _STR_ONLY.issuperset(map(type, names)):
-        return None
-    if width and max(map(len, names)) > LONG_KEY:
-        return None
     values = [*chain.from_iterable(map(_dict_values, obj))]
     text = 0
     columns = []
@@ -779,16 +764,29 @@ def _table_text(obj: list[Any]) -> tuple[int, list[list[Any]]] | None:
 
 def _is_table(obj: list[Any]) -> bool:
     """Whether ``obj`` converts by the table path (as ``_table_text``, without the lengths)."""
-    if len(obj) < 2 or type(obj[0]) is not dict:
-        return False
+    return _table_names(obj) is not None and _JSON_ATOMS.issuperset(
+        map(type, chain.from_iterable(map(_dict_values, obj))))
+
+
+def _table_names(obj: list[Any]) -> list[str] | None:
+    """The key names of a table's rows — at least two flat dicts with the same string keys
+    (none longer than ``LONG_KEY``) in one order — else ``None`` (checks in C).
+
+    One key order: the rows' keys, concatenated, are the first row's keys repeated once per
+    row. That implies it (a row's keys are distinct, so no row is longer than the first; as
+    many keys as rows times its length, so none is shorter and each starts where the last
+    ended) and, unlike ``tuple(row) == names`` per row, allocates no tuple per row."""
+    rows = len(obj)
+    if rows < 2 or type(obj[0]) is not dict:
+        return None
     names = [*obj[0]]
-    if not _all_dicts(map(type, obj)) or sum(map(len, obj)) != len(names) * len(obj):
-        return False
-    if [*chain.from_iterable(obj)] != names * len(obj):
-        return False
+    if not _all_dicts(map(type, obj)) or sum(map(len, obj)) != len(names) * rows:
+        return None  # (the count first: the repeated keys are then no longer than the rows')
+    if [*chain.from_iterable(obj)] != names * rows:
+        return None
     if not _STR_ONLY.issuperset(map(type, names)) or (names and max(map(len, names)) > LONG_KEY):
-        return False
-    return _JSON_ATOMS.issuperset(map(type, chain.from_iterable(map(_dict_values, obj))))
+        return None
+    return names
 
 
 def _column_text(column: list[Any], types: set[type]) -> int:
