@@ -109,9 +109,8 @@ def charge_big_div(x: int, y: int, divisions: int = 1) -> None:
     """Charge integer divisions of ``x`` by ``y`` *before* the uninterruptible C calls:
     CPython divides big integers schoolbook, (limbs of the quotient) x (limbs of the divisor)
     limb operations — a 2-million-digit number by a 700,000-digit one is ~19 s. Charged in
-    steps, and refused with ``timeout`` at once when it could not end before the deadline."""
-    if -_BIG < x < _BIG:
-        return
+    steps, and refused with ``timeout`` at once when it could not end before the deadline.
+    Callers skip it for an ``x`` under ``2**64`` (nothing to charge: one C step)."""
     meter = active_meter()
     if meter is None:
         return
@@ -135,7 +134,8 @@ def _divide(x: Any, y: Any) -> Any:
         negative = (x < 0) != (math.copysign(1.0, y) < 0)
         return -_INF if negative else _INF
     if type(x) is int and type(y) is int:
-        charge_big_div(x, y, 2)
+        if not -_BIG < x < _BIG:
+            charge_big_div(x, y, 2)
         if x % y == 0:
             return x // y
         try:
@@ -167,7 +167,8 @@ def _int_div_args(fname: str, x: Any, y: Any) -> None:
 
 def _quot(x: Any, y: Any) -> Any:
     if type(x) is int and type(y) is int:
-        charge_big_div(x, y)
+        if not -_BIG < x < _BIG:
+            charge_big_div(x, y)
         q = abs(x) // abs(y)
         return q if (x < 0) == (y < 0) else -q
     return float(math.trunc(x / y))
@@ -185,7 +186,8 @@ def quot(x: Any, y: Any) -> Any:
 def rem(x: Any, y: Any) -> Any:
     _int_div_args("rem", x, y)
     if type(x) is int and type(y) is int:
-        charge_big_div(x, y)
+        if not -_BIG < x < _BIG:
+            charge_big_div(x, y)
         r = abs(x) % abs(y)  # the sign of num: x - y * (quot x y), in one division
         return r if x >= 0 else -r
     return math.fmod(x, y)
@@ -195,7 +197,7 @@ def rem(x: Any, y: Any) -> Any:
          category="arithmetic")
 def mod(x: Any, y: Any) -> Any:
     _int_div_args("mod", x, y)
-    if type(x) is int and type(y) is int:
+    if type(x) is int and type(y) is int and not -_BIG < x < _BIG:
         charge_big_div(x, y)
     return x % y
 

@@ -324,8 +324,20 @@ class LazySeq:
                 yield cache[i]
                 i += 1
                 continue
-            if not self.pull():
+            source = self._source  # pull(), inline: this is every lazy seq's hot loop
+            if source is None:
                 return
+            was, self._busy = self._busy, True
+            try:
+                item = next(source)
+            except StopIteration:
+                self._source = None
+                return
+            finally:
+                self._busy = was
+            cache.append(item)
+            yield item  # cache[i]: nothing else can append while its source runs
+            i += 1
 
     def pull(self) -> bool:
         """Realize one more item into the cache; False at the end of the sequence."""
@@ -352,9 +364,18 @@ class LazySeq:
     def has(self, i: int) -> bool:
         """Whether item ``i`` exists, realising the items up to it."""
         cache = self._cache
-        while len(cache) <= i:
-            if not self.pull():
+        while len(cache) <= i:  # pull(), inline: ``seq``/``first``/``next`` come through here
+            source = self._source
+            if source is None:
                 return False
+            was, self._busy = self._busy, True
+            try:
+                cache.append(next(source))
+            except StopIteration:
+                self._source = None
+                return False
+            finally:
+                self._busy = was
         return True
 
     def first(self) -> Any:
@@ -385,10 +406,14 @@ def charge_reread() -> None:
     """A lazy seq read while its own source makes an item — ``(def s (lazy-seq (cons 1 s)))``
     — passes its cached items back into its own cache: no producer charges them, so each one
     is charged here (a step and a slot), and the cycle ends at a limit instead of spinning."""
-    charge(1)
     meter = active_meter()
-    if meter is not None:
-        meter.alloc(SLOT_BYTES)
+    if meter is not None:  # meter.tick(1); meter.alloc(SLOT_BYTES), inline
+        meter.fuel -= 1
+        if meter.fuel < 0:
+            meter.refuel()
+        meter.memory += SLOT_BYTES
+        if meter.memory > meter.limits.max_memory:
+            meter.alloc(0)  # raises
 
 
 _NOTHING = object()
