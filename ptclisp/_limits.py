@@ -122,6 +122,7 @@ class Meter:
         "fuel",
         "halted",
         "limits",
+        "max_depth",
         "memory",
         "output",
         "tool_calls",
@@ -130,6 +131,8 @@ class Meter:
     def __init__(self, limits: Limits, *, steps_spent: int = 0,
                  cancel: CancelToken | None = None) -> None:
         self.limits = limits
+        self.max_depth = limits.max_depth
+        """``limits.max_depth``, read by generated code at every call (one attribute load)."""
         self._spent = steps_spent
         self._chunk = 0
         self.fuel = 0

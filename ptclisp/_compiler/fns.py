@@ -85,7 +85,7 @@ def _single_arity_factory(captures: list[Ev], node: A.Fn, expects: str, compiler
                 return stand_in(*args)
             calls = state[1] = state[1] - 1
             if calls == 0 and hot is not None:
-                state[0] = hot(captured)
+                state[0] = _hand_over(fn, hot(captured))
             meter: Meter = ctx.meter  # type: ignore[assignment]  # set while a run is on
             meter.fuel -= 1
             if meter.fuel < 0:
@@ -108,6 +108,7 @@ def _single_arity_factory(captures: list[Ev], node: A.Fn, expects: str, compiler
             meter.depth -= 1  # no try/finally: an exception ends the whole run
             return result
 
+        fn.ptclisp_entry = None if hot is not None else False  # type: ignore[attr-defined]
         return _finish(fn, node, compiler, captured)
 
     return factory
@@ -131,7 +132,7 @@ def _one_param_factory(captures: list[Ev], node: A.Fn, compiler: Compiler, body:
                 return stand_in(x)
             calls = state[1] = state[1] - 1
             if calls == 0 and hot is not None:
-                state[0] = hot(captured)
+                state[0] = _hand_over(fn, hot(captured))
             meter: Meter = ctx.meter  # type: ignore[assignment]  # set while a run is on
             meter.fuel -= 1
             if meter.fuel < 0:
@@ -150,9 +151,22 @@ def _one_param_factory(captures: list[Ev], node: A.Fn, compiler: Compiler, body:
             meter.depth -= 1  # no try/finally: an exception ends the whole run
             return result
 
+        fn.ptclisp_entry = None if hot is not None else False  # type: ignore[attr-defined]
         return _finish(fn, node, compiler, captured)
 
     return factory
+
+
+def _hand_over(fn: Any, stand_in: Any) -> Any:
+    """The closure ``fn``'s stand-in (None: it has none, and never will): compiled call sites
+    may then enter its entry directly (``ptclisp_entry``: None while the closure may still
+    hand over, False when it never will); errors escaping the entry name ``fn``."""
+    if stand_in is None:
+        fn.ptclisp_entry = False
+        return None
+    stand_in.ptclisp_self = fn
+    fn.ptclisp_entry = stand_in.ptclisp_entry
+    return stand_in
 
 
 def _finish(fn: Any, node: A.Fn, compiler: Compiler, captured: list[Any]) -> Any:

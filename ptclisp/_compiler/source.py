@@ -292,6 +292,7 @@ def _make_plan(node: A.Fn | A.For | A.Loop) -> _Plan | None:
     whole = _with_prologue(arity)
     try:
         body = emitter.expr(whole)
+        emitter.body_calls_out = emitter.calls_out
         fast = emitter.fast_variant(whole) if arity.nparams == 1 else None
         direct = emitter.direct_variant(whole)
     except (NotExpression, RecursionError):
@@ -381,6 +382,7 @@ _GLOBALS: dict[str, Any] = {
     "RECUR": RECUR, "refuel_at": _refuel_at,
     "Map": Map, "Set": Set, "Vector": Vector, "List": List, "UNSET": NOT_FOUND,
     "MISSING": MISSING,
+    "NOHIT": (object(), None),  # an entry_call cache holding no callee: no value is its key
     "KEYWORDS": KEYWORD_CACHE,
     "SIMPLE": frozenset({int, str, float, Keyword}),  # types whose == is Clojure's =
 }

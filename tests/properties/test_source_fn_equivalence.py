@@ -337,7 +337,7 @@ def test_int_copies_are_made() -> None:
         assert _run(fib + " (h 15)", source_fns=True).value == 610
         assert _run(fib.replace("(< n 2) n", "(< n 2) 0.5") + " (h 3)", source_fns=True).ok
     # the int copy's self-calls enter rec_i, which tests no type
-    assert "return (v1 if (v1 < 2) else (rec_i((v1 - 1), m, d - 1, 2) + rec_i((v1 - 2)" in texts[0]
+    assert "return (v1 if (v1 < 2) else (rec_i((v1 - 1), m, d, k4) + rec_i((v1 - 2)" in texts[0]
     assert "def rec_i(v1, m, d, at_):" in texts[0]
     assert "rec_i" not in texts[1] and "if type(v1) is int:" in texts[1]
 
@@ -395,3 +395,74 @@ def test_loops_take_the_source_path() -> None:
                               100, hot=1)
     assert result.ok and list(result.value) == [5, 4]
     assert made and all(loop is not None for loop in made)
+
+
+# ---------------------------------------------------------------- calls between compiled fns
+
+_CROSS_USES = [
+    # mutual recursion
+    ("(defn ev [x n] (if (< n 1) {body} (od x (dec n)))) "
+     "(defn od [x n] (if (< n 1) [x {body}] (ev x (dec n)))) (mapv #(ev % 5) {items})"),
+    ("(defn p [n] (if (< n 1) 0 (inc (q (dec n))))) (defn q [n] (if (< n 1) 0 (inc (p (dec n))))) "
+     "[(p 40) (mapv (fn [x] {body}) {items})]"),
+    ("(defn a [n] (if (< n 2) n (+ (b (- n 1)) (b (- n 2))))) "
+     "(defn b [n] (if (< n 2) (let [x n] {body}) (+ (a (- n 1)) (a (- n 2))))) (a 8)"),
+    # a helper called from fns, from a loop and from a kernel
+    "(defn g [x] {body}) (defn k [x] [(g x) (g [x])]) (mapv k {items})",
+    ("(defn g [x] {body}) (loop [i 0 acc []] (if (< i (count {items})) "
+     "(recur (inc i) (conj acc (g (nth {items} i)))) acc))"),
+    "(defn g [x] {body}) (vec (for [x {items} :let [y (g x)]] [y (g y)]))",
+    # redefinition mid-program: the compiled sites must call the new value
+    ("(defn g [x] {body}) (defn k [x] (g x)) (def r1 (mapv k {items})) "
+     "(def g (fn [x] [x {body}])) (def r2 (mapv k {items})) (def g str) [r1 r2 (mapv k {items})]"),
+    "(defn g [x] {body}) (defn k [x] (g x)) (def r1 (mapv k {items})) (def g 7) [r1 (k 1)]",
+    # fns passed as values, one site calling fns, builtins, keywords and maps
+    ("(defn app [f x] (f x)) (defn g [x] {body}) "
+     "[(mapv #(app g %) {items}) (mapv #(app str %) {items}) (mapv #(app :a %) {items}) "
+     "(mapv #(app {{1 :one}} %) {items}) (mapv #(app g %) {items})]"),
+    "(defn app [f x] (f x x)) (defn g [x] {body}) (mapv #(app g %) {items})",
+    "(let [h (fn [x] {body})] (defn k [x] [(h x) (h x)])) (mapv k {items})",
+    # recursion through higher-order fns
+    "(defn walk [x] (if (vector? x) (mapv walk x) {body})) (walk [{items} [{items} [1 {items}]]])",
+    ("(defn walk [x n] (if (< n 1) {body} [(apply walk [x (dec n)]) (walk [x] (dec n))])) "
+     "(walk (first {items}) 3)"),
+]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=bodies, use=st.sampled_from(_CROSS_USES), coll=items, limits=_REC_LIMITS,
+       mode=st.sampled_from(["eager", "hot"]), hot=st.integers(1, 3))
+def test_calls_between_compiled_fns_agree_with_closures(body: str, use: str, coll: str,
+                                                        limits: tuple[int, int], mode: str,
+                                                        hot: int) -> None:
+    """Compiled calls of fns held by names enter the callee's entry when it has one: same
+    values, errors (step and depth limits inside mutual recursion included) and steps as
+    closures, across redefinitions, with fns passed as values, through higher-order fns."""
+    source = use.format(body=body, items=coll)
+    _same(_run_limited(source, mode, *limits, hot=hot), _run_limited(source, "never", *limits))
+
+
+def test_calls_between_compiled_fns_take_the_entries() -> None:
+    """The property above compares two paths only if compiled calls reach the entries: a
+    hot mutual recursion calls the other fn's entry without its closure."""
+    from ptclisp._compiler import emitter as _emitter
+
+    misses: list[str] = []
+    real = _emitter.entry_miss
+
+    def counting(ctx: object, site: object) -> object:
+        miss = real(ctx, site)  # type: ignore[arg-type]
+
+        def counted(holder: list[object], g: object, *rest: object) -> object:
+            misses.append(getattr(g, "__name__", "?"))
+            return miss(holder, g, *rest)
+        return counted
+
+    source = ("(defn a [n] (if (< n 2) n (+ (b (- n 1)) (b (- n 2))))) "
+              "(defn b [n] (if (< n 2) n (+ (a (- n 1)) (a (- n 2))))) (a 18)")
+    with patch.object(_emitter, "entry_miss", counting):
+        result = _run_limited(source, "hot", 10**6, 400, hot=3)
+    assert result.ok and result.value == 2584
+    closures = _run_limited(source, "never", 10**6, 400)
+    assert result.steps == closures.steps
+    assert 0 < len(misses) < 20, len(misses)  # each site caches its callee's entry once hot
