@@ -121,6 +121,7 @@ class Meter:
         "depth",
         "fuel",
         "halted",
+        "levels",
         "limits",
         "max_depth",
         "memory",
@@ -132,7 +133,10 @@ class Meter:
                  cancel: CancelToken | None = None) -> None:
         self.limits = limits
         self.max_depth = limits.max_depth
-        """``limits.max_depth``, read by generated code at every call (one attribute load)."""
+        self.levels = _levels(min(limits.max_depth, _LEVELS_START))
+        """``(1, 2, ..., n)``, n <= ``max_depth``: a compiled fn's entry reads its call's depth
+        as ``levels[caller's depth]`` — no addition, no comparison, no new int; an IndexError
+        there means the limit is reached or the table is to grow (``grow_levels``)."""
         self._spent = steps_spent
         self._chunk = 0
         self.fuel = 0
@@ -169,6 +173,11 @@ class Meter:
         self.check_clock()
         self._chunk = min(_CHUNK, self.limits.max_steps - self._spent)
         self.fuel = self._chunk
+
+    def grow_levels(self, depth: int) -> None:
+        """Make ``levels`` reach past ``depth`` (doubling, up to ``max_depth``)."""
+        size = min(self.max_depth, max(2 * len(self.levels), depth + 1))
+        self.levels = _levels(size)
 
     def tick(self, n: int = 1) -> None:
         """Charge ``n`` steps."""
@@ -271,6 +280,20 @@ class Meter:
                 code="step_limit",
                 hint="make fewer tool calls: fetch in bulk where the tool allows it",
             )
+
+
+_LEVELS_START = 512
+_LEVELS: dict[int, tuple[int, ...]] = {}
+
+
+def _levels(size: int) -> tuple[int, ...]:
+    """``(1, ..., size)``; the small ones shared between meters."""
+    levels = _LEVELS.get(size)
+    if levels is None:
+        levels = tuple(range(1, size + 1))
+        if size <= _LEVELS_START:
+            _LEVELS[size] = levels
+    return levels
 
 
 _HINTS = {

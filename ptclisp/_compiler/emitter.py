@@ -289,9 +289,11 @@ class Emitter:
 
     def _rec_lines(self, direct: Direct | None, body: Code, named: bool) -> list[str]:
         """A fn as its *entry* ``rec(args, m, d, at_)`` and ``fn``, the value's Python function,
-        which enters it. ``rec`` charges a call as a closure does — a step, a level of depth
-        (``d`` is the caller's depth, so ``d >= m.max_depth`` exceeds the limit; from the
-        check on ``d`` is the call's own, which its calls pass on) — and converts
+        which enters it. ``rec`` charges a call as a closure does — a level of depth, a step (``d`` is
+        the caller's depth; ``m.levels[d]`` the call's, which its calls pass on: past the
+        end of that table, ``deeper`` charges the step and raises ``depth_limit``, or grows
+        the table and makes the call again; ``f``, assigned next, is unbound only then) — and
+        converts
         an error escaping it as the closure's call site does, at ``at_`` (the call's (line,
         column, name), None when entered from ``fn``: the caller's site positions it). The
         body's direct self-calls enter it again (``direct_variant``), and compiled calls of
@@ -333,14 +335,10 @@ class Emitter:
         return [
             f"        def {name}({params}{comma}m, d, at_):",
             "            try:",
+            "                d = m.levels[d]",
             "                f = m.fuel = m.fuel - 1",
-            "                if f < 0 or d >= m.max_depth:",
-            "                    if f < 0:",
-            "                        m.refuel()",
-            "                    if d >= m.max_depth:",
-            "                        m.depth = d",
-            "                        m.enter()",
-            "                d += 1",
+            "                if f < 0:",
+            "                    m.refuel()",
             *(["                m.depth = d"] if keep else []),
             *body,
             "            except PtclispError as e:",
@@ -348,6 +346,8 @@ class Emitter:
             "                    raise",
             "                raise e.at(at_[0], at_[1]) from None",
             "            except Exception as e:",
+            "                if type(e) is IndexError and 'f' not in locals():  # levels[d]",
+            f"                    return deeper({name}, ({params}{',' if params else ''}), m, d, at_)",
             "                if at_ is None:",
             "                    raise",
             "                me = getattr(fn, 'ptclisp_self', fn)",

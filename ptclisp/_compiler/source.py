@@ -370,6 +370,29 @@ def _compile_module(source: str, name: str) -> Callable[..., Any] | None:
 
 
 
+def _deeper(rec: Callable[..., Any], args: tuple[Any, ...], meter: Any, depth: int,
+            at: tuple[int, int, str] | None) -> Any:
+    """An entry's ``meter.levels[depth]`` (its first line) was past the table's end: at the
+    depth limit, the call's step is charged (a call charges it before its depth check) and
+    ``depth_limit`` raised, positioned as the entry positions its errors (``at``: the call's
+    line, column and name, None when the caller's site positions them); below it, the table
+    grows and the call is made again (nothing of it has run)."""
+    if depth < meter.max_depth:
+        meter.grow_levels(depth)
+        return rec(*args, meter, depth, at)
+    try:
+        meter.fuel -= 1
+        if meter.fuel < 0:
+            meter.refuel()
+        meter.depth = depth
+        meter.enter()  # raises depth_limit
+    except PtclispError as exc:
+        if at is None:
+            raise
+        raise exc.at(at[0], at[1]) from None
+    raise AssertionError("unreachable: enter() raised")  # pragma: no cover
+
+
 def _refuel_at(meter: Any, line: int, column: int) -> None:
     try:
         meter.refuel()
@@ -379,7 +402,7 @@ def _refuel_at(meter: Any, line: int, column: int) -> None:
 
 _GLOBALS: dict[str, Any] = {
     "PtclispError": PtclispError, "convert_exception": convert_exception,
-    "RECUR": RECUR, "refuel_at": _refuel_at,
+    "RECUR": RECUR, "refuel_at": _refuel_at, "deeper": _deeper,
     "Map": Map, "Set": Set, "Vector": Vector, "List": List, "UNSET": NOT_FOUND,
     "MISSING": MISSING,
     "NOHIT": (object(), None),  # an entry_call cache holding no callee: no value is its key

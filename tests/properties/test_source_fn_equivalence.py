@@ -466,3 +466,27 @@ def test_calls_between_compiled_fns_take_the_entries() -> None:
     closures = _run_limited(source, "never", 10**6, 400)
     assert result.steps == closures.steps
     assert 0 < len(misses) < 20, len(misses)  # each site caches its callee's entry once hot
+
+
+_DEEP_USES = [
+    "(defn h [n] (if (< n {n}) (inc (h (inc n))) n)) (h 0)",
+    "(defn h [n] (if (< n {n}) (h (inc n)) [n])) (h 0)",
+    "(defn h [x n] (if (< n {n}) (h [x] (inc n)) (count x))) (h 1 0)",
+    ("(defn p [n] (if (< n {n}) (inc (q (inc n))) n)) "
+     "(defn q [n] (if (< n {n}) (inc (p (inc n))) n)) (p 0)"),
+    "(defn h [n] (if (< n {n}) (if (odd? n) (apply h [(inc n)]) (h (inc n))) n)) (h 0)",
+    "(defn g [n] (h n)) (defn h [n] (if (< n {n}) (g (inc n)) n)) (mapv g [0 5])",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(use=st.sampled_from(_DEEP_USES), n=st.sampled_from([300, 511, 512, 513, 700, 1100, 2100]),
+       depth=st.sampled_from([400, 512, 513, 600, 1024, 1025, 3000]),
+       steps=st.sampled_from([200_000, 1_500, 1_023]), mode=st.sampled_from(["eager", "hot"]))
+def test_deep_recursion_agrees_with_closures(use: str, n: int, depth: int, steps: int,
+                                             mode: str) -> None:
+    """Recursions deeper than the meter's first table of levels (512): the table grows while
+    calls go deeper, and the depth limit is met at the same call, with the same steps, as by
+    closures — also when the step limit is met first."""
+    source = use.format(n=n)
+    _same(_run_limited(source, mode, steps, depth), _run_limited(source, "never", steps, depth))
