@@ -289,9 +289,9 @@ class Emitter:
 
     def _rec_lines(self, direct: Direct | None, body: Code, named: bool) -> list[str]:
         """A fn as its *entry* ``rec(args, m, d, at_)`` and ``fn``, the value's Python function,
-        which enters it. ``rec`` charges a call as a closure does — a level of depth, a step (``d`` is
-        the caller's depth; ``m.levels[d]`` the call's, which its calls pass on: past the
-        end of that table, ``deeper`` charges the step and raises ``depth_limit``, or grows
+        which enters it. ``rec`` charges a call as a closure does — a level of depth, a step
+        (``d`` is the caller's depth; ``m.levels[d]`` the call's, which its calls pass on: past
+        the end of that table, ``deeper`` charges the step and raises ``depth_limit``, or grows
         the table and makes the call again; ``f``, assigned next, is unbound only then) — and
         converts
         an error escaping it as the closure's call site does, at ``at_`` (the call's (line,
@@ -306,7 +306,8 @@ class Emitter:
         comma = ", " if params else ""
         lines: list[str] = []
         if direct is None:
-            lines += self._rec_function(self.body_calls_out, "rec", [f"                r = {body.text}"])
+            lines += self._rec_function(self.body_calls_out, "rec",
+                                        [f"                r = {body.text}"])
         else:
             if direct.ints and "rec_i(" in direct.ints[1].text:  # the int copy's own function
                 lines += self._rec_function(direct.calls_out, "rec_i", _int_lines(
@@ -331,7 +332,7 @@ class Emitter:
         if not keep:  # nothing to do after the body: return its value from inside the try
             body = [line.replace("r = ", "return ", 1) if line.lstrip().startswith("r = ")
                     else line for line in body]
-        comma = ", " if params else ""
+        comma, tail = (", ", ",") if params else ("", "")
         return [
             f"        def {name}({params}{comma}m, d, at_):",
             "            try:",
@@ -347,12 +348,12 @@ class Emitter:
             "                raise e.at(at_[0], at_[1]) from None",
             "            except Exception as e:",
             "                if type(e) is IndexError and 'f' not in locals():  # levels[d]",
-            f"                    return deeper({name}, ({params}{',' if params else ''}), m, d, at_)",
+            f"                    return deeper({name}, ({params}{tail}), m, d, at_)",
             "                if at_ is None:",
             "                    raise",
             "                me = getattr(fn, 'ptclisp_self', fn)",
             ("                raise convert_exception(e, getattr(me, 'ptclisp_name', None) or "
-             f"at_[2], at_[0], at_[1], me, ({params}{',' if params else ''})) from e"),
+             f"at_[2], at_[0], at_[1], me, ({params}{tail})) from e"),
             *(["            m.depth = d - 1", "            return r"] if keep else []),
         ]
 

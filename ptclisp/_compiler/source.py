@@ -29,8 +29,10 @@ a fast variant that reads every keyword with ``coll.get(k)`` alone — tables ar
 item was no map); running a pure body twice is the same as once. The property tests compare both
 compilers on generated fns, over tables and mixed items.
 
-A named fn calling itself by name (fib) gets direct Python calls of its own ``rec`` in its fn
-and hot modules (``Emitter.direct_variant``): one frame per call, metered as a closure call. A
+Every fn module's fn enters an *entry* ``rec(args, m, d, at_)`` (``Emitter._rec_lines``),
+metered as a closure call. A named fn calling itself by name (fib) calls its own ``rec``
+directly (``Emitter.direct_variant``), and compiled calls of fns held by names enter the
+callee's entry through a per-site cache (``Emitter.entry_call``): one frame per call. A
 ``loop`` of expression nodes becomes a Python ``while`` once it has run ``HOT_LOOPS``
 iterations (``loop_source``), continuing from the values its slots hold.
 
