@@ -426,6 +426,12 @@ _CROSS_USES = [
     "(defn walk [x] (if (vector? x) (mapv walk x) {body})) (walk [{items} [{items} [1 {items}]]])",
     ("(defn walk [x n] (if (< n 1) {body} [(apply walk [x (dec n)]) (walk [x] (dec n))])) "
      "(walk (first {items}) 3)"),
+    # kernels at the depth limit: the first call's step is charged before its depth check,
+    # and a loop over no item calls nothing (so checks nothing)
+    ("(defn walk [x n] (if (< n 1) {body} (reduce (fn [acc y] [acc (walk y (dec n))]) nil [x x]))) "
+     "(walk (first {items}) 3)"),
+    ("(defn walk [x] (if (vector? x) [(mapv walk x) (mapv walk []) (some walk []) "
+     "(filter walk []) (reduce (fn [a y] (walk y)) 0 [])] {body})) (walk [{items} [{items}]])"),
 ]
 
 
