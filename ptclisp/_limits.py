@@ -132,8 +132,9 @@ class Meter:
     def __init__(self, limits: Limits, *, steps_spent: int = 0,
                  cancel: CancelToken | None = None) -> None:
         self.limits = limits
-        self.max_depth = limits.max_depth
-        self.levels = _levels(min(limits.max_depth, _LEVELS_START))
+        max_depth = self.max_depth = limits.max_depth
+        levels = _LEVELS.get(max_depth)  # the whole table, for max_depth <= _LEVELS_START
+        self.levels = levels if levels is not None else _levels(min(max_depth, _LEVELS_START))
         """``(1, 2, ..., n)``, n <= ``max_depth``: a compiled fn's entry reads its call's depth
         as ``levels[caller's depth]`` — no addition, no comparison, no new int; an IndexError
         there means the limit is reached or the table is to grow (``grow_levels``)."""
