@@ -489,6 +489,7 @@ def run_loaded(
     returned = False
     error: PtclispError | None = None
     reused = None
+    pause_ends_here = True
     try:
         if cancel is not None:
             cancel.check()
@@ -504,6 +505,7 @@ def run_loaded(
 
             meter = restore(checkpoint, program, limits, reused[0], host.journal, cancel)
             output.append(checkpoint["output"])
+        meter.gc_pause = 1  # ended below, whatever happens
         if reused is None:
             completion = _dispatch(program, host, _convert_data(data, meter), meter, None,
                                    output, parallel_map, None)
@@ -511,8 +513,10 @@ def run_loaded(
             completion = _dispatch(program, host, _convert_data(data, meter), meter,
                                    reused[0], output, parallel_map, reused[1])
         status, value, returned = completion.status, completion.value, completion.returned
+        pause_ends_here = False
     except PtclispError as exc:
         error = exc
+        pause_ends_here = False
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -528,14 +532,20 @@ def run_loaded(
                                 steps=meter.steps, output="".join(output), checkpoint=marked)
         else:
             error = _unexpected(exc)
+            pause_ends_here = False
     finally:  # an abandoned run may still be using its namespace: never reuse it
         if reused is not None and reusable is not None and meter.halted is None:
             reusable.give(*reused)
+        if pause_ends_here:  # a step or a raise leaves here; a Result, below
+            meter.end_gc_pause()
     # status, value, returned, output, tool_calls, steps, memory, duration_s, error
     # (positional: keywords cost ~0.2 us a run)
-    return Result(status, value, returned, "".join(output),  # type: ignore[arg-type]
-                  list(host.calls), meter.steps, meter.memory,
-                  time.perf_counter() - started, error)
+    result = Result(status, value, returned, "".join(output),  # type: ignore[arg-type]
+                    list(host.calls), meter.steps, meter.memory,
+                    time.perf_counter() - started, error)
+    host = None  # its journal holds the tool results: freed before the collector resumes
+    meter.end_gc_pause()
+    return result
 
 
 def _reusable_for(program: Program) -> Reusable:
