@@ -184,9 +184,11 @@ class Meter:
         """A run past its first chunk pauses the cyclic collector until it ends (``bulk``): its
         data — a tool's table, the maps built from it — lives until then and dies by reference
         counting, so collections while it runs only re-scan live objects (~10% of a table
-        program's time). Once ``GC_PAUSE_CAP`` tracked objects are newer than the last
-        collection (anyone's: the count is the process's), the collector runs as usual again,
-        so cyclic garbage made meanwhile stays bounded."""
+        program's time). A tool call lets it run while the host's code runs
+        (``release_gc_pause``; the next refuel pauses it again). Once ``GC_PAUSE_CAP`` tracked
+        objects are newer than the last collection (anyone's: the count is the process's), the
+        collector runs as usual for the rest of the run, so cyclic garbage made meanwhile
+        stays bounded."""
         if self.gc_pause == 1:
             self.pause_gc()
         elif self.gc_pause == 2 and gc.get_count()[0] > GC_PAUSE_CAP:
@@ -202,6 +204,17 @@ class Meter:
                 if self.gc_pause == 1:
                     self.gc_pause = 2
                     bulk.__enter__()
+
+    def release_gc_pause(self) -> None:
+        """Let the collector run during a tool call (host code, which may run long or make
+        cyclic garbage of its own); the run's next refuel pauses it again (at most once a
+        chunk of steps, however many calls the chunk makes)."""
+        from ._values.types import bulk
+
+        with _gc_pause_lock:
+            if self.gc_pause == 2:
+                bulk.__exit__()
+                self.gc_pause = 1
 
     def end_gc_pause(self) -> None:
         """Let the collector run again (if this meter paused it); it never pauses it again.
@@ -309,6 +322,8 @@ class Meter:
             )
 
     def count_tool_call(self) -> None:
+        if self.gc_pause == 2:  # host code runs with the collector as the host set it
+            self.release_gc_pause()
         if self.cancel is not None:
             self.cancel.check()
         self.tool_calls += 1
