@@ -683,6 +683,10 @@ class Emitter:
             return Code(f"(({t} := KEYWORDS.get({x})) or {slow}({x}) if type({bind}) is str "
                         f"else {slow}({x}))")
         if name == "assoc" and len(args) == 3:
+            key = args[1]
+            if isinstance(key, A.Const) and _simple_const(key):  # the key's test made here
+                site = self.site(_assoc_site(_resolved(A.Builtin("assoc")), node, key.value))
+                return Code(f"{site}({self.expr(args[0]).text}, {self.expr(args[2]).text})")
             site = self.site(_assoc_site(_resolved(A.Builtin("assoc")), node))
             return Code(f"{site}({self._args(args)})")
         return None
@@ -840,15 +844,22 @@ def _is_helper(value: Any) -> bool:
                                     rt.nth_or_nil))
 
 
-def _assoc_site(resolve: Callable[[Compiler], Any], node: A.Node) -> Callable[[Compiler], Any]:
+_NO_KEY: Any = object()  # _assoc_site without a constant key
+
+
+def _assoc_site(resolve: Callable[[Compiler], Any], node: A.Node,
+                key: Any = _NO_KEY) -> Callable[[Compiler], Any]:
     """``(assoc m k v)`` on a map and a key whose hash charges nothing: the builtin's charge
     (``charge_copy``) and copy in one frame; anything else calls the builtin. A limit error
-    gets the call's position, as through ``positioned``."""
+    gets the call's position, as through ``positioned``. With a constant ``key`` (of a type
+    in ``_SIMPLE``), the site takes ``(m, v)``."""
     line, column = node.line, node.column
 
     def make(compiler: Compiler) -> Any:
         slow = positioned(resolve(compiler), "assoc", node)
         ctx = compiler.ctx
+        if key is not _NO_KEY:
+            return _assoc_key(ctx, slow, key, line, column)
 
         def assoc(coll: Any, k: Any, v: Any) -> Any:
             if type(coll) is not Map or type(k) not in _SIMPLE:
@@ -868,6 +879,28 @@ def _assoc_site(resolve: Callable[[Compiler], Any], node: A.Node) -> Callable[[C
         return assoc
 
     return make
+
+
+def _assoc_key(ctx: Any, slow: Callable[..., Any], k: Any, line: int | None,
+               column: int | None) -> Callable[[Any, Any], Any]:
+    """``_assoc_site``'s ``assoc`` for a constant simple key ``k``."""
+
+    def assoc(coll: Any, v: Any) -> Any:
+        if type(coll) is not Map:
+            return slow(coll, k, v)
+        n = len(coll)
+        m: Any = ctx.meter  # Meter.alloc, then Meter.tick, inline (set while running)
+        m.memory += 64 + (n >> 3)
+        if m.memory > m.limits.max_memory:
+            _charged(m, line, column, memory=True)  # raises
+        m.fuel -= 1 + (n >> 10)
+        if m.fuel < 0:
+            _charged(m, line, column)
+        out = Map(coll)
+        out[k] = v
+        return out
+
+    return assoc
 
 
 _SIMPLE = frozenset({int, str, float, Keyword})
