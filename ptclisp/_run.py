@@ -107,10 +107,15 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
     key = (source, frozenset(known_globals) if known_globals else _NO_GLOBALS)
     program = _cache.get(key)  # OrderedDict's C methods are atomic: no lock to read
     if program is None:
-        reading_key = (_front or _load_front())[2]
-        normal = reading_key(source)  # without comments and line-ending blanks
-        if normal is source:
-            return _analyzed(source, key, meter)
+        normal = _keys.get(source)
+        if normal is None:
+            normal = (_front or _load_front())[2](source)  # reading_key: without comments...
+            if normal is source:
+                return _analyzed(source, key, meter)
+            if len(source) <= _KEY_MAX_CHARS:  # a re-run of this text skips making its key
+                if len(_keys) >= _KEYS:
+                    _keys.clear()
+                _keys[source] = normal
         key = (normal, key[1])
         program = _cache.get(key)
         if program is None:
@@ -120,6 +125,12 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
     except KeyError:  # evicted meanwhile by another thread: still the analysis
         return program
     return program
+
+
+_KEYS = 256
+_KEY_MAX_CHARS = 4_096  # the texts kept here: ~1 M characters at most
+_keys: dict[str, str] = {}
+"""Text → its reading key, for the texts that differ from theirs (a text with a comment)."""
 
 
 def _analyzed(source: str, key: tuple[str, frozenset[str]], meter: Meter | None) -> Program:

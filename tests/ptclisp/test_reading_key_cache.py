@@ -76,6 +76,22 @@ def test_the_cache_holds_a_key_once_and_counts_its_length() -> None:
     assert sum(len(k[0]) for k in _run._cache) == _run._cache_chars
 
 
+def test_the_keys_of_texts_run_are_kept_for_their_re_runs_within_bounds() -> None:
+    """A re-run of a text with a comment finds its key without making it again; the texts kept
+    so are bounded in number and size, and a text too long to keep still runs right."""
+    text = "(* 6 7) ; answer"
+    assert _value(text) == 42
+    assert _run._keys[text] == "(* 6 7)"
+    assert _value(text) == 42
+    for i in range(2 * _run._KEYS):
+        assert _value(f"(+ {i} 1) ; n") == i + 1
+    assert 0 < len(_run._keys) <= _run._KEYS
+    long = "(+ 1 2) ; " + "x" * _run._KEY_MAX_CHARS
+    assert _value(long) == 3
+    assert long not in _run._keys
+    assert _value(long) == 3
+
+
 def test_huge_blank_and_comment_texts_make_their_key_in_one_pass() -> None:
     """Hostile sizes: runs of blanks, newlines, comments and unterminated strings (a key made
     by backtracking would take hours here, not a fraction of a second)."""
