@@ -30,6 +30,7 @@ _gc_pause_lock = threading.Lock()
 GC_PAUSE_CAP = 100_000
 """Tracked objects allocated since the last collection (``gc.get_count()[0]``) past which a
 run's pause of the collector ends (``Meter._gc_pause_step``)."""
+
 _SLOT_BYTES = 32
 SLOT_BYTES = _SLOT_BYTES
 _OBJECT_BYTES = 56
