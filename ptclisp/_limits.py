@@ -13,6 +13,7 @@ replayed run meters exactly like the original); the process and wasm tiers add h
 from __future__ import annotations
 
 import dataclasses
+import gc
 import threading
 import time
 from collections.abc import Mapping
@@ -23,6 +24,13 @@ from ._errors import HostInputError, LimitExceeded
 __all__ = ["CancelToken", "Limits", "Meter", "active_meter", "charge", "current_meter", "use_meter"]
 
 _CHUNK = 1024
+
+_gc_pause_lock = threading.Lock()
+
+GC_PAUSE_CAP = 100_000
+"""Tracked objects allocated since the last collection (``gc.get_count()[0]``) past which a
+run's pause of the collector ends (``Meter._gc_pause_step``)."""
+
 _SLOT_BYTES = 32
 SLOT_BYTES = _SLOT_BYTES
 _OBJECT_BYTES = 56
@@ -120,6 +128,7 @@ class Meter:
         "deadline",
         "depth",
         "fuel",
+        "gc_pause",
         "halted",
         "levels",
         "limits",
@@ -146,6 +155,9 @@ class Meter:
         self.depth = 0
         self.output = 0
         self.tool_calls = 0
+        self.gc_pause = 0
+        """0: this meter leaves the collector alone; 1: it pauses it at its first refuel (a
+        run's own meter, whose end calls ``end_gc_pause``); 2: paused; 3: paused no more."""
         self.halted: tuple[str, str] | None = None
         """``(code, message)`` once the run is stopped from outside (``halt``)."""
         self.cancel: CancelToken | None = None
@@ -174,6 +186,58 @@ class Meter:
         self.check_clock()
         self._chunk = min(_CHUNK, self.limits.max_steps - self._spent)
         self.fuel = self._chunk
+        if self.gc_pause:
+            self._gc_pause_step()
+
+    def _gc_pause_step(self) -> None:
+        """A run past its first chunk pauses the cyclic collector until it ends (``bulk``): its
+        data — a tool's table, the maps built from it — lives until then and dies by reference
+        counting, so collections while it runs only re-scan live objects (~10% of a table
+        program's time). A tool call lets it run while the host's code runs
+        (``release_gc_pause``; the next refuel pauses it again). Once ``GC_PAUSE_CAP`` tracked
+        objects are newer than the last collection (anyone's: the count is the process's), the
+        collector runs as usual for the rest of the run, so cyclic garbage made meanwhile
+        stays bounded."""
+        if self.gc_pause == 1:
+            self.pause_gc()
+        elif self.gc_pause == 2 and gc.get_count()[0] > GC_PAUSE_CAP:
+            self.end_gc_pause()
+
+    def pause_gc(self) -> None:
+        """Pause the collector now if this is a run's meter that has not yet (``gc_pause``
+        1): at its first refuel, or when the run converts a tool's table."""
+        if self.gc_pause == 1:
+            from ._values.types import bulk
+
+            with _gc_pause_lock:  # a pmap item's thread, or the run's end, at the same time
+                if self.gc_pause == 1:
+                    self.gc_pause = 2
+                    bulk.__enter__()
+
+    def release_gc_pause(self) -> None:
+        """Let the collector run during a tool call (host code, which may run long or make
+        cyclic garbage of its own); the run's next refuel pauses it again (at most once a
+        chunk of steps, however many calls the chunk makes)."""
+        from ._values.types import bulk
+
+        with _gc_pause_lock:
+            if self.gc_pause == 2:
+                bulk.__exit__()
+                self.gc_pause = 1
+
+    def end_gc_pause(self) -> None:
+        """Let the collector run again (if this meter paused it); it never pauses it again.
+        Locked when the run may still be running on another thread (paused, or halted:
+        abandoned), unlocked otherwise (every run ends here: a trivial one pays no lock)."""
+        if self.gc_pause != 2 and self.halted is None:
+            self.gc_pause = 3
+            return
+        from ._values.types import bulk
+
+        with _gc_pause_lock:
+            if self.gc_pause == 2:
+                bulk.__exit__()
+            self.gc_pause = 3
 
     def grow_levels(self, depth: int) -> None:
         """Make ``levels`` reach past ``depth`` (doubling, up to ``max_depth``)."""
@@ -272,6 +336,8 @@ class Meter:
             )
 
     def count_tool_call(self) -> None:
+        if self.gc_pause == 2:  # host code runs with the collector as the host set it
+            self.release_gc_pause()
         if self.cancel is not None:
             self.cancel.check()
         self.tool_calls += 1

@@ -98,6 +98,8 @@ class Emitter:
         """Call sites of other fns' entries (``entry_call``): each has a cache ``hN``."""
         self.body_calls_out = True
         """Whether the plain body (not ``direct_variant``'s) calls out (see ``calls_out``)."""
+        self.self_calls = False
+        """A call of capture 0 with the fn's arity was emitted (``direct_variant`` has work)."""
 
     @property
     def fn(self) -> A.Fn:
@@ -115,7 +117,7 @@ class Emitter:
         such call becomes ``rec(args, m, d, at)``, a Python call of the fn's entry
         (``_rec_lines``) instead of a call site and the closure; ``at`` is the constant
         holding the call's (line, column, name). None when the body has no such call."""
-        if not (isinstance(self.node, A.Fn) and self.node.named):
+        if not (isinstance(self.node, A.Fn) and self.node.named and self.self_calls):
             return None
         self.direct, self.calls_out = [], False
         try:
@@ -509,9 +511,44 @@ class Emitter:
         return Code("(" + ", ".join(c.text for c in codes) + ")[-1]", codes[-1].boolean)
 
     def let(self, node: A.Let) -> Code:
-        binds = [self._bind(b) for b in node.binds]
+        binds = self._binds(node.binds)
         body = self.expr(node.body)
         return Code(f"({body.text} if {' and '.join(binds)} else UNSET)", body.boolean)
+
+    def _binds(self, binds: tuple[A.Bind, ...] | list[A.Bind]) -> list[str]:
+        """``_bind`` of each, a destructured key's two binds (its lookup, then nil for a
+        missing key) as one (``_key_bind``)."""
+        out, i = [], 0
+        while i < len(binds):
+            fused = self._key_bind(binds[i], binds[i + 1]) if i + 1 < len(binds) else None
+            if fused is not None:
+                out.append(fused)
+                i += 2
+                continue
+            out.append(self._bind(binds[i]))
+            i += 1
+        return out
+
+    def _key_bind(self, lookup: A.Bind, nil: A.Bind) -> str | None:
+        """``{:keys [a]}``'s ``a`` := ``get_key(m, :a)`` then ``a`` := ``missing_to_nil(a)``
+        (no ``:or`` default) as one bind: ``m.get(:a)`` when ``m`` is a map (nil when
+        missing, as the pair gives), else the pair through the helper."""
+        call, after = lookup.expr, nil.expr
+        if not (type(call) is A.Call and type(call.fn) is A.Const and
+                call.fn.value is rt.get_key and len(call.args) == 2 and
+                type(call.args[1]) is A.Const and type(call.args[1].value) in (Keyword, str, int)
+                and type(after) is A.Call and type(after.fn) is A.Const and
+                after.fn.value is rt.missing_to_nil and len(after.args) == 1 and
+                type(after.args[0]) is A.Local and after.args[0].slot == lookup.slot == nil.slot):
+            return None
+        coll, bind = self.bound(self.expr(call.args[0]))
+        k, t = self.const(call.args[1].value), self.temp()
+        helper = rt.get_key
+        site = self.site(_known_call(lambda compiler: helper, _name_of(helper), call))
+        if self.for_slots is not None:
+            self.for_slots.add(lookup.slot)
+        return (f"(v{lookup.slot} := ({coll}.get({k}) if type({bind}) is Map else "
+                f"(None if ({t} := {site}({coll}, {k})) is MISSING else {t}))) is not UNSET")
 
     def _bind(self, bind: A.Bind) -> str:
         """``(vN := expr) is not UNSET``: always true, binds slot N for what follows."""
@@ -529,10 +566,10 @@ class Emitter:
         assert self.for_slots is not None
         self.for_slots.add(binding.slot)
         # a destructuring binding's prologue runs first, as binds (charging nothing, as there)
-        conditions = [self._bind(b) for b in binding.prologue]
+        conditions = self._binds(binding.prologue)
         for clause in modifiers:
             if isinstance(clause, A.ForLet):
-                conditions += [self._bind(b) for b in clause.binds]
+                conditions += self._binds(clause.binds)
             elif isinstance(clause, A.ForWhen):
                 conditions.append(self.truthy(self.expr(clause.test)))
             else:
@@ -584,6 +621,9 @@ class Emitter:
             value = fn.value
             site = self.site(_known_call(lambda compiler: value, _name_of(value), node))
             return Code(f"{site}({self._args(node.args)})")
+        if isinstance(fn, A.Captured) and fn.index == 0 and isinstance(self.node, A.Fn) and \
+                len(node.args) == self.fn.arities[0].nparams:
+            self.self_calls = True
         if self.direct is not None and isinstance(fn, A.Captured) and fn.index == 0 and \
                 len(node.args) == self.fn.arities[0].nparams:
             self.direct.append((node.line, node.column, fn.name))
@@ -671,6 +711,10 @@ class Emitter:
             return Code(f"(({t} := KEYWORDS.get({x})) or {slow}({x}) if type({bind}) is str "
                         f"else {slow}({x}))")
         if name == "assoc" and len(args) == 3:
+            key = args[1]
+            if isinstance(key, A.Const) and _simple_const(key):  # the key's test made here
+                site = self.site(_assoc_site(_resolved(A.Builtin("assoc")), node, key.value))
+                return Code(f"{site}({self.expr(args[0]).text}, {self.expr(args[2]).text})")
             site = self.site(_assoc_site(_resolved(A.Builtin("assoc")), node))
             return Code(f"{site}({self._args(args)})")
         return None
@@ -680,14 +724,23 @@ class Emitter:
         nothing (the builtin does the same); anything else calls the builtin. Every argument
         is evaluated, in order, before either (``&`` evaluates both sides)."""
         slow = self._charging("get", node)
-        parts = [self.bound(self.expr(a)) for a in node.args]
+        parts = [self._operand(a) for a in node.args]
         names = [name for name, _ in parts]
         (m, mb), kb = parts[0], parts[1][1]
-        test = f"(type({mb}) is Map) & (type({kb}) in SIMPLE)"
-        if len(parts) == 3:
+        test = f"(type({mb}) is Map)"
+        if not _simple_const(node.args[1]):
+            test += f" & (type({kb}) in SIMPLE)"
+        if len(parts) == 3 and not isinstance(node.args[2], A.Const):
             test += f" & ({parts[2][1]} is not UNSET)"
         return Code(f"({m}.get({', '.join(names[1:])}) if {test} "
                     f"else {slow}({', '.join(names)}))")
+
+    def _operand(self, node: A.Node) -> tuple[str, str]:
+        """``bound``, a constant as its literal (reading it has no effect: no temp needed)."""
+        if isinstance(node, A.Const):
+            text = self.const(node.value)
+            return text, text
+        return self.bound(self.expr(node))
 
     def _destructuring(self, helper: Any, node: A.Call) -> Code | None:
         """The destructuring helpers of ``_rt`` for the cases that are one Python test: a map
@@ -775,6 +828,11 @@ class Emitter:
                     f"else {slow}({a}, {b}))")
 
 
+def _simple_const(node: A.Node) -> bool:
+    """A constant whose type is in SIMPLE (its hash charges nothing)."""
+    return isinstance(node, A.Const) and type(node.value) in (int, str, float, Keyword)
+
+
 def _items_bytes(count: int) -> int:
     """What ``Meter.alloc_items(count)`` charges, computed once here (one call less)."""
     return _OBJECT_BYTES + SLOT_BYTES * count
@@ -814,15 +872,22 @@ def _is_helper(value: Any) -> bool:
                                     rt.nth_or_nil))
 
 
-def _assoc_site(resolve: Callable[[Compiler], Any], node: A.Node) -> Callable[[Compiler], Any]:
+_NO_KEY: Any = object()  # _assoc_site without a constant key
+
+
+def _assoc_site(resolve: Callable[[Compiler], Any], node: A.Node,
+                key: Any = _NO_KEY) -> Callable[[Compiler], Any]:
     """``(assoc m k v)`` on a map and a key whose hash charges nothing: the builtin's charge
     (``charge_copy``) and copy in one frame; anything else calls the builtin. A limit error
-    gets the call's position, as through ``positioned``."""
+    gets the call's position, as through ``positioned``. With a constant ``key`` (of a type
+    in ``_SIMPLE``), the site takes ``(m, v)``."""
     line, column = node.line, node.column
 
     def make(compiler: Compiler) -> Any:
         slow = positioned(resolve(compiler), "assoc", node)
         ctx = compiler.ctx
+        if key is not _NO_KEY:
+            return _assoc_key(ctx, slow, key, line, column)
 
         def assoc(coll: Any, k: Any, v: Any) -> Any:
             if type(coll) is not Map or type(k) not in _SIMPLE:
@@ -842,6 +907,28 @@ def _assoc_site(resolve: Callable[[Compiler], Any], node: A.Node) -> Callable[[C
         return assoc
 
     return make
+
+
+def _assoc_key(ctx: Any, slow: Callable[..., Any], k: Any, line: int | None,
+               column: int | None) -> Callable[[Any, Any], Any]:
+    """``_assoc_site``'s ``assoc`` for a constant simple key ``k``."""
+
+    def assoc(coll: Any, v: Any) -> Any:
+        if type(coll) is not Map:
+            return slow(coll, k, v)
+        n = len(coll)
+        m: Any = ctx.meter  # Meter.alloc, then Meter.tick, inline (set while running)
+        m.memory += 64 + (n >> 3)
+        if m.memory > m.limits.max_memory:
+            _charged(m, line, column, memory=True)  # raises
+        m.fuel -= 1 + (n >> 10)
+        if m.fuel < 0:
+            _charged(m, line, column)
+        out = Map(coll)
+        out[k] = v
+        return out
+
+    return assoc
 
 
 _SIMPLE = frozenset({int, str, float, Keyword})

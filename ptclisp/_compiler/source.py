@@ -169,18 +169,33 @@ def calls_itself(node: A.Fn) -> bool:
         return False
     nparams = node.arities[0].nparams
     stack: list[Any] = [node.arities[0].body, *(b.expr for b in node.arities[0].prologue)]
+    fields = _CHILD_FIELDS
     while stack:
         item = stack.pop()
-        if isinstance(item, (tuple, list)):
+        kind = type(item)
+        if kind is tuple or kind is list:
             stack.extend(item)
-        elif isinstance(item, A.Fn) or not isinstance(item, A.Node):
             continue
-        elif isinstance(item, A.Call) and isinstance(item.fn, A.Captured) and \
-                item.fn.index == 0 and len(item.args) == nparams:
+        names = fields.get(kind)
+        if names is None:
+            if not isinstance(item, A.Node):
+                continue
+            names = fields[kind] = _child_fields(kind)
+        if kind is A.Call and type(item.fn) is A.Captured and item.fn.index == 0 and \
+                len(item.args) == nparams:
             return True
-        else:
-            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+        if kind is not A.Fn:
+            stack.extend(getattr(item, name) for name in names)
     return False
+
+
+_CHILD_FIELDS: dict[type[Any], tuple[str, ...]] = {}
+"""Node type → the fields ``calls_itself`` walks: every field but the position (a node's
+``dataclasses.fields`` cost more than the walk itself; a new text walks each named fn)."""
+
+
+def _child_fields(kind: type[Any]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind) if f.name not in ("line", "column"))
 
 
 def hot_source(compiler: Compiler, node: A.Fn) -> Callable[[list[Any]], Any] | None:

@@ -720,6 +720,8 @@ def _flat_records(obj: list[Any], meter: Meter | None = None) -> Vector | None:
             return None
         text, columns = laid_out
         _charge_table(obj, meter, text)
+        if meter.gc_pause == 1 and len(obj) >= BULK_MIN:
+            meter.pause_gc()  # a run's table lives until the run ends: see Meter.pause_gc
         if 0 < len(obj[0]) <= 48:  # the columns are laid out already: rows built from them
             positional = _record_builder(tuple(obj[0]), positional=True)
             if len(obj) < BULK_MIN:

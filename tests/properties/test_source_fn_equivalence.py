@@ -165,6 +165,28 @@ def test_assoc_kernels_hit_limits_where_closures_do(body: str, n: int, memory: i
     _same(run(True), run(False))
 
 
+@settings(max_examples=40, deadline=None)
+@given(body=bodies, steps=st.integers(200, 6_000), memory=st.integers(20_000, 400_000),
+       key=st.sampled_from([":c", '"c"', "0", "2.5", "nil", "[1]", "i"]))
+def test_assoc_sites_hit_limits_where_closures_do(body: str, steps: int, memory: int,
+                                                  key: str) -> None:
+    """``assoc`` in a source fn called once per iteration, its key a constant of each kind
+    (a constant simple key is the site's own, issue 15 ``real4``) or not: the same limit error
+    (code, position) after the same steps as closures."""
+    source = (f"(defn f [x i] (assoc x {key} [i {body}])) "
+              f"(loop [i 0 m {{:a 1 :b \"b\"}}] (if (< i 100000) (recur (inc i) (f m i)) m))")
+
+    def run(source_fns: bool) -> ptclisp.Result:
+        mode = partial(_compiler.compile_program, source_fns="eager" if source_fns else "never")
+        with patch.object(_compiler, "compile_program", mode):
+            return ptclisp.run(source, limits=Limits(max_steps=steps, max_memory=memory,
+                                                     timeout_s=30))
+
+    a, b = run(True), run(False)
+    assert a.error is not None  # a limit, or the body's own error, at the same point
+    _same(a, b)
+
+
 def _run_hot(source: str, hot_calls: int) -> ptclisp.Result:
     """The default tiered compile, with closures handing over to source fns after
     ``hot_calls`` calls (``HOT_CALLS``)."""
