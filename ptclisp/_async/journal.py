@@ -142,6 +142,10 @@ class Journal:
         return calls[index]
 
     def append_call(self, entry: dict[str, Any]) -> None:
+        state = self._state
+        if state[0] is None:  # no packed head: nothing swaps the list (list.append is atomic)
+            state[1].append(entry)
+            return
         with _unpack_lock:
             self._state[1].append(entry)
 

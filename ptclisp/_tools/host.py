@@ -167,12 +167,12 @@ class ToolHost:
                     self._unrecorded = 0
                     calls[:0] = skipped
                     self._built += len(skipped)
-                for i in range(self._built, len(calls)):  # an entry: its record, now
-                    entry = calls[i]
-                    if type(entry) is not ToolCall:
-                        assert isinstance(entry, dict)
-                        calls[i] = self._record(
-                            entry, ToolCall if "raw" in entry else _ReplayedCall)
+                # the entries from _built on: their records, now (_record's, inline)
+                record, replayed = ToolCall, self._record
+                calls[self._built:] = [
+                    record(e["tool"], e["args"], e["raw"], e["error"], e.get("duration_s", 0.0),
+                           e["op_id"]) if "raw" in e else replayed(e, _ReplayedCall)
+                    for e in calls[self._built:]]  # type: ignore[index]  # entries here
                 self._built = len(calls)
         return calls  # type: ignore[return-value]  # every item is a record now
 
@@ -190,20 +190,116 @@ class ToolHost:
         meter.count_tool_call()
         host_args = _host_args(name, args, meter)
         if self._local is None and not self._unreplayed and not self._replaying:
-            # the common case: a first run's top level — no pmap item has run (one thread),
-            # nothing to replay; the same steps as below without the lock and the lookups
-            root = self._root
-            pos = str(root.calls)
-            root.calls += 1
-            entry = self._execute(name, host_args, meter)
+            return self._call_here(name, host_args, meter)
+        return self._call_anywhere(name, host_args, meter)
+
+    def call_keys(self, name: str, keywords: tuple[Keyword, ...], host_args: dict[str, Any]
+                  ) -> Any:
+        """``(tool/name {:k v ...})`` with a literal map of keyword keys whose host keys are
+        distinct: the call site built ``host_args`` (those keys → the values, in order) and
+        charged the literal (``Meter.alloc_items``) instead of building the map. The same as
+        ``call(name, Map(zip(keywords, host_args.values())))`` — the same charges, journal and
+        result — without the map and its walk when every value is a JSON atom."""
+        text = False
+        for value in host_args.values():
+            kind = type(value)
+            if kind not in _ATOM_ARGS:
+                return self.call(name, Map(zip(keywords, host_args.values())))
+            if kind is str:
+                text = True
+        if not self._plain_call:  # a host answering calls its own way (the guest's)
+            return self.call(name, Map(zip(keywords, host_args.values())))
+        meter = current_meter()
+        if meter.cancel is not None or meter.tool_calls >= meter.limits.max_tool_calls:
+            meter.count_tool_call()  # (raises when it must)
+        else:
+            meter.tool_calls += 1  # count_tool_call, inline
+        meter.fuel -= len(host_args)  # then _host_args's charges of a flat map, inline
+        if meter.fuel < 0:
+            meter.refuel()
+        if text:
+            for value in host_args.values():
+                if type(value) is str and len(value) > 64:
+                    meter.alloc(len(value))
+        if self._local is None and not self._unreplayed and not self._replaying:
+            return self._call_here(name, host_args, meter)
+        return self._call_anywhere(name, host_args, meter)
+
+    _plain_call = True
+    """``call`` is ``ToolHost.call`` (``call_keys`` may take its common case itself)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_call = cls.call is ToolHost.call
+
+    def _call_here(self, name: str, host_args: dict[str, Any], meter: Meter) -> Any:
+        """``call``'s common case: a first run's top level — no pmap item has run (one
+        thread), nothing to replay; the same steps as ``_call_anywhere`` without the lock and
+        the lookups. A plain callable, or a typed ``Tool`` whose arguments pass as they are
+        (``Tool.plain_args``), on the run's own thread, runs here with ``_execute``'s steps
+        inline — the same clock checks, charges, entry and record; a small flat dict result
+        (``_small_map``) in one pass."""
+        root = self._root
+        pos = str(root.calls)
+        root.calls += 1
+        tool = self.tools.get(name)
+        call_args: dict[str, Any] | None = host_args
+        typed = isinstance(tool, Tool)
+        if typed:  # (a subclass may invoke its own way: the general steps)
+            call_args = tool.plain_args(host_args) if type(tool) is Tool else None  # type: ignore[union-attr]
+        if call_args is None or tool is None or (self.tool_threads and not on_run_worker()):
+            entry = self._execute(name, host_args, meter)  # the general steps
             entry["pos"] = pos
-            self.journal.append_call(entry)
-            self._calls.append(entry)  # its record is built when ``calls`` is read
-            if entry["error"] is not None:
-                raise error_from_dict(entry["error"])
-            if entry["op_id"] is not None:
-                return OpHandle(entry["op_id"], name)
-            return entry["value"]
+            return self._journaled(entry)
+        started = _now()
+        if meter.halted is not None or meter.cancel is not None or started > meter.deadline:
+            meter.check_clock()  # raises (as _execute's check, whose handler raises it again)
+        entry: dict[str, Any] | None = None
+        try:
+            if typed:
+                raw = tool.fn(**call_args)  # type: ignore[union-attr]  # Tool.invoke's call
+            else:
+                raw = tool(call_args)  # type: ignore[operator]
+            if meter.halted is not None or meter.cancel is not None or (
+                    _now() > meter.deadline):
+                meter.check_clock()
+            if type(raw) is dict and len(raw) <= _SMALL_RESULT and (
+                    not typed or tool.dict_passes):  # type: ignore[union-attr]
+                memory = meter.memory
+                value = _small_map(raw, meter)
+                if value is not None:  # the entry _execute makes for it, in one display
+                    entry = {"tool": name, "args": host_args, "value": value, "error": None,
+                             "op_id": None, "cost": (1, meter.memory - memory), "raw": raw,
+                             "duration_s": _now() - started, "pos": pos}
+            if entry is None:
+                entry = {"tool": name, "args": host_args, "value": None, "error": None,
+                         "op_id": None}
+                if type(raw) not in _PLAIN_RESULTS and inspect.isawaitable(raw):
+                    raw = self._completed(tool, raw)  # type: ignore[arg-type]
+                self._finish(entry, name, tool, raw, typed, meter)  # type: ignore[arg-type]
+        except (Exception, SystemExit, Suspend) as exc:
+            if entry is None:
+                entry = {"tool": name, "args": host_args, "value": None, "error": None,
+                         "op_id": None}
+            entry["error"] = _failure(name, exc, meter)
+        if "pos" not in entry:
+            entry["duration_s"] = _now() - started
+            entry["pos"] = pos
+        return self._journaled(entry)
+
+    def _journaled(self, entry: dict[str, Any]) -> Any:
+        """``_call_here``'s end: journal the entry (its record is built when ``calls`` is
+        read), then its value or error."""
+        self.journal.append_call(entry)
+        self._calls.append(entry)
+        if entry["error"] is not None:
+            raise error_from_dict(entry["error"])
+        if entry["op_id"] is not None:
+            return OpHandle(entry["op_id"], entry["tool"])
+        return entry["value"]
+
+    def _call_anywhere(self, name: str, host_args: dict[str, Any], meter: Meter) -> Any:
+        """``call`` in a ``pmap`` item, or replaying: positions per thread, the journal."""
         cursor = self._cursor()
         pos = cursor.next_call()
         if self._unreplayed:  # a resumed run: answer from the journal if it is there
@@ -342,43 +438,36 @@ class ToolHost:
                 if meter.halted is not None or meter.cancel is not None or (
                         _now() > meter.deadline):
                     meter.check_clock()
+            if is_async:
                 if type(raw) not in _PLAIN_RESULTS and inspect.isawaitable(raw):
                     raw = self._completed(tool, raw)
-            if is_async:
                 entry["op_id"] = _op_id(name, raw, self.journal)
             else:
-                value = None
-                if type(raw) is dict and len(raw) <= _SMALL_RESULT:  # _to_value's first case
-                    value = _small_map(raw, meter)
-                if value is not None:
-                    entry["cost"] = (1, OBJECT_BYTES + SLOT_BYTES * len(raw))
-                else:
-                    value = _to_value(name, raw, entry, meter)  # first: charged, so checking
-                    # is bounded
-                entry["value"] = value
-                if typed:
-                    tool.check_output(raw)  # type: ignore[union-attr]
-                entry["raw"] = raw
-        except ToolError as exc:
-            entry["error"] = exc.to_dict()
-        except LimitExceeded as exc:
-            meter.recheck()  # this run's own budget (or deadline): terminal
-            entry["error"] = ToolError(f"tool {name} failed: {exc.message}").to_dict()
-        except PtclispError as exc:  # e.g. a nested run's error: the tool failed, not this run
-            failure = ToolError(f"tool {name} failed: {exc.message}", hint=exc.hint)
-            entry["error"] = failure.to_dict()
-        except Suspend:
-            entry["error"] = ToolError(
-                f"tool {name} tried to suspend inside a tool call",
-                hint="nested runs cannot await async operations",
-            ).to_dict()
-        except (Exception, SystemExit) as exc:  # a tool's sys.exit() is its failure, in every tier
-            entry["error"] = ToolError(
-                f"tool {name} failed: {type(exc).__name__}: {exc}",
-                hint="check the arguments, or handle the failure in the program",
-            ).to_dict()
+                self._finish(entry, name, tool, raw, typed, meter)
+        except (Exception, SystemExit, Suspend) as exc:
+            entry["error"] = _failure(name, exc, meter)
         entry["duration_s"] = _now() - started
         return entry
+
+    def _finish(self, entry: dict[str, Any], name: str, tool: Callable[..., Any] | Tool,
+                raw: Any, typed: bool, meter: Meter) -> None:
+        """A sync tool's result ``raw`` into ``entry``: awaited if a coroutine's, converted
+        (charged: what it cost goes into the entry), checked against a typed tool's output
+        type. Raises what ``_failure`` turns into the entry's error."""
+        if type(raw) not in _PLAIN_RESULTS and inspect.isawaitable(raw):
+            raw = self._completed(tool, raw)
+        value = None
+        if type(raw) is dict and len(raw) <= _SMALL_RESULT:  # _to_value's first case
+            memory = meter.memory
+            value = _small_map(raw, meter)
+            if value is not None:
+                entry["cost"] = (1, meter.memory - memory)
+        if value is None:
+            value = _to_value(name, raw, entry, meter)  # first: charged, so checking is bounded
+        entry["value"] = value
+        if typed:
+            tool.check_output(raw)  # type: ignore[union-attr]
+        entry["raw"] = raw
 
     def charge_arguments(self, args: Any) -> None:
         """Charge a program's argument map as the host will see it, as ``call`` does (for hosts
@@ -727,6 +816,28 @@ def _validated(tool: Tool, host_args: dict[str, Any]) -> dict[str, Any]:
             code="invalid_args",
             hint=f"tool/{tool.name} takes {tool.signature_text}",
         ) from None
+
+
+def _failure(name: str, exc: BaseException, meter: Meter) -> dict[str, Any]:
+    """The journal entry's ``error`` for a call of tool ``name`` that raised ``exc`` (a
+    ``LimitExceeded`` of this run's own budget or clock is raised again: terminal)."""
+    if isinstance(exc, ToolError):
+        return exc.to_dict()
+    if isinstance(exc, LimitExceeded):
+        meter.recheck()  # this run's own budget (or deadline): terminal
+        return ToolError(f"tool {name} failed: {exc.message}").to_dict()
+    if isinstance(exc, PtclispError):  # e.g. a nested run's error: the tool failed, not this run
+        return ToolError(f"tool {name} failed: {exc.message}", hint=exc.hint).to_dict()
+    if isinstance(exc, Suspend):
+        return ToolError(
+            f"tool {name} tried to suspend inside a tool call",
+            hint="nested runs cannot await async operations",
+        ).to_dict()
+    # any other failure, a tool's sys.exit() included: the tool's, in every tier
+    return ToolError(
+        f"tool {name} failed: {type(exc).__name__}: {exc}",
+        hint="check the arguments, or handle the failure in the program",
+    ).to_dict()
 
 
 def _to_value(name: str, raw: Any, entry: dict[str, Any], meter: Meter) -> Any:

@@ -82,6 +82,9 @@ class Tool:
     _as_is: Any = dataclasses.field(init=False, repr=False, default=None, compare=False)
     """The simple parameters (``signature._simple_params``) when ``validate`` may check
     arguments with ``_passed_as_is`` alone: each is a name the key mapping keeps as is."""
+    dict_passes: bool = dataclasses.field(init=False, repr=False, default=False, compare=False)
+    """``check_output`` passes every dict with string keys (the output type is ``:map`` or
+    ``:any``)."""
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or any(c.isspace() for c in self.name):
@@ -104,6 +107,7 @@ class Tool:
         known = self._known_keys()
         if simple is not None and all(name in known for name, _, _ in simple):
             self._as_is = simple
+        self.dict_passes = self._sig.returns.kind in ("map", "any")
 
     @property
     def fingerprint(self) -> str:
@@ -157,6 +161,16 @@ class Tool:
             if passed is not None:
                 return passed
         return self._sig.validate_args(self._snake_keys(args))
+
+    def plain_args(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        """The keyword arguments ``invoke(validate(args))`` calls ``fn`` with, when ``args``
+        pass as they are (``_passed_as_is``: simple parameters, each of exactly its type, no
+        other key) and ``fn`` takes them as keywords (no model, not ``is_async``); else None:
+        ask ``validate`` and ``invoke``."""
+        as_is = self._as_is
+        if as_is is None or self._model is not None or self.is_async:
+            return None
+        return _passed_as_is(as_is, args)
 
     def invoke(self, args: dict[str, Any]) -> Any:
         """Call the function with validated arguments (may return an awaitable)."""
