@@ -103,6 +103,9 @@ class ToolHost:
         self.damaged: PendingError | None = None
         """Set when the skipped calls' journal entries turned out damaged (``calls``)."""
         self._lock = threading.Lock()
+        self._compact = self.journal.compact_calls()
+        """Where ``_call_here`` appends a successful call as a compact tuple (None: a packed
+        journal, whose entries are dicts)."""
         self._replay: dict[tuple[str, bytes], collections.deque[int]] | None = None
         """Journal indexes by (tool, packed args), built at the first replayed call."""
         self._skipped = 0
@@ -167,9 +170,11 @@ class ToolHost:
                     self._unrecorded = 0
                     calls[:0] = skipped
                     self._built += len(skipped)
-                # the entries from _built on: their records, now (_record's, inline)
+                # the entries from _built on: their records, now (_record's, inline; a
+                # compact tuple is a call that succeeded, see Journal.compact_calls)
                 record, replayed = ToolCall, self._record
                 calls[self._built:] = [
+                    record(e[0], e[1], e[4], None, e[5], None) if type(e) is tuple else
                     record(e["tool"], e["args"], e["raw"], e["error"], e.get("duration_s", 0.0),
                            e["op_id"]) if "raw" in e else replayed(e, _ReplayedCall)
                     for e in calls[self._built:]]  # type: ignore[index]  # entries here
@@ -260,17 +265,26 @@ class ToolHost:
                 raw = tool.fn(**call_args)  # type: ignore[union-attr]  # Tool.invoke's call
             else:
                 raw = tool(call_args)  # type: ignore[operator]
-            if meter.halted is not None or meter.cancel is not None or (
-                    _now() > meter.deadline):
+            after = _now()  # also the end of the call's duration when converted in one pass
+            if meter.halted is not None or meter.cancel is not None or after > meter.deadline:
                 meter.check_clock()
             if type(raw) is dict and len(raw) <= _SMALL_RESULT and (
                     not typed or tool.dict_passes):  # type: ignore[union-attr]
                 memory = meter.memory
                 value = _small_map(raw, meter)
-                if value is not None:  # the entry _execute makes for it, in one display
+                if value is not None:
+                    # journaled as _execute's entry would be: a compact tuple (the journal
+                    # expands it when read; records are built from it), or that entry
+                    cost = (1, meter.memory - memory)
+                    compact = self._compact
+                    if compact is not None:
+                        call = (name, host_args, value, cost, raw, after - started, pos)
+                        compact.append(call)
+                        self._calls.append(call)
+                        return value
                     entry = {"tool": name, "args": host_args, "value": value, "error": None,
-                             "op_id": None, "cost": (1, meter.memory - memory), "raw": raw,
-                             "duration_s": _now() - started, "pos": pos}
+                             "op_id": None, "cost": cost, "raw": raw,
+                             "duration_s": after - started, "pos": pos}
             if entry is None:
                 entry = {"tool": name, "args": host_args, "value": None, "error": None,
                          "op_id": None}
