@@ -886,27 +886,33 @@ def _small_map(raw: dict[Any, Any], meter: Meter) -> Map | None:
     in the cache) and atom values — a step and ``alloc_items(len(raw))``, as ``from_python``
     charges a dict of atoms (its strings their length) — without the general walk; None for any
     other dict."""
-    out: dict[Any, Any] = {}
+    out = Map()  # built in place (no dict to copy); no one sees it before it is returned
     text = False
     for key, value in raw.items():
-        keyword = _KEYWORDS.get(key) if type(key) is str else None
         kind = type(value)
-        if keyword is None or kind not in _ATOM_ARGS:
+        if kind not in _ATOM_ARGS:
+            return None
+        keyword = _KEYWORDS.get(key) if type(key) is str else None
+        if keyword is None:
             return None
         if kind is str:
             text = True
         out[keyword] = value
-    meter.fuel -= 1  # meter.tick(1); meter.alloc_items(len(raw)), inline
-    if meter.fuel < 0:
+    fuel = meter.fuel = meter.fuel - 1  # meter.tick(1); meter.alloc_items(len(raw)), inline
+    if fuel < 0:
         meter.refuel()
-    meter.memory += OBJECT_BYTES + SLOT_BYTES * len(raw)
-    if meter.memory > meter.limits.max_memory:
+    memory = meter.memory = meter.memory + _SLOTS_BYTES[len(raw)]
+    if memory > meter.limits.max_memory:
         meter.alloc(0)  # raises
     if text:  # then each string its length, in order (as from_python: the same limit point)
         for value in out.values():
             if type(value) is str:
                 meter.alloc(len(value))
-    return Map(out)
+    return out
+
+
+_SLOTS_BYTES = tuple(OBJECT_BYTES + SLOT_BYTES * n for n in range(_SMALL_RESULT + 1))
+"""What ``Meter.alloc_items(n)`` charges, for the sizes ``_small_map`` converts."""
 
 
 def _op_id(name: str, raw: Any, journal: Journal) -> str:

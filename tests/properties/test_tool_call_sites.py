@@ -272,3 +272,27 @@ def test_odd_literal_maps_keep_their_meaning(source: str) -> None:
     same error) as through the general path."""
     assert _run(source, "never", {}, False) == _run(source, "never", {}, True)
     assert _run(source, "eager", {}, False) == _run(source, "eager", {}, True)
+
+
+def _typed_params(a: int, b_c: str = "x", d: float = 0.5, e: bool | None = None) -> None:
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["a", "b_c", "b-c", "d", "e", "f"]),
+                       st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(-1, 1),
+                                 st.text(max_size=2), st.lists(st.integers(), max_size=1)),
+                       max_size=5))
+def test_plain_typed_arguments_are_what_validate_passes(args: dict[str, Any]) -> None:
+    """``Tool.plain_args`` (the one-pass call's check) accepts exactly the arguments that
+    ``validate`` passes as they are, and they are the same arguments."""
+    from ptclisp._tools.signature import _passed_as_is
+
+    tool = ptclisp.Tool("t", _typed_params)
+    passed = _passed_as_is(tool._as_is, args)
+    plain = tool.plain_args(args)
+    assert (plain is None) == (passed is None)
+    if plain is not None:
+        assert plain == passed == tool.validate(args)
+    model = ptclisp.Tool("m", _typed_params, is_async=True)
+    assert model.plain_args(args) is None  # an op start: the general steps
