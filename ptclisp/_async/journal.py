@@ -320,8 +320,12 @@ class LazyEntry(dict[str, Any]):
 
 def compact_entry(call: tuple[Any, ...]) -> dict[str, Any]:
     """The entry dict of a compact call ``(tool, args, value, cost, raw, duration_s, pos)``:
-    the keys ``ToolHost._execute`` writes, in its order, for a call that succeeded."""
+    the keys ``ToolHost._execute`` writes, in its order, for a call that succeeded (``cost``
+    None: an atom result, whose entry has no ``cost``)."""
     tool, args, value, cost, raw, duration_s, pos = call
+    if cost is None:  # an atom: converting it cost nothing
+        return {"tool": tool, "args": args, "value": value, "error": None, "op_id": None,
+                "raw": raw, "duration_s": duration_s, "pos": pos}
     return {"tool": tool, "args": args, "value": value, "error": None, "op_id": None,
             "cost": cost, "raw": raw, "duration_s": duration_s, "pos": pos}
 

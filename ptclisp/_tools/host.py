@@ -285,6 +285,13 @@ class ToolHost:
                     entry = {"tool": name, "args": host_args, "value": value, "error": None,
                              "op_id": None, "cost": cost, "raw": raw,
                              "duration_s": after - started, "pos": pos}
+            elif type(raw) in _ATOM_RESULTS and self._compact is not None and (
+                    not typed or tool.output_passes(raw)):  # type: ignore[union-attr]
+                # an atom is its own value, converted free (no "cost" in its entry)
+                call = (name, host_args, raw, None, raw, after - started, pos)
+                self._compact.append(call)
+                self._calls.append(call)
+                return raw
             if entry is None:
                 entry = {"tool": name, "args": host_args, "value": None, "error": None,
                          "op_id": None}

@@ -137,6 +137,12 @@ class Tool:
                 hint="a host-side bug in the tool (or its declared type); handle the failure",
             ) from None
 
+    def output_passes(self, raw: Any) -> bool:
+        """Whether ``check_output(raw)`` certainly passes without asking the model (False:
+        call it)."""
+        assert self._sig is not None
+        return self.is_async or self._sig.returns.kind == "any" or self._sig.accepts_as_is(raw)
+
     def check_result(self, value: Any) -> Any:
         """An op result delivered by ``resume`` against ``result``; returns it as host data.
         Raises ``SignatureMismatch`` naming each mismatching field."""
