@@ -21,8 +21,15 @@ from .exceptions import convert_exception
 if TYPE_CHECKING:
     from .compiler import Compiler, Ev
 
-__all__ = ["compile_call", "keyword_keys", "positioned", "positioned_dynamic", "tool_caller",
-           "tool_keys_caller", "host_keys"]
+__all__ = [
+    "compile_call",
+    "host_keys",
+    "keyword_keys",
+    "positioned",
+    "positioned_dynamic",
+    "tool_caller",
+    "tool_keys_caller",
+]
 
 
 def compile_call(compiler: Compiler, node: A.Call) -> Ev:

@@ -89,9 +89,9 @@ class ToolHost:
         self.tool_threads = tool_threads
         """Bound synchronous tools by the run's clock: the run executes on a worker thread its
         caller waits for until the deadline (``_tools.threads``)."""
-        self._calls: list[ToolCall | dict[str, Any]] = []
-        """The run's calls in order: records, and journal entries whose record is built when
-        ``calls`` is read (from ``_built`` on)."""
+        self._calls: list[Any] = []
+        """The run's calls in order: records (``ToolCall``), and journal entries (dicts or
+        compact tuples) whose record is built when ``calls`` is read (from ``_built`` on)."""
         self._built = 0
         self._unrecorded = 0
         """Calls skipped by a checkpoint whose records ``calls`` has not built yet."""
@@ -177,9 +177,9 @@ class ToolHost:
                     record(e[0], e[1], e[4], None, e[5], None) if type(e) is tuple else
                     record(e["tool"], e["args"], e["raw"], e["error"], e.get("duration_s", 0.0),
                            e["op_id"]) if "raw" in e else replayed(e, _ReplayedCall)
-                    for e in calls[self._built:]]  # type: ignore[index]  # entries here
+                    for e in calls[self._built:]]
                 self._built = len(calls)
-        return calls  # type: ignore[return-value]  # every item is a record now
+        return calls  # every item is a record now
 
     def _record(self, entry: dict[str, Any], record: type[ToolCall]) -> ToolCall:
         return record(
@@ -251,11 +251,11 @@ class ToolHost:
         call_args: dict[str, Any] | None = host_args
         typed = isinstance(tool, Tool)
         if typed:  # (a subclass may invoke its own way: the general steps)
-            call_args = tool.plain_args(host_args) if type(tool) is Tool else None  # type: ignore[union-attr]
+            call_args = tool.plain_args(host_args) if type(tool) is Tool else None
         if call_args is None or tool is None or (self.tool_threads and not on_run_worker()):
-            entry = self._execute(name, host_args, meter)  # the general steps
-            entry["pos"] = pos
-            return self._journaled(entry)
+            general = self._execute(name, host_args, meter)  # the general steps
+            general["pos"] = pos
+            return self._journaled(general)
         started = _now()
         if meter.halted is not None or meter.cancel is not None or started > meter.deadline:
             meter.check_clock()  # raises (as _execute's check, whose handler raises it again)
@@ -275,10 +275,13 @@ class ToolHost:
                 if value is not None:
                     # journaled as _execute's entry would be: a compact tuple (the journal
                     # expands it when read; records are built from it), or that entry
-                    cost = (1, meter.memory - memory)
+                    spent = meter.memory - memory
+                    cost = _SLOTS_COSTS[len(raw)] if spent == _SLOTS_BYTES[len(raw)] else (
+                        1, spent)  # (a shared tuple unless strings were charged too)
                     compact = self._compact
                     if compact is not None:
-                        call = (name, host_args, value, cost, raw, after - started, pos)
+                        call: tuple[Any, ...] = (name, host_args, value, cost, raw,
+                                                 after - started, pos)
                         compact.append(call)
                         self._calls.append(call)
                         return value
@@ -296,8 +299,8 @@ class ToolHost:
                 entry = {"tool": name, "args": host_args, "value": None, "error": None,
                          "op_id": None}
                 if type(raw) not in _PLAIN_RESULTS and inspect.isawaitable(raw):
-                    raw = self._completed(tool, raw)  # type: ignore[arg-type]
-                self._finish(entry, name, tool, raw, typed, meter)  # type: ignore[arg-type]
+                    raw = self._completed(tool, raw)
+                self._finish(entry, name, tool, raw, typed, meter)
         except (Exception, SystemExit, Suspend) as exc:
             if entry is None:
                 entry = {"tool": name, "args": host_args, "value": None, "error": None,
@@ -920,6 +923,8 @@ def _small_map(raw: dict[Any, Any], meter: Meter) -> Map | None:
 
 _SLOTS_BYTES = tuple(OBJECT_BYTES + SLOT_BYTES * n for n in range(_SMALL_RESULT + 1))
 """What ``Meter.alloc_items(n)`` charges, for the sizes ``_small_map`` converts."""
+_SLOTS_COSTS = tuple((1, nbytes) for nbytes in _SLOTS_BYTES)
+"""The journaled cost of such a map without strings (one tuple per size, shared)."""
 
 
 def _op_id(name: str, raw: Any, journal: Journal) -> str:

@@ -95,8 +95,8 @@ def _calls_of(draw: st.DrawFn) -> str:
 
 _USES = [
     "(loop [i 0 acc []] (if (< i {n}) (recur (inc i) (conj acc {call})) acc))",
-    "(loop [i 0 acc []] (if (< i {n}) (recur (inc i) (conj acc (try {call} "
-    "(catch Exception e (ex-message e))))) acc))",
+    ("(loop [i 0 acc []] (if (< i {n}) (recur (inc i) (conj acc (try {call} "
+     "(catch Exception e (ex-message e))))) acc))"),
     "(mapv (fn [i] {call}) (range {n}))",
     "(defn f [i] {call}) (mapv f (range {n}))",
     "(let [i {n}] {call})",
@@ -104,8 +104,8 @@ _USES = [
     "(vec (for [i (range {n})] {call}))",
 ]
 _LIMITS = st.sampled_from([
-    dict(max_steps=100_000), dict(max_steps=40), dict(max_steps=90), dict(max_memory=3_000),
-    dict(max_memory=6_000), dict(max_tool_calls=2), dict(max_tool_calls=5)])
+    {"max_steps": 100_000}, {"max_steps": 40}, {"max_steps": 90}, {"max_memory": 3_000},
+    {"max_memory": 6_000}, {"max_tool_calls": 2}, {"max_tool_calls": 5}])
 
 
 @contextmanager
