@@ -32,6 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from threading import get_ident
 from typing import Any
 
 import msgpack
@@ -39,6 +40,7 @@ import msgpack
 from .._async.journal import Journal, PendingError, entry_value
 from .._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_from_dict
 from .._limits import OBJECT_BYTES, SLOT_BYTES, Meter, current_meter, use_meter
+from .._limits import _local as _meters
 from .._result import ToolCall
 from .._values.types import (
     KEYWORD_CACHE,
@@ -103,6 +105,8 @@ class ToolHost:
         self.damaged: PendingError | None = None
         """Set when the skipped calls' journal entries turned out damaged (``calls``)."""
         self._lock = threading.Lock()
+        self._worker: int | None = None
+        """The thread ``_call_here`` found to be a run worker (``on_run_worker``)."""
         self._compact = self.journal.compact_calls()
         """Where ``_call_here`` appends a successful call as a compact tuple (None: a packed
         journal, whose entries are dicts)."""
@@ -214,7 +218,7 @@ class ToolHost:
                 text = True
         if not self._plain_call:  # a host answering calls its own way (the guest's)
             return self.call(name, Map(zip(keywords, host_args.values())))
-        meter = current_meter()
+        meter: Meter = _meters.meter  # current_meter(), inline: a run's site calls this
         if meter.cancel is not None or meter.tool_calls >= meter.limits.max_tool_calls:
             meter.count_tool_call()  # (raises when it must)
         else:
@@ -245,14 +249,19 @@ class ToolHost:
         inline — the same clock checks, charges, entry and record; a small flat dict result
         (``_small_map``) in one pass."""
         root = self._root
-        pos = str(root.calls)
-        root.calls += 1
+        n = root.calls
+        root.calls = n + 1
+        try:
+            pos = _POSITIONS[n]  # str(n)
+        except IndexError:
+            pos = _position(n)
         tool = self.tools.get(name)
         call_args: dict[str, Any] | None = host_args
         typed = isinstance(tool, Tool)
         if typed:  # (a subclass may invoke its own way: the general steps)
             call_args = tool.plain_args(host_args) if type(tool) is Tool else None
-        if call_args is None or tool is None or (self.tool_threads and not on_run_worker()):
+        if call_args is None or tool is None or (
+                self.tool_threads and self._worker != get_ident() and not self._on_worker()):
             general = self._execute(name, host_args, meter)  # the general steps
             general["pos"] = pos
             return self._journaled(general)
@@ -310,6 +319,13 @@ class ToolHost:
             entry["duration_s"] = _now() - started
             entry["pos"] = pos
         return self._journaled(entry)
+
+    def _on_worker(self) -> bool:
+        """``on_run_worker()``, remembered for this thread (``_worker``) when true."""
+        if on_run_worker():
+            self._worker = get_ident()
+            return True
+        return False
 
     def _journaled(self, entry: dict[str, Any]) -> Any:
         """``_call_here``'s end: journal the entry (its record is built when ``calls`` is
@@ -889,6 +905,19 @@ def _to_value(name: str, raw: Any, entry: dict[str, Any], meter: Meter) -> Any:
 
 
 _SMALL_RESULT = 16
+
+_POSITIONS: list[str] = []
+"""``str(n)`` for the first positions of the top level (``_position`` extends it)."""
+_positions_lock = threading.Lock()
+
+
+def _position(n: int) -> str:
+    """``str(n)``, kept in ``_POSITIONS`` for later runs while it has fewer than 100,000."""
+    with _positions_lock:
+        if n == len(_POSITIONS) < 100_000:
+            _POSITIONS.append(str(n))
+    return str(n)
+
 
 
 def _small_map(raw: dict[Any, Any], meter: Meter) -> Map | None:
