@@ -10,6 +10,8 @@ import dataclasses
 import time
 from typing import Any
 
+from support import Endless
+
 import ptclisp
 
 D = "(loop [x [1] i 0] (if (< i 40) (recur [x x] (inc i)) x))"
@@ -58,17 +60,6 @@ def _cyclic() -> Any:
     return x
 
 
-class _Endless(list):  # type: ignore[type-arg]
-    """A host object that says it is an empty list and never stops iterating (a buggy tool)."""
-
-    def __len__(self) -> int:
-        return 0
-
-    def __iter__(self) -> Any:
-        while True:
-            yield 1
-
-
 TEXT = "x" * 34_000_000
 """One string over the 32 MiB limit (shared by every case that needs one)."""
 
@@ -88,7 +79,7 @@ HOST_DATA: dict[str, Any] = {
     "tuple_keys": {(1, (2, 3)): 1, "s": [(4, 5)]},  # a tuple key came back a list (process tier)
     "odd_keys": {1.5: 1, float("nan"): 2, None: 3, True: 4},
     "bigint": 10**100_000,  # decimal text of over 4,300 digits is refused by Python itself
-    "endless": _Endless(),
+    "endless": Endless(),
 }
 """Host data an attacker (or a buggy tool) might hand a run: each is a tool ``tool/<name>``
 returning it, and a ``data/x`` input for the cases that name it."""

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import same
 
 from ptclisp._values import types as T
 
@@ -23,16 +24,6 @@ def plain(obj: Any) -> Any:
         return T.from_python(obj)
     finally:
         T._flat_records = saved  # type: ignore[assignment]
-
-
-def same(a: Any, b: Any) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, tuple):
-        return len(a) == len(b) and all(map(same, a, b))
-    return a == b
 
 
 @settings(max_examples=200, deadline=None)

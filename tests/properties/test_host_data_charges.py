@@ -10,6 +10,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import Endless
 
 from ptclisp import LimitExceeded
 from ptclisp._limits import Limits, Meter
@@ -87,17 +88,6 @@ def test_heavy_sharing_is_charged_expanded_and_stops() -> None:
                                                    (56 + 3 * 32) + 3 * (7 * 120 + 8 * 88))
 
 
-class _Endless(list):  # type: ignore[type-arg]
-    """A host object claiming to be an empty list that never stops iterating."""
-
-    def __len__(self) -> int:
-        return 0
-
-    def __iter__(self) -> Any:
-        while True:
-            yield 1
-
-
 class _EndlessMap(dict):  # type: ignore[type-arg]
     def items(self) -> Any:
         i = 0
@@ -108,7 +98,7 @@ class _EndlessMap(dict):  # type: ignore[type-arg]
 
 def test_a_container_whose_iteration_never_ends_stops_at_the_memory_limit() -> None:
     limits = Limits(max_steps=10**9, max_memory=1 << 20, timeout_s=60)
-    for endless in (_Endless(), _EndlessMap(), {"a": [_Endless()]}):
+    for endless in (Endless(), _EndlessMap(), {"a": [Endless()]}):
         assert _charges(from_python, endless, limits)[0] == "memory_limit"
         assert _charges(charge_host_data, endless, limits)[0] == "memory_limit"
 

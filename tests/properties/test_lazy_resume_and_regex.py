@@ -14,6 +14,7 @@ import msgpack
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import same
 
 import ptclisp
 from ptclisp import PendingError, PendingStep, Result
@@ -36,18 +37,6 @@ small_values = st.one_of(
     st.builds(Keyword, names),
     st.builds(OpHandle, names, names),
 )
-
-
-def same(a: Any, b: Any) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, tuple):
-        return len(a) == len(b) and all(map(same, a, b))
-    if isinstance(a, OpHandle):
-        return (a.op_id, a.tool) == (b.op_id, b.tool)
-    return a == b
 
 
 def plain_decode(data: Any) -> Any:

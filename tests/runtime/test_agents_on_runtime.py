@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import FlakyLLM
 
 from ptclisp import Limits, PtclispError, Tool
 from ptclisp import runtime as rt
@@ -130,28 +131,10 @@ def test_supervised_tools_keep_names_signatures_and_argument_checks(runtime) -> 
     assert step.return_value == {"word": "HI"}
 
 
-class FlakyLLM:
-    """A scripted LLM behind a client that crashes (not an LLMError) on its first ``crashes``
-    calls."""
-
-    name = model = "flaky"
-
-    def __init__(self, replies: list[str], crashes: int = 1) -> None:
-        self.script = ScriptedLLM(replies)
-        self.crashes = crashes
-        self.calls = 0
-
-    def complete(self, messages: Any, *, on_token: Any = None) -> Any:
-        self.calls += 1
-        if self.calls <= self.crashes:
-            raise RuntimeError("connection reset by peer")
-        return self.script.complete(messages, on_token=on_token)
-
-
 def test_a_subagent_tool_runs_in_a_supervised_process_and_recovers_from_a_crash(runtime) -> None:
     child = echo_agent("speller")
     reply = clj("(return {:word (tool/lookup {:word data/word})})")
-    child_llm = FlakyLLM([reply, reply])
+    child_llm = FlakyLLM([reply, reply], crash_on={1})
     speller = rt.agent_tool(child, child_llm, runtime=runtime, timeout=20,
                             description="spells a word in capitals")
     assert speller.signature_text == "(word :string) -> {word :string}"
@@ -164,13 +147,14 @@ def test_a_subagent_tool_runs_in_a_supervised_process_and_recovers_from_a_crash(
 
     # The child's own run is a supervised process: the crash restarted it, the tool answered.
     assert step.status == "ok" and step.return_value == {"word": "OK"}
-    assert step.turns[0].status == "continue" and child_llm.calls == 3
+    assert step.turns[0].status == "continue" and child_llm.attempts == 3
 
 
 def test_a_subagent_tool_whose_run_keeps_crashing_gives_the_program_a_clear_error(runtime
                                                                                   ) -> None:
     child = echo_agent("speller")
-    child_llm = FlakyLLM([clj("(return {:word (tool/lookup {:word data/word})})")], crashes=4)
+    child_llm = FlakyLLM([clj("(return {:word (tool/lookup {:word data/word})})")],
+                         crash_on={1, 2, 3, 4})
     speller = rt.agent_tool(child, child_llm, runtime=runtime, timeout=20)
     parent = SubAgent(name="parent", prompt="Spell ok.", tools=[speller],
                       signature="-> {word :string}", max_turns=3)
@@ -182,7 +166,7 @@ def test_a_subagent_tool_whose_run_keeps_crashing_gives_the_program_a_clear_erro
     assert step.status == "ok" and step.return_value == {"word": "OK"}
     error = step.turns[0].error  # 4 crashes: past 3 restarts, the child's run gave up
     assert error["code"] == "tool_error" and "crashed 4 times" in error["message"]
-    assert "connection reset by peer" in error["message"] and "max_restarts" in error["hint"]
+    assert "client bug on attempt 4" in error["message"] and "max_restarts" in error["hint"]
 
 
 def test_a_failing_subagent_tool_is_a_tool_error(runtime) -> None:

@@ -9,29 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import FlakyLLM, clj
 
 import ptclisp
 from ptclisp import runtime as rt
-from ptclisp.subagent import LLMResponse, ScriptedLLM, Step, SubAgent
-
-
-def clj(program: str) -> str:
-    return f"```clojure\n{program}\n```"
-
-
-class FlakyLLM(ScriptedLLM):
-    """A scripted LLM whose client has a bug: some calls raise a non-LLM error (a crash)."""
-
-    def __init__(self, replies: list[str], crash_on: set[int]) -> None:
-        super().__init__(replies)
-        self.crash_on = crash_on
-        self.attempts = 0
-
-    def complete(self, messages: Any, on_token: Any = None) -> LLMResponse:
-        self.attempts += 1
-        if self.attempts in self.crash_on:
-            raise RuntimeError(f"client bug on attempt {self.attempts}")
-        return super().complete(messages, on_token=on_token)
+from ptclisp.subagent import ScriptedLLM, Step, SubAgent
 
 
 class SQLiteMapping(MutableMapping[str, Any]):

@@ -13,30 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry import trace
+from support import FlakyLLM, clj
 
 import ptclisp
 from ptclisp import PendingStep
 from ptclisp import runtime as rt
-from ptclisp.subagent import LLMResponse, ScriptedLLM, Step, SubAgent, SubAgentError
-
-
-def clj(program: str) -> str:
-    return f"```clojure\n{program}\n```"
-
-
-class FlakyLLM(ScriptedLLM):
-    """A scripted LLM whose client has a bug: the calls numbered in ``crash_on`` raise."""
-
-    def __init__(self, replies: list[str], crash_on: set[int]) -> None:
-        super().__init__(replies)
-        self.crash_on = crash_on
-        self.attempts = 0
-
-    def complete(self, messages: Any, on_token: Any = None) -> LLMResponse:
-        self.attempts += 1
-        if self.attempts in self.crash_on:
-            raise RuntimeError(f"client bug on attempt {self.attempts}")
-        return super().complete(messages, on_token=on_token)
+from ptclisp.subagent import ScriptedLLM, Step, SubAgent, SubAgentError
 
 
 def biller() -> tuple[SubAgent, list[int]]:
