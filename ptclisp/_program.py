@@ -90,6 +90,7 @@ def compile(source: str) -> CompiledProgram:  # the public name, like re.compile
 
     Raises ``ReadError`` (``parse_error``...) or ``AnalysisError`` (``unbound_symbol``...) for
     a program that cannot run, with its position and a hint; a non-text ``source`` is a
-    ``ReadError`` too. Analysis is cached by text, so compiling the same text again is cheap.
+    ``ReadError`` too. Analysis is cached by text (comments aside), so compiling the same text
+    again is cheap.
     """
     return CompiledProgram(source, load(source))

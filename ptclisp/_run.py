@@ -90,7 +90,9 @@ _NO_GLOBALS: frozenset[str] = frozenset()
 
 
 def load(source: str, known_globals: Collection[str] = (), meter: Meter | None = None) -> Program:
-    """Read and analyze ``source`` (cached: the same text is analyzed once).
+    """Read and analyze ``source`` (cached by its ``reading_key``: texts that differ only in
+    comments, blanks ending a line and newlines ending the text share one analysis — their
+    forms are the same, at the same lines and columns).
 
     ``known_globals`` are names already defined in the namespace the program will run in. With
     a ``meter`` the text is charged to it first (``SOURCE_BYTES_PER_CHAR`` a character, so a
@@ -104,13 +106,36 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
         charge_source(meter, source)
     key = (source, frozenset(known_globals) if known_globals else _NO_GLOBALS)
     program = _cache.get(key)  # OrderedDict's C methods are atomic: no lock to read
-    if program is not None:
-        try:
-            _cache.move_to_end(key)
-        except KeyError:  # evicted meanwhile by another thread: still the analysis
-            return program
+    if program is None:
+        normal = _keys.get(source)
+        if normal is None:
+            normal = (_front or _load_front())[2](source)  # reading_key: without comments...
+            if normal is source:
+                return _analyzed(source, key, meter)
+            if len(source) <= _KEY_MAX_CHARS:  # a re-run of this text skips making its key
+                if len(_keys) >= _KEYS:
+                    _keys.clear()
+                _keys[source] = normal
+        key = (normal, key[1])
+        program = _cache.get(key)
+        if program is None:
+            return _analyzed(source, key, meter)
+    try:
+        _cache.move_to_end(key)
+    except KeyError:  # evicted meanwhile by another thread: still the analysis
         return program
-    read_forms, analyze_program = _front or _load_front()
+    return program
+
+
+_KEYS = 256
+_KEY_MAX_CHARS = 4_096  # the texts kept here: ~1 M characters at most
+_keys: dict[str, str] = {}
+"""Text → its reading key, for the texts that differ from theirs (a text with a comment)."""
+
+
+def _analyzed(source: str, key: tuple[str, frozenset[str]], meter: Meter | None) -> Program:
+    """Read and analyze ``source``, and cache its analysis under ``key`` (its reading key)."""
+    read_forms, analyze_program, _ = _front or _load_front()
     forms = read_forms(source)
     if meter is not None:
         meter.check_clock()
@@ -118,21 +143,23 @@ def load(source: str, known_globals: Collection[str] = (), meter: Meter | None =
                                   clock=meter.check_clock)
     else:
         program = analyze_program(forms, known_globals=key[1], source=source)
-    if len(source) <= _CACHE_MAX_ENTRY:
+    if len(key[0]) <= _CACHE_MAX_ENTRY:
         _remember(key, program)
     return program
 
 
-_front: tuple[Callable[..., Any], Callable[..., Any]] | tuple[()] = ()
+_Front = tuple[Callable[..., Any], Callable[..., Any], Callable[[str], str]]
+_front: _Front | tuple[()] = ()
 
 
-def _load_front() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """The reader and the analyzer, imported once (a function-level import costs ~1 us)."""
+def _load_front() -> _Front:
+    """The reader, the analyzer and the reading key, imported once (a function-level import
+    costs ~1 us)."""
     global _front
     from ._analyzer import analyze_program
-    from ._reader.reader import read_forms
+    from ._reader.reader import read_forms, reading_key
 
-    _front = (read_forms, analyze_program)
+    _front = (read_forms, analyze_program, reading_key)
     return _front
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "read_all",
     "read_forms",
     "read_string",
+    "reading_key",
 ]
 
 MAX_NESTING = 256
@@ -69,8 +70,7 @@ MAX_NESTING = 256
 _TC = r'[^\s,\ufeff";@^`~()\[\]{}\\]'
 _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _WS = r"[\s,\ufeff]*"
-_TOKENS = re.compile(
-    rf"({_WS}(?:(?:;[^\n]*|#![^\n]*){_WS})*)("
+_TOKEN = (
     rf"[^\s,\ufeff\";@^`~()\[\]{{}}\\#':]{_TC}*"  # atom: symbol, number
     r"|[(\[{]"  # open
     r"|[)\]}]"  # close
@@ -81,10 +81,48 @@ _TOKENS = re.compile(
     rf"|#{_STRING}"  # regex
     rf"|##{_TC}*"  # symbolic value
     rf"|\\.{_TC}*"  # character
+)
+_COMMENT = r";[^\n]*|#![^\n]*"
+_TOKENS = re.compile(
+    rf"({_WS}(?:(?:{_COMMENT}){_WS})*)("
+    rf"{_TOKEN}"
     r"|\Z"  # end of input: the empty token
     r"|.)",  # anything else: an error the reader_table's handler reports
     re.S,
 )
+# ``reading_key``: the text without what cannot change how it reads. One match is (kept, dropped):
+# kept runs over newlines, tokens (the alternatives above, in their order) and blanks that are
+# followed by more of the line; it stops where a comment starts or at blanks that end a line (or
+# the text), which the dropped part takes with the comment. A match starts only where a token of
+# ``_TOKENS`` may start, so ";" or "#!" inside a string, a character or a symbol stays kept.
+_BLANK = r"(?:[^\S\n]|[,\ufeff])"  # whitespace within a line
+_READING = re.compile(
+    rf"((?:\n|{_BLANK}++(?![;\n]|#!|\Z)|(?!;|#!)(?:{_TOKEN}|[^\s,\ufeff]))*+)"
+    rf"{_BLANK}*+(?:{_COMMENT})?",
+    re.S,
+)
+
+_BLANK_NEWLINE = re.compile(rf"\n(?<={_BLANK}\n)")  # (a literal first: a fast scan)
+
+
+def reading_key(text: str) -> str:
+    """``text`` with its comments and the blanks ending its lines removed, and the newlines
+    ending it (unless a character literal ``\\`` takes the last one): two texts with the same
+    key read to the same forms at the same lines and columns, since a comment or a trailing
+    blank only ever precedes a newline or the end. A text whose key is itself comes back as is.
+    """
+    last = text[-1:]
+    if ";" not in text and "#!" not in text and _BLANK_NEWLINE.search(text) is None and not (
+            last.isspace() or last == "," or last == "\ufeff"):  # nothing to drop: as is
+        return text
+    key = "".join(_READING.findall(text))
+    if key.endswith("\n"):
+        stripped = key.rstrip("\n")
+        if not stripped.endswith("\\"):
+            key = stripped
+    return text if key == text else key
+
+
 # What an atom cannot start with (nor whitespace, which no token starts with).
 _ATOM_START_NOT = frozenset('",;@^`~()[]{}\\#\':\ufeff')
 _OPENERS = frozenset("([{")
