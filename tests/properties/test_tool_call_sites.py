@@ -133,9 +133,10 @@ def _mode(mode: str) -> Iterator[None]:
 
 
 def _text(source: str, general: bool) -> str:
-    """A new text per run (no analysis or plan shared between the two paths), naming the
+    """A new text per run, new in its forms (a discarded form: a comment alone would reuse
+    the cached analysis and code, so the two paths would share one compile), naming the
     result keys as keywords (so they are cached: small results take ``_small_map``)."""
-    return f"[:v :n :fresh :b]\n{source}\n; {'g' if general else 's'} {next(_counter):09d}"
+    return f"[:v :n :fresh :b]\n{source}\n#_{'g' if general else 's'}{next(_counter):09d}"
 
 
 def _outcome(result: Result | PendingStep) -> Any:
@@ -244,8 +245,8 @@ def test_literal_keyword_maps_take_the_call_site() -> None:
         emitted.append(text)
         return real_compile(text, name)
 
-    with patch.object(_source, "_compiled", spy), _mode("hot"):
-        assert ptclisp.run(loop + " ; spy", tools=_tools()).value == 10
+    with patch.object(_source, "_compiled", spy), _mode("hot"):  # a loop not compiled yet
+        assert ptclisp.run(loop.replace("5", "6"), tools=_tools()).value == 15
     assert any("({'v': v1})" in text for text in emitted), emitted  # the dict, no Map
 
 
