@@ -245,7 +245,7 @@ class ToolHost:
         """``call``'s common case: a first run's top level — no pmap item has run (one
         thread), nothing to replay; the same steps as ``_call_anywhere`` without the lock and
         the lookups. A plain callable, or a typed ``Tool`` whose arguments pass as they are
-        (``Tool.plain_args``), on the run's own thread, runs here with ``_execute``'s steps
+        (``Tool._plain_args``), on the run's own thread, runs here with ``_execute``'s steps
         inline — the same clock checks, charges, entry and record; a small flat dict result
         (``_small_map``) in one pass."""
         root = self._root
@@ -259,7 +259,7 @@ class ToolHost:
         call_args: dict[str, Any] | None = host_args
         typed = isinstance(tool, Tool)
         if typed:  # (a subclass may invoke its own way: the general steps)
-            call_args = tool.plain_args(host_args) if type(tool) is Tool else None
+            call_args = tool._plain_args(host_args) if type(tool) is Tool else None
         if call_args is None or tool is None or (
                 self.tool_threads and self._worker != get_ident() and not self._on_worker()):
             general = self._execute(name, host_args, meter)  # the general steps
@@ -278,7 +278,7 @@ class ToolHost:
             if meter.halted is not None or meter.cancel is not None or after > meter.deadline:
                 meter.check_clock()
             if type(raw) is dict and len(raw) <= _SMALL_RESULT and (
-                    not typed or tool.dict_passes):  # type: ignore[union-attr]
+                    not typed or tool._dict_passes):  # type: ignore[union-attr]
                 memory = meter.memory
                 value = _small_map(raw, meter)
                 if value is not None:
@@ -298,7 +298,7 @@ class ToolHost:
                              "op_id": None, "cost": cost, "raw": raw,
                              "duration_s": after - started, "pos": pos}
             elif type(raw) in _ATOM_RESULTS and self._compact is not None and (
-                    not typed or tool.output_passes(raw)):  # type: ignore[union-attr]
+                    not typed or tool._output_passes(raw)):  # type: ignore[union-attr]
                 # an atom is its own value, converted free (no "cost" in its entry)
                 call = (name, host_args, raw, None, raw, after - started, pos)
                 self._compact.append(call)

@@ -83,8 +83,8 @@ class Tool:
     """The simple parameters (``signature._simple_params``) when ``validate`` may check
     arguments with ``_passed_as_is`` alone: each is a name the key mapping keeps as is."""
     _plain: Any = dataclasses.field(init=False, repr=False, default=None, compare=False)
-    """``plain_args``'s plan, made at its first call."""
-    dict_passes: bool = dataclasses.field(init=False, repr=False, default=False, compare=False)
+    """``_plain_args``'s plan, made at its first call."""
+    _dict_passes: bool = dataclasses.field(init=False, repr=False, default=False, compare=False)
     """``check_output`` passes every dict with string keys (the output type is ``:map`` or
     ``:any``)."""
 
@@ -109,7 +109,7 @@ class Tool:
         known = self._known_keys()
         if simple is not None and all(name in known for name, _, _ in simple):
             self._as_is = simple
-        self.dict_passes = self._sig.returns.kind in ("map", "any")
+        self._dict_passes = self._sig.returns.kind in ("map", "any")
 
     @property
     def fingerprint(self) -> str:
@@ -137,7 +137,7 @@ class Tool:
                 hint="a host-side bug in the tool (or its declared type); handle the failure",
             ) from None
 
-    def output_passes(self, raw: Any) -> bool:
+    def _output_passes(self, raw: Any) -> bool:
         """Whether ``check_output(raw)`` certainly passes without asking the model (False:
         call it)."""
         assert self._sig is not None
@@ -170,7 +170,7 @@ class Tool:
                 return passed
         return self._sig.validate_args(self._snake_keys(args))
 
-    def plain_args(self, args: dict[str, Any]) -> dict[str, Any] | None:
+    def _plain_args(self, args: dict[str, Any]) -> dict[str, Any] | None:
         """``args`` when ``invoke(validate(args))`` calls ``fn`` with exactly these keyword
         arguments — they pass as they are (``_passed_as_is`` returns them: simple parameters,
         each of exactly its type, every required one, no other key) and ``fn`` takes them as
@@ -190,7 +190,7 @@ class Tool:
         return args if count == required else None
 
     def _plain_plan(self) -> tuple[dict[str, tuple[type, bool]], int] | tuple[()]:
-        """``plain_args``'s plan: name → (type, required) and how many are required; ``()``
+        """``_plain_args``'s plan: name → (type, required) and how many are required; ``()``
         when no arguments pass as they are."""
         as_is = self._as_is
         if as_is is None or self._model is not None:

@@ -55,7 +55,7 @@ def _shaped(args: dict[str, Any]) -> Any:
 
 
 def _typed_map(a: int, b: str = "-") -> dict[str, Any]:
-    """A typed tool whose arguments pass as they are (``Tool.plain_args``)."""
+    """A typed tool whose arguments pass as they are (``Tool._plain_args``)."""
     if a == 3:
         raise ValueError("typed three")
     return {"v": a, "b": b}
@@ -285,15 +285,15 @@ def _typed_params(a: int, b_c: str = "x", d: float = 0.5, e: bool | None = None)
                                  st.text(max_size=2), st.lists(st.integers(), max_size=1)),
                        max_size=5))
 def test_plain_typed_arguments_are_what_validate_passes(args: dict[str, Any]) -> None:
-    """``Tool.plain_args`` (the one-pass call's check) accepts exactly the arguments that
+    """``Tool._plain_args`` (the one-pass call's check) accepts exactly the arguments that
     ``validate`` passes as they are, and they are the same arguments."""
     from ptclisp._tools.signature import _passed_as_is
 
     tool = ptclisp.Tool("t", _typed_params)
     passed = _passed_as_is(tool._as_is, args)
-    plain = tool.plain_args(args)
+    plain = tool._plain_args(args)
     assert (plain is None) == (passed is None)
     if plain is not None:
         assert plain == passed == tool.validate(args)
     model = ptclisp.Tool("m", _typed_params, is_async=True)
-    assert model.plain_args(args) is None  # an op start: the general steps
+    assert model._plain_args(args) is None  # an op start: the general steps
