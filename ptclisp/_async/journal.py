@@ -21,7 +21,7 @@ from typing import Any
 
 from .._errors import PtclispError
 
-__all__ = ["Journal", "LazyEntry", "PackedHead", "PendingError", "entry_value"]
+__all__ = ["Journal", "LazyEntry", "PackedHead", "PendingError", "compact_entry", "entry_value"]
 
 
 class PendingError(PtclispError):
@@ -88,6 +88,28 @@ class Journal:
                op_results if op_results is not None else {})
         self.awaits_done = awaits_done
         self.time_spent_s = time_spent_s
+        self._expanded = len(self._state[1])
+        """Calls before this index are entry dicts; after it a call may still be a compact
+        tuple (``compact_calls``), expanded by ``_expand`` before any reader sees it."""
+
+    # ------------------------------------------------------------ compact entries
+
+    def compact_calls(self) -> list[Any] | None:
+        """The list to append a first run's successful calls to as compact tuples ``(tool,
+        args, value, cost, raw, duration_s, pos)`` (a dict display of nine keys per call costs
+        ~5 tuples): every reader gets them expanded to their entry dicts (``compact_entry``).
+        None when the journal keeps a packed head (its list is replaced when unpacked)."""
+        head, calls, _ = self._state
+        return calls if head is None else None
+
+    def _expand(self, calls: list[Any]) -> None:
+        """Replace the compact tuples appended since the last expansion by their entries."""
+        with _unpack_lock:
+            n = len(calls)  # calls appended meanwhile stay for the next expansion
+            for i in range(self._expanded, n):
+                if type(calls[i]) is tuple:
+                    calls[i] = compact_entry(calls[i])
+            self._expanded = n
 
     # ------------------------------------------------------------ whole lists (unpacking)
 
@@ -107,11 +129,15 @@ class Journal:
         """``(offset, calls, op_results)``: the entries held unpacked (calls from index
         ``offset`` on), without unpacking the head."""
         head, calls, ops = self._state
+        if self._expanded < len(calls):
+            self._expand(calls)
         return (head.ncalls if head else 0), calls, ops
 
     def _unpacked(self) -> tuple[Any, list[dict[str, Any]], dict[str, dict[str, Any]]]:
         state = self._state
         if state[0] is None:
+            if self._expanded < len(state[1]):
+                self._expand(state[1])
             return state
         with _unpack_lock:
             head, calls, ops = self._state
@@ -135,6 +161,8 @@ class Journal:
 
     def call(self, index: int) -> dict[str, Any]:
         head, calls, _ = self._state
+        if self._expanded < len(calls):
+            self._expand(calls)
         if head is not None:
             if index >= head.ncalls:
                 return calls[index - head.ncalls]
@@ -142,6 +170,10 @@ class Journal:
         return calls[index]
 
     def append_call(self, entry: dict[str, Any]) -> None:
+        state = self._state
+        if state[0] is None:  # no packed head: nothing swaps the list (list.append is atomic)
+            state[1].append(entry)
+            return
         with _unpack_lock:
             self._state[1].append(entry)
 
@@ -177,6 +209,8 @@ class Journal:
     def tool_names(self) -> list[str]:
         """The tools the journaled calls used, each once (in first-use order)."""
         head, calls, _ = self._state
+        if self._expanded < len(calls):
+            self._expand(calls)
         names = dict.fromkeys(head.tools) if head is not None else {}
         names.update(dict.fromkeys(map(operator.itemgetter("tool"), calls)))
         return list(names)
@@ -186,6 +220,8 @@ class Journal:
         only caches its decoded value, a serialized entry its encoding) in new lists, the same
         packed head."""
         head, calls, ops = self._state
+        if self._expanded < len(calls):
+            self._expand(calls)
         copy = Journal(list(calls), dict(ops), self.awaits_done, self.time_spent_s, head)
         if "_started" in self.__dict__:  # same unpacked entries (so far): same started ops
             copy.__dict__["_started"] = self.__dict__["_started"]
@@ -199,6 +235,8 @@ class Journal:
         # is kept (a resume asks several times)
         # keyed by the head too: the unpacked list of a packed journal starts with other entries
         head, calls, _ = self._state
+        if self._expanded < len(calls):
+            self._expand(calls)
         n = len(calls)
         cached = self.__dict__.get("_started")
         if cached is None or cached[0] != n or cached[2] is not head:
@@ -278,6 +316,18 @@ class LazyEntry(dict[str, Any]):
             ) from None
         self["value"] = value
         return value
+
+
+def compact_entry(call: tuple[Any, ...]) -> dict[str, Any]:
+    """The entry dict of a compact call ``(tool, args, value, cost, raw, duration_s, pos)``:
+    the keys ``ToolHost._execute`` writes, in its order, for a call that succeeded (``cost``
+    None: an atom result, whose entry has no ``cost``)."""
+    tool, args, value, cost, raw, duration_s, pos = call
+    if cost is None:  # an atom: converting it cost nothing
+        return {"tool": tool, "args": args, "value": value, "error": None, "op_id": None,
+                "raw": raw, "duration_s": duration_s, "pos": pos}
+    return {"tool": tool, "args": args, "value": value, "error": None, "op_id": None,
+            "cost": cost, "raw": raw, "duration_s": duration_s, "pos": pos}
 
 
 def entry_value(entry: dict[str, Any]) -> Any:

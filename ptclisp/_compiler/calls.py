@@ -21,7 +21,15 @@ from .exceptions import convert_exception
 if TYPE_CHECKING:
     from .compiler import Compiler, Ev
 
-__all__ = ["compile_call", "positioned", "positioned_dynamic", "tool_caller"]
+__all__ = [
+    "compile_call",
+    "host_keys",
+    "keyword_keys",
+    "positioned",
+    "positioned_dynamic",
+    "tool_caller",
+    "tool_keys_caller",
+]
 
 
 def compile_call(compiler: Compiler, node: A.Call) -> Ev:
@@ -347,6 +355,58 @@ def tool_caller(ctx: Any, name: str, line: int, column: int) -> Callable[[Any], 
             raise convert_exception(exc, f"tool/{name}", line, column) from exc
 
     return call
+
+
+def keyword_keys(arg: A.Node | None) -> tuple[Keyword, ...] | None:
+    """The keys of a tool call's argument when it is a map literal whose keys are keywords
+    with distinct host keys — a ``MapLit`` or a constant map of JSON atoms (``Const``) — else
+    None: ``tool_keys_caller`` then passes the values without building the map."""
+    if type(arg) is A.MapLit:
+        keys = [k.value for k, _ in arg.pairs if type(k) is A.Const]
+        if len(keys) != len(arg.pairs):
+            return None
+    elif type(arg) is A.Const and type(arg.value) is Map:
+        if not all(type(v) in _ATOMS for v in arg.value.values()):
+            return None
+        keys = list(arg.value)
+    else:
+        return None
+    if not all(type(k) is Keyword for k in keys):
+        return None
+    if len({_host_key(k) for k in keys}) != len(keys):
+        return None
+    return tuple(keys)
+
+
+_ATOMS = frozenset({int, float, str, bool, type(None)})
+
+
+def _host_key(key: Keyword) -> str:
+    """A keyword key as ``_tools.host._host_args`` passes it to a tool."""
+    return key.qualified if key.ns else key.name
+
+
+def tool_keys_caller(ctx: Any, name: str, keywords: tuple[Keyword, ...], line: int,
+                     column: int) -> Callable[[dict[str, Any]], Any]:
+    """``call(host_args)`` for ``(tool/name {:k v ...})`` whose map literal has the keys
+    ``keywords`` (``keyword_keys``): the caller builds ``host_args`` (``host_keys`` → the
+    values) instead of the map, and charges it as the literal (``ToolHost.call_keys``).
+    Errors get the call's position."""
+
+    def call(host_args: dict[str, Any]) -> Any:
+        try:
+            return ctx.host.call_keys(name, keywords, host_args)
+        except PtclispError as exc:
+            raise exc.at(line, column) from None
+        except Exception as exc:
+            raise convert_exception(exc, f"tool/{name}", line, column) from exc
+
+    return call
+
+
+def host_keys(keywords: tuple[Keyword, ...]) -> tuple[str, ...]:
+    """The keys a tool gets for these keyword keys (as ``_tools.host._host_args`` maps them)."""
+    return tuple(_host_key(k) for k in keywords)
 
 
 def _name_of_dynamic(fn: Any, name: str) -> str:

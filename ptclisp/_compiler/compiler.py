@@ -25,7 +25,7 @@ from .._core import BUILTINS
 from .._errors import EvalError, PtclispError
 from .._values.types import Map, Set, Vector
 from . import source as _source
-from .calls import compile_call, tool_caller
+from .calls import compile_call, host_keys, keyword_keys, tool_caller, tool_keys_caller
 from .context import Namespace, RunContext, run_functions
 from .exceptions import convert_exception
 from .fns import make_fn_factory
@@ -378,11 +378,40 @@ class Compiler:
         return compile_call(self, node)
 
     def tool_call(self, node: A.ToolCall) -> Ev:
+        keywords = keyword_keys(node.arg)
+        if keywords is not None:
+            return self._tool_call_keys(node, keywords)
         call = tool_caller(self.ctx, node.name, node.line, node.column)
         if node.arg is None:
             return lambda f: call(None)
         arg = self.compile(node.arg)
         return lambda f: call(arg(f))
+
+    def _tool_call_keys(self, node: A.ToolCall, keywords: tuple[Any, ...]) -> Ev:
+        """``(tool/name {:k v ...})``: the literal charged as ``map_lit`` charges it, its
+        values evaluated in order into the tool's argument dict instead of the map."""
+        call = tool_keys_caller(self.ctx, node.name, keywords, node.line, node.column)
+        keys, arg = host_keys(keywords), node.arg
+        if type(arg) is A.Const:  # a constant map of atoms: charged nothing, as a constant
+            constants = list(zip(keys, arg.value.values()))
+            return lambda f: call(dict(constants))
+        assert isinstance(arg, A.MapLit)
+        values = [self.compile(v) for _, v in arg.pairs]
+        ctx, n = self.ctx, 2 * len(values)
+        if len(values) == 1:
+            ((k0,), (v0,)) = keys, values
+
+            def ev1(f: list[Any]) -> Any:
+                ctx.meter.alloc_items(n)  # type: ignore[union-attr]
+                return call({k0: v0(f)})
+
+            return ev1
+
+        def ev(f: list[Any]) -> Any:
+            ctx.meter.alloc_items(n)  # type: ignore[union-attr]
+            return call({k: v(f) for k, v in zip(keys, values)})
+
+        return ev
 
     def for_(self, node: A.For) -> Ev:
         return compile_for(self, node)

@@ -25,7 +25,14 @@ from .._errors import PtclispError
 from .._limits import _OBJECT_BYTES, SLOT_BYTES
 from .._values.types import Keyword, Map
 from . import rt
-from .calls import positioned, positioned_dynamic, tool_caller
+from .calls import (
+    host_keys,
+    keyword_keys,
+    positioned,
+    positioned_dynamic,
+    tool_caller,
+    tool_keys_caller,
+)
 
 if TYPE_CHECKING:
     from .compiler import Compiler
@@ -595,8 +602,21 @@ class Emitter:
         return Code(f"(ctx.meter.alloc({_items_bytes(2 * len(node.pairs))}) or Map({{{parts}}}))")
 
     def tool_call(self, node: A.ToolCall) -> Code:
-        arg = self.expr(node.arg).text if node.arg is not None else "None"
-        return Code(f"{self.site(_tool_caller(node))}({arg})")
+        arg = node.arg
+        keywords = keyword_keys(arg)
+        if keywords is not None:  # the tool's argument dict instead of the map
+            site = self.site(_tool_keys_caller(node, keywords))
+            if isinstance(arg, A.Const):  # a constant map of atoms: a new dict per call
+                pairs = tuple(zip(host_keys(keywords), arg.value.values()))
+                return Code(f"{site}(dict({self.const(pairs)}))")
+            keys = [self.const(k) for k in host_keys(keywords)]
+            assert isinstance(arg, A.MapLit)
+            self.pure = False  # charges memory
+            items = ", ".join(f"{k}: {self.expr(v).text}" for k, (_, v) in zip(keys, arg.pairs))
+            return Code(f"(ctx.meter.alloc({_items_bytes(2 * len(arg.pairs))}) or "
+                        f"{site}({{{items}}}))")
+        text = self.expr(arg).text if arg is not None else "None"
+        return Code(f"{self.site(_tool_caller(node))}({text})")
 
     # ------------------------------------------------------------ calls
 
@@ -1034,6 +1054,12 @@ def entry_miss(ctx: Any, site: Callable[..., Any]) -> Callable[..., Any]:
 
 def _tool_caller(node: A.ToolCall) -> Callable[[Compiler], Any]:
     return lambda compiler: tool_caller(compiler.ctx, node.name, node.line, node.column)
+
+
+def _tool_keys_caller(node: A.ToolCall, keywords: tuple[Keyword, ...]
+                      ) -> Callable[[Compiler], Any]:
+    return lambda compiler: tool_keys_caller(compiler.ctx, node.name, keywords, node.line,
+                                             node.column)
 
 
 def _name_of(value: Any) -> str:

@@ -32,6 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from threading import get_ident
 from typing import Any
 
 import msgpack
@@ -39,6 +40,7 @@ import msgpack
 from .._async.journal import Journal, PendingError, entry_value
 from .._errors import EvalError, LimitExceeded, PtclispError, ToolError, error_from_dict
 from .._limits import OBJECT_BYTES, SLOT_BYTES, Meter, current_meter, use_meter
+from .._limits import _local as _meters
 from .._result import ToolCall
 from .._values.types import (
     KEYWORD_CACHE,
@@ -89,9 +91,9 @@ class ToolHost:
         self.tool_threads = tool_threads
         """Bound synchronous tools by the run's clock: the run executes on a worker thread its
         caller waits for until the deadline (``_tools.threads``)."""
-        self._calls: list[ToolCall | dict[str, Any]] = []
-        """The run's calls in order: records, and journal entries whose record is built when
-        ``calls`` is read (from ``_built`` on)."""
+        self._calls: list[Any] = []
+        """The run's calls in order: records (``ToolCall``), and journal entries (dicts or
+        compact tuples) whose record is built when ``calls`` is read (from ``_built`` on)."""
         self._built = 0
         self._unrecorded = 0
         """Calls skipped by a checkpoint whose records ``calls`` has not built yet."""
@@ -103,6 +105,11 @@ class ToolHost:
         self.damaged: PendingError | None = None
         """Set when the skipped calls' journal entries turned out damaged (``calls``)."""
         self._lock = threading.Lock()
+        self._worker: int | None = None
+        """The thread ``_call_here`` found to be a run worker (``on_run_worker``)."""
+        self._compact = self.journal.compact_calls()
+        """Where ``_call_here`` appends a successful call as a compact tuple (None: a packed
+        journal, whose entries are dicts)."""
         self._replay: dict[tuple[str, bytes], collections.deque[int]] | None = None
         """Journal indexes by (tool, packed args), built at the first replayed call."""
         self._skipped = 0
@@ -167,14 +174,16 @@ class ToolHost:
                     self._unrecorded = 0
                     calls[:0] = skipped
                     self._built += len(skipped)
-                for i in range(self._built, len(calls)):  # an entry: its record, now
-                    entry = calls[i]
-                    if type(entry) is not ToolCall:
-                        assert isinstance(entry, dict)
-                        calls[i] = self._record(
-                            entry, ToolCall if "raw" in entry else _ReplayedCall)
+                # the entries from _built on: their records, now (_record's, inline; a
+                # compact tuple is a call that succeeded, see Journal.compact_calls)
+                record, replayed = ToolCall, self._record
+                calls[self._built:] = [
+                    record(e[0], e[1], e[4], None, e[5], None) if type(e) is tuple else
+                    record(e["tool"], e["args"], e["raw"], e["error"], e.get("duration_s", 0.0),
+                           e["op_id"]) if "raw" in e else replayed(e, _ReplayedCall)
+                    for e in calls[self._built:]]
                 self._built = len(calls)
-        return calls  # type: ignore[return-value]  # every item is a record now
+        return calls  # every item is a record now
 
     def _record(self, entry: dict[str, Any], record: type[ToolCall]) -> ToolCall:
         return record(
@@ -190,20 +199,147 @@ class ToolHost:
         meter.count_tool_call()
         host_args = _host_args(name, args, meter)
         if self._local is None and not self._unreplayed and not self._replaying:
-            # the common case: a first run's top level — no pmap item has run (one thread),
-            # nothing to replay; the same steps as below without the lock and the lookups
-            root = self._root
-            pos = str(root.calls)
-            root.calls += 1
-            entry = self._execute(name, host_args, meter)
+            return self._call_here(name, host_args, meter)
+        return self._call_anywhere(name, host_args, meter)
+
+    def call_keys(self, name: str, keywords: tuple[Keyword, ...], host_args: dict[str, Any]
+                  ) -> Any:
+        """``(tool/name {:k v ...})`` with a literal map of keyword keys whose host keys are
+        distinct: the call site built ``host_args`` (those keys → the values, in order) and
+        charged the literal (``Meter.alloc_items``) instead of building the map. The same as
+        ``call(name, Map(zip(keywords, host_args.values())))`` — the same charges, journal and
+        result — without the map and its walk when every value is a JSON atom."""
+        text = False
+        for value in host_args.values():
+            kind = type(value)
+            if kind not in _ATOM_ARGS:
+                return self.call(name, Map(zip(keywords, host_args.values())))
+            if kind is str:
+                text = True
+        if not self._plain_call:  # a host answering calls its own way (the guest's)
+            return self.call(name, Map(zip(keywords, host_args.values())))
+        meter: Meter = _meters.meter  # current_meter(), inline: a run's site calls this
+        if meter.cancel is not None or meter.tool_calls >= meter.limits.max_tool_calls:
+            meter.count_tool_call()  # (raises when it must)
+        else:
+            meter.tool_calls += 1  # count_tool_call, inline
+        meter.fuel -= len(host_args)  # then _host_args's charges of a flat map, inline
+        if meter.fuel < 0:
+            meter.refuel()
+        if text:
+            for value in host_args.values():
+                if type(value) is str and len(value) > 64:
+                    meter.alloc(len(value))
+        if self._local is None and not self._unreplayed and not self._replaying:
+            return self._call_here(name, host_args, meter)
+        return self._call_anywhere(name, host_args, meter)
+
+    _plain_call = True
+    """``call`` is ``ToolHost.call`` (``call_keys`` may take its common case itself)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_call = cls.call is ToolHost.call
+
+    def _call_here(self, name: str, host_args: dict[str, Any], meter: Meter) -> Any:
+        """``call``'s common case: a first run's top level — no pmap item has run (one
+        thread), nothing to replay; the same steps as ``_call_anywhere`` without the lock and
+        the lookups. A plain callable, or a typed ``Tool`` whose arguments pass as they are
+        (``Tool._plain_args``), on the run's own thread, runs here with ``_execute``'s steps
+        inline — the same clock checks, charges, entry and record; a small flat dict result
+        (``_small_map``) in one pass."""
+        root = self._root
+        n = root.calls
+        root.calls = n + 1
+        try:
+            pos = _POSITIONS[n]  # str(n)
+        except IndexError:
+            pos = _position(n)
+        tool = self.tools.get(name)
+        call_args: dict[str, Any] | None = host_args
+        typed = isinstance(tool, Tool)
+        if typed:  # (a subclass may invoke its own way: the general steps)
+            call_args = tool._plain_args(host_args) if type(tool) is Tool else None
+        if call_args is None or tool is None or (
+                self.tool_threads and self._worker != get_ident() and not self._on_worker()):
+            general = self._execute(name, host_args, meter)  # the general steps
+            general["pos"] = pos
+            return self._journaled(general)
+        started = _now()
+        if meter.halted is not None or meter.cancel is not None or started > meter.deadline:
+            meter.check_clock()  # raises (as _execute's check, whose handler raises it again)
+        entry: dict[str, Any] | None = None
+        try:
+            if typed:
+                raw = tool.fn(**call_args)  # type: ignore[union-attr]  # Tool.invoke's call
+            else:
+                raw = tool(call_args)  # type: ignore[operator]
+            after = _now()  # also the end of the call's duration when converted in one pass
+            if meter.halted is not None or meter.cancel is not None or after > meter.deadline:
+                meter.check_clock()
+            if type(raw) is dict and len(raw) <= _SMALL_RESULT and (
+                    not typed or tool._dict_passes):  # type: ignore[union-attr]
+                memory = meter.memory
+                value = _small_map(raw, meter)
+                if value is not None:
+                    # journaled as _execute's entry would be: a compact tuple (the journal
+                    # expands it when read; records are built from it), or that entry
+                    spent = meter.memory - memory
+                    cost = _SLOTS_COSTS[len(raw)] if spent == _SLOTS_BYTES[len(raw)] else (
+                        1, spent)  # (a shared tuple unless strings were charged too)
+                    compact = self._compact
+                    if compact is not None:
+                        call: tuple[Any, ...] = (name, host_args, value, cost, raw,
+                                                 after - started, pos)
+                        compact.append(call)
+                        self._calls.append(call)
+                        return value
+                    entry = {"tool": name, "args": host_args, "value": value, "error": None,
+                             "op_id": None, "cost": cost, "raw": raw,
+                             "duration_s": after - started, "pos": pos}
+            elif type(raw) in _ATOM_RESULTS and self._compact is not None and (
+                    not typed or tool._output_passes(raw)):  # type: ignore[union-attr]
+                # an atom is its own value, converted free (no "cost" in its entry)
+                call = (name, host_args, raw, None, raw, after - started, pos)
+                self._compact.append(call)
+                self._calls.append(call)
+                return raw
+            if entry is None:
+                entry = {"tool": name, "args": host_args, "value": None, "error": None,
+                         "op_id": None}
+                if type(raw) not in _PLAIN_RESULTS and inspect.isawaitable(raw):
+                    raw = self._completed(tool, raw)
+                self._finish(entry, name, tool, raw, typed, meter)
+        except (Exception, SystemExit, Suspend) as exc:
+            if entry is None:
+                entry = {"tool": name, "args": host_args, "value": None, "error": None,
+                         "op_id": None}
+            entry["error"] = _failure(name, exc, meter)
+        if "pos" not in entry:
+            entry["duration_s"] = _now() - started
             entry["pos"] = pos
-            self.journal.append_call(entry)
-            self._calls.append(entry)  # its record is built when ``calls`` is read
-            if entry["error"] is not None:
-                raise error_from_dict(entry["error"])
-            if entry["op_id"] is not None:
-                return OpHandle(entry["op_id"], name)
-            return entry["value"]
+        return self._journaled(entry)
+
+    def _on_worker(self) -> bool:
+        """``on_run_worker()``, remembered for this thread (``_worker``) when true."""
+        if on_run_worker():
+            self._worker = get_ident()
+            return True
+        return False
+
+    def _journaled(self, entry: dict[str, Any]) -> Any:
+        """``_call_here``'s end: journal the entry (its record is built when ``calls`` is
+        read), then its value or error."""
+        self.journal.append_call(entry)
+        self._calls.append(entry)
+        if entry["error"] is not None:
+            raise error_from_dict(entry["error"])
+        if entry["op_id"] is not None:
+            return OpHandle(entry["op_id"], entry["tool"])
+        return entry["value"]
+
+    def _call_anywhere(self, name: str, host_args: dict[str, Any], meter: Meter) -> Any:
+        """``call`` in a ``pmap`` item, or replaying: positions per thread, the journal."""
         cursor = self._cursor()
         pos = cursor.next_call()
         if self._unreplayed:  # a resumed run: answer from the journal if it is there
@@ -342,43 +478,36 @@ class ToolHost:
                 if meter.halted is not None or meter.cancel is not None or (
                         _now() > meter.deadline):
                     meter.check_clock()
+            if is_async:
                 if type(raw) not in _PLAIN_RESULTS and inspect.isawaitable(raw):
                     raw = self._completed(tool, raw)
-            if is_async:
                 entry["op_id"] = _op_id(name, raw, self.journal)
             else:
-                value = None
-                if type(raw) is dict and len(raw) <= _SMALL_RESULT:  # _to_value's first case
-                    value = _small_map(raw, meter)
-                if value is not None:
-                    entry["cost"] = (1, OBJECT_BYTES + SLOT_BYTES * len(raw))
-                else:
-                    value = _to_value(name, raw, entry, meter)  # first: charged, so checking
-                    # is bounded
-                entry["value"] = value
-                if typed:
-                    tool.check_output(raw)  # type: ignore[union-attr]
-                entry["raw"] = raw
-        except ToolError as exc:
-            entry["error"] = exc.to_dict()
-        except LimitExceeded as exc:
-            meter.recheck()  # this run's own budget (or deadline): terminal
-            entry["error"] = ToolError(f"tool {name} failed: {exc.message}").to_dict()
-        except PtclispError as exc:  # e.g. a nested run's error: the tool failed, not this run
-            failure = ToolError(f"tool {name} failed: {exc.message}", hint=exc.hint)
-            entry["error"] = failure.to_dict()
-        except Suspend:
-            entry["error"] = ToolError(
-                f"tool {name} tried to suspend inside a tool call",
-                hint="nested runs cannot await async operations",
-            ).to_dict()
-        except (Exception, SystemExit) as exc:  # a tool's sys.exit() is its failure, in every tier
-            entry["error"] = ToolError(
-                f"tool {name} failed: {type(exc).__name__}: {exc}",
-                hint="check the arguments, or handle the failure in the program",
-            ).to_dict()
+                self._finish(entry, name, tool, raw, typed, meter)
+        except (Exception, SystemExit, Suspend) as exc:
+            entry["error"] = _failure(name, exc, meter)
         entry["duration_s"] = _now() - started
         return entry
+
+    def _finish(self, entry: dict[str, Any], name: str, tool: Callable[..., Any] | Tool,
+                raw: Any, typed: bool, meter: Meter) -> None:
+        """A sync tool's result ``raw`` into ``entry``: awaited if a coroutine's, converted
+        (charged: what it cost goes into the entry), checked against a typed tool's output
+        type. Raises what ``_failure`` turns into the entry's error."""
+        if type(raw) not in _PLAIN_RESULTS and inspect.isawaitable(raw):
+            raw = self._completed(tool, raw)
+        value = None
+        if type(raw) is dict and len(raw) <= _SMALL_RESULT:  # _to_value's first case
+            memory = meter.memory
+            value = _small_map(raw, meter)
+            if value is not None:
+                entry["cost"] = (1, meter.memory - memory)
+        if value is None:
+            value = _to_value(name, raw, entry, meter)  # first: charged, so checking is bounded
+        entry["value"] = value
+        if typed:
+            tool.check_output(raw)  # type: ignore[union-attr]
+        entry["raw"] = raw
 
     def charge_arguments(self, args: Any) -> None:
         """Charge a program's argument map as the host will see it, as ``call`` does (for hosts
@@ -729,6 +858,28 @@ def _validated(tool: Tool, host_args: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
+def _failure(name: str, exc: BaseException, meter: Meter) -> dict[str, Any]:
+    """The journal entry's ``error`` for a call of tool ``name`` that raised ``exc`` (a
+    ``LimitExceeded`` of this run's own budget or clock is raised again: terminal)."""
+    if isinstance(exc, ToolError):
+        return exc.to_dict()
+    if isinstance(exc, LimitExceeded):
+        meter.recheck()  # this run's own budget (or deadline): terminal
+        return ToolError(f"tool {name} failed: {exc.message}").to_dict()
+    if isinstance(exc, PtclispError):  # e.g. a nested run's error: the tool failed, not this run
+        return ToolError(f"tool {name} failed: {exc.message}", hint=exc.hint).to_dict()
+    if isinstance(exc, Suspend):
+        return ToolError(
+            f"tool {name} tried to suspend inside a tool call",
+            hint="nested runs cannot await async operations",
+        ).to_dict()
+    # any other failure, a tool's sys.exit() included: the tool's, in every tier
+    return ToolError(
+        f"tool {name} failed: {type(exc).__name__}: {exc}",
+        hint="check the arguments, or handle the failure in the program",
+    ).to_dict()
+
+
 def _to_value(name: str, raw: Any, entry: dict[str, Any], meter: Meter) -> Any:
     """``raw`` as a ptclisp value, charged as it is converted (bounded: heavy sharing ends at a
     limit); what it cost goes into the journal ``entry``, for a replay to charge the same."""
@@ -755,33 +906,54 @@ def _to_value(name: str, raw: Any, entry: dict[str, Any], meter: Meter) -> Any:
 
 _SMALL_RESULT = 16
 
+_POSITIONS: list[str] = []
+"""``str(n)`` for the first positions of the top level (``_position`` extends it)."""
+_positions_lock = threading.Lock()
+
+
+def _position(n: int) -> str:
+    """``str(n)``, kept in ``_POSITIONS`` for later runs while it has fewer than 100,000."""
+    with _positions_lock:
+        if n == len(_POSITIONS) < 100_000:
+            _POSITIONS.append(str(n))
+    return str(n)
+
+
 
 def _small_map(raw: dict[Any, Any], meter: Meter) -> Map | None:
     """``from_python(raw, meter)`` for a small dict of string keys already seen (their keyword
     in the cache) and atom values — a step and ``alloc_items(len(raw))``, as ``from_python``
     charges a dict of atoms (its strings their length) — without the general walk; None for any
     other dict."""
-    out: dict[Any, Any] = {}
+    out = Map()  # built in place (no dict to copy); no one sees it before it is returned
     text = False
     for key, value in raw.items():
-        keyword = _KEYWORDS.get(key) if type(key) is str else None
         kind = type(value)
-        if keyword is None or kind not in _ATOM_ARGS:
+        if kind not in _ATOM_ARGS:
+            return None
+        keyword = _KEYWORDS.get(key) if type(key) is str else None
+        if keyword is None:
             return None
         if kind is str:
             text = True
         out[keyword] = value
-    meter.fuel -= 1  # meter.tick(1); meter.alloc_items(len(raw)), inline
-    if meter.fuel < 0:
+    fuel = meter.fuel = meter.fuel - 1  # meter.tick(1); meter.alloc_items(len(raw)), inline
+    if fuel < 0:
         meter.refuel()
-    meter.memory += OBJECT_BYTES + SLOT_BYTES * len(raw)
-    if meter.memory > meter.limits.max_memory:
+    memory = meter.memory = meter.memory + _SLOTS_BYTES[len(raw)]
+    if memory > meter.limits.max_memory:
         meter.alloc(0)  # raises
     if text:  # then each string its length, in order (as from_python: the same limit point)
         for value in out.values():
             if type(value) is str:
                 meter.alloc(len(value))
-    return Map(out)
+    return out
+
+
+_SLOTS_BYTES = tuple(OBJECT_BYTES + SLOT_BYTES * n for n in range(_SMALL_RESULT + 1))
+"""What ``Meter.alloc_items(n)`` charges, for the sizes ``_small_map`` converts."""
+_SLOTS_COSTS = tuple((1, nbytes) for nbytes in _SLOTS_BYTES)
+"""The journaled cost of such a map without strings (one tuple per size, shared)."""
 
 
 def _op_id(name: str, raw: Any, journal: Journal) -> str:

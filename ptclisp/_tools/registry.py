@@ -82,6 +82,11 @@ class Tool:
     _as_is: Any = dataclasses.field(init=False, repr=False, default=None, compare=False)
     """The simple parameters (``signature._simple_params``) when ``validate`` may check
     arguments with ``_passed_as_is`` alone: each is a name the key mapping keeps as is."""
+    _plain: Any = dataclasses.field(init=False, repr=False, default=None, compare=False)
+    """``_plain_args``'s plan, made at its first call."""
+    _dict_passes: bool = dataclasses.field(init=False, repr=False, default=False, compare=False)
+    """``check_output`` passes every dict with string keys (the output type is ``:map`` or
+    ``:any``)."""
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or any(c.isspace() for c in self.name):
@@ -104,6 +109,7 @@ class Tool:
         known = self._known_keys()
         if simple is not None and all(name in known for name, _, _ in simple):
             self._as_is = simple
+        self._dict_passes = self._sig.returns.kind in ("map", "any")
 
     @property
     def fingerprint(self) -> str:
@@ -131,6 +137,12 @@ class Tool:
                 hint="a host-side bug in the tool (or its declared type); handle the failure",
             ) from None
 
+    def _output_passes(self, raw: Any) -> bool:
+        """Whether ``check_output(raw)`` certainly passes without asking the model (False:
+        call it)."""
+        assert self._sig is not None
+        return self.is_async or self._sig.returns.kind == "any" or self._sig.accepts_as_is(raw)
+
     def check_result(self, value: Any) -> Any:
         """An op result delivered by ``resume`` against ``result``; returns it as host data.
         Raises ``SignatureMismatch`` naming each mismatching field."""
@@ -157,6 +169,34 @@ class Tool:
             if passed is not None:
                 return passed
         return self._sig.validate_args(self._snake_keys(args))
+
+    def _plain_args(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        """``args`` when ``invoke(validate(args))`` calls ``fn`` with exactly these keyword
+        arguments — they pass as they are (``_passed_as_is`` returns them: simple parameters,
+        each of exactly its type, every required one, no other key) and ``fn`` takes them as
+        keywords (no model, not ``is_async``); else None: ask ``validate`` and ``invoke``."""
+        plan = self._plain
+        if plan is None:
+            plan = self._plain = self._plain_plan()
+        if not plan or self.is_async:
+            return None
+        types, required = plan
+        count = 0
+        for key, value in args.items():
+            spec = types.get(key)
+            if spec is None or type(value) is not spec[0]:
+                return None
+            count += spec[1]
+        return args if count == required else None
+
+    def _plain_plan(self) -> tuple[dict[str, tuple[type, bool]], int] | tuple[()]:
+        """``_plain_args``'s plan: name → (type, required) and how many are required; ``()``
+        when no arguments pass as they are."""
+        as_is = self._as_is
+        if as_is is None or self._model is not None:
+            return ()
+        types = {name: (typ, not optional) for name, typ, optional in as_is}
+        return types, sum(not optional for _, _, optional in as_is)
 
     def invoke(self, args: dict[str, Any]) -> Any:
         """Call the function with validated arguments (may return an awaitable)."""

@@ -157,6 +157,10 @@ CORPUS = [
     _case("tool-args-shared", f"(tool/echo {{:a {D}}})", WORK, tools=True),
     _case("tool-args-repeated-text",
           '(tool/echo {:a (repeat 10000 (apply str (repeat 100000 "x")))})', BIG, tools=True),
+    # literal argument maps built at the call site (issue 15, calls3), in a loop that goes hot
+    _case("tool-literal-args-forever",
+          "(loop [i 0 acc 0] (recur (inc i) (+ acc (:a (tool/echo {:a i :b \"x\"})))))",
+          WORK, tools=True),
     # strings (item 6)
     _case("join-huge-separator",
           '(count (clojure.string/join (apply str (repeat 100000 "x")) (range 1000)))', BIG),
