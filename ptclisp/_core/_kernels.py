@@ -61,7 +61,7 @@ def run_fold(fold: Callable[..., Any], acc: Any, xs: tuple[Any, ...]) -> Any:
         return acc
     for start in range(0, len(xs), _BATCH):
         part = xs if len(xs) <= _BATCH else xs[start:start + _BATCH]
-        acc = _run_batch(meter, fold, part, (acc,), may_stop=True)
+        acc = _run_batch(meter, fold, part, (acc,), _reduced)
         if type(acc) is Reduced:
             break
     meter.depth -= 1
@@ -79,7 +79,7 @@ def run_find(find: Callable[..., Any], xs: tuple[Any, ...], want: bool) -> Any:
     found = NOT_FOUND
     for start in range(0, len(xs), _BATCH):
         part = xs if len(xs) <= _BATCH else xs[start:start + _BATCH]
-        found = _run_batch(meter, find, part, (want,), may_stop=True)
+        found = _run_batch(meter, find, part, (want,), _found)
         if found is not NOT_FOUND:
             break
     meter.depth -= 1
@@ -99,11 +99,13 @@ def _enter(meter: Any, count: int) -> bool:
 
 
 def _run_batch(meter: Any, kernel: Callable[..., Any], part: tuple[Any, ...],
-               args: tuple[Any, ...], may_stop: bool = False) -> Any:
+               args: tuple[Any, ...], stop: Callable[[Any], bool] | None = None) -> Any:
     """One batch: charged up front; the items never started are refunded (after an error, or
-    when a fold ``may_stop`` at a reduced value), so the steps are those of the calls made.
-    The kernel gets the batch and an iterator over it: the exact loop runs over the iterator,
+    when a fold or a find ``stop``s early), so the steps are those of the calls made. The
+    kernel gets the batch and an iterator over it: the exact loop runs over the iterator,
     whose length hint then counts the items not started."""
+    if meter.fuel < len(part) and len(part) > meter.limits.max_steps - meter.steps:
+        return _run_last_batch(meter, kernel, part, args, stop)
     meter.tick(len(part))
     items = iter(part)
     try:
@@ -111,6 +113,30 @@ def _run_batch(meter: Any, kernel: Callable[..., Any], part: tuple[Any, ...],
     except BaseException:
         meter.fuel += operator.length_hint(items)
         raise
-    if may_stop:
+    if stop is not None:
         meter.fuel += operator.length_hint(items)
     return result
+
+
+def _run_last_batch(meter: Any, kernel: Callable[..., Any], part: tuple[Any, ...],
+                    args: tuple[Any, ...], stop: Callable[[Any], bool] | None) -> Any:
+    """The batch the step budget ends in: the calls it still pays for run as the fn's calls
+    would, then the next call is over the limit (so the run's steps are the limit's, not the
+    whole batch's charge) — unless a fold or a find stops first."""
+    paid = part[:meter.limits.max_steps - meter.steps]
+    if paid:
+        result = _run_batch(meter, kernel, paid, args, stop)
+        if stop is not None and stop(result):
+            return result
+    while True:  # the first call not paid for: step_limit (the budget is spent)
+        meter.tick(meter.fuel + 1)
+
+
+def _reduced(acc: Any) -> bool:
+    from ._support import Reduced
+
+    return type(acc) is Reduced
+
+
+def _found(item: Any) -> bool:
+    return item is not NOT_FOUND

@@ -77,6 +77,29 @@ def test_step_limit_stops_a_kernel_between_batches() -> None:
     assert result.steps <= building + 4 * _BATCH  # stopped at the fourth batch, not at the end
 
 
+@pytest.mark.parametrize("spare", [0, 1, 2, 5, 700, 2_999, 3_000, 3_001, 5_000])
+def test_a_batch_the_budget_ends_in_stops_where_the_calls_would(spare: int) -> None:
+    """The budget ends inside a batch: the calls it pays for run, the next one is over the
+    limit, and the run reports the limit's steps (not the whole batch's up-front charge)."""
+    program = "(count (filter #(odd? %) (vec (range 3000))))"
+    by_calls = program.replace("#(odd? %)", "(fn [x] (loop [] (odd? x)))")  # not a source fn
+    whole = ptclisp.run(program).steps
+    limits = Limits(max_steps=whole - 3_000 + spare)
+    kernel, calls = ptclisp.run(program, limits=limits), ptclisp.run(by_calls, limits=limits)
+    assert (kernel.status, kernel.steps, kernel.value) == (calls.status, calls.steps, calls.value)
+    if spare < 3_000:
+        assert kernel.error is not None and kernel.error.code == "step_limit"
+        assert kernel.steps == limits.max_steps + 1
+
+
+def test_a_fold_that_stops_within_the_budget_is_not_a_step_limit() -> None:
+    program = "(reduce (fn [a x] (if (= x 10) (reduced a) (+ a x))) 0 (vec (range 3000)))"
+    whole = ptclisp.run(program)
+    assert whole.value == 45
+    limited = ptclisp.run(program, limits=Limits(max_steps=whole.steps))
+    assert (limited.value, limited.steps) == (45, whole.steps)
+
+
 def test_the_clock_is_checked_between_batches() -> None:
     limits = Limits(timeout_s=0.3, max_steps=10**9, max_memory=2**31)
     started = time.monotonic()
