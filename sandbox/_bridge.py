@@ -1,7 +1,8 @@
 """The host side of the tool bridge, shared by the process and wasm tiers.
 
 The host builds a plain-data request, answers the guest's tool calls by running the real tool
-(host objects never cross), and the caller rebuilds the ``Result`` from the guest's answer.
+(host objects never cross), and the caller rebuilds the ``Result`` from the guest's answer
+(``ToolBridge.outcome``: the records of the calls answered here are the host's own).
 
 A tool call is executed on the host exactly as ``ptclisp.run`` executes it in process — by
 ptclisp's own ``ToolHost``: ``Tool`` signatures are validated, ``async def`` tools awaited, and a

@@ -10,7 +10,8 @@ Request (plain data, msgpack-safe)::
     {"source": str, "tools": [name, ...], "data": {...} | None, "data_codec": bool,
      "limits": Limits.to_dict() | None, "hooks": bool}
 
-Answer: ``Result.to_dict()``.
+Answer: ``Result.to_dict()``, the records of calls the host answered without their arguments
+and result (listed by index in ``"host_calls"``; the host fills them in from its own records).
 
 With ``"journal": true`` (``sandbox.start``/``resume``) the run may await: tool calls and the
 ``await`` forms go to the host (``_RemoteHost``), which keeps the journal and answers from it;
