@@ -219,8 +219,9 @@ class ToolHost:
         if not self._plain_call:  # a host answering calls its own way (the guest's)
             return self.call(name, Map(zip(keywords, host_args.values())))
         meter: Meter = _meters.meter  # current_meter(), inline: a run's site calls this
-        if meter.cancel is not None or meter.tool_calls >= meter.limits.max_tool_calls:
-            meter.count_tool_call()  # (raises when it must)
+        if (meter.cancel is not None or meter.gc_pause == 2
+                or meter.tool_calls >= meter.limits.max_tool_calls):
+            meter.count_tool_call()  # (raises when it must; lets the collector run)
         else:
             meter.tool_calls += 1  # count_tool_call, inline
         meter.fuel -= len(host_args)  # then _host_args's charges of a flat map, inline

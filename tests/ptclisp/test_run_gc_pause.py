@@ -134,12 +134,16 @@ def test_cyclic_garbage_past_the_cap_is_collected(monkeypatch: pytest.MonkeyPatc
     collected: list[int] = []
     count_call = _limits.Meter.count_tool_call
 
-    def counted(meter: _limits.Meter) -> None:  # before the tool call lets the collector run
+    def counted(meter: _limits.Meter) -> None:  # a paused run's call: before it lets it run
         collected.append(sum(collections))
         count_call(meter)
 
     monkeypatch.setattr(_limits.Meter, "count_tool_call", counted)
-    result = ptclisp.run(f"{source} (tool/during {{}})", tools={"during": lambda a: 1})
+    def during(args: dict[str, Any]) -> int:  # a call past the pause counts inline
+        collected.append(sum(collections))
+        return 1
+
+    result = ptclisp.run(f"{source} (tool/during {{}})", tools={"during": during})
     assert result.ok
     if cap == 2_000:
         assert collected[0] > 100_000  # most of the 20,000 fns' cycles, during the run
