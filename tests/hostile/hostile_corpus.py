@@ -170,7 +170,7 @@ CORPUS = [
     _case("tool-loop-big-result", "(loop [i 0] (tool/text100k {:a i}) (recur (inc i)))",
           "memory_limit", tools=True),
     _case("tool-loop-big-vector-arg",
-          '(let [t (vec (repeat 1000 (apply str (repeat 100 "x"))))] '
+          '(let [t (vec (repeat 100 (apply str (repeat 1000 "x"))))] '
           "(loop [i 0] (tool/echo {:a i :b t}) (recur (inc i))))", "memory_limit", tools=True),
     # strings (item 6)
     _case("join-huge-separator",
