@@ -130,7 +130,9 @@ class Meter:
         "fuel",
         "gc_pause",
         "halted",
+        "levels",
         "limits",
+        "max_depth",
         "memory",
         "output",
         "tool_calls",
@@ -139,6 +141,12 @@ class Meter:
     def __init__(self, limits: Limits, *, steps_spent: int = 0,
                  cancel: CancelToken | None = None) -> None:
         self.limits = limits
+        max_depth = self.max_depth = limits.max_depth
+        levels = _LEVELS.get(max_depth)  # the whole table, for max_depth <= _LEVELS_START
+        self.levels = levels if levels is not None else _levels(min(max_depth, _LEVELS_START))
+        """``(1, 2, ..., n)``, n <= ``max_depth``: a compiled fn's entry reads its call's depth
+        as ``levels[caller's depth]`` — no addition, no comparison, no new int; an IndexError
+        there means the limit is reached or the table is to grow (``grow_levels``)."""
         self._spent = steps_spent
         self._chunk = 0
         self.fuel = 0
@@ -230,6 +238,11 @@ class Meter:
             if self.gc_pause == 2:
                 bulk.__exit__()
             self.gc_pause = 3
+
+    def grow_levels(self, depth: int) -> None:
+        """Make ``levels`` reach past ``depth`` (doubling, up to ``max_depth``)."""
+        size = min(self.max_depth, max(2 * len(self.levels), depth + 1))
+        self.levels = _levels(size)
 
     def tick(self, n: int = 1) -> None:
         """Charge ``n`` steps."""
@@ -334,6 +347,20 @@ class Meter:
                 code="step_limit",
                 hint="make fewer tool calls: fetch in bulk where the tool allows it",
             )
+
+
+_LEVELS_START = 512
+_LEVELS: dict[int, tuple[int, ...]] = {}
+
+
+def _levels(size: int) -> tuple[int, ...]:
+    """``(1, ..., size)``; the small ones shared between meters."""
+    levels = _LEVELS.get(size)
+    if levels is None:
+        levels = tuple(range(1, size + 1))
+        if size <= _LEVELS_START:
+            _LEVELS[size] = levels
+    return levels
 
 
 _HINTS = {

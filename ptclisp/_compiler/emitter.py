@@ -6,6 +6,9 @@ docstring for which fns qualify and why the result is exact. Names in the emitte
     v1..vn     parameters and let locals (by frame slot)     c0..   captured values (c0: itself)
     k0..       constants too big or odd for a literal        s0..   call sites (see below)
     t0..       temporaries                                   ctx    the run context
+    h0..       per-call-site caches of a callee's entry (see ``Emitter.entry_call``)
+    m, d       the meter and the depth of the running call (``rec``'s parameters; a kernel's or
+               loop's locals when its body calls other fns' entries)
     Map Set Vector List Reduced SIMPLE UNSET MISSING KEYWORDS  from the module's globals
 """
 
@@ -61,13 +64,11 @@ class Direct:
     """A self-recursive fn's body with direct self-calls (``Emitter.direct_variant``): the
     body, each direct call's (line, column, name), and whether the body calls out."""
 
-    __slots__ = ("body", "calls", "calls_out", "ints", "names", "where")
+    __slots__ = ("body", "calls", "calls_out", "ints")
 
     def __init__(self, body: Code, calls: list[tuple[int, int, str]], calls_out: bool,
-                 where: str, names: str, ints: tuple[list[int], Code] | None = None) -> None:
+                 ints: tuple[list[int], Code] | None = None) -> None:
         self.body, self.calls, self.calls_out = body, calls, calls_out
-        self.where, self.names = where, names
-        """The names of the constants holding each call's (line, column) and callee name."""
         self.ints = ints
         """The tested parameters and the body for int arguments with int arithmetic on ints
         (``Emitter.int_copy``), when the body certainly yields an int for them."""
@@ -100,6 +101,10 @@ class Emitter:
         (anything but a pure site: a global, a builtin as a value, a numeric fallback)."""
         self.int_slots: set[int] | None = None
         """While ``int_copy`` emits: the parameters known to hold Python ints."""
+        self.holders = 0
+        """Call sites of other fns' entries (``entry_call``): each has a cache ``hN``."""
+        self.body_calls_out = True
+        """Whether the plain body (not ``direct_variant``'s) calls out (see ``calls_out``)."""
         self.self_calls = False
         """A call of capture 0 with the fn's arity was emitted (``direct_variant`` has work)."""
 
@@ -116,9 +121,9 @@ class Emitter:
 
     def direct_variant(self, body: A.Node) -> Direct | None:
         """The body again, for a named fn that calls itself by name with its own arity: each
-        such call becomes ``rec(args, m, d - 1, i)``, a Python call of the fn's recursive
-        function (``_rec_lines``) instead of a call site and the closure; ``i`` indexes the
-        returned call positions. None when the body has no such call."""
+        such call becomes ``rec(args, m, d, at)``, a Python call of the fn's entry
+        (``_rec_lines``) instead of a call site and the closure; ``at`` is the constant
+        holding the call's (line, column, name). None when the body has no such call."""
         if not (isinstance(self.node, A.Fn) and self.node.named and self.self_calls):
             return None
         self.direct, self.calls_out = [], False
@@ -127,12 +132,7 @@ class Emitter:
             if not self.direct:
                 return None
             ints = self.int_copy(body, code.text)
-            # positions and names are factory arguments (constants), so the module text does
-            # not depend on where the fn is in the program; added now, before any module of
-            # the plan is generated (a factory takes the constants known when it was made)
-            where = self.const(tuple((line, column) for line, column, _ in self.direct))
-            names = self.const(tuple(name for _, _, name in self.direct))
-            return Direct(code, self.direct, self.calls_out, where, names, ints)
+            return Direct(code, self.direct, self.calls_out, ints)
         finally:
             self.direct = None
 
@@ -213,8 +213,10 @@ class Emitter:
         consts = "".join(f", k{i}" for i in range(len(self.consts)))
         sites = "".join(f", s{i}" for i in range(len(self.sites)))
         lines = [f"def factory(ctx, ns{consts}{sites}):", "    def make():",
-                 "        def loop_(f):",
+                 *self._holder_lines(), "        def loop_(f):",
                  "            m = ctx.meter"]
+        if self.holders:
+            lines.append("            d = m.depth")
         lines += [f"            v{slot} = f[{slot}]" for slot in loop.slots]
         lines += ["            while True:",
                   f"                r = {body.text}",
@@ -248,7 +250,8 @@ class Emitter:
         consts = "".join(f", k{i}" for i in range(len(self.consts)))
         sites = "".join(f", s{i}" for i in range(len(self.sites)))
         lines = [f"def factory(ctx, ns{consts}{sites}):", "    def make():",
-                 "        def for_each(part, xs, f):"]
+                 *self._holder_lines(), "        def for_each(part, xs, f):",
+                 *self._entry_prelude()]
         if fast is not None:
             lines += ["            try:", f"                return {_comprehension(fast, 'part')}",
                       "            except Exception:", "                pass"]
@@ -265,12 +268,8 @@ class Emitter:
         when the fn has no such kernel. A kernel's ``make`` takes a named fn's own value as c0;
         the fn's ``make`` defines it."""
         nparams = self.fn.arities[0].nparams
-        if kind in ("fn", "hot") and direct is not None:
-            lines = self._rec_lines(direct, named=kind == "fn")
-        elif kind == "fn":
-            lines = self._fn_lines(body)
-        elif kind == "hot":  # a closure's stand-in: its own value stays the named fn's c0
-            lines = self._fn_lines(body, named=False)
+        if kind in ("fn", "hot"):  # hot: a closure's stand-in (its value stays the named c0)
+            lines = self._rec_lines(direct, body, named=kind == "fn")
         elif kind == "fold" and nparams == 2:
             lines = self._fold_lines(body)
         elif kind in ("keep", "each", "find") and nparams == 1:
@@ -282,90 +281,95 @@ class Emitter:
         first = 1 if self.fn.named and kind == "fn" else 0
         last = len(self.fn.captures) + (1 if self.fn.named else 0)
         captured = ", ".join(f"c{i}" for i in range(first, last))
-        head = [f"def factory(ctx, ns{consts}{sites}):", f"    def make({captured}):"]
+        head = [f"def factory(ctx, ns{consts}{sites}):", f"    def make({captured}):",
+                *self._holder_lines()]
         made = "fn" if kind == "hot" else kind
         return "\n".join(head + lines + [f"        return {made}", "    return make"]) + "\n"
 
-    def _fn_lines(self, body: Code, named: bool = True) -> list[str]:
-        params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
-        lines = [
-            f"        def fn({params}):",
-            "            m = ctx.meter",
-            "            m.fuel -= 1",
-            "            if m.fuel < 0:",
-            "                m.refuel()",
-            "            d = m.depth = m.depth + 1",
-            "            if d > m.limits.max_depth:",
-            "                m.depth -= 1",
-            "                m.enter()",
-            f"            r = {body.text}",
-            "            m.depth -= 1",
-            "            return r",
-        ]
-        return [*lines, "        c0 = fn"] if named and self.fn.named else lines
+    def _holder_lines(self) -> list[str]:
+        """``make``'s per-site caches of the entries its calls of other fns reach
+        (``entry_call``): (callee, entry), none at first."""
+        return [f"        h{i} = [NOHIT]" for i in range(self.holders)]
 
-    def _rec_lines(self, direct: Direct, named: bool) -> list[str]:
-        """A self-recursive fn: ``fn`` enters ``rec``, and the body's direct self-calls enter
-        it again with the meter ``m``, the levels ``d`` left under the depth limit after
-        entering, and the index ``at_`` of the call's position — one Python frame per ptclisp
-        call. Charged as a closure call: a step and a level of depth (``d < 0``: the limit is
-        exceeded). ``m.depth`` holds the depth while the body runs, as the closure's increment
-        does, unless nothing in the body reads it (no call out but pure sites and direct
-        calls, ``Direct.calls_out``): then only the check against the limit uses ``d``.
-        An error escaping a directly called ``rec`` gets the position of the call (``at_``),
-        converted as the closure's call site converts it."""
+    def _entry_prelude(self) -> list[str]:
+        """A kernel's meter and depth (constant while it runs: every call returns to it),
+        for the calls its body makes of other fns' entries (``entry_call``)."""
+        return ["            m = ctx.meter", "            d = m.depth"] if self.holders else []
+
+    def _rec_lines(self, direct: Direct | None, body: Code, named: bool) -> list[str]:
+        """A fn as its *entry* ``rec(args, m, d, at_)`` and ``fn``, the value's Python function,
+        which enters it. ``rec`` charges a call as a closure does — a level of depth, a step
+        (``d`` is the caller's depth; ``m.levels[d]`` the call's, which its calls pass on: past
+        the end of that table, ``deeper`` charges the step and raises ``depth_limit``, or grows
+        the table and makes the call again; ``f``, assigned next, is unbound only then) — and
+        converts
+        an error escaping it as the closure's call site does, at ``at_`` (the call's (line,
+        column, name), None when entered from ``fn``: the caller's site positions it). The
+        body's direct self-calls enter it again (``direct_variant``), and compiled calls of
+        other fns enter their entries (``entry_call``): one Python frame per ptclisp call.
+        ``m.depth`` holds the depth while the body runs, as the closure's increment does,
+        unless nothing in the body reads it (no call out but pure sites and direct self-calls,
+        ``Direct.calls_out``): then only ``d`` tracks it. ``fn.ptclisp_entry`` offers the
+        entry to the call sites of other compiled fns; ``rec.ctx`` tells them whose it is."""
         params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
         comma = ", " if params else ""
-        lines = [f"        P = {direct.where}", f"        N = {direct.names}"]
-        if direct.ints and "rec_i(" in direct.ints[1].text:  # the int copy's own function
-            lines += self._rec_function(direct, "rec_i", _int_lines(direct.ints[1].text,
-                                                                    direct.ints[0]))
-        lines += self._rec_function(direct, "rec", (
-            _int_lines(direct.ints[1].text, direct.ints[0], direct.body) if direct.ints else
-            _int_specialized(direct.body.text, self.fn.arities[0].nparams)))
+        lines: list[str] = []
+        if direct is None:
+            lines += self._rec_function(self.body_calls_out, "rec",
+                                        [f"                r = {body.text}"])
+        else:
+            if direct.ints and "rec_i(" in direct.ints[1].text:  # the int copy's own function
+                lines += self._rec_function(direct.calls_out, "rec_i", _int_lines(
+                    direct.ints[1].text, direct.ints[0]))
+            lines += self._rec_function(direct.calls_out, "rec", (
+                _int_lines(direct.ints[1].text, direct.ints[0], direct.body) if direct.ints else
+                _int_specialized(direct.body.text, self.fn.arities[0].nparams)))
         lines += [
             f"        def fn({params}):",
             "            m = ctx.meter",
-            f"            return rec({params}{comma}m, m.limits.max_depth - m.depth - 1, None)",
+            f"            return rec({params}{comma}m, m.depth, None)",
+            "        fn.ptclisp_entry = rec",
+            "        rec.ctx = ctx",
         ]
-        return [*lines, "        c0 = fn"] if named else lines
+        return [*lines, "        c0 = fn"] if named and self.fn.named else lines
 
-    def _rec_function(self, direct: Direct, name: str, body: list[str]) -> list[str]:
+    def _rec_function(self, keep: bool, name: str, body: list[str]) -> list[str]:
         """``rec`` (or ``rec_i``, entered only with ints in the tested parameters: the int
-        copy's calls with such arguments) with ``body`` (``r = ...`` lines) inside."""
+        copy's calls with such arguments) with ``body`` (``r = ...`` lines) inside; ``keep``:
+        the depth is kept on the meter while the body runs."""
         params = ", ".join(f"v{i}" for i in range(1, self.fn.arities[0].nparams + 1))
-        comma = ", " if params else ""
-        keep = direct.calls_out
         if not keep:  # nothing to do after the body: return its value from inside the try
             body = [line.replace("r = ", "return ", 1) if line.lstrip().startswith("r = ")
                     else line for line in body]
+        comma, tail = (", ", ",") if params else ("", "")
         return [
             f"        def {name}({params}{comma}m, d, at_):",
             "            try:",
+            "                d = m.levels[d]",
             "                f = m.fuel = m.fuel - 1",
             "                if f < 0:",
             "                    m.refuel()",
-            "                if d < 0:",
-            "                    m.depth = m.limits.max_depth - d - 1",
-            "                    m.enter()",
-            *(["                D = m.depth = m.limits.max_depth - d"] if keep else []),
+            *(["                m.depth = d"] if keep else []),
             *body,
             "            except PtclispError as e:",
             "                if at_ is None:",
             "                    raise",
-            "                raise e.at(*P[at_]) from None",
+            "                raise e.at(at_[0], at_[1]) from None",
             "            except Exception as e:",
+            "                if type(e) is IndexError and 'f' not in locals():  # levels[d]",
+            f"                    return deeper({name}, ({params}{tail}), m, d, at_)",
             "                if at_ is None:",
             "                    raise",
-            ("                raise convert_exception(e, getattr(c0, 'ptclisp_name', None) or "
-             f"N[at_], *P[at_], c0, ({params}{',' if params else ''})) from e"),
-            *(["            m.depth = D - 1", "            return r"] if keep else []),
+            "                me = getattr(fn, 'ptclisp_self', fn)",
+            ("                raise convert_exception(e, getattr(me, 'ptclisp_name', None) or "
+             f"at_[2], at_[0], at_[1], me, ({params}{tail})) from e"),
+            *(["            m.depth = d - 1", "            return r"] if keep else []),
         ]
 
-    @staticmethod
-    def _fold_lines(body: Code) -> list[str]:
+    def _fold_lines(self, body: Code) -> list[str]:
         return [
             "        def fold(part, xs, v1):",
+            *self._entry_prelude(),
             "            for v2 in xs:",
             f"                v1 = {body.text}",
             "                if type(v1) is Reduced:",
@@ -383,13 +387,14 @@ class Emitter:
             truth = f"(r_ := {body.text}) is not None and r_ is not False"
             return [
                 "        def find(part, xs, want):",
+                *self._entry_prelude(),
                 "            for v1 in xs:",
                 f"                if ({truth}) is want:",
                 "                    return r_",
                 "            return UNSET",
             ]
         signature = "keep(part, xs, want)" if kind == "keep" else "each(part, xs)"
-        lines = [f"        def {signature}:"]
+        lines = [f"        def {signature}:", *self._entry_prelude()]
         if fast is not None:
             lines += ["            try:"]
             lines += ["    " + line for line in self._comprehension(kind, fast, "part")]
@@ -641,19 +646,42 @@ class Emitter:
             self.self_calls = True
         if self.direct is not None and isinstance(fn, A.Captured) and fn.index == 0 and \
                 len(node.args) == self.fn.arities[0].nparams:
-            at = len(self.direct)
             self.direct.append((node.line, node.column, fn.name))
+            # the position is a factory constant: the module text does not depend on where
+            # the fn sits in the program
+            at = self.const((node.line, node.column, fn.name))
             args = self._args(node.args)
             # in the int copy, ints in the tested parameters enter rec_i (no type test)
             slots = self.int_slots
             rec = "rec_i" if slots and all(self.int_valued(node.args[i - 1]) for i in slots) \
                 else "rec"
-            return Code(f"{rec}({args}{', ' if args else ''}m, d - 1, {at})")
+            return Code(f"{rec}({args}{', ' if args else ''}m, d, {at})")
+        if isinstance(fn, (A.Global, A.Local, A.Captured)):
+            return self.entry_call(fn, node)
         callee = self.expr(fn).text
         name = fn.name if isinstance(fn, (A.Global, A.Local, A.Captured)) else "fn"
         site = self.site(_dynamic_call(name, node))
         args = self._args(node.args)
         return Code(f"{site}({callee}{', ' if args else ''}{args})")
+
+    def entry_call(self, fn: A.Global | A.Local | A.Captured, node: A.Call) -> Code:
+        """A call of a fn held by a name: straight into the callee's entry (``_rec_lines``)
+        when the site's cache ``hN`` holds this callee, else through ``_entry_miss``, which
+        calls it as the closure compiler's site does and caches the callee's entry when it
+        has one for this run context and argument count (or the site itself, for any other
+        callee). The callee is evaluated first, then the arguments, as by the site. The call
+        counts as a call out (the entry may keep the depth on the meter)."""
+        h = f"h{self.holders}"
+        self.holders += 1
+        self.calls_out = True
+        miss = self.site(_entry_miss(fn.name, node))
+        at = self.const((node.line, node.column, fn.name))
+        g, t = self.temp(), self.temp()
+        callee = self.expr(fn).text
+        args = self._args(node.args)
+        rest = f"{args}{', ' if args else ''}m, d, {at}"
+        return Code(f"({t}[1]({rest}) if ({t} := {h}[0])[0] is ({g} := {callee}) "
+                    f"else {miss}({h}, {g}, {rest}))")
 
     def _args(self, args: tuple[A.Node, ...]) -> str:
         return ", ".join(self.expr(a).text for a in args)
@@ -988,6 +1016,40 @@ def _known_call(resolve: Callable[[Compiler], Any], name: str,
 
 def _dynamic_call(name: str, node: A.Node) -> Callable[[Compiler], Any]:
     return lambda compiler: positioned_dynamic(name, node)
+
+
+def _entry_miss(name: str, node: A.Node) -> Callable[[Compiler], Any]:
+    return lambda compiler: entry_miss(compiler.ctx, positioned_dynamic(name, node))
+
+
+_ABSENT: Any = object()
+
+
+def entry_miss(ctx: Any, site: Callable[..., Any]) -> Callable[..., Any]:
+    """``miss(holder, g, *args, m, d, at_)``: a compiled call of ``g`` whose site cache
+    ``holder`` (a one-item list) holds another callee. A program fn made by this run context
+    with a compiled entry taking these arguments is cached and entered (``m, d, at_``: the
+    caller's meter, the call's depth and position); any other callee is called through
+    ``site`` as the closure compiler calls it, and cached as such unless it is a closure that
+    may still hand over to a source fn (``ptclisp_entry`` None)."""
+
+    def miss(holder: list[Any], g: Any, *rest: Any) -> Any:
+        entry = getattr(g, "ptclisp_entry", _ABSENT)
+        if entry is None:  # a closure not yet hot
+            return site(g, *rest[:-3])
+        if entry is not _ABSENT and entry is not False and \
+                getattr(entry, "ctx", None) is ctx and \
+                entry.__code__.co_argcount == len(rest):
+            holder[0] = (g, entry)
+            return entry(*rest)
+
+        def through_site(*args: Any) -> Any:
+            return site(g, *args[:-3])
+
+        holder[0] = (g, through_site)
+        return site(g, *rest[:-3])
+
+    return miss
 
 
 def _tool_caller(node: A.ToolCall) -> Callable[[Compiler], Any]:

@@ -80,12 +80,13 @@ def _single_arity_factory(captures: list[Ev], node: A.Fn, expects: str, compiler
         def fn(*args: Any) -> Any:
             if len(args) != nparams:
                 raise _arity_error(name, len(args), expects)
-            stand_in = state[0]
-            if stand_in is not None:
-                return stand_in(*args)
+            entry = state[0]
+            if entry is not None:  # the stand-in's entry, without its Python function
+                meter_: Meter = ctx.meter  # type: ignore[assignment]
+                return entry(*args, meter_, meter_.depth, None)
             calls = state[1] = state[1] - 1
             if calls == 0 and hot is not None:
-                state[0] = hot(captured)
+                state[0] = _hand_over(fn, hot(captured))
             meter: Meter = ctx.meter  # type: ignore[assignment]  # set while a run is on
             meter.fuel -= 1
             if meter.fuel < 0:
@@ -108,6 +109,7 @@ def _single_arity_factory(captures: list[Ev], node: A.Fn, expects: str, compiler
             meter.depth -= 1  # no try/finally: an exception ends the whole run
             return result
 
+        fn.ptclisp_entry = None if hot is not None else False  # type: ignore[attr-defined]
         return _finish(fn, node, compiler, captured)
 
     return factory
@@ -126,12 +128,13 @@ def _one_param_factory(captures: list[Ev], node: A.Fn, compiler: Compiler, body:
         state: list[Any] = [None, _source.hot_calls(self_calls) if hot is not None else -1]
 
         def fn(x: Any) -> Any:
-            stand_in = state[0]
-            if stand_in is not None:
-                return stand_in(x)
+            entry = state[0]
+            if entry is not None:  # the stand-in's entry, without its Python function
+                meter_: Meter = ctx.meter  # type: ignore[assignment]
+                return entry(x, meter_, meter_.depth, None)
             calls = state[1] = state[1] - 1
             if calls == 0 and hot is not None:
-                state[0] = hot(captured)
+                state[0] = _hand_over(fn, hot(captured))
             meter: Meter = ctx.meter  # type: ignore[assignment]  # set while a run is on
             meter.fuel -= 1
             if meter.fuel < 0:
@@ -150,9 +153,23 @@ def _one_param_factory(captures: list[Ev], node: A.Fn, compiler: Compiler, body:
             meter.depth -= 1  # no try/finally: an exception ends the whole run
             return result
 
+        fn.ptclisp_entry = None if hot is not None else False  # type: ignore[attr-defined]
         return _finish(fn, node, compiler, captured)
 
     return factory
+
+
+def _hand_over(fn: Any, stand_in: Any) -> Any:
+    """The entry of the closure ``fn``'s stand-in, which ``fn`` calls from now on (None: it
+    has none, and never will). Compiled call sites may enter it directly too
+    (``ptclisp_entry``: None while the closure may still hand over, False when it never
+    will); errors escaping the entry name ``fn``."""
+    if stand_in is None:
+        fn.ptclisp_entry = False
+        return None
+    stand_in.ptclisp_self = fn
+    fn.ptclisp_entry = stand_in.ptclisp_entry
+    return stand_in.ptclisp_entry
 
 
 def _finish(fn: Any, node: A.Fn, compiler: Compiler, captured: list[Any]) -> Any:

@@ -29,8 +29,10 @@ a fast variant that reads every keyword with ``coll.get(k)`` alone — tables ar
 item was no map); running a pure body twice is the same as once. The property tests compare both
 compilers on generated fns, over tables and mixed items.
 
-A named fn calling itself by name (fib) gets direct Python calls of its own ``rec`` in its fn
-and hot modules (``Emitter.direct_variant``): one frame per call, metered as a closure call. A
+Every fn module's fn enters an *entry* ``rec(args, m, d, at_)`` (``Emitter._rec_lines``),
+metered as a closure call. A named fn calling itself by name (fib) calls its own ``rec``
+directly (``Emitter.direct_variant``), and compiled calls of fns held by names enter the
+callee's entry through a per-site cache (``Emitter.entry_call``): one frame per call. A
 ``loop`` of expression nodes becomes a Python ``while`` once it has run ``HOT_LOOPS``
 iterations (``loop_source``), continuing from the values its slots hold.
 
@@ -307,6 +309,7 @@ def _make_plan(node: A.Fn | A.For | A.Loop) -> _Plan | None:
     whole = _with_prologue(arity)
     try:
         body = emitter.expr(whole)
+        emitter.body_calls_out = emitter.calls_out
         fast = emitter.fast_variant(whole) if arity.nparams == 1 else None
         direct = emitter.direct_variant(whole)
     except (NotExpression, RecursionError):
@@ -384,6 +387,29 @@ def _compile_module(source: str, name: str) -> Callable[..., Any] | None:
 
 
 
+def _deeper(rec: Callable[..., Any], args: tuple[Any, ...], meter: Any, depth: int,
+            at: tuple[int, int, str] | None) -> Any:
+    """An entry's ``meter.levels[depth]`` (its first line) was past the table's end: at the
+    depth limit, the call's step is charged (a call charges it before its depth check) and
+    ``depth_limit`` raised, positioned as the entry positions its errors (``at``: the call's
+    line, column and name, None when the caller's site positions them); below it, the table
+    grows and the call is made again (nothing of it has run)."""
+    if depth < meter.max_depth:
+        meter.grow_levels(depth)
+        return rec(*args, meter, depth, at)
+    try:
+        meter.fuel -= 1
+        if meter.fuel < 0:
+            meter.refuel()
+        meter.depth = depth
+        meter.enter()  # raises depth_limit
+    except PtclispError as exc:
+        if at is None:
+            raise
+        raise exc.at(at[0], at[1]) from None
+    raise AssertionError("unreachable: enter() raised")  # pragma: no cover
+
+
 def _refuel_at(meter: Any, line: int, column: int) -> None:
     try:
         meter.refuel()
@@ -393,9 +419,10 @@ def _refuel_at(meter: Any, line: int, column: int) -> None:
 
 _GLOBALS: dict[str, Any] = {
     "PtclispError": PtclispError, "convert_exception": convert_exception,
-    "RECUR": RECUR, "refuel_at": _refuel_at,
+    "RECUR": RECUR, "refuel_at": _refuel_at, "deeper": _deeper,
     "Map": Map, "Set": Set, "Vector": Vector, "List": List, "UNSET": NOT_FOUND,
     "MISSING": MISSING,
+    "NOHIT": (object(), None),  # an entry_call cache holding no callee: no value is its key
     "KEYWORDS": KEYWORD_CACHE,
     "SIMPLE": frozenset({int, str, float, Keyword}),  # types whose == is Clojure's =
 }

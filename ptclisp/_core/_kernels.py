@@ -38,8 +38,8 @@ def run_kernel(kernel: Callable[..., list[Any]], xs: tuple[Any, ...], *args: Any
     """``kernel`` (keep, each, for) over ``xs`` in batches, charged like one fn call per item
     (``enter``: one level of depth around the loop; a ``for`` body is not a call)."""
     meter = current_meter()
-    if enter:
-        meter.enter()
+    if enter and not _enter(meter, len(xs)):
+        return []
     if len(xs) <= _BATCH:
         out = _run_batch(meter, kernel, xs, args)
     else:
@@ -57,7 +57,8 @@ def run_fold(fold: Callable[..., Any], acc: Any, xs: tuple[Any, ...]) -> Any:
 
 
     meter = current_meter()
-    meter.enter()
+    if not _enter(meter, len(xs)):
+        return acc
     for start in range(0, len(xs), _BATCH):
         part = xs if len(xs) <= _BATCH else xs[start:start + _BATCH]
         acc = _run_batch(meter, fold, part, (acc,), may_stop=True)
@@ -73,7 +74,8 @@ def run_find(find: Callable[..., Any], xs: tuple[Any, ...], want: bool) -> Any:
     ``NOT_FOUND`` if there is none.
     """
     meter = current_meter()
-    meter.enter()
+    if not _enter(meter, len(xs)):
+        return NOT_FOUND
     found = NOT_FOUND
     for start in range(0, len(xs), _BATCH):
         part = xs if len(xs) <= _BATCH else xs[start:start + _BATCH]
@@ -82,6 +84,18 @@ def run_find(find: Callable[..., Any], xs: tuple[Any, ...], want: bool) -> Any:
             break
     meter.depth -= 1
     return found
+
+
+def _enter(meter: Any, count: int) -> bool:
+    """Enter the level the loop's ``count`` calls run at, as the first call would: at the
+    depth limit that call's step is charged before its depth check fails, and with no item
+    no call is made, so nothing is checked (False: nothing to run)."""
+    if meter.depth >= meter.limits.max_depth:
+        if not count:
+            return False
+        meter.tick(1)
+    meter.enter()
+    return True
 
 
 def _run_batch(meter: Any, kernel: Callable[..., Any], part: tuple[Any, ...],

@@ -359,7 +359,7 @@ def test_int_copies_are_made() -> None:
         assert _run(fib + " (h 15)", source_fns=True).value == 610
         assert _run(fib.replace("(< n 2) n", "(< n 2) 0.5") + " (h 3)", source_fns=True).ok
     # the int copy's self-calls enter rec_i, which tests no type
-    assert "return (v1 if (v1 < 2) else (rec_i((v1 - 1), m, d - 1, 2) + rec_i((v1 - 2)" in texts[0]
+    assert "return (v1 if (v1 < 2) else (rec_i((v1 - 1), m, d, k4) + rec_i((v1 - 2)" in texts[0]
     assert "def rec_i(v1, m, d, at_):" in texts[0]
     assert "rec_i" not in texts[1] and "if type(v1) is int:" in texts[1]
 
@@ -417,3 +417,104 @@ def test_loops_take_the_source_path() -> None:
                               100, hot=1)
     assert result.ok and list(result.value) == [5, 4]
     assert made and all(loop is not None for loop in made)
+
+
+# ---------------------------------------------------------------- calls between compiled fns
+
+_CROSS_USES = [
+    # mutual recursion
+    ("(defn ev [x n] (if (< n 1) {body} (od x (dec n)))) "
+     "(defn od [x n] (if (< n 1) [x {body}] (ev x (dec n)))) (mapv #(ev % 5) {items})"),
+    ("(defn p [n] (if (< n 1) 0 (inc (q (dec n))))) (defn q [n] (if (< n 1) 0 (inc (p (dec n))))) "
+     "[(p 40) (mapv (fn [x] {body}) {items})]"),
+    ("(defn a [n] (if (< n 2) n (+ (b (- n 1)) (b (- n 2))))) "
+     "(defn b [n] (if (< n 2) (let [x n] {body}) (+ (a (- n 1)) (a (- n 2))))) (a 8)"),
+    # a helper called from fns, from a loop and from a kernel
+    "(defn g [x] {body}) (defn k [x] [(g x) (g [x])]) (mapv k {items})",
+    ("(defn g [x] {body}) (loop [i 0 acc []] (if (< i (count {items})) "
+     "(recur (inc i) (conj acc (g (nth {items} i)))) acc))"),
+    "(defn g [x] {body}) (vec (for [x {items} :let [y (g x)]] [y (g y)]))",
+    # redefinition mid-program: the compiled sites must call the new value
+    ("(defn g [x] {body}) (defn k [x] (g x)) (def r1 (mapv k {items})) "
+     "(def g (fn [x] [x {body}])) (def r2 (mapv k {items})) (def g str) [r1 r2 (mapv k {items})]"),
+    "(defn g [x] {body}) (defn k [x] (g x)) (def r1 (mapv k {items})) (def g 7) [r1 (k 1)]",
+    # fns passed as values, one site calling fns, builtins, keywords and maps
+    ("(defn app [f x] (f x)) (defn g [x] {body}) "
+     "[(mapv #(app g %) {items}) (mapv #(app str %) {items}) (mapv #(app :a %) {items}) "
+     "(mapv #(app {{1 :one}} %) {items}) (mapv #(app g %) {items})]"),
+    "(defn app [f x] (f x x)) (defn g [x] {body}) (mapv #(app g %) {items})",
+    "(let [h (fn [x] {body})] (defn k [x] [(h x) (h x)])) (mapv k {items})",
+    # recursion through higher-order fns
+    "(defn walk [x] (if (vector? x) (mapv walk x) {body})) (walk [{items} [{items} [1 {items}]]])",
+    ("(defn walk [x n] (if (< n 1) {body} [(apply walk [x (dec n)]) (walk [x] (dec n))])) "
+     "(walk (first {items}) 3)"),
+    # kernels at the depth limit: the first call's step is charged before its depth check,
+    # and a loop over no item calls nothing (so checks nothing)
+    ("(defn walk [x n] (if (< n 1) {body} (reduce (fn [acc y] [acc (walk y (dec n))]) nil [x x]))) "
+     "(walk (first {items}) 3)"),
+    ("(defn walk [x] (if (vector? x) [(mapv walk x) (mapv walk []) (some walk []) "
+     "(filter walk []) (reduce (fn [a y] (walk y)) 0 [])] {body})) (walk [{items} [{items}]])"),
+]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=bodies, use=st.sampled_from(_CROSS_USES), coll=items, limits=_REC_LIMITS,
+       mode=st.sampled_from(["eager", "hot"]), hot=st.integers(1, 3))
+def test_calls_between_compiled_fns_agree_with_closures(body: str, use: str, coll: str,
+                                                        limits: tuple[int, int], mode: str,
+                                                        hot: int) -> None:
+    """Compiled calls of fns held by names enter the callee's entry when it has one: same
+    values, errors (step and depth limits inside mutual recursion included) and steps as
+    closures, across redefinitions, with fns passed as values, through higher-order fns."""
+    source = use.format(body=body, items=coll)
+    _same(_run_limited(source, mode, *limits, hot=hot), _run_limited(source, "never", *limits))
+
+
+def test_calls_between_compiled_fns_take_the_entries() -> None:
+    """The property above compares two paths only if compiled calls reach the entries: a
+    hot mutual recursion calls the other fn's entry without its closure."""
+    from ptclisp._compiler import emitter as _emitter
+
+    misses: list[str] = []
+    real = _emitter.entry_miss
+
+    def counting(ctx: object, site: object) -> object:
+        miss = real(ctx, site)  # type: ignore[arg-type]
+
+        def counted(holder: list[object], g: object, *rest: object) -> object:
+            misses.append(getattr(g, "__name__", "?"))
+            return miss(holder, g, *rest)
+        return counted
+
+    source = ("(defn a [n] (if (< n 2) n (+ (b (- n 1)) (b (- n 2))))) "
+              "(defn b [n] (if (< n 2) n (+ (a (- n 1)) (a (- n 2))))) (a 18)")
+    with patch.object(_emitter, "entry_miss", counting):
+        result = _run_limited(source, "hot", 10**6, 400, hot=3)
+    assert result.ok and result.value == 2584
+    closures = _run_limited(source, "never", 10**6, 400)
+    assert result.steps == closures.steps
+    assert 0 < len(misses) < 20, len(misses)  # each site caches its callee's entry once hot
+
+
+_DEEP_USES = [
+    "(defn h [n] (if (< n {n}) (inc (h (inc n))) n)) (h 0)",
+    "(defn h [n] (if (< n {n}) (h (inc n)) [n])) (h 0)",
+    "(defn h [x n] (if (< n {n}) (h [x] (inc n)) (count x))) (h 1 0)",
+    ("(defn p [n] (if (< n {n}) (inc (q (inc n))) n)) "
+     "(defn q [n] (if (< n {n}) (inc (p (inc n))) n)) (p 0)"),
+    "(defn h [n] (if (< n {n}) (if (odd? n) (apply h [(inc n)]) (h (inc n))) n)) (h 0)",
+    "(defn g [n] (h n)) (defn h [n] (if (< n {n}) (g (inc n)) n)) (mapv g [0 5])",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(use=st.sampled_from(_DEEP_USES), n=st.sampled_from([300, 511, 512, 513, 700, 1100, 2100]),
+       depth=st.sampled_from([400, 512, 513, 600, 1024, 1025, 3000]),
+       steps=st.sampled_from([200_000, 1_500, 1_023]), mode=st.sampled_from(["eager", "hot"]))
+def test_deep_recursion_agrees_with_closures(use: str, n: int, depth: int, steps: int,
+                                             mode: str) -> None:
+    """Recursions deeper than the meter's first table of levels (512): the table grows while
+    calls go deeper, and the depth limit is met at the same call, with the same steps, as by
+    closures — also when the step limit is met first."""
+    source = use.format(n=n)
+    _same(_run_limited(source, mode, steps, depth), _run_limited(source, "never", steps, depth))
