@@ -1,7 +1,8 @@
 """The host side of the tool bridge, shared by the process and wasm tiers.
 
 The host builds a plain-data request, answers the guest's tool calls by running the real tool
-(host objects never cross), and the caller rebuilds the ``Result`` from the guest's answer.
+(host objects never cross), and the caller rebuilds the ``Result`` from the guest's answer
+(``ToolBridge.outcome``: the records of the calls answered here are the host's own).
 
 A tool call is executed on the host exactly as ``ptclisp.run`` executes it in process — by
 ptclisp's own ``ToolHost``: ``Tool`` signatures are validated, ``async def`` tools awaited, and a
@@ -117,43 +118,67 @@ class ToolBridge:
         self.limits = limits if limits is not None else ptclisp.Limits()
         # Tools see this run's deadline exactly as in process (async tools wait at most that).
         self._meter = Meter(limits if limits is not None else ptclisp.Limits())
+        self.calls: list[tuple[dict[str, Any], Any]] = []
+        """Each call answered, in order: its arguments and the tool's raw result (or None) —
+        the records' data, which the guest does not send back (``outcome``)."""
+
+    def outcome(self, answer: dict[str, Any]) -> ptclisp.Result:
+        """The guest's ``Result.to_dict()`` → the ``Result``, the records of the calls answered
+        here (``"host_calls"``, in order) completed with their arguments and result: as a run
+        in process records them (the host's own result object), and never copied per call."""
+        result = ptclisp.Result.from_dict(answer)
+        records, calls = result.tool_calls, self.calls
+        for k, i in enumerate(answer.get("host_calls") or ()):
+            if k < len(calls) and type(i) is int and 0 <= i < len(records):
+                record = records[i]
+                record.args, raw = calls[k]
+                if record.error is None:
+                    record.result = raw
+        return result
 
     def answer(self, name: str, args: Any) -> dict[str, Any]:
+        args = args if isinstance(args, dict) else {}
+        reply, raw = self._answer(name, args)
+        self.calls.append((args, raw))
+        return reply
+
+    def _answer(self, name: str, args: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        """The answer to the guest, and the tool's raw result when it succeeded (else None)."""
         tool = self._tools.get(name)
         if isinstance(tool, Tool) and tool.is_async:
             return _failure(ToolError(
                 f"tool {name} is a long-running operation (is_async), which the sandbox tiers "
                 "cannot suspend on",
                 hint="run programs that await operations with ptclisp.start/resume in process",
-            ))  # fmt: skip
+            )), None  # fmt: skip
         try:
             with use_meter(self._meter):
-                entry = self._host._execute(name, args if isinstance(args, dict) else {})
+                entry = self._host._execute(name, args)
         except LimitExceeded as exc:  # the run's deadline passed during or before the call
-            return {"ok": False, "error": exc.to_dict()}
+            return {"ok": False, "error": exc.to_dict()}, None
         except Exception as exc:  # a fault of the host side: still an answer, never a trap
-            return _failure(ToolError(f"tool {name} failed: {type(exc).__name__}: {exc}"))
+            return _failure(ToolError(f"tool {name} failed: {type(exc).__name__}: {exc}")), None
         except BaseException as exc:  # SystemExit...: the run's internal_error, as in process
             if isinstance(exc, KeyboardInterrupt):
                 raise
             error = ptclisp.InternalError(
                 f"{type(exc).__name__}: {exc}",
                 hint="this is a ptclisp bug; try another way to compute the value")
-            return {"ok": False, "error": error.to_dict()}
+            return {"ok": False, "error": error.to_dict()}, None
         if entry["error"] is not None:
-            return {"ok": False, "error": entry["error"]}
+            return {"ok": False, "error": entry["error"]}, None
         raw = entry.get("raw")
         if self._exact(raw):
-            return {"ok": True, "value": raw}
+            return {"ok": True, "value": raw}, raw
         try:  # sets, big integers, pydantic models: carry the ptclisp value exactly, tagged;
             # the guest charges what converting it cost here (it does not convert it again)
             return {"ok": True, "value": encode_value(entry["value"]), "codec": True,
-                    "cost": list(entry.get("cost") or (0, 0))}
+                    "cost": list(entry.get("cost") or (0, 0))}, raw
         except Exception as exc:
             return _failure(ToolError(
                 f"tool {name} returned data ptclisp cannot hold: {exc}",
                 hint="the tool must return JSON-like data (a host-side bug)",
-            ))  # fmt: skip
+            )), None  # fmt: skip
 
 
 AWAIT = "\x00await"

@@ -10,7 +10,8 @@ Request (plain data, msgpack-safe)::
     {"source": str, "tools": [name, ...], "data": {...} | None, "data_codec": bool,
      "limits": Limits.to_dict() | None, "hooks": bool}
 
-Answer: ``Result.to_dict()``.
+Answer: ``Result.to_dict()``, the records of calls the host answered without their arguments
+and result (listed by index in ``"host_calls"``; the host fills them in from its own records).
 
 With ``"journal": true`` (``sandbox.start``/``resume``) the run may await: tool calls and the
 ``await`` forms go to the host (``_RemoteHost``), which keeps the journal and answers from it;
@@ -218,6 +219,32 @@ def _environment_report() -> dict[str, Any]:
     return report
 
 
+def _result_dict(result: ptclisp.Result, remote: frozenset[str]) -> dict[str, Any]:
+    """``result.to_dict()``, but the records of calls the host answered (tools in ``remote``)
+    without their arguments and result: the host recorded those as it answered (``ToolBridge``)
+    and fills them in. Sending them back would copy, per call, what a run in process shares —
+    a 100 KB string passed to 300 calls would cross as 30 MB (issue 11, calls that repeat)."""
+    calls, result.tool_calls = result.tool_calls, []
+    try:
+        answer = result.to_dict()
+    finally:
+        result.tool_calls = calls
+    records: list[dict[str, Any]] = []
+    answered: list[int] = []
+    for i, call in enumerate(calls):
+        if call.name in remote:
+            answered.append(i)
+            records.append({"name": call.name, "args": None, "result": None,
+                            "error": call.error, "duration_s": call.duration_s,
+                            "op_id": call.op_id})
+        else:
+            records.append(call.to_dict())
+    answer["tool_calls"] = records
+    if answered:
+        answer["host_calls"] = answered
+    return answer
+
+
 def _error_result(error: PtclispError) -> dict[str, Any]:
     return ptclisp.Result(status="error", error=error).to_dict()
 
@@ -227,8 +254,10 @@ def execute(request: dict[str, Any], call_tool: CallTool) -> dict[str, Any]:
     journal = bool(request.get("journal"))
     tools = {name: _proxy(name, call_tool) for name in request.get("tools") or ()}
     state = _HookState()
+    remote = frozenset(tools)  # answered by the host, which records them (_result_dict)
     if request.get("hooks") and not journal:
         tools.update(_hooks(state))
+        remote -= frozenset(HOOK_TOOLS)
     data = request.get("data")
     if data is not None and request.get("data_codec"):
         data = {name: decode_value(value) for name, value in data.items()}
@@ -254,7 +283,7 @@ def execute(request: dict[str, Any], call_tool: CallTool) -> dict[str, Any]:
     if state.breach is not None:  # the interpreter swallowed the hook's unwinding
         return _error_result(state.breach)
     try:
-        return result.to_dict()
+        return _result_dict(result, remote)
     except PtclispError as exc:  # e.g. output_limit: a result nested too deeply to send
         return _error_result(exc)
     except MemoryError:

@@ -202,7 +202,7 @@ class ProcessPool:
             answer, healthy = self._serve(worker, request, bridge, wall_s)
             if isinstance(answer, ptclisp.Result):
                 return answer
-            return ptclisp.Result.from_dict(answer)
+            return bridge.outcome(answer)
         finally:
             self._release(worker, healthy)
 

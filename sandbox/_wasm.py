@@ -197,8 +197,9 @@ class WasmSandbox:
         if refused is not None:
             return refused
         request = _bridge.build_request(source, tools, data, limits, _hooks, json_exact)
-        answer = self._call(request, _bridge.ToolBridge(tools, limits, json_exact), limits)
-        return answer if isinstance(answer, ptclisp.Result) else ptclisp.Result.from_dict(answer)
+        bridge = _bridge.ToolBridge(tools, limits, json_exact)
+        answer = self._call(request, bridge, limits)
+        return answer if isinstance(answer, ptclisp.Result) else bridge.outcome(answer)
 
     def execute(
         self,

@@ -96,6 +96,7 @@ def _returning(value: Any) -> Any:
 
 
 TOOLS = {"sleep5": _sleep_5, "sleep01": _sleep_01, "echo": lambda args: args, "exits": _exits,
+         "text100k": _returning("y" * 100_000),  # the same 100 KB string, every call
          **{name: _returning(value) for name, value in HOST_DATA.items()}}
 
 
@@ -161,6 +162,16 @@ CORPUS = [
     _case("tool-literal-args-forever",
           "(loop [i 0 acc 0] (recur (inc i) (+ acc (:a (tool/echo {:a i :b \"x\"})))))",
           WORK, tools=True),
+    # a value shared by many calls' records in process, copied per call across a tier boundary:
+    # the records of calls answered by the host are not sent back by the guest (issue 11)
+    _case("tool-loop-big-arg",
+          '(let [t (apply str (repeat 100000 "x"))] '
+          "(loop [i 0] (tool/echo {:a i :b t}) (recur (inc i))))", "memory_limit", tools=True),
+    _case("tool-loop-big-result", "(loop [i 0] (tool/text100k {:a i}) (recur (inc i)))",
+          "memory_limit", tools=True),
+    _case("tool-loop-big-vector-arg",
+          '(let [t (vec (repeat 100 (apply str (repeat 1000 "x"))))] '
+          "(loop [i 0] (tool/echo {:a i :b t}) (recur (inc i))))", "memory_limit", tools=True),
     # strings (item 6)
     _case("join-huge-separator",
           '(count (clojure.string/join (apply str (repeat 100000 "x")) (range 1000)))', BIG),

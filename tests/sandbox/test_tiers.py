@@ -55,6 +55,48 @@ def test_tool_calls_cross_the_boundary_as_data(tier, request):
 
 
 @pytest.mark.parametrize("tier", ["process", "wasm"])
+def test_records_of_calls_sharing_a_big_value_are_the_hosts_and_not_copied(tier, request):
+    """The guest does not send back the arguments and results of calls the host answered: the
+    host fills the records in from what it saw — equal to the records in process, the tool's
+    own result object (a tuple stays a tuple), and the records of guest-side tools kept."""
+    run = runner_for(tier, request)
+    text = "y" * 100_000
+    tools = {"echo": lambda args: args, "text": lambda args: text,
+             "pair": lambda args: (args["i"], {"s": {1, 2}})}
+    source = ('(let [t (apply str (repeat 100000 "x"))] '
+              "(dotimes [i 30] (tool/echo {:a i :b t}) (tool/text {}) (tool/pair {:i i})) :done)")
+    result = run(source, tools=tools)
+    expected = ptclisp.run(source, tools=tools)
+    assert result.status == "ok", result.error
+    assert comparable(result) == comparable(expected)
+    assert len(result.tool_calls) == 90
+    assert all(c.result is text for c in result.tool_calls[1::3])  # the host's own object
+    assert result.tool_calls[2].result == (0, {"s": {1, 2}})
+    mixed = run("[(tool/echo {:a 1}) (some? (tool/test-inspect {})) (tool/echo {:a 2})]",
+                tools=tools, hooks=True)
+    assert [(c.name, c.args) for c in mixed.tool_calls] == [
+        ("echo", {"a": 1}), ("test-inspect", {}), ("echo", {"a": 2})]
+    assert mixed.tool_calls[2].result == {"a": 2} and mixed.tool_calls[1].result is not None
+
+
+@pytest.mark.parametrize("tier", ["process", "wasm"])
+def test_a_tool_loop_over_a_shared_string_ends_at_memory_limit_as_in_process(tier, request):
+    """The loop's calls charge 200 KB each (argument and result) and end at memory_limit after
+    the same calls as in process; the guest's answer stays small (no record copies)."""
+    run = runner_for(tier, request)
+    limits = ptclisp.Limits(timeout_s=5.0, max_memory=32 << 20)
+    tools = {"echo": lambda args: args}
+    source = ('(let [t (apply str (repeat 100000 "x"))] '
+              "(loop [i 0] (tool/echo {:a i :b t}) (recur (inc i))))")
+    result = run(source, tools=tools, limits=limits)
+    expected = ptclisp.run(source, tools=tools, limits=limits)
+    assert result.error is not None and result.error.code == "memory_limit", result.error
+    assert (result.steps, result.memory, len(result.tool_calls)) == (
+        expected.steps, expected.memory, len(expected.tool_calls))
+    assert result.tool_calls[-1].args["b"] == "x" * 100_000
+
+
+@pytest.mark.parametrize("tier", ["process", "wasm"])
 def test_tool_results_msgpack_cannot_carry_keep_their_ptclisp_types(tier, request):
     run = runner_for(tier, request)
     tools = {"odd": lambda args: {"set": {3, 4}, "tuple": (1, 2), "big": 2**80}}
