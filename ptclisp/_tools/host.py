@@ -227,6 +227,7 @@ class ToolHost:
         meter.fuel -= len(host_args)  # then _host_args's charges of a flat map, inline
         if meter.fuel < 0:
             meter.refuel()
+        meter.alloc(_ARGS_BYTES + SLOT_BYTES * len(host_args))
         if text:
             for value in host_args.values():
                 if type(value) is str and len(value) > 64:
@@ -804,6 +805,7 @@ def _host_args(name: str, args: Any, meter: Any = None) -> dict[str, Any]:
             meter.fuel -= len(flat)  # meter.tick(len(flat)), inline
             if meter.fuel < 0:
                 meter.refuel()
+            meter.alloc(_ARGS_BYTES + SLOT_BYTES * len(flat))
             for value in flat.values():
                 if type(value) is str and len(value) > 64:
                     meter.alloc(len(value))
@@ -827,19 +829,24 @@ def _host_args(name: str, args: Any, meter: Any = None) -> dict[str, Any]:
 
 
 _ATOM_ARGS = frozenset({int, float, str, bool, type(None)})
+_ARGS_BYTES = OBJECT_BYTES
+"""A host copy of an argument container: charged as a value's (``Meter.alloc_items``). Not
+charging them let a loop passing the same 2,000 small maps grow ~90 MB before its limit."""
 _KEYWORDS = KEYWORD_CACHE
 _now = time.monotonic
 
 
 def _charge_expanded(data: Any) -> None:
     """Charge the arguments as the host will see them — journaled, copied, serialized, sent —
-    with shared parts counted every time they appear: a step per element, the text's bytes."""
+    with shared parts counted every time they appear: a step per element, each container's
+    slots (the call's record keeps the copy for the run), the text's bytes."""
     meter = current_meter()
     stack = [data]
     while stack:
         item = stack.pop()
         items = item.values() if type(item) is dict else item
         meter.tick(len(items))
+        meter.alloc(_ARGS_BYTES + SLOT_BYTES * len(items))
         for x in items:
             t = type(x)
             if t is dict or t is list:

@@ -155,7 +155,7 @@ CORPUS = [
     _case("tool-sleeps-past-deadline", "(tool/sleep5 {})", "timeout", tools=True),
     _case("tool-loop", "(loop [] (tool/sleep01 {}) (recur))", "timeout", tools=True),
     _case("tool-echo", "(:a (tool/echo {:a 41}))", "ok", tools=True),
-    _case("tool-args-shared", f"(tool/echo {{:a {D}}})", WORK, tools=True),
+    _case("tool-args-shared", f"(tool/echo {{:a {D}}})", WORK, "memory_limit", tools=True),
     _case("tool-args-repeated-text",
           '(tool/echo {:a (repeat 10000 (apply str (repeat 100000 "x")))})', BIG, tools=True),
     # literal argument maps built at the call site (issue 15, calls3), in a loop that goes hot
