@@ -533,12 +533,9 @@ def run_loaded(
             meter = restore(checkpoint, program, limits, reused[0], host.journal, cancel)
             output.append(checkpoint["output"])
         meter.gc_pause = 1  # ended below, whatever happens
-        if reused is None:
-            completion = _dispatch(program, host, _convert_data(data, meter), meter, None,
-                                   output, parallel_map, None)
-        else:
-            completion = _dispatch(program, host, _convert_data(data, meter), meter,
-                                   reused[0], output, parallel_map, reused[1])
+        namespace, code = reused if reused is not None else (None, None)
+        completion = _dispatch(program, host, _convert_data(data, meter), meter, namespace,
+                               output, parallel_map, code)
         status, value, returned = completion.status, completion.value, completion.returned
         pause_ends_here = False
     except PtclispError as exc:

@@ -102,6 +102,13 @@ class Journal:
         head, calls, _ = self._state
         return calls if head is None else None
 
+    def _current(self) -> tuple[Any, list[Any], dict[str, dict[str, Any]]]:
+        """``_state``, its compact calls expanded (what every reader of the calls must see)."""
+        state = self._state
+        if self._expanded < len(state[1]):
+            self._expand(state[1])
+        return state
+
     def _expand(self, calls: list[Any]) -> None:
         """Replace the compact tuples appended since the last expansion by their entries."""
         with _unpack_lock:
@@ -128,17 +135,13 @@ class Journal:
     def loaded(self) -> tuple[int, list[dict[str, Any]], dict[str, dict[str, Any]]]:
         """``(offset, calls, op_results)``: the entries held unpacked (calls from index
         ``offset`` on), without unpacking the head."""
-        head, calls, ops = self._state
-        if self._expanded < len(calls):
-            self._expand(calls)
+        head, calls, ops = self._current()
         return (head.ncalls if head else 0), calls, ops
 
     def _unpacked(self) -> tuple[Any, list[dict[str, Any]], dict[str, dict[str, Any]]]:
         state = self._state
         if state[0] is None:
-            if self._expanded < len(state[1]):
-                self._expand(state[1])
-            return state
+            return self._current()
         with _unpack_lock:
             head, calls, ops = self._state
             if head is not None:
@@ -160,9 +163,7 @@ class Journal:
         return (head.ncalls if head else 0) + len(calls)
 
     def call(self, index: int) -> dict[str, Any]:
-        head, calls, _ = self._state
-        if self._expanded < len(calls):
-            self._expand(calls)
+        head, calls, _ = self._current()
         if head is not None:
             if index >= head.ncalls:
                 return calls[index - head.ncalls]
@@ -208,9 +209,7 @@ class Journal:
 
     def tool_names(self) -> list[str]:
         """The tools the journaled calls used, each once (in first-use order)."""
-        head, calls, _ = self._state
-        if self._expanded < len(calls):
-            self._expand(calls)
+        head, calls, _ = self._current()
         names = dict.fromkeys(head.tools) if head is not None else {}
         names.update(dict.fromkeys(map(operator.itemgetter("tool"), calls)))
         return list(names)
@@ -219,9 +218,7 @@ class Journal:
         """A resume's journal: the same entries (immutable once journaled: a ``LazyEntry``
         only caches its decoded value, a serialized entry its encoding) in new lists, the same
         packed head."""
-        head, calls, ops = self._state
-        if self._expanded < len(calls):
-            self._expand(calls)
+        head, calls, ops = self._current()
         copy = Journal(list(calls), dict(ops), self.awaits_done, self.time_spent_s, head)
         if "_started" in self.__dict__:  # same unpacked entries (so far): same started ops
             copy.__dict__["_started"] = self.__dict__["_started"]
@@ -234,9 +231,7 @@ class Journal:
         # entries are only ever appended, and never change: the map of the first n entries
         # is kept (a resume asks several times)
         # keyed by the head too: the unpacked list of a packed journal starts with other entries
-        head, calls, _ = self._state
-        if self._expanded < len(calls):
-            self._expand(calls)
+        head, calls, _ = self._current()
         n = len(calls)
         cached = self.__dict__.get("_started")
         if cached is None or cached[0] != n or cached[2] is not head:
